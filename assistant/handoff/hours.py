@@ -165,6 +165,8 @@ def load_hours(path: str | Path) -> BusinessHours:
         raise HoursConfigError(f"{path}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise HoursConfigError(f"{path}: invalid YAML: {exc}") from None
+    except ValueError as exc:  # YAML's own date parsing, e.g. 2026-13-01
+        raise HoursConfigError(f"{path}: bad date or value: {exc}") from None
     try:
         return parse_hours(raw)
     except HoursConfigError as exc:

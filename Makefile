@@ -1,0 +1,86 @@
+# Contact-center glossary & FAQ assistant. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/3.10.13/bin/python3.10)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
+export PYTHONPATH := $(CURDIR)
+# TensorFlow start-up chatter hides real errors.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+MODEL := models/model.tar.gz
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+	$(wildcard components/*.py) $(wildcard assistant/*.py)
+
+.PHONY: help install generate check-generated validate train run shell test test-unit \
+	test-stories test-integration test-e2e eval bench tickets lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	@test -x "$(PYTHON310)" || { echo "Python 3.10 not found (set PYTHON310=/path/to/python3.10)"; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade 'pip==24.0'
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv with the pinned dependencies
+
+lock: ## Re-pin requirements.txt from requirements*.in (needs network)
+	rm -rf /tmp/cc-lock && $(PYTHON310) -m venv /tmp/cc-lock
+	/tmp/cc-lock/bin/pip install -q 'pip==24.0' && /tmp/cc-lock/bin/pip install -q -r requirements.in -r requirements-dev.in
+	/tmp/cc-lock/bin/pip freeze | grep -v -E '^(pip|setuptools|wheel)==' > requirements.txt
+
+generate: install ## Regenerate NLU data and FAQ responses from data/glossary.yml + data/faq.yml
+	$(PY) scripts/generate.py
+
+check-generated: install ## Fail if generated files are out of date
+	$(PY) scripts/generate.py --check
+
+validate: install ## rasa data validate
+	$(RASA) data validate --fail-on-warnings
+
+$(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
+	$(RASA) train --fixed-model-name model --out models
+	@touch $@
+
+train: $(MODEL) ## Train the model if it is missing or stale
+
+run: $(MODEL) ## Start action server, Rasa (REST + socket.io) on :5005 and the demo page on :8080
+	scripts/run.sh
+
+shell: $(MODEL) ## Chat in the terminal
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+test-unit: install
+	scripts/install_test_services.sh
+	$(PY) -m pytest tests/unit -q
+
+test-stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results
+
+test-integration: $(MODEL)
+	scripts/install_test_services.sh
+	$(PY) -m pytest tests/integration -q
+
+test-e2e: $(MODEL)
+	scripts/install_browser.sh
+	$(PY) -m pytest tests/e2e -q
+
+eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per group (fails < 95%)
+	$(PY) scripts/eval.py --min-accuracy 0.95
+
+test: install check-generated validate test-unit train test-stories test-integration test-e2e eval ## Everything CI runs
+
+bench: $(MODEL) ## NLU and REST latency, train time, memory
+	$(PY) scripts/bench_latency.py
+
+tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
+	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)
+
+clean:
+	rm -rf models results .rasa var/*.db

@@ -1,0 +1,1 @@
+"""Custom actions (rasa-sdk). Thin: each calls the domain modules in `assistant/`."""

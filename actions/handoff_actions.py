@@ -1,0 +1,207 @@
+"""Handoff to a person: ticket, business hours, contact form, follow-up messages."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from assistant.handoff import replies as handoff_replies
+from assistant.handoff.contact import parse_contact
+from assistant.handoff.tickets import TicketNotFound
+from assistant.transcript import last_user_question, transcript_from_events
+
+from . import handoff_services as services
+from .common import matcher, send, user_text
+
+# Messages that trigger or steer the handoff are not "the question" staff need.
+NOT_A_QUESTION = {"request_human", "affirm", "deny", "feedback_negative", "decline_contact", "back_to_bot"}
+
+services.notifier()  # start webhook delivery (and retries of pending tickets) with the server
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ActionHandoff(Action):
+    """Creates (or reuses) the sender's open ticket and tells the user what happens next."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        store = services.store()
+        ticket = store.open_for_sender(tracker.sender_id)
+        if ticket is None:
+            question = last_user_question(tracker.events, NOT_A_QUESTION)
+            candidates = matcher().suggest(question) if question else []
+            reason = tracker.get_slot("handoff_reason") if tracker.get_slot("handoff_offered") else None
+            ticket = store.create(
+                sender_id=tracker.sender_id,
+                channel=tracker.get_latest_input_channel() or "unknown",
+                reason=reason or "explicit",
+                last_question=question,
+                term=tracker.get_slot("term") or tracker.get_slot("unknown_query"),
+                candidates=candidates,
+                transcript=transcript_from_events(tracker.events),
+                notify=bool(services.settings().webhook_url),
+            )
+            services.notifier().notify_async(ticket.id)
+        else:
+            store.append_message(ticket.id, user_text(tracker) or "(空のメッセージ)")
+        now = _now()
+        hours = services.hours()
+        within = hours.is_open(now)
+        send(
+            dispatcher,
+            handoff_replies.handoff_started(
+                ticket.id, within, hours.describe_hours(), hours.describe_next_opening(now)
+            ),
+        )
+        return [
+            SlotSet("handoff_ticket", ticket.id),
+            SlotSet("needs_contact", not within and not ticket.contact),
+            SlotSet("handoff_offered", False),
+            SlotSet("failed_turns", 0.0),
+        ]
+
+
+class ValidateHandoffForm(FormValidationAction):
+    """While a person is on the case, every message goes to the ticket."""
+
+    def name(self) -> Text:
+        return "validate_handoff_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+        tracker: Tracker, domain: DomainDict,
+    ) -> List[Text]:
+        if tracker.get_slot("needs_contact"):
+            return domain_slots
+        return [s for s in domain_slots if s != "contact"]
+
+    async def validate_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        ticket_id = tracker.get_slot("handoff_ticket")
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        if intent in ("decline_contact", "deny"):
+            send(dispatcher, handoff_replies.contact_declined(ticket_id))
+            return {"contact": "declined", "needs_contact": False}
+        contact = parse_contact(user_text(tracker))
+        if contact is None:
+            _append(ticket_id, tracker)
+            send(dispatcher, handoff_replies.contact_invalid())
+            return {"contact": None}
+        services.store().set_contact(ticket_id, contact.value, contact.kind)
+        send(dispatcher, handoff_replies.contact_saved(contact.display(), ticket_id))
+        return {"contact": contact.value, "needs_contact": False}
+
+    async def validate_followup(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        ticket_id = tracker.get_slot("handoff_ticket")
+        if not _append(ticket_id, tracker):
+            # Staff closed the ticket: fill the slot so the form ends.
+            send(dispatcher, handoff_replies.ticket_closed(ticket_id))
+            return {"followup": "closed", "handoff_ticket": None}
+        send(dispatcher, handoff_replies.followup_received(ticket_id))
+        return {"followup": None}
+
+
+def _append(ticket_id: Optional[str], tracker: Tracker) -> bool:
+    """Store the user's message on the ticket; False if the ticket is gone or closed."""
+    if not ticket_id:
+        return False
+    store = services.store()
+    try:
+        if store.get(ticket_id).status != "open":
+            return False
+    except TicketNotFound:
+        return False
+    store.append_message(ticket_id, tracker.latest_message.get("text") or "(空のメッセージ)")
+    return True
+
+
+class ActionAskContact(Action):
+    def name(self) -> Text:
+        return "action_ask_contact"
+
+    async def run(self, dispatcher, tracker, domain):
+        send(dispatcher, handoff_replies.ask_contact())
+        return []
+
+
+class ActionAskFollowup(Action):
+    """The form 'asks' for the next message by saying nothing: the handoff reply said it all."""
+
+    def name(self) -> Text:
+        return "action_ask_followup"
+
+    async def run(self, dispatcher, tracker, domain):
+        return []
+
+
+class ActionBackToBot(Action):
+    def name(self) -> Text:
+        return "action_back_to_bot"
+
+    async def run(self, dispatcher, tracker, domain):
+        send(dispatcher, handoff_replies.back_to_bot(tracker.get_slot("handoff_ticket")))
+        return _reset()
+
+
+class ActionHandoffClosed(Action):
+    def name(self) -> Text:
+        return "action_handoff_closed"
+
+    async def run(self, dispatcher, tracker, domain):
+        return _reset()
+
+
+class ActionOfferHuman(Action):
+    """Negative feedback: offer a person with はい/いいえ."""
+
+    def name(self) -> Text:
+        return "action_offer_human"
+
+    async def run(self, dispatcher, tracker, domain):
+        send(dispatcher, handoff_replies.offer_human("feedback"))
+        return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", "feedback")]
+
+
+class ActionDeclineHandoff(Action):
+    def name(self) -> Text:
+        return "action_decline_handoff"
+
+    async def run(self, dispatcher, tracker, domain):
+        send(dispatcher, handoff_replies.offer_declined())
+        return [SlotSet("handoff_offered", False), SlotSet("failed_turns", 0.0)]
+
+
+class ActionAcknowledge(Action):
+    """はい/いいえ/不要 with nothing pending."""
+
+    def name(self) -> Text:
+        return "action_acknowledge"
+
+    async def run(self, dispatcher, tracker, domain):
+        send(dispatcher, handoff_replies.acknowledged())
+        return []
+
+
+def _reset() -> List[Dict[Text, Any]]:
+    return [
+        SlotSet("handoff_ticket", None),
+        SlotSet("needs_contact", None),
+        SlotSet("contact", None),
+        SlotSet("followup", None),
+        SlotSet("handoff_offered", False),
+        SlotSet("failed_turns", 0.0),
+    ]

@@ -1,0 +1,83 @@
+"""The glossary: loads data/glossary.yml into plain dataclasses."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GLOSSARY_PATH = REPO_ROOT / "data" / "glossary.yml"
+
+
+@dataclass(frozen=True)
+class Definition:
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    reading: str
+    aliases: tuple[str, ...]
+    category: str
+    related: tuple[str, ...]
+    definitions: tuple[Definition, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every written form that refers to this term (headword first)."""
+        return (self.term, *self.aliases)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(d.source for d in self.definitions))
+
+
+@dataclass(frozen=True)
+class Glossary:
+    terms: tuple[Term, ...]
+    _by_name: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for t in self.terms:
+            self._by_name[t.term] = t
+
+    def get(self, headword: str) -> Term | None:
+        return self._by_name.get(headword)
+
+    def __iter__(self):
+        return iter(self.terms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    @property
+    def headwords(self) -> list[str]:
+        return [t.term for t in self.terms]
+
+
+def parse_glossary(raw: dict) -> Glossary:
+    terms = []
+    for entry in raw["terms"]:
+        terms.append(
+            Term(
+                term=entry["term"],
+                reading=entry["reading"],
+                aliases=tuple(entry.get("aliases") or ()),
+                category=entry["category"],
+                related=tuple(entry.get("related") or ()),
+                definitions=tuple(
+                    Definition(text=d["text"], source=d["source"]) for d in entry["definitions"]
+                ),
+            )
+        )
+    return Glossary(terms=tuple(terms))
+
+
+@lru_cache(maxsize=4)
+def load_glossary(path: Path | str = GLOSSARY_PATH) -> Glossary:
+    with open(path, encoding="utf-8") as f:
+        return parse_glossary(yaml.safe_load(f))

@@ -1,0 +1,100 @@
+"""What the bot says around a handoff to a person (Japanese text + payload)."""
+from __future__ import annotations
+
+from ..replies import Reply
+
+YES_NO = [{"title": "はい", "payload": "/affirm"}, {"title": "いいえ", "payload": "/deny"}]
+DECLINE_BUTTON = [{"title": "連絡先は不要", "payload": "/decline_contact"}]
+
+
+def handoff_started(ticket_id: str, within_hours: bool, hours: str, next_opening: str) -> Reply:
+    if within_hours:
+        text = (
+            f"担当者(オペレーター)におつなぎします。受付番号は {ticket_id} です。\n"
+            "まもなく担当者が対応します。お待ちの間に書き込まれたメッセージも担当者に届きます。"
+        )
+    else:
+        text = (
+            f"ただいま営業時間外です(受付時間: {hours})。受付番号 {ticket_id} でお問い合わせを承りました。\n"
+            f"担当者は {next_opening} から対応します。"
+        )
+    return Reply(text, {"kind": "handoff", "ticket": ticket_id, "within_hours": within_hours})
+
+
+def ask_contact() -> Reply:
+    return Reply(
+        "担当者から折り返しご連絡するため、メールアドレスか電話番号を教えていただけますか?\n"
+        "連絡先が不要な場合は「不要」とお送りください。",
+        {"kind": "ask_contact"},
+        list(DECLINE_BUTTON),
+    )
+
+
+def contact_invalid() -> Reply:
+    return Reply(
+        "メールアドレス(例: taro@example.com)または電話番号(例: 03-1234-5678)の形式で入力してください。"
+        "いただいたメッセージは担当者に伝えます。",
+        {"kind": "contact_invalid"},
+        list(DECLINE_BUTTON),
+    )
+
+
+def contact_saved(display: str, ticket_id: str) -> Reply:
+    return Reply(
+        f"ありがとうございます。{display} に担当者からご連絡します(受付番号 {ticket_id})。",
+        {"kind": "contact_saved", "ticket": ticket_id},
+    )
+
+
+def contact_declined(ticket_id: str) -> Reply:
+    return Reply(
+        f"承知しました。連絡先なしで受け付けました(受付番号 {ticket_id})。",
+        {"kind": "contact_declined", "ticket": ticket_id},
+    )
+
+
+def followup_received(ticket_id: str) -> Reply:
+    return Reply(
+        f"メッセージを担当者に伝えました(受付番号 {ticket_id})。"
+        "ボットとの会話に戻る場合は「ボットに戻る」と入力してください。",
+        {"kind": "handoff_message", "ticket": ticket_id},
+    )
+
+
+def ticket_closed(ticket_id: str) -> Reply:
+    return Reply(
+        f"受付番号 {ticket_id} の対応は終了しました。ここからはボットがお答えします。",
+        {"kind": "handoff_closed", "ticket": ticket_id},
+    )
+
+
+def back_to_bot(ticket_id: str | None) -> Reply:
+    suffix = f"(受付番号 {ticket_id} は担当者に引き継がれています)" if ticket_id else ""
+    return Reply(
+        "ボットとの会話に戻りました。用語の意味などをお尋ねください。" + suffix,
+        {"kind": "back_to_bot", "ticket": ticket_id},
+    )
+
+
+def offer_human(reason: str) -> Reply:
+    lead = (
+        "お役に立てず申し訳ありません。"
+        if reason == "feedback"
+        else "うまくお答えできず申し訳ありません。"
+    )
+    return Reply(
+        lead + "担当者(オペレーター)におつなぎしましょうか?",
+        {"kind": "offer_human", "reason": reason},
+        list(YES_NO),
+    )
+
+
+def offer_declined() -> Reply:
+    return Reply(
+        "承知しました。ほかにご質問があれば、言い方を変えてお尋ねください。",
+        {"kind": "offer_declined"},
+    )
+
+
+def acknowledged() -> Reply:
+    return Reply("承知しました。ほかにご質問があればどうぞ。", {"kind": "ack"})

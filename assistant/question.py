@@ -1,0 +1,146 @@
+"""Works out what a question asks about: which words, and whether they are glossary terms.
+
+Input is the user's text plus the term matches found in it (from the NLU
+component, or `TermMatcher.find`). Output is a list of `Subject`s: a glossary
+term to define, or an unknown word to report with suggestions.
+
+A term only answers the question when it *is* the thing asked about:
+「ACW時間とは」 asks about ACW時間, which the glossary lacks, so the answer is
+"unknown" with アフターコールワーク as a suggestion, never ACW's definition.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from .matcher import Match
+from .normalize import is_noun_char
+
+# What people put after the word they ask about.
+_MARKER = re.compile(
+    r"とは|って|っていう|という|てなに|の意味|の定義|の説明|の解説|を教え|を説明|を解説|について|の概要"
+    r"|is\b|とはなに|ってなに|ってなん|って何|どういう意味|意味は|意味を"
+)
+_QUOTES = "「」『』\"'“”‘’()（）[]［］【】〈〉《》 　"
+_LIST_SEPARATORS = "と、,，・や&＆/／"
+_SENTENCE_BREAK = re.compile(r"[。!?！？\n]")
+_COMPARE = re.compile(
+    r"(?P<a>[^。!?！？\n]+?)\s*(?:と|、|,|や|vs\.?|VS|ｖｓ|Vs)\s*(?P<b>[^。!?！？\n]+?)\s*"
+    r"(?:の|って|は|で|を|に)?\s*(?:違い|ちがい|差|比較|くらべ|比べ|どう違|何が違|なにが違|区別|相違)"
+)
+MAX_QUERY_CHARS = 30
+
+
+@dataclass(frozen=True)
+class Subject:
+    query: str  # the words as the user wrote them
+    term: str | None  # the glossary headword, or None when unknown
+
+
+def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
+    """What 「〇〇とは?」-style text asks to define, in order, without duplicates."""
+    subjects: list[Subject] = []
+    region_start = 0
+    for marker in _MARKER.finditer(text):
+        region = _trim(text, region_start, marker.start())
+        region_start = marker.end()
+        if region is None:
+            continue
+        subjects.extend(_subjects_in_region(text, region, matches))
+    if not subjects:
+        # No marker (「ACW」「ACW?」): every term mentioned is asked about.
+        subjects = [Subject(m.text, m.term) for m in matches]
+    return _dedupe(subjects)
+
+
+def comparison_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
+    """The two things 「AとBの違いは?」 compares (known or unknown)."""
+    m = _COMPARE.search(text)
+    if m:
+        out = []
+        for group in ("a", "b"):
+            start, end = m.span(group)
+            trimmed = _trim(text, start, end)
+            if trimmed is None:
+                continue
+            found = _subjects_in_region(text, trimmed, matches, allow_lists=False)
+            out.extend(found[-1:])
+        if len(out) == 2:
+            return _dedupe(out)
+    return _dedupe([Subject(x.text, x.term) for x in matches])
+
+
+def _subjects_in_region(
+    text: str, region: tuple[int, int], matches: Sequence[Match], allow_lists: bool = True
+) -> list[Subject]:
+    start, end = region
+    inside = [m for m in matches if m.start >= start and m.end <= end]
+    last = next((m for m in reversed(inside) if m.end == end), None)
+    if last is None:
+        # Nothing known ends where the question mark sits: the asked word is unknown.
+        query = _trailing_word(text, start, end)
+        return [Subject(query, None)] if query else []
+    prefix_start = last.start
+    while prefix_start > start and is_noun_char(text[prefix_start - 1]):
+        prefix_start -= 1
+    if prefix_start < last.start:
+        # Glued to more noun characters (新人オペレーター): a different, unknown word.
+        return [Subject(text[prefix_start:end], None)]
+    found = [Subject(last.text, last.term)]
+    if allow_lists:
+        # 「ACWとSVとは」: walk back over 「AとB」「A、B」 lists of known terms.
+        cursor = last.start
+        for m in reversed([m for m in inside if m.end <= last.start]):
+            gap = text[m.end:cursor].strip(_QUOTES)
+            if len(gap) == 1 and gap in _LIST_SEPARATORS:
+                found.insert(0, Subject(m.text, m.term))
+                cursor = m.start
+            else:
+                break
+    return found
+
+
+def _trailing_word(text: str, start: int, end: int) -> str:
+    """The word just before a marker when no glossary term is there."""
+    i = end
+    while i > start and is_noun_char(text[i - 1]):
+        i -= 1
+    if i == end:
+        # Written in hiragana or mixed script: take back to the last break.
+        chunk = re.split(r"[、,。!?！？\s「」『』]", text[start:end])[-1]
+        return chunk[-MAX_QUERY_CHARS:]
+    return text[i:end][-MAX_QUERY_CHARS:]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Shrink [start, end) to the current sentence, without quotes or spaces at the edges."""
+    breaks = list(_SENTENCE_BREAK.finditer(text, start, end))
+    if breaks:
+        start = breaks[-1].end()
+    while end > start and text[end - 1] in _QUOTES:
+        end -= 1
+    while start < end and text[start] in _QUOTES:
+        start += 1
+    return (start, end) if start < end else None
+
+
+def _dedupe(subjects: list[Subject]) -> list[Subject]:
+    seen: set[str] = set()
+    out = []
+    for s in subjects:
+        key = s.term or s.query
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def is_lookup_word(text: str) -> bool:
+    """A short message that could be a word to look up (not emoji, not a sentence)."""
+    stripped = text.strip(_QUOTES + "?？!！。、")
+    return (
+        0 < len(stripped) <= 20
+        and not _SENTENCE_BREAK.search(stripped)
+        and any(c.isalnum() for c in stripped)
+    )

@@ -1,0 +1,138 @@
+"""Builds what the bot says: Japanese text plus the JSON payload channels render.
+
+Every reply carries `payload["kind"]` (the response contract in README.md) and
+`payload["text"]`, the same text as the message, so a client that renders the
+payload can replace the plain bubble instead of showing both.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .faq import FaqEntry
+from .glossary import Term
+
+NUMBERS = "①②③④⑤"
+HUMAN_BUTTON = {"title": "オペレーターに相談", "payload": "/request_human"}
+MAX_ECHO = 30  # never echo more than this much of what the user typed
+
+
+@dataclass
+class Reply:
+    text: str
+    payload: dict
+    buttons: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.payload.setdefault("text", self.text)
+
+
+def _echo(query: str) -> str:
+    query = " ".join(query.split())
+    return query if len(query) <= MAX_ECHO else query[:MAX_ECHO] + "…"
+
+
+def _definition_lines(term: Term) -> list[str]:
+    if len(term.definitions) == 1:
+        return [term.definitions[0].text]
+    return [f"{NUMBERS[i]} {d.text}" for i, d in enumerate(term.definitions)]
+
+
+def definition(term: Term) -> Reply:
+    lines = [f"【{term.term}】"]
+    if term.reading != term.term:
+        lines[0] += f"({term.reading})"
+    lines += _definition_lines(term)
+    if term.aliases:
+        lines.append("別名: " + "、".join(term.aliases))
+    if term.related:
+        lines.append("関連用語: " + "、".join(term.related))
+    return Reply(
+        "\n".join(lines),
+        {
+            "kind": "definition",
+            "term": term.term,
+            "reading": term.reading,
+            "definitions": [d.text for d in term.definitions],
+            "aliases": list(term.aliases),
+            "related": list(term.related),
+            "category": term.category,
+            "source": term.definitions[0].source,
+            "sources": list(term.sources),
+        },
+    )
+
+
+def comparison(a: Term, b: Term) -> Reply:
+    lines = [f"「{a.term}」と「{b.term}」の違いを、用語集の定義で比べます。"]
+    for t in (a, b):
+        lines.append(f"\n【{t.term}】")
+        lines += _definition_lines(t)
+    return Reply(
+        "\n".join(lines),
+        {
+            "kind": "comparison",
+            "terms": [a.term, b.term],
+            "items": [
+                {"term": t.term, "reading": t.reading, "definitions": [d.text for d in t.definitions]}
+                for t in (a, b)
+            ],
+        },
+    )
+
+
+def unknown_term(query: str, suggestions: list[str]) -> Reply:
+    shown = _echo(query)
+    lines = [f"「{shown}」は用語集に登録されていないため、お答えできません。"]
+    if suggestions:
+        lines.append("もしかして: " + "、".join(f"「{s}」" for s in suggestions) + "?")
+    lines.append("担当者(オペレーター)にお問い合わせいただくこともできます。")
+    buttons = [{"title": s, "payload": f"{s}とは?"} for s in suggestions]
+    buttons.append(HUMAN_BUTTON)
+    return Reply(
+        "\n".join(lines),
+        {"kind": "unknown_term", "query": shown, "suggestions": list(suggestions)},
+        buttons,
+    )
+
+
+def faq(entry: FaqEntry) -> Reply:
+    lines = [entry.answer]
+    if entry.as_of:
+        lines.append(f"({entry.as_of})")
+    if entry.url:
+        lines.append(f"出典: {entry.url}")
+    return Reply(
+        "\n".join(lines),
+        {
+            "kind": "faq",
+            "id": entry.id,
+            "title": entry.title,
+            "url": entry.url,
+            "as_of": entry.as_of,
+            "source": entry.source,
+        },
+    )
+
+
+def fallback() -> Reply:
+    return Reply(
+        "すみません、ご質問をうまく理解できませんでした。別の言い方で聞き直していただけますか?\n"
+        "例: 「ACWとは?」「インバウンドとアウトバウンドの違いは?」",
+        {"kind": "fallback"},
+        [HUMAN_BUTTON],
+    )
+
+
+def out_of_scope() -> Reply:
+    return Reply(
+        "申し訳ありません。このアシスタントはコンタクトセンターの用語とよくあるご質問にお答えしています。"
+        "用語の意味は「〇〇とは?」のようにお尋ねください。",
+        {"kind": "out_of_scope"},
+    )
+
+
+def empty_input() -> Reply:
+    return Reply(
+        "メッセージが空のようです。知りたい用語やご質問を入力してください(例: 「ACWとは?」)。",
+        {"kind": "fallback", "reason": "empty"},
+    )

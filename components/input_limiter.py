@@ -1,0 +1,52 @@
+"""First pipeline step: bound what reaches GiNZA.
+
+SudachiPy refuses input over 49,149 bytes (SudachiError, the whole request
+fails) and a 10,000-character message already takes seconds to parse. A
+question is short: the NLU sees the first MAX_CHARS characters with control
+characters blanked out. The tracker still records the full message, and the
+handoff stores it in full; only classification works on the prefix. Cutting
+at the end keeps entity offsets valid for the original text.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from assistant.normalize import blank_controls
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class InputLimiter(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_chars": 1000}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "InputLimiter":
+        return cls(config)
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._max = int(config["max_chars"])
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str):
+                message.set(TEXT, blank_controls(text[: self._max]))
+        return messages

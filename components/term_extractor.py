@@ -1,0 +1,90 @@
+"""Rasa NLU component: glossary terms as `term` entities.
+
+GiNZA's NER knows nothing of contact-center jargon, and lookup tables are
+regexes over raw text (no width/kana/long-vowel folding). This extractor runs
+`assistant.matcher.TermMatcher` over the message and over the GiNZA tokens'
+Sudachi normalized forms and readings, and reports each hit as
+`{"entity": "term", "value": <headword>, "start", "end"}` at the place the
+user wrote it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from assistant.glossary import GLOSSARY_PATH, REPO_ROOT, load_glossary
+from assistant.matcher import TermMatcher, Token
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"glossary": str(GLOSSARY_PATH.relative_to(REPO_ROOT)), "entity": "term"}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "GlossaryTermExtractor":
+        return cls(config)
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = config
+        path = Path(config["glossary"])
+        if not path.is_absolute():
+            path = REPO_ROOT / path  # independent of the server's working directory
+        self._matcher = TermMatcher(load_glossary(path))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            tokens = _ginza_tokens(message.get(SPACY_DOCS[TEXT]), text)
+            found = [
+                {
+                    "entity": self._config["entity"],
+                    "value": m.term,
+                    "start": m.start,
+                    "end": m.end,
+                    "confidence_entity": 1.0,
+                }
+                for m in self._matcher.find(text, tokens)
+            ]
+            if found:
+                others = [e for e in message.get(ENTITIES, []) if e.get("entity") != self._config["entity"]]
+                message.set(ENTITIES, others + self.add_extractor_name(found), add_to_output=True)
+        return messages
+
+
+def _ginza_tokens(doc: Optional[Any], text: str) -> Optional[List[Token]]:
+    # SpacyNLP may have lowercased the text; offsets stay valid only if lengths agree.
+    if doc is None or len(doc.text) != len(text):
+        return None
+    return [
+        Token(
+            start=t.idx,
+            end=t.idx + len(t.text),
+            norm=t.norm_,
+            reading="".join(t.morph.get("Reading")),
+        )
+        for t in doc
+        if not t.is_space
+    ]

@@ -1,0 +1,65 @@
+"""Real servers for the integration tests: action server + Rasa (REST), a real
+webhook receiver, business-hours files that make "now" open or closed."""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.support.servers import MODEL, start_servers
+from tests.unit.handoff.conftest import Receiver, wait_until  # noqa: F401  (shared helpers)
+from tests.unit.handoff.conftest import pg_server_url, _fresh_pg_database  # noqa: F401
+
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def hours_file(path: Path, open_now: bool) -> Path:
+    """A business-hours file in which the current moment is open (24h) or closed (one
+    hour, two hours from now, every day)."""
+    if open_now:
+        window = "00:00-24:00"
+    else:
+        h = datetime.now(ZoneInfo("Asia/Tokyo")).hour
+        start = (h + 2) % 22
+        window = f"{start:02d}:00-{start + 1:02d}:00"
+    lines = ["timezone: Asia/Tokyo", "weekly:"] + [f'  {d}: ["{window}"]' for d in DAYS]
+    lines += ["holidays: {}", "closures: []"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def receiver():
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory, receiver):
+    if not MODEL.exists():
+        if os.environ.get("CI"):
+            pytest.fail("no trained model: `make train` must run first", pytrace=False)
+        pytest.skip("no trained model (make train)")
+    workdir = tmp_path_factory.mktemp("bot")
+    servers = start_servers(
+        workdir=workdir,
+        env_extra={
+            "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
+            "HANDOFF_WEBHOOK_URL": receiver.url,
+        },
+    )
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture
+def store(bot):
+    from assistant.handoff.tickets import TicketStore
+
+    s = TicketStore(bot.env["HANDOFF_DB_URL"])
+    yield s
+    s.dispose()

@@ -1,0 +1,186 @@
+"""Starts the real action server and Rasa server on free localhost ports.
+
+Used by the integration/e2e tests, `scripts/eval.py` and the benchmarks, so all
+of them talk to the same thing `make run` starts.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+MODEL = REPO / "models" / "model.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def spawn(name: str, args: list[str], workdir: Path, env: dict) -> Process:
+    log = workdir / f"{name}.log"
+    popen = subprocess.Popen(
+        args,
+        cwd=REPO,
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # own process group: stop() takes its children too
+    )
+    return Process(name, popen, log)
+
+
+def wait_http(url: str, proc: Process, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited early:\n{proc.tail()}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{proc.name} not ready after {timeout}s:\n{proc.tail()}")
+
+
+def base_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class ActionServer:
+    url: str
+    port: int
+    process: Process
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def start_action_server(workdir: Path, env: dict, port: int | None = None) -> ActionServer:
+    port = port or free_port()
+    proc = spawn(
+        "actions",
+        [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(port), "--actions", "actions"],
+        workdir,
+        env,
+    )
+    wait_http(f"http://127.0.0.1:{port}/health", proc)
+    return ActionServer(f"http://127.0.0.1:{port}/webhook", port, proc)
+
+
+@dataclass
+class BotServers:
+    rasa_url: str
+    workdir: Path
+    env: dict
+    actions: ActionServer
+    rasa: Process
+    extra: list = field(default_factory=list)
+
+    @property
+    def rest_url(self) -> str:
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
+        r = requests.post(self.rest_url, json={"sender": sender, "message": text}, timeout=timeout)
+        r.raise_for_status()
+        return r.json()
+
+    def restart_actions(self, env_extra: dict | None = None) -> None:
+        """Stop and start the action server on the same port (restart-safety tests,
+        or new settings such as another business-hours file)."""
+        self.env.update(env_extra or {})
+        port = self.actions.port
+        self.actions.stop()
+        self.actions = start_action_server(self.workdir, self.env, port)
+
+    def stop(self) -> None:
+        for p in [self.rasa, self.actions.process, *self.extra]:
+            p.stop()
+
+
+def write_endpoints(workdir: Path, action_url: str, tracker_store: str | None = None) -> Path:
+    tracker = tracker_store or (
+        "tracker_store:\n  type: SQL\n  dialect: sqlite\n" f"  db: {workdir / 'tracker.db'}\n"
+    )
+    path = workdir / "endpoints.yml"
+    path.write_text(f'action_endpoint:\n  url: "{action_url}"\n{tracker}', encoding="utf-8")
+    return path
+
+
+def start_servers(
+    env_extra: dict | None = None,
+    workdir: Path | None = None,
+    model: Path = MODEL,
+    credentials: Path | None = None,
+    tracker_store: str | None = None,
+    enable_api: bool = False,
+) -> BotServers:
+    """Start both servers; the caller must call .stop()."""
+    if not model.exists():
+        raise FileNotFoundError(f"{model} missing: run `make train` first")
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="cc-bot-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = base_env({"HANDOFF_DB_URL": f"sqlite:///{workdir / 'handoff.db'}", **(env_extra or {})})
+    actions = start_action_server(workdir, env)
+    endpoints = write_endpoints(workdir, actions.url, tracker_store)
+    port = free_port()
+    args = [
+        str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+        "--credentials", str(credentials or REPO / "credentials.yml"),
+        "--port", str(port), "--interface", "127.0.0.1", "--cors", "*",
+    ]
+    if enable_api:
+        args.append("--enable-api")
+    rasa = spawn("rasa", args, workdir, env)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", rasa)
+    except Exception:
+        actions.stop()
+        rasa.stop()
+        raise
+    return BotServers(f"http://127.0.0.1:{port}", workdir, env, actions, rasa)
+
+
+def custom_payloads(messages: list[dict]) -> list[dict]:
+    return [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]

@@ -169,7 +169,8 @@ def deliver(
     now: datetime | None = None,
 ) -> bool:
     """POST one ticket and record the outcome. True if the ticket is delivered
-    (now, or already before). Never raises."""
+    (now, or already before). A ticket that is not due yet (backoff), being
+    sent by another worker, failed or disabled is not posted. Never raises."""
     try:
         if fmt not in FORMATS:
             raise ValueError(f"unknown webhook format {fmt!r}")

@@ -568,7 +568,8 @@ class TicketStore:
 
     def claim_delivery(self, ticket_id: str, now: datetime | None = None, lease_seconds: float = 60.0) -> bool:
         """Atomically take the right to POST this ticket for ``lease_seconds``.
-        False if it is not pending or another worker holds the lease."""
+        False if it is not pending, not due yet (backoff), or another worker
+        holds the lease."""
         at = _now(now)
         t = tickets_table.c
         with self.engine.begin() as conn:
@@ -578,6 +579,7 @@ class TicketStore:
                 .where(
                     t.id == ticket_id,
                     t.delivery_status == "pending",
+                    or_(t.next_attempt_at.is_(None), t.next_attempt_at <= at),
                     or_(t.delivery_claimed_until.is_(None), t.delivery_claimed_until <= at),
                 )
                 .values(delivery_claimed_until=at + timedelta(seconds=lease_seconds))

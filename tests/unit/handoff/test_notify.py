@@ -139,6 +139,9 @@ def test_http_error_is_retried(store, receiver):
     assert deliver(store, t.id, receiver.url, "json", 3.0, now=T0) is False
     got = store.get(t.id)
     assert got.delivery_status == "pending" and got.last_delivery_error.startswith("HTTP 500")
+    # Before the backoff is over nothing is sent.
+    assert deliver(store, t.id, receiver.url, "json", 3.0, now=T0 + timedelta(seconds=4)) is False
+    assert len(receiver.requests) == 1
     receiver.status = 204
     assert deliver(store, t.id, receiver.url, "json", 3.0, now=T0 + timedelta(seconds=5)) is True
     assert store.get(t.id).delivery_status == "delivered"

@@ -242,6 +242,9 @@ def test_claim_is_exclusive_until_lease_ends(store):
     assert not store.claim_delivery(t.id, T0 + timedelta(seconds=10), lease_seconds=30)
     assert store.due_deliveries(T0 + timedelta(seconds=10)) == []  # in flight elsewhere
     assert store.claim_delivery(t.id, T0 + timedelta(seconds=31), lease_seconds=30)  # died: lease ends
+    store.record_delivery(t.id, False, "x", T0 + timedelta(seconds=90))
+    assert not store.claim_delivery(t.id, T0 + timedelta(seconds=60))  # backoff not over
+    assert store.claim_delivery(t.id, T0 + timedelta(seconds=90))
     store.record_delivery(t.id, True, None, None)
     assert not store.claim_delivery(t.id, T0 + timedelta(hours=1))
 

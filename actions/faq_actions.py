@@ -7,8 +7,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import replies
+from assistant.faq import FaqEntry
+from assistant.normalize import key_form
 
-from .common import faq_entries, send, turn_outcome
+from .common import faq_entries, glossary, send, term_matches, turn_outcome
+from .glossary_actions import define
+from assistant import question
 
 # FallbackClassifier only sees the intent score; a confident `faq` intent with an
 # unsure choice among answers must still ask to rephrase.
@@ -30,5 +34,18 @@ class ActionAnswerFaq(Action):
         if entry is None or (selected.get("confidence") or 0.0) < MIN_ANSWER_CONFIDENCE:
             send(dispatcher, replies.fallback())
             return turn_outcome(dispatcher, tracker, failed=True)
+        matches = term_matches(tracker)
+        if matches and not any(_topic_mentions(entry, m.term) for m in matches):
+            # 「SVはどんな役割?」 retrieved an FAQ about something else: the user asks
+            # about the glossary term they named.
+            text = tracker.latest_message.get("text") or ""
+            return define(dispatcher, tracker, question.definition_subjects(text, matches))
         send(dispatcher, replies.faq(entry))
         return turn_outcome(dispatcher, tracker, failed=False)
+
+
+def _topic_mentions(entry: FaqEntry, headword: str) -> bool:
+    """Whether the FAQ topic (title, example questions) is about this glossary term."""
+    term = glossary().get(headword)
+    topic = key_form(" ".join((entry.title, *entry.questions)))
+    return any(key_form(name) in topic for name in term.names if key_form(name))

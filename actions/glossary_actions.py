@@ -22,20 +22,13 @@ class ActionDefineTerm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         text = user_text(tracker)
-        subjects = question.definition_subjects(text, term_matches(tracker))
+        matches = term_matches(tracker)
+        if question.wants_comparison(text, matches):
+            return compare(dispatcher, tracker, question.comparison_subjects(text, matches))
+        subjects = question.definition_subjects(text, matches)
         if not subjects and question.is_lookup_word(text):
-            subjects = [question.Subject(text, None)]  # a bare unknown word: 「ラーメン」
-        if not subjects:
-            send(dispatcher, replies.fallback())
-            return turn_outcome(dispatcher, tracker, failed=True)
-        subjects = subjects[:MAX_TERMS_PER_ANSWER]
-        for subject in subjects:
-            send(dispatcher, answer_for(subject))
-        events = turn_outcome(dispatcher, tracker, failed=not any(s.term for s in subjects))
-        known = [s.term for s in subjects if s.term]
-        unknown = [s.query for s in subjects if not s.term]
-        return events + [SlotSet("term", known[-1] if known else None),
-                         SlotSet("unknown_query", unknown[-1] if unknown else None)]
+            subjects = [question.Subject(text, None)]  # a bare unknown word: 「BPO」
+        return define(dispatcher, tracker, subjects)
 
 
 class ActionCompareTerms(Action):
@@ -45,21 +38,38 @@ class ActionCompareTerms(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        text = user_text(tracker)
-        subjects = question.comparison_subjects(text, term_matches(tracker))
-        known = [s for s in subjects if s.term]
-        unknown = [s for s in subjects if not s.term]
-        if len(known) >= 2 and not unknown:
-            a, b = (glossary().get(s.term) for s in known[:2])
-            send(dispatcher, replies.comparison(a, b))
-        elif not subjects:
-            send(dispatcher, replies.fallback())
-            return turn_outcome(dispatcher, tracker, failed=True)
-        else:
-            # Only what the glossary has is defined; the rest is reported unknown.
-            for s in subjects[:2]:
-                send(dispatcher, answer_for(s))
-        return turn_outcome(dispatcher, tracker, failed=not known)
+        subjects = question.comparison_subjects(user_text(tracker), term_matches(tracker))
+        return compare(dispatcher, tracker, subjects)
+
+
+def define(
+    dispatcher: CollectingDispatcher, tracker: Tracker, subjects: List[question.Subject]
+) -> List[Dict[Text, Any]]:
+    """Answer each subject (definition or unknown + suggestions); fallback if none."""
+    if not subjects:
+        send(dispatcher, replies.fallback())
+        return turn_outcome(dispatcher, tracker, failed=True)
+    subjects = subjects[:MAX_TERMS_PER_ANSWER]
+    for subject in subjects:
+        send(dispatcher, answer_for(subject))
+    known = [s.term for s in subjects if s.term]
+    unknown = [s.query for s in subjects if not s.term]
+    return turn_outcome(dispatcher, tracker, failed=not known) + [
+        SlotSet("term", known[-1] if known else None),
+        SlotSet("unknown_query", unknown[-1] if unknown else None),
+    ]
+
+
+def compare(
+    dispatcher: CollectingDispatcher, tracker: Tracker, subjects: List[question.Subject]
+) -> List[Dict[Text, Any]]:
+    known = [s for s in subjects if s.term]
+    if len(known) >= 2 and len(known) == len(subjects):
+        a, b = (glossary().get(s.term) for s in known[:2])
+        send(dispatcher, replies.comparison(a, b))
+        return turn_outcome(dispatcher, tracker, failed=False)
+    # Only what the glossary has is defined; the rest is reported unknown.
+    return define(dispatcher, tracker, subjects[:2])
 
 
 def answer_for(subject: question.Subject) -> replies.Reply:

@@ -54,7 +54,7 @@ class ActionHandoff(Action):
             )
             services.notifier().notify_async(ticket.id)
         else:
-            store.append_message(ticket.id, user_text(tracker) or "(空のメッセージ)")
+            store.append_message(ticket.id, user_text(tracker).strip() or "(空のメッセージ)")
         now = _now()
         hours = services.hours()
         within = hours.is_open(now)

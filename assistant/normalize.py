@@ -92,5 +92,6 @@ def blank_controls(text: str) -> str:
 
 
 def clean_user_text(text: str, limit: int = 2000) -> str:
-    """Make arbitrary user input safe to process: blank control chars, cap length."""
-    return blank_controls(text[:limit]).strip()
+    """Make arbitrary user input safe to process: blank control chars, cap length.
+    Not stripped: offsets into it stay those of the original message."""
+    return blank_controls(text[:limit])

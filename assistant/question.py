@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .matcher import Match
-from .normalize import is_noun_char
+from .normalize import is_hiragana, is_noun_char
 
 # What people put after the word they ask about.
 _MARKER = re.compile(
-    r"とは|って|っていう|という|てなに|の意味|の定義|の説明|の解説|を教え|を説明|を解説|について|の概要"
-    r"|is\b|とはなに|ってなに|ってなん|って何|どういう意味|意味は|意味を"
+    r"とは|という|の意味|の定義|の説明|の解説|を教え|を説明|を解説|について|の概要|どういう意味|意味は|意味を"
+    # 「って」 only when a question follows (not 言って, 使って).
+    r"|って(?=\s*(?:何|なに|なん|どう|どんな|どの|どれ|いう|具体|[?？!！。、]|$))"
 )
+_COMPARE_CUE = re.compile(r"違い|違う|ちがい|ちがう|比較|比べ|くらべ|差|同じ|区別|相違|vs|VS|Vs")
 _QUOTES = "「」『』\"'“”‘’()（）[]［］【】〈〉《》 　"
 _LIST_SEPARATORS = "と、,，・や&＆/／"
 _SENTENCE_BREAK = re.compile(r"[。!?！？\n]")
@@ -54,8 +56,15 @@ def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
     return _dedupe(subjects)
 
 
+def wants_comparison(text: str, matches: Sequence[Match]) -> bool:
+    """A comparison cue (違い, 比較, 同じ…) and at least two different glossary terms."""
+    return bool(_COMPARE_CUE.search(text)) and len({m.term for m in matches}) >= 2
+
+
 def comparison_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
     """The two things 「AとBの違いは?」 compares (known or unknown)."""
+    if wants_comparison(text, matches):
+        return _dedupe([Subject(x.text, x.term) for x in matches])[:2]
     m = _COMPARE.search(text)
     if m:
         out = []
@@ -77,6 +86,11 @@ def _subjects_in_region(
     start, end = region
     inside = [m for m in matches if m.start >= start and m.end <= end]
     last = next((m for m in reversed(inside) if m.end == end), None)
+    if last is None and inside and text[inside[-1].end:inside[-1].end + 1] == "の":
+        # 「クラウドPBXの仕組み」「SVの仕事内容」: an aspect of a known term.
+        aspect_of = inside[-1]
+        if not _glued_before(text, start, aspect_of.start):
+            return [Subject(aspect_of.text, aspect_of.term)]
     if last is None:
         # Nothing known ends where the question mark sits: the asked word is unknown.
         query = _trailing_word(text, start, end)
@@ -99,6 +113,10 @@ def _subjects_in_region(
             else:
                 break
     return found
+
+
+def _glued_before(text: str, start: int, pos: int) -> bool:
+    return pos > start and is_noun_char(text[pos - 1])
 
 
 def _trailing_word(text: str, start: int, end: int) -> str:
@@ -137,10 +155,15 @@ def _dedupe(subjects: list[Subject]) -> list[Subject]:
 
 
 def is_lookup_word(text: str) -> bool:
-    """A short message that could be a word to look up (not emoji, not a sentence)."""
-    stripped = text.strip(_QUOTES + "?？!！。、")
-    return (
-        0 < len(stripped) <= 20
-        and not _SENTENCE_BREAK.search(stripped)
-        and any(c.isalnum() for c in stripped)
-    )
+    """A message that is just one word to look up (「BPO」「ロープレ?」), not a sentence or emoji."""
+    stripped = text.strip(_QUOTES + "?？!！。")
+    if not 0 < len(stripped) <= 15:
+        return False
+    if all(is_noun_char(c) or c in "ー・" for c in stripped):
+        return True
+    return len(stripped) <= 10 and all(is_hiragana(c) or c == "ー" for c in stripped)
+
+
+def has_question_marker(text: str) -> bool:
+    """「〇〇とは」「〇〇って何」: the text asks what a word means."""
+    return bool(_MARKER.search(text))

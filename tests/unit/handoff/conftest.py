@@ -26,6 +26,11 @@ REPO = Path(__file__).resolve().parents[3]
 PG_SCRIPT = REPO / "scripts" / "pg_test_server.sh"
 
 
+def _cleanup_state(state_dir: str) -> None:
+    shutil.rmtree(state_dir, ignore_errors=True)
+    Path(state_dir + ".lock").unlink(missing_ok=True)  # the script's lock file
+
+
 def _pg_unavailable(reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"PostgreSQL required in CI: {reason}", pytrace=False)
@@ -46,16 +51,17 @@ def pg_server_url():
             ["bash", str(PG_SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=600
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(state_dir, ignore_errors=True)
+        _cleanup_state(state_dir)
         _pg_unavailable(str(exc))
     if proc.returncode != 0 or not proc.stdout.strip():
-        shutil.rmtree(state_dir, ignore_errors=True)
+        subprocess.run(["bash", str(PG_SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
+        _cleanup_state(state_dir)
         _pg_unavailable(f"{PG_SCRIPT.name} start failed: {proc.stderr.strip()[-2000:]}")
     try:
         yield proc.stdout.strip().splitlines()[-1]
     finally:
         subprocess.run(["bash", str(PG_SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(state_dir, ignore_errors=True)
+        _cleanup_state(state_dir)
 
 
 def _fresh_pg_database(server_url: str):

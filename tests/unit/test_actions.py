@@ -1,0 +1,140 @@
+"""Custom actions over real domain modules, with rasa-sdk tracker/dispatcher fixtures
+(rasa-demo style). The NLU is not involved: entities are what the NLU component sends."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.glossary import load_glossary
+from assistant.matcher import TermMatcher
+
+
+def make_tracker(text, intent="define_term", slots=None, response_selector=None, sender="u1", with_entities=True):
+    entities = []
+    if with_entities:
+        entities = [
+            {"entity": "term", "value": m.term, "start": m.start, "end": m.end}
+            for m in TermMatcher(load_glossary()).find(text)
+        ]
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities}
+    if response_selector:
+        latest["response_selector"] = response_selector
+    events = [{"event": "user", "text": text, "timestamp": 1700000000.0, "parse_data": latest}]
+    return Tracker(sender, slots or {}, latest, events, False, None, {}, "action_listen")
+
+
+def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def kinds(messages):
+    return [m["custom"]["kind"] for m in messages]
+
+
+@pytest.fixture(autouse=True)
+def isolated_handoff(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'h.db'}")
+    monkeypatch.delenv("HANDOFF_WEBHOOK_URL", raising=False)
+    from actions import handoff_services
+
+    for f in (handoff_services.settings, handoff_services.store, handoff_services.hours):
+        f.cache_clear()
+    yield
+
+
+DEFINE_CASES = [
+    ("ACWとは?", ["definition"], "アフターコールワーク"),
+    ("ｵﾍﾟﾚｰﾀｰとは", ["definition"], "オペレーター"),
+    ("アップセルとは", ["unknown_term"], None),
+    ("ACW時間とは", ["unknown_term"], None),
+    ("インバウンドとアウトバウンドの違いは?", ["comparison"], None),
+    ("😀", ["fallback"], None),
+]
+
+
+@pytest.mark.parametrize("text,expected,term", DEFINE_CASES)
+def test_define_term(text, expected, term):
+    from actions.glossary_actions import ActionDefineTerm
+
+    messages, _ = run(ActionDefineTerm(), make_tracker(text))
+    assert kinds(messages) == expected
+    if term:
+        assert messages[0]["custom"]["term"] == term
+        assert messages[0]["custom"]["definitions"][0] in messages[0]["text"]
+
+
+def test_define_term_without_nlu_entities_still_matches():
+    from actions.glossary_actions import ActionDefineTerm
+
+    messages, _ = run(ActionDefineTerm(), make_tracker("SVって何?", with_entities=False))
+    assert messages[0]["custom"]["term"] == "スーパーバイザー"
+
+
+def test_unknown_term_suggests_and_offers_a_person():
+    from actions.glossary_actions import ActionDefineTerm
+
+    messages, events = run(ActionDefineTerm(), make_tracker("エスカレージョンとは"))
+    payload = messages[0]["custom"]
+    assert payload["kind"] == "unknown_term" and payload["suggestions"][0] == "エスカレーション"
+    assert {"title": "オペレーターに相談", "payload": "/request_human"} in messages[0]["buttons"]
+    assert {"event": "slot", "name": "failed_turns", "value": 1.0, "timestamp": None} in events
+
+
+def test_second_failure_in_a_row_offers_a_person():
+    from actions.glossary_actions import ActionDefineTerm
+
+    messages, events = run(ActionDefineTerm(), make_tracker("ロープレとは", slots={"failed_turns": 1.0}))
+    assert kinds(messages) == ["unknown_term", "offer_human"]
+    assert any(e["name"] == "handoff_offered" and e["value"] is True for e in events)
+
+
+def test_faq_answer_checks_the_answer_score():
+    from actions.faq_actions import ActionAnswerFaq
+
+    confident = {"faq": {"response": {"intent_response_key": "faq/tmj", "confidence": 0.93}}}
+    unsure = {"faq": {"response": {"intent_response_key": "faq/tmj", "confidence": 0.2}}}
+    messages, _ = run(ActionAnswerFaq(), make_tracker("TMJの研修は?", "faq", response_selector=confident))
+    assert messages[0]["custom"]["kind"] == "faq" and messages[0]["custom"]["id"] == "tmj"
+    assert messages[0]["custom"]["url"] == "https://www.tmj.jp/ec_support/"
+    messages, _ = run(ActionAnswerFaq(), make_tracker("TMJの研修は?", "faq", response_selector=unsure))
+    assert kinds(messages) == ["fallback"]
+
+
+def test_faq_about_another_topic_yields_to_the_named_term():
+    from actions.faq_actions import ActionAnswerFaq
+
+    selected = {"faq": {"response": {"intent_response_key": "faq/contact_center_role", "confidence": 0.8}}}
+    messages, _ = run(ActionAnswerFaq(), make_tracker("SVはどんな役割?", "faq", response_selector=selected))
+    assert messages[0]["custom"]["term"] == "スーパーバイザー"
+
+
+def test_fallback_answers_a_named_term_and_asks_to_rephrase_otherwise():
+    from actions.fallback_actions import ActionFallback
+
+    messages, _ = run(ActionFallback(), make_tracker("応答率ってどうやって出すの?", "nlu_fallback"))
+    assert messages[0]["custom"]["term"] == "応答率"
+    messages, _ = run(ActionFallback(), make_tracker("ほげほげ", "nlu_fallback"))
+    assert kinds(messages) == ["fallback"]
+    messages, _ = run(ActionFallback(), make_tracker("", "nlu_fallback"))
+    assert messages[0]["custom"] == {"kind": "fallback", "reason": "empty", "text": messages[0]["text"]}
+
+
+def test_handoff_creates_a_ticket_with_the_transcript():
+    from actions import handoff_services
+    from actions.handoff_actions import ActionHandoff
+
+    tracker = make_tracker("オペレーターと話したい", "request_human", sender="cust-1")
+    tracker.events.insert(0, {"event": "user", "text": "ACWとは?", "timestamp": 1699999990.0,
+                              "parse_data": {"intent": {"name": "define_term"}}})
+    messages, events = run(ActionHandoff(), tracker)
+    payload = messages[0]["custom"]
+    assert payload["kind"] == "handoff" and payload["ticket"].startswith("ESC-")
+    ticket = handoff_services.store().get(payload["ticket"])
+    assert ticket.sender_id == "cust-1" and ticket.last_question == "ACWとは?"
+    assert [t["text"] for t in ticket.transcript] == ["ACWとは?", "オペレーターと話したい"]
+    assert {"event": "slot", "name": "handoff_ticket", "value": payload["ticket"], "timestamp": None} in events

@@ -1,0 +1,66 @@
+"""What a question asks about (known term, unknown word, comparison)."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.glossary import load_glossary
+from assistant.matcher import TermMatcher
+from assistant.question import (
+    Subject, comparison_subjects, definition_subjects, is_lookup_word, wants_comparison,
+)
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return TermMatcher(load_glossary())
+
+
+DEFINE = [
+    ("ACWとは", [("ACW", "アフターコールワーク")]),
+    ("「ACW」ってなに?", [("ACW", "アフターコールワーク")]),
+    ("研修でアウトバウンドという言葉が出てきました。どういう意味ですか?", [("アウトバウンド", "アウトバウンド")]),
+    ("先輩が言っている「SV」というのは何?", [("SV", "スーパーバイザー")]),
+    ("ACW時間とは", [("ACW時間", None)]),  # compound: unknown, never ACW's definition
+    ("新人オペレーターとは?", [("新人オペレーター", None)]),
+    ("アップセルとは", [("アップセル", None)]),
+    ("あっぷせるってなに", [("あっぷせる", None)]),
+    ("ACWとSVとは", [("ACW", "アフターコールワーク"), ("SV", "スーパーバイザー")]),
+    ("クラウドPBXの仕組みを教えて", [("クラウドPBX", "クラウドPBX")]),
+    ("CRM", [("CRM", "CRM")]),
+    ("😀", []),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize("text,expected", DEFINE)
+def test_definition_subjects(matcher, text, expected):
+    got = definition_subjects(text, matcher.find(text))
+    assert [(s.query, s.term) for s in got] == expected
+
+
+COMPARE = [
+    ("インバウンドとアウトバウンドの違いは?", ["インバウンド", "アウトバウンド"]),
+    ("CRMとIVRって何が違うの", ["CRM", "IVR"]),
+    ("顧客サポートとカスタマーサポートは同じ意味?", ["顧客サポート", "カスタマーサポート"]),
+    ("アップセルとクロスセルの違い", [None, "クロスセル"]),
+]
+
+
+@pytest.mark.parametrize("text,terms", COMPARE)
+def test_comparison_subjects(matcher, text, terms):
+    assert [s.term for s in comparison_subjects(text, matcher.find(text))] == terms
+
+
+def test_comparison_needs_two_terms_and_a_cue(matcher):
+    assert wants_comparison("ACWとSVの違い", matcher.find("ACWとSVの違い"))
+    assert not wants_comparison("ACWとSVとは", matcher.find("ACWとSVとは"))
+    assert not wants_comparison("ACWの違い", matcher.find("ACWの違い"))
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("BPO", True), ("ロープレ?", True), ("らーめん", True), ("😀", False), ("", False),
+     ("はじめまして、研修中の新人です", False), ("明日って雨降りそう?", False), ("あ" * 50, False)],
+)
+def test_is_lookup_word(text, expected):
+    assert is_lookup_word(text) is expected

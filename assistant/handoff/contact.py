@@ -3,7 +3,7 @@
 Normalised forms (what ``Contact.value`` holds):
 * email: local part as typed, domain lower-cased — ``Taro.Y@example.co.jp``
 * phone: E.164 — ``+819012345678`` (unambiguous, sortable, dialable from any
-  system); ``Contact.display`` / :func:`display_phone` give the domestic form
+  system); ``Contact.display()`` / :func:`display_phone` give the domestic form
   with hyphens for people — ``090-1234-5678``.
 
 Input is NFKC-normalised first, so full-width digits, ＠ and ＋ work. A contact
@@ -41,8 +41,8 @@ class Contact:
     kind: str  # "email" | "phone"
     value: str
 
-    @property
     def display(self) -> str:
+        """Human-readable form: domestic phone format, email as is."""
         return display_phone(self.value) if self.kind == "phone" else self.value
 
 

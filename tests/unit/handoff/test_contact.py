@@ -126,4 +126,4 @@ def test_rejected(text):
 def test_display(value, shown):
     assert display_phone(value) == shown
     kind = "email" if "@" in value else "phone"
-    assert Contact(kind, value).display == shown
+    assert Contact(kind, value).display() == shown

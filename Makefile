@@ -77,7 +77,7 @@ eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per gro
 test: install check-generated validate test-unit train test-stories test-integration test-e2e eval ## Everything CI runs
 
 bench: $(MODEL) ## NLU and REST latency, train time, memory
-	$(PY) scripts/bench_latency.py
+	$(PY) scripts/bench_latency.py --train
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
 	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)

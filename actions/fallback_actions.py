@@ -6,16 +6,15 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant import question, replies
+from assistant import replies
 
-from .common import send, term_matches, turn_outcome, user_text
-from .glossary_actions import compare, define
+from .common import send, turn_outcome, user_text
+from .glossary_actions import glossary_answer
 
 
 class ActionFallback(Action):
-    """Low intent confidence. A message that names glossary terms, or asks
-    「〇〇って何?」 about a word, is still answered from the glossary: the classifier
-    was unsure about the phrasing, not about what the user wants to know."""
+    """Low intent confidence. A glossary question is still answered from the
+    glossary: the classifier was unsure about the phrasing, not the subject."""
 
     def name(self) -> Text:
         return "action_fallback"
@@ -27,12 +26,9 @@ class ActionFallback(Action):
         if not text.strip():
             send(dispatcher, replies.empty_input())
             return turn_outcome(dispatcher, tracker, failed=True)
-        matches = term_matches(tracker)
-        if question.wants_comparison(text, matches):
-            return compare(dispatcher, tracker, question.comparison_subjects(text, matches))
-        subjects = question.definition_subjects(text, matches)
-        if any(s.term for s in subjects) or question.has_question_marker(text):
-            return define(dispatcher, tracker, subjects)
+        events = glossary_answer(dispatcher, tracker)
+        if events is not None:
+            return events
         send(dispatcher, replies.fallback())
         return turn_outcome(dispatcher, tracker, failed=True)
 
@@ -44,5 +40,10 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        # 「いんばうんどってなにするの?」 can look off-topic to the classifier; a question
+        # about a named glossary term is answered, anything else is out of scope.
+        events = glossary_answer(dispatcher, tracker, require_known_term=True)
+        if events is not None:
+            return events
         send(dispatcher, replies.out_of_scope())
         return []

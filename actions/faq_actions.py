@@ -11,8 +11,7 @@ from assistant.faq import FaqEntry
 from assistant.normalize import key_form
 
 from .common import faq_entries, glossary, send, term_matches, turn_outcome
-from .glossary_actions import define
-from assistant import question
+from .glossary_actions import glossary_answer
 
 # FallbackClassifier only sees the intent score; a confident `faq` intent with an
 # unsure choice among answers must still ask to rephrase.
@@ -31,15 +30,17 @@ class ActionAnswerFaq(Action):
         )
         key = selected.get("intent_response_key") or ""
         entry = faq_entries().get(key.split("/", 1)[-1])
-        if entry is None or (selected.get("confidence") or 0.0) < MIN_ANSWER_CONFIDENCE:
-            send(dispatcher, replies.fallback())
-            return turn_outcome(dispatcher, tracker, failed=True)
+        confident = entry is not None and (selected.get("confidence") or 0.0) >= MIN_ANSWER_CONFIDENCE
         matches = term_matches(tracker)
-        if matches and not any(_topic_mentions(entry, m.term) for m in matches):
-            # 「SVはどんな役割?」 retrieved an FAQ about something else: the user asks
-            # about the glossary term they named.
-            text = tracker.latest_message.get("text") or ""
-            return define(dispatcher, tracker, question.definition_subjects(text, matches))
+        if not confident or (matches and not any(_topic_mentions(entry, m.term) for m in matches)):
+            # Unsure, or 「SVはどんな役割?」 retrieved an FAQ about something else:
+            # answer the glossary question if it is one, else ask to rephrase.
+            events = glossary_answer(dispatcher, tracker)
+            if events is not None:
+                return events
+            if not confident:
+                send(dispatcher, replies.fallback())
+                return turn_outcome(dispatcher, tracker, failed=True)
         send(dispatcher, replies.faq(entry))
         return turn_outcome(dispatcher, tracker, failed=False)
 

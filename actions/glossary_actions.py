@@ -1,7 +1,7 @@
 """「〇〇とは?」 and 「AとBの違いは?」."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -40,6 +40,26 @@ class ActionCompareTerms(Action):
     ) -> List[Dict[Text, Any]]:
         subjects = question.comparison_subjects(user_text(tracker), term_matches(tracker))
         return compare(dispatcher, tracker, subjects)
+
+
+def glossary_answer(
+    dispatcher: CollectingDispatcher, tracker: Tracker, require_known_term: bool = False
+) -> Optional[List[Dict[Text, Any]]]:
+    """Answer from the glossary when the message is a glossary question whatever
+    intent the classifier picked: it names glossary terms, or asks 「〇〇って何?」.
+    Returns None (nothing sent) when it is not such a question."""
+    text = user_text(tracker)
+    matches = term_matches(tracker)
+    if question.wants_comparison(text, matches):
+        return compare(dispatcher, tracker, question.comparison_subjects(text, matches))
+    subjects = question.definition_subjects(text, matches)
+    known = any(s.term for s in subjects)
+    asked = question.has_question_marker(text) and bool(subjects)
+    if known and (asked or not require_known_term):
+        return define(dispatcher, tracker, subjects)
+    if asked and not require_known_term:
+        return define(dispatcher, tracker, subjects)
+    return None
 
 
 def define(

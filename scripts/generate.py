@@ -42,8 +42,11 @@ DEFINE_TEMPLATES = [
     "{t}の定義を教えて",
     "新人なので{t}がよくわかりません。教えてください",
     "{t}っていう用語の意味がわからない",
+    "{t}ってどのようなものですか",
+    "{t}とはどういうことですか",
+    "{t}は何をするものですか",
 ]
-HEADWORD_TEMPLATES = 12
+HEADWORD_TEMPLATES = 12  # plus the last three (どんな/どういう phrasings) for every headword
 ALIAS_TEMPLATES_PER_NAME = 4
 # Words in terms that users also use to ask for a person: more examples, so the
 # classifier learns the verb (とは vs と話したい), not the noun.
@@ -80,7 +83,7 @@ def nlu_glossary() -> str:
     rotation = cycle(range(len(DEFINE_TEMPLATES)))
     for term in glossary:
         count = len(DEFINE_TEMPLATES) if term.term in HUMAN_WORDS else HEADWORD_TEMPLATES
-        define += [tpl.format(t=term.term) for tpl in DEFINE_TEMPLATES[:count]]
+        define += [tpl.format(t=term.term) for tpl in DEFINE_TEMPLATES[:count] + DEFINE_TEMPLATES[-3:]]
         for alias in term.aliases:
             for _ in range(ALIAS_TEMPLATES_PER_NAME):
                 define.append(DEFINE_TEMPLATES[next(rotation)].format(t=alias))

@@ -38,7 +38,11 @@ class ActionCompareTerms(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        subjects = question.comparison_subjects(user_text(tracker), term_matches(tracker))
+        text, matches = user_text(tracker), term_matches(tracker)
+        subjects = question.comparison_subjects(text, matches)
+        if len(subjects) < 2:
+            # Nothing to compare (「ロープレって何をするの?」): answer it as a definition question.
+            return define(dispatcher, tracker, question.definition_subjects(text, matches))
         return compare(dispatcher, tracker, subjects)
 
 
@@ -47,6 +51,8 @@ def glossary_answer(
 ) -> Optional[List[Dict[Text, Any]]]:
     """Answer from the glossary when the message is a glossary question whatever
     intent the classifier picked: it names glossary terms, or asks 「〇〇って何?」.
+    With require_known_term, an unknown word counts only when its meaning is asked
+    (「NPSとは?」), not for any 「〇〇について」.
     Returns None (nothing sent) when it is not such a question."""
     text = user_text(tracker)
     matches = term_matches(tracker)
@@ -57,7 +63,7 @@ def glossary_answer(
     asked = question.has_question_marker(text) and bool(subjects)
     if known and (asked or not require_known_term):
         return define(dispatcher, tracker, subjects)
-    if asked and not require_known_term:
+    if asked and (not require_known_term or question.asks_meaning(text)):
         return define(dispatcher, tracker, subjects)
     return None
 

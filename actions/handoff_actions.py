@@ -15,7 +15,10 @@ from assistant.handoff.tickets import TicketNotFound
 from assistant.transcript import last_user_question, transcript_from_events
 
 from . import handoff_services as services
+from assistant import question
+
 from .common import matcher, send, user_text
+from .glossary_actions import glossary_answer
 
 # Messages that trigger or steer the handoff are not "the question" staff need.
 NOT_A_QUESTION = {"request_human", "affirm", "deny", "feedback_negative", "decline_contact", "back_to_bot"}
@@ -172,6 +175,11 @@ class ActionOfferHuman(Action):
         return "action_offer_human"
 
     async def run(self, dispatcher, tracker, domain):
+        # 「クロスセルの意味がわかりません」 is a question, not a complaint about an answer.
+        if question.has_question_marker(user_text(tracker)):
+            events = glossary_answer(dispatcher, tracker, require_known_term=True)
+            if events is not None:
+                return events
         send(dispatcher, handoff_replies.offer_human("feedback"))
         return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", "feedback")]
 

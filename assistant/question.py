@@ -167,3 +167,14 @@ def is_lookup_word(text: str) -> bool:
 def has_question_marker(text: str) -> bool:
     """「〇〇とは」「〇〇って何」: the text asks what a word means."""
     return bool(_MARKER.search(text))
+
+
+_DEFINITION_MARKER = re.compile(
+    r"とは|って(?=\s*(?:何|なに|なん))|の意味|の略|の定義|という(?:言葉|用語)|どういう意味"
+)
+
+
+def asks_meaning(text: str) -> bool:
+    """Narrower than has_question_marker: asks what a word *means* (「AHTってなんの略?」),
+    not 「〇〇について教えて」, which may be about anything."""
+    return bool(_DEFINITION_MARKER.search(text))

@@ -74,7 +74,7 @@ test-e2e: $(MODEL)
 eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per group (fails < 95%)
 	$(PY) scripts/eval.py --min-accuracy 0.95
 
-test: install check-generated validate test-unit train test-stories test-integration test-e2e eval ## Everything CI runs
+test: install check-generated validate test-unit train test-stories test-integration eval ## Everything CI runs (browser tests: make test-e2e)
 
 bench: $(MODEL) ## NLU and REST latency, train time, memory
 	$(PY) scripts/bench_latency.py --train

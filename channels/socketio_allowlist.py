@@ -1,0 +1,177 @@
+"""Rasa's socket.io channel with an Origin allowlist and working custom payloads.
+
+Rasa 3.6's SocketIOInput builds its AsyncServer with ``cors_allowed_origins=[]``,
+which makes engine.io skip the Origin check entirely: any web page could open a
+socket to the bot. Here the allowed origins come from (first match wins)
+the env var CHAT_ALLOWED_ORIGINS, the credentials entry ``cors_allowed_origins``,
+or DEFAULT_ORIGINS. engine.io then refuses a handshake whose Origin header is
+not listed (non-browser clients send no Origin and are not affected).
+
+The stock SocketIOOutput.send_custom_json calls ``sio.emit(evt, **payload)``,
+which raises TypeError for any payload key that is not an emit() argument
+(``kind``, ``text``...). Our output emits ``{"custom": payload}`` instead, the
+same shape the REST channel uses.
+
+`rasa run --cors` makes Sanic-CORS add its own Access-Control-Allow-Origin to
+every route, so engine.io's polling responses carried the header twice and
+browsers refused them (websocket was unaffected). The socket.io path answers
+CORS itself, from the allowlist, and Sanic-CORS is told to skip it.
+
+python-socketio 5.x made AsyncServer.enter_room a coroutine; rasa 3.6 calls it
+without await, so with session_persistence the socket never joins its session
+room and replies sent to the session go nowhere. We await it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+import rasa.core.channels.channel
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+logger = logging.getLogger(__name__)
+
+ENV_VAR = "CHAT_ALLOWED_ORIGINS"
+DEFAULT_ORIGINS = ["http://localhost:8080", "http://127.0.0.1:8080"]
+MAX_SESSION_ID = 64  # session ids are room names and tracker ids: keep them sane
+
+
+def parse_origins(value: Any) -> List[Text]:
+    """A list, or a comma-separated string, of origins; blanks dropped."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(o).strip().rstrip("/") for o in items if str(o).strip()]
+
+
+def allowed_origins(credentials: Optional[Dict[Text, Any]] = None) -> List[Text]:
+    origins = parse_origins(os.environ.get(ENV_VAR)) or parse_origins(
+        (credentials or {}).get("cors_allowed_origins")
+    )
+    origins = origins or list(DEFAULT_ORIGINS)
+    if "*" in origins:
+        # Only ever by explicit choice: any site could then talk to the bot.
+        logger.warning("socket.io accepts every Origin ('*' in %s / credentials)", ENV_VAR)
+    return origins
+
+
+def valid_session_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_SESSION_ID and value.isprintable()
+
+
+SANIC_CORS_DONE = "_sanic_cors_e"  # sanic_cors.core.SANIC_CORS_EVALUATED
+
+
+class AllowlistSocketBlueprint(SocketBlueprint):
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        super().register(app, options)
+        path = self.ctx.socketio_path
+
+        async def engineio_does_cors(request: Request) -> None:
+            if request.path.rstrip("/") == path.rstrip("/"):
+                setattr(request.ctx, SANIC_CORS_DONE, True)
+
+        app.register_middleware(engineio_does_cors, "request")
+
+
+class AllowlistSocketIOOutput(SocketIOOutput):
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
+        await self.sio.emit(self.bot_message_evt, {"custom": json_message}, room=recipient_id)
+
+
+class SocketIOAllowlistInput(SocketIOInput):
+    """socket.io input channel that only accepts browsers from allowed origins."""
+
+    @classmethod
+    def name(cls) -> Text:
+        # Same name as the stock channel: trackers, metadata and the
+        # /webhooks/socketio health route stay what clients expect.
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        channel = super().from_credentials(credentials)
+        channel.cors_allowed_origins = allowed_origins(credentials)
+        return channel
+
+    def __init__(self, *args: Any, cors_allowed_origins: Optional[List[Text]] = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.cors_allowed_origins = cors_allowed_origins or allowed_origins()
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        if self.sio is None:
+            return super().get_output_channel()  # logs rasa's warning, returns None
+        return AllowlistSocketIOOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Same protocol as rasa.core.channels.socketio.SocketIOInput.blueprint
+        (session_request → session_confirm, user_message_evt → bot_message_evt),
+        but with the Origin allowlist and the fixed output channel."""
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        bp = AllowlistSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        logger.info("socket.io allowed origins: %s", ", ".join(self.cors_allowed_origins))
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            payload = (
+                rasa.core.channels.channel.decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
+                if token
+                else None
+            )
+            return bool(payload)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not valid_session_id(session_id):
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            if self.session_persistence:
+                if not valid_session_id(data.get("session_id")):
+                    logger.warning("socket.io message without a valid session_id ignored")
+                    return
+                sender_id = data["session_id"]
+            else:
+                sender_id = sid
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            message = UserMessage(
+                str(data.get("message", "")),
+                AllowlistSocketIOOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata if isinstance(metadata, dict) else {},
+            )
+            await on_new_message(message)
+
+        return bp

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -72,6 +72,7 @@ class ActionHandoff(Action):
             SlotSet("needs_contact", not within and not ticket.contact),
             SlotSet("handoff_offered", False),
             SlotSet("failed_turns", 0.0),
+            FollowupAction("handoff_form"),
         ]
 
 
@@ -184,13 +185,31 @@ class ActionOfferHuman(Action):
         return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", "feedback")]
 
 
-class ActionDeclineHandoff(Action):
+class ActionAffirm(Action):
+    """はい: accepts a pending offer of a person; otherwise just acknowledged."""
+
     def name(self) -> Text:
-        return "action_decline_handoff"
+        return "action_affirm"
 
     async def run(self, dispatcher, tracker, domain):
-        send(dispatcher, handoff_replies.offer_declined())
-        return [SlotSet("handoff_offered", False), SlotSet("failed_turns", 0.0)]
+        if tracker.get_slot("handoff_offered"):
+            return await ActionHandoff().run(dispatcher, tracker, domain)
+        send(dispatcher, handoff_replies.acknowledged())
+        return []
+
+
+class ActionDeny(Action):
+    """いいえ: declines a pending offer of a person; otherwise just acknowledged."""
+
+    def name(self) -> Text:
+        return "action_deny"
+
+    async def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("handoff_offered"):
+            send(dispatcher, handoff_replies.offer_declined())
+            return [SlotSet("handoff_offered", False), SlotSet("failed_turns", 0.0)]
+        send(dispatcher, handoff_replies.acknowledged())
+        return []
 
 
 class ActionAcknowledge(Action):

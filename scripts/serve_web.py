@@ -94,7 +94,13 @@ class Handler(BaseHTTPRequestHandler):
     def _rewrite_csp(self, body: bytes) -> bytes:
         http_origin, ws_origin = origin_of(self.rasa_url)
         connect = f"connect-src 'self' {http_origin} {ws_origin}"
-        return re.sub(rb"connect-src [^;\"]*", connect.encode(), body, count=1)
+        # Only inside the CSP meta's content="…", never in prose or comments.
+        return re.sub(
+            rb'(http-equiv="Content-Security-Policy"\s+content="[^"]*?)connect-src [^;"]*',
+            lambda m: m.group(1) + connect.encode(),
+            body,
+            count=1,
+        )
 
     def _send(self, status: HTTPStatus, body: bytes, ctype: str, head: bool) -> None:
         self.send_response(status)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# What the widget's browser tests need, installed only when missing:
+# Debian's chromium (Playwright drives it; never `playwright install`, which
+# downloads a browser build), CJK fonts for readable screenshots, and the
+# socket.io client from the npm registry (web/node_modules, from the lock file).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+# grep without -q reads all of fc-list: -q would SIGPIPE it and fail the pipeline.
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || apt_packages+=(fonts-noto-cjk)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
+fi
+
+if [ ! -f web/node_modules/socket.io-client/dist/socket.io.min.js ]; then
+  (cd web && npm ci --no-audit --no-fund)
+fi

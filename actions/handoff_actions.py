@@ -39,6 +39,12 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        if intent == "request_human" and question.asks_meaning(user_text(tracker)):
+            # 「すーぱーばいざーの意味」 names a term and asks its meaning: a definition.
+            events = glossary_answer(dispatcher, tracker, require_known_term=True)
+            if events is not None:
+                return events
         store = services.store()
         ticket = store.open_for_sender(tracker.sender_id)
         if ticket is None:
@@ -111,6 +117,10 @@ class ValidateHandoffForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         ticket_id = tracker.get_slot("handoff_ticket")
+        if tracker.latest_message.get("intent", {}).get("name") == "back_to_bot":
+            # 「ボットに戻る」: fill the slot so the form ends; the ticket stays with staff.
+            send(dispatcher, handoff_replies.back_to_bot(ticket_id))
+            return {"followup": "back_to_bot", "handoff_ticket": None}
         if not _append(ticket_id, tracker):
             # Staff closed the ticket: fill the slot so the form ends.
             send(dispatcher, handoff_replies.ticket_closed(ticket_id))
@@ -129,8 +139,16 @@ def _append(ticket_id: Optional[str], tracker: Tracker) -> bool:
             return False
     except TicketNotFound:
         return False
-    store.append_message(ticket_id, tracker.latest_message.get("text") or "(空のメッセージ)")
+    store.append_message(ticket_id, _full_text(tracker) or "(空のメッセージ)")
     return True
+
+
+def _full_text(tracker: Tracker) -> str:
+    """The message as the user sent it: the NLU's copy is cut at 1,000 characters."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("text") or ""
+    return tracker.latest_message.get("text") or ""
 
 
 class ActionAskContact(Action):

@@ -290,3 +290,29 @@ def test_page_from_another_origin_cannot_connect(bot, web, other_web, new_browse
     assert allowed.status_code == 200
     # Exactly one Access-Control-Allow-Origin (requests joins repeats with ", ").
     assert allowed.headers["Access-Control-Allow-Origin"] == web.url
+
+
+def test_long_polling_transport_works(browser, web):
+    """The fallback for proxies that block websockets: engine.io long-polling,
+    which needs exactly one Access-Control-Allow-Origin on each response."""
+    from .conftest import new_page
+
+    context, page, problems = new_page(browser)
+
+    def polling_only(route):
+        served = route.fetch()
+        body = served.text() + '\nwindow.CCAssistantConfig.transports = ["polling"];\n'
+        route.fulfill(response=served, body=body)
+
+    page.route("**/config.js", polling_only)
+    ws_opened = []
+    page.on("websocket", lambda ws: ws_opened.append(ws.url))
+    try:
+        page.goto(web.url + "/")
+        open_chat(page)
+        ask(page, "ACWとは?")
+        expect(page.locator(".cca-card--definition .cca-card__term")).to_have_text("アフターコールワーク")
+        assert not ws_opened
+        assert not problems.errors, problems.errors
+    finally:
+        context.close()

@@ -151,11 +151,11 @@ def test_out_of_hours_collects_a_contact(bot, store, tmp_path):
         assert [p["kind"] for p in replies] == ["handoff", "ask_contact"]
         assert replies[0]["within_hours"] is False
         ticket_id = replies[0]["ticket"]
-        assert ask(bot, sender, "連絡先はひみつ")[0]["kind"] == "contact_invalid"
+        assert ask(bot, sender, "03-12")[0]["kind"] == "contact_invalid"
         assert ask(bot, sender, "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ")[0]["kind"] == "contact_saved"
         ticket = store.get(ticket_id)
         assert ticket.contact == "taro@example.com" and ticket.contact_kind == "email"
-        assert "連絡先はひみつ" in [m["text"] for m in ticket.messages]  # nothing lost
+        assert "03-12" in [m["text"] for m in ticket.messages]  # nothing lost
 
         other = new_sender()
         assert ask(bot, other, "人間と話したい")[-1]["kind"] == "ask_contact"

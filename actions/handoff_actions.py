@@ -48,14 +48,14 @@ class ActionHandoff(Action):
         store = services.store()
         ticket = store.open_for_sender(tracker.sender_id)
         if ticket is None:
-            question = last_user_question(tracker.events, NOT_A_QUESTION)
-            candidates = matcher().suggest(question) if question else []
+            asked = last_user_question(tracker.events, NOT_A_QUESTION)
+            candidates = matcher().suggest(asked) if asked else []
             reason = tracker.get_slot("handoff_reason") if tracker.get_slot("handoff_offered") else None
             ticket = store.create(
                 sender_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel() or "unknown",
                 reason=reason or "explicit",
-                last_question=question,
+                last_question=asked,
                 term=tracker.get_slot("term") or tracker.get_slot("unknown_query"),
                 candidates=candidates,
                 transcript=transcript_from_events(tracker.events),

@@ -3,18 +3,22 @@
 # Debian's chromium (Playwright drives it; never `playwright install`, which
 # downloads a browser build), CJK fonts for readable screenshots, and the
 # socket.io client from the npm registry (web/node_modules, from the lock file).
+# --web-only: just the socket.io client (what `make run` needs for the demo page).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+web_only=false
+[ "${1:-}" = "--web-only" ] && web_only=true
 
 apt_packages=()
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 # grep without -q reads all of fc-list: -q would SIGPIPE it and fail the pipeline.
 fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || apt_packages+=(fonts-noto-cjk)
-if [ ${#apt_packages[@]} -gt 0 ]; then
+if ! $web_only && [ ${#apt_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${apt_packages[@]}"
 fi
 
 if [ ! -f web/node_modules/socket.io-client/dist/socket.io.min.js ]; then

@@ -26,6 +26,8 @@
     storageKey: "ccAssistant",
     socketIoUrl: ASSET_BASE + "vendor/socket.io.min.js",
     stylesheetUrl: ASSET_BASE + "widget.css",
+    // websocket first; long-polling when a proxy blocks websockets.
+    transports: ["websocket", "polling"],
     examples: ["ACWとは?", "インバウンドとアウトバウンドの違いは?", "オペレーターと話したい"],
     welcome:
       "こんにちは。コンタクトセンターの用語やよくあるご質問にお答えします。下の例を押すか、質問を入力してください。",
@@ -93,6 +95,12 @@
       cfg.primaryColor = DEFAULTS.primaryColor;
     }
     if (!Array.isArray(cfg.examples)) cfg.examples = DEFAULTS.examples;
+    var transports = Array.isArray(cfg.transports)
+      ? cfg.transports.filter(function (t) {
+          return t === "websocket" || t === "polling";
+        })
+      : [];
+    cfg.transports = transports.length ? transports : DEFAULTS.transports;
     cfg.title = String(cfg.title);
     return cfg;
   }
@@ -840,7 +848,8 @@
       // socket.io reconnects by itself (exponential backoff up to 10 s).
       var socket = window.io(cfg.serverUrl, {
         path: cfg.socketPath,
-        transports: ["websocket", "polling"],
+        transports: cfg.transports,
+        tryAllTransports: true,
         reconnection: true,
         reconnectionDelay: 1000,
         reconnectionDelayMax: 10000,

@@ -113,13 +113,14 @@ def test_faq_answer_links_its_source(page: Page, shot):
     shot(page, "faq")
 
 
-def test_unknown_term_offers_a_person(page: Page):
+def test_unknown_term_offers_a_person(page: Page, shot):
     open_chat(page)
     ask(page, "アップセルとは?")
     row = page.locator(".cca-row[data-kind='unknown_term']").last
     expect(row).to_contain_text("アップセル")
     human = row.get_by_role("button", name="オペレーターに相談")
     expect(human).to_be_visible()
+    shot(page, "unknown_term")
     send_and_wait(page, human.click)
     expect(page.locator(".cca-row--user .cca-bubble").last).to_have_text("オペレーターに相談")
     expect(page.locator(".cca-handoff__ticket")).to_contain_text(TICKET)

@@ -13,6 +13,7 @@ Hits from those views must start and end on token boundaries.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -172,6 +173,4 @@ def _typed_in_kana(surface: str) -> bool:
 
 
 def _nfkc(ch: str) -> str:
-    import unicodedata
-
     return unicodedata.normalize("NFKC", ch)

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.integration.conftest import hours_file
+from tests.integration.conftest import _fresh_pg_database, hours_file
 from tests.integration.test_handoff import TICKET_ID, ask, new_sender
 from tests.support.servers import MODEL, Process, spawn, start_servers, wait_http
 
@@ -25,13 +25,7 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="module")
 def pg_url(pg_server_url):
-    yield from _fresh_db(pg_server_url)
-
-
-def _fresh_db(server_url):
-    from tests.unit.handoff.conftest import _fresh_pg_database
-
-    yield from _fresh_pg_database(server_url)
+    yield from _fresh_pg_database(pg_server_url)
 
 
 def tracker_store_yaml(url: str) -> str:

@@ -42,7 +42,7 @@ check-generated: install ## Fail if generated files are out of date
 	$(PY) scripts/generate.py --check
 
 validate: install ## rasa data validate
-	$(RASA) data validate --fail-on-warnings
+	$(PY) scripts/validate.py
 
 $(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
 	$(RASA) train --fixed-model-name model --out models

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import replies
@@ -31,6 +32,21 @@ class ActionFallback(Action):
             return events
         send(dispatcher, replies.fallback())
         return turn_outcome(dispatcher, tracker, failed=True)
+
+
+class ActionCoreFallback(Action):
+    """RulePolicy found no rule for this turn (config.yml core_fallback_action_name).
+    Same reply and payload as the NLU fallback; the turn is reverted, as Rasa's
+    default does, so it does not steer later predictions."""
+
+    def name(self) -> Text:
+        return "action_core_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        send(dispatcher, replies.fallback())
+        return [UserUtteranceReverted()]
 
 
 class ActionOutOfScope(Action):

@@ -8,6 +8,11 @@ RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 WEB_PORT="${WEB_PORT:-8080}"
 mkdir -p var
+# The socket.io allowlist (credentials.yml) defaults to the demo page on :8080;
+# on another port the demo page's origin must be allowed explicitly.
+if [ "$WEB_PORT" != 8080 ] && [ -z "${CHAT_ALLOWED_ORIGINS:-}" ]; then
+  export CHAT_ALLOWED_ORIGINS="http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT"
+fi
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -17,7 +22,7 @@ trap cleanup EXIT INT TERM
 pids+=($!)
 if [ -x scripts/install_browser.sh ] && [ -f scripts/serve_web.py ]; then
   scripts/install_browser.sh --web-only >/dev/null 2>&1 || true
-  .venv/bin/python scripts/serve_web.py --port "$WEB_PORT" &
+  .venv/bin/python scripts/serve_web.py --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT" &
   pids+=($!)
 fi
 .venv/bin/rasa run --model models/model.tar.gz --endpoints endpoints.yml \

@@ -138,3 +138,29 @@ def test_handoff_creates_a_ticket_with_the_transcript():
     assert ticket.sender_id == "cust-1" and ticket.last_question == "ACWとは?"
     assert [t["text"] for t in ticket.transcript] == ["ACWとは?", "オペレーターと話したい"]
     assert {"event": "slot", "name": "handoff_ticket", "value": payload["ticket"], "timestamp": None} in events
+
+
+def test_core_fallback_sends_the_fallback_payload_and_reverts_the_turn():
+    from actions.fallback_actions import ActionCoreFallback
+
+    messages, events = run(ActionCoreFallback(), make_tracker("はい", "affirm"))
+    assert kinds(messages) == ["fallback"] and messages[0]["custom"]["text"] == messages[0]["text"]
+    assert [e["event"] for e in events] == ["rewind"]
+
+
+def test_every_action_in_the_domain_is_served_and_every_response_payload_has_text():
+    """domain.yml and the action server agree; canned responses follow the contract."""
+    import yaml
+    from rasa_sdk.executor import ActionExecutor
+
+    from pathlib import Path
+
+    domain = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    served = set(executor.actions)
+    assert set(domain["actions"]) <= served | set(domain.get("forms", {}))
+    for name, variants in domain["responses"].items():
+        for variant in variants:
+            assert variant["custom"]["text"] == variant["text"], name
+            assert variant["custom"]["kind"]

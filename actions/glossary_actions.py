@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import question, replies
@@ -12,6 +12,9 @@ from assistant import question, replies
 from .common import glossary, matcher, send, term_matches, turn_outcome, user_text
 
 MAX_TERMS_PER_ANSWER = 3
+# 「オペレーターと話したい」 names a glossary term, so the classifier may call it a
+# definition question; it asks for a person (action_handoff makes the ticket).
+HAND_OFF = [FollowupAction("action_handoff")]
 
 
 class ActionDefineTerm(Action):
@@ -23,6 +26,8 @@ class ActionDefineTerm(Action):
     ) -> List[Dict[Text, Any]]:
         text = user_text(tracker)
         matches = term_matches(tracker)
+        if question.requests_person(text, matches, glossary().people):
+            return HAND_OFF
         if question.wants_comparison(text, matches):
             return compare(dispatcher, tracker, question.comparison_subjects(text, matches))
         subjects = question.definition_subjects(text, matches)
@@ -56,6 +61,8 @@ def glossary_answer(
     Returns None (nothing sent) when it is not such a question."""
     text = user_text(tracker)
     matches = term_matches(tracker)
+    if question.requests_person(text, matches, glossary().people):
+        return HAND_OFF
     if question.wants_comparison(text, matches):
         return compare(dispatcher, tracker, question.comparison_subjects(text, matches))
     subjects = question.definition_subjects(text, matches)

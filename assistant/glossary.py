@@ -11,6 +11,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY_PATH = REPO_ROOT / "data" / "glossary.yml"
 
 
+PERSON_CATEGORY = "役職"
+
+
 @dataclass(frozen=True)
 class Definition:
     text: str
@@ -57,6 +60,11 @@ class Glossary:
     @property
     def headwords(self) -> list[str]:
         return [t.term for t in self.terms]
+
+    @property
+    def people(self) -> set[str]:
+        """Roles a user may ask to talk to (オペレーター, スーパーバイザー...)."""
+        return {t.term for t in self.terms if t.category == PERSON_CATEGORY}
 
 
 def parse_glossary(raw: dict) -> Glossary:

@@ -19,7 +19,9 @@ from .normalize import is_hiragana, is_noun_char
 
 # What people put after the word they ask about.
 _MARKER = re.compile(
-    r"とは|という|の意味|の定義|の説明|の解説|を教え|を説明|を解説|について|の概要|どういう意味|意味は|意味を"
+    # 「とはなしたい」 is と話したい; 「という話」 reports, it does not ask.
+    r"とは(?!な[しさすせそ])|という(?=\s*(?:言葉|用語|単語|ワード|語|の|もの|こと|意味|[?？]|$))"
+    r"|(?:と|って)呼ばれ|の意味|の定義|の説明|の解説|を教え|を説明|を解説|について|の概要|どういう意味|意味は|意味を"
     # 「って」 only when a question follows (not 言って, 使って).
     r"|って(?=\s*(?:何|なに|なん|どう|どんな|どの|どれ|いう|具体|[?？!！。、]|$))"
 )
@@ -170,7 +172,7 @@ def has_question_marker(text: str) -> bool:
 
 
 _DEFINITION_MARKER = re.compile(
-    r"とは|って(?=\s*(?:何|なに|なん))|の意味|の略|の定義|という(?:言葉|用語)|どういう意味"
+    r"とは(?!な[しさすせそ])|(?:と|って)呼ばれ|って(?=\s*(?:何|なに|なん))|の意味|の略|の定義|という(?:言葉|用語)|どういう意味"
 )
 
 
@@ -178,3 +180,31 @@ def asks_meaning(text: str) -> bool:
     """Narrower than has_question_marker: asks what a word *means* (「AHTってなんの略?」),
     not 「〇〇について教えて」, which may be about anything."""
     return bool(_DEFINITION_MARKER.search(text))
+
+
+# After a person's role (オペレーター, SV...): 「と話したい」「に代わって」「をお願い」.
+_PERSON_REQUEST = re.compile(
+    r"\s*(?:さん|様|さま|の方|のかた|の人|のひと)?\s*(?:"
+    r"(?:と|に|へ|を|で)\s*(?:話|はな[しさすせ]|代わ|かわ[っりる]|替わ|変わ|つな[いぎげ]|繋|呼んで|よんで|"
+    r"相談|そうだん|聞き|きき|質問|お願い|おねがい|出して|だして|対応して)"
+    r"|(?:お願い|おねがい|呼んで|よんで|出して|だして))"
+)
+# After エスカレーション: 「をお願い」「してください」.
+_ACTION_REQUEST = re.compile(
+    r"\s*(?:を\s*)?(?:お願い|おねがい|して(?:ください|下さい|くれ|ほしい|欲しい|もらえ|いただけ))"
+)
+ESCALATION = "エスカレーション"
+
+
+def requests_person(text: str, matches: Sequence[Match], people: set[str]) -> bool:
+    """「オペレーターと話したい」「SVに代わって」「エスカレーションをお願いできますか」:
+    a glossary term used to ask for a person, not asked about. 「オペレーターとは」 is not."""
+    if asks_meaning(text):
+        return False
+    for m in matches:
+        after = text[m.end:]
+        if m.term in people and _PERSON_REQUEST.match(after):
+            return True
+        if m.term == ESCALATION and _ACTION_REQUEST.match(after):
+            return True
+    return False

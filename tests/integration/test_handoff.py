@@ -65,6 +65,9 @@ def test_followups_go_to_the_ticket_until_back_to_bot(bot, store):
         ("オペレーターとは", "オペレーターと話したい"),
         ("エスカレーションとは?", "エスカレーションしてください"),
         ("エージェントって何?", "エージェントにつないでください"),
+        # Term + request phrase the classifier may read as a definition question:
+        ("すーぱーばいざーとは", "すーぱーばいざーさんとはなしたいです"),
+        ("エスカレーションの意味は?", "エスカレーションをお願いしてもいいですか"),
     ],
 )
 def test_definition_versus_request(bot, definition, request_):

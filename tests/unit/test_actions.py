@@ -164,3 +164,13 @@ def test_every_action_in_the_domain_is_served_and_every_response_payload_has_tex
         for variant in variants:
             assert variant["custom"]["text"] == variant["text"], name
             assert variant["custom"]["kind"]
+
+
+
+@pytest.mark.parametrize("text", ["おぺれーたーさんとはなしたい", "エスカレーションをお願いできますか"])
+def test_define_term_hands_a_request_for_a_person_to_the_handoff(text):
+    from actions.glossary_actions import ActionDefineTerm
+
+    messages, events = run(ActionDefineTerm(), make_tracker(text))
+    assert messages == []
+    assert events == [{"event": "followup", "name": "action_handoff", "timestamp": None}]

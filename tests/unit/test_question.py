@@ -6,7 +6,8 @@ import pytest
 from assistant.glossary import load_glossary
 from assistant.matcher import TermMatcher
 from assistant.question import (
-    Subject, comparison_subjects, definition_subjects, is_lookup_word, wants_comparison,
+    Subject, comparison_subjects, definition_subjects, is_lookup_word, requests_person,
+    wants_comparison,
 )
 
 
@@ -24,6 +25,8 @@ DEFINE = [
     ("新人オペレーターとは?", [("新人オペレーター", None)]),
     ("アップセルとは", [("アップセル", None)]),
     ("あっぷせるってなに", [("あっぷせる", None)]),
+    ("会議で応答率が下がっているという話が出たのですが、応答率とは何?", [("応答率", "応答率")]),
+    ("コミュニケーターって呼ばれる人は何をするの?", [("コミュニケーター", "オペレーター")]),
     ("ACWとSVとは", [("ACW", "アフターコールワーク"), ("SV", "スーパーバイザー")]),
     ("クラウドPBXの仕組みを教えて", [("クラウドPBX", "クラウドPBX")]),
     ("CRM", [("CRM", "CRM")]),
@@ -64,3 +67,27 @@ def test_comparison_needs_two_terms_and_a_cue(matcher):
 )
 def test_is_lookup_word(text, expected):
     assert is_lookup_word(text) is expected
+
+
+PERSON_REQUESTS = [
+    ("オペレーターと話したい", True),
+    ("おぺれーたーさんとはなしたい", True),  # と話したい, not 「とは」
+    ("SVに代わってください", True),
+    ("オペレーターの方につないで", True),
+    ("オペレーターお願いします", True),
+    ("エスカレーションをお願いできますか", True),
+    ("エスカレーションしてください", True),
+    ("オペレーターとは", False),
+    ("オペレーターはなにをする仕事?", False),
+    ("オペレーターと話したいのですが、オペレーターとは何ですか", False),
+    ("スーパーバイザーの役割を聞きたい", False),
+    ("エスカレーションの手順を教えて", False),
+    ("ACWと話したい", False),  # not a person
+    ("", False),
+]
+
+
+@pytest.mark.parametrize("text,expected", PERSON_REQUESTS)
+def test_requests_person(matcher, text, expected):
+    people = load_glossary().people
+    assert requests_person(text, matcher.find(text), people) is expected

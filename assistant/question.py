@@ -199,7 +199,8 @@ ESCALATION = "エスカレーション"
 def requests_person(text: str, matches: Sequence[Match], people: set[str]) -> bool:
     """「オペレーターと話したい」「SVに代わって」「エスカレーションをお願いできますか」:
     a glossary term used to ask for a person, not asked about. 「オペレーターとは」 is not."""
-    if asks_meaning(text):
+    if has_question_marker(text):
+        # 「SVに相談しろと言われたけど、SVって何?」 reports a request and asks a meaning.
         return False
     for m in matches:
         after = text[m.end:]

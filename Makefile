@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/3.10.13/bin/python3.10)
 VENV := .venv
 PY := $(VENV)/bin/python
-RASA := PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
+RASA := PYTHONPATH=$(CURDIR) $(VENV)/bin/python -m rasa_runtime  # = rasa, with rasa_runtime/speedups.py
 export PYTHONPATH := $(CURDIR)
 # TensorFlow start-up chatter hides real errors.
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -25,7 +25,7 @@ if [ -x scripts/install_browser.sh ] && [ -f scripts/serve_web.py ]; then
   .venv/bin/python scripts/serve_web.py --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT" &
   pids+=($!)
 fi
-.venv/bin/rasa run --model models/model.tar.gz --endpoints endpoints.yml \
+.venv/bin/python -m rasa_runtime run --model models/model.tar.gz --endpoints endpoints.yml \
   --credentials credentials.yml --interface 127.0.0.1 --port "$RASA_PORT" &
 pids+=($!)
 

@@ -125,7 +125,7 @@ def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_pat
 
     second = spawn(
         "rasa2",
-        [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+        [str(VENV_BIN / "python"), "-m", "rasa_runtime", "run", "--model", str(MODEL), "--endpoints", str(endpoints),
          "--credentials", str(REPO / "credentials.yml"), "--port", str(port), "--interface", "127.0.0.1"],
         tmp_path, pg_bot.env,
     )

@@ -166,7 +166,7 @@ def start_servers(
     endpoints = write_endpoints(workdir, actions.url, tracker_store)
     port = free_port()
     args = [
-        str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+        str(VENV_BIN / "python"), "-m", "rasa_runtime", "run", "--model", str(model), "--endpoints", str(endpoints),
         "--credentials", str(credentials or REPO / "credentials.yml"),
         "--port", str(port), "--interface", "127.0.0.1", "--cors", "*",
     ]

@@ -356,38 +356,30 @@ for i in range(int(sys.argv[2])):
 """
 
 
-def test_unique_ids_under_concurrent_processes(db_url):
-    TicketStore(db_url).dispose()  # schema first, like a deployed app
+def _ids_from_processes(db_url: str, processes: int, tickets_each: int) -> list[str]:
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, db_url, "15"],
+            [sys.executable, "-c", CHILD, db_url, str(tickets_each)],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        for _ in range(4)
+        for _ in range(processes)
     ]
     ids = []
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
         ids += out.split()
-    assert sorted(ids) == [f"ESC-20261123-{i:04d}" for i in range(1, 61)]
+    return sorted(ids)
+
+
+def test_unique_ids_under_concurrent_processes(db_url):
+    TicketStore(db_url).dispose()  # schema first, like a deployed app
+    assert _ids_from_processes(db_url, 4, 15) == [f"ESC-20261123-{i:04d}" for i in range(1, 61)]
 
 
 def test_concurrent_processes_on_empty_database(db_url):
     """Several workers starting at once must not trip over CREATE TABLE."""
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", CHILD, db_url, "3"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        for _ in range(4)
-    ]
-    ids = []
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
-        ids += out.split()
-    assert sorted(ids) == [f"ESC-20261123-{i:04d}" for i in range(1, 13)]
+    assert _ids_from_processes(db_url, 4, 3) == [f"ESC-20261123-{i:04d}" for i in range(1, 13)]
 
 
 def test_sqlite_folder_is_created(tmp_path):

@@ -103,7 +103,7 @@ def nlu_glossary() -> str:
     tpl = cycle(COMPARE_TEMPLATES)
     for a, b in pairs:
         compare.append(next(tpl).format(a=a, b=b))
-        ta, tb = glossary.get(a), glossary.get(b)
+        ta = glossary.get(a)
         name_a = ta.aliases[0] if ta.aliases else a
         compare.append(next(tpl).format(a=b, b=name_a))
     return (

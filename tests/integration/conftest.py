@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.support.servers import MODEL, start_servers
-from tests.unit.handoff.conftest import Receiver, wait_until  # noqa: F401  (shared helpers)
-from tests.unit.handoff.conftest import pg_server_url, _fresh_pg_database  # noqa: F401
+from tests.support.pg import pg_server_url  # noqa: F401  (fixture)
+from tests.support.receiver import Receiver
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

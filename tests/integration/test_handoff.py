@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import hours_file, wait_until
+from tests.integration.conftest import hours_file
+from tests.support.receiver import wait_until
 from tests.support.servers import custom_payloads
 
 TICKET_ID = re.compile(r"^ESC-\d{8}-\d{4}$")

@@ -7,14 +7,14 @@ import os
 import shutil
 import socket
 import subprocess
-import uuid
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.integration.conftest import _fresh_pg_database, hours_file
+from tests.integration.conftest import hours_file
+from tests.support.pg import fresh_pg_database
 from tests.integration.test_handoff import TICKET_ID, ask, new_sender
-from tests.support.servers import MODEL, Process, spawn, start_servers, wait_http
+from tests.support.servers import MODEL, spawn, start_servers, wait_http
 
 
 def _unavailable(reason: str):
@@ -25,7 +25,7 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="module")
 def pg_url(pg_server_url):
-    yield from _fresh_pg_database(pg_server_url)
+    yield from fresh_pg_database(pg_server_url)
 
 
 def tracker_store_yaml(url: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 from assistant.glossary import load_glossary
 from assistant.matcher import TermMatcher
 from assistant.question import (
-    Subject, comparison_subjects, definition_subjects, is_lookup_word, requests_person,
+    comparison_subjects, definition_subjects, is_lookup_word, requests_person,
     wants_comparison,
 )
 

@@ -44,6 +44,8 @@ class ActionCompareTerms(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         text, matches = user_text(tracker), term_matches(tracker)
+        if question.requests_person(text, matches, glossary().people):
+            return HAND_OFF  # 「オペレーターと話をさせて」 looks like 「AとBの…」
         subjects = question.comparison_subjects(text, matches)
         if len(subjects) < 2:
             # Nothing to compare (「ロープレって何をするの?」): answer it as a definition question.

@@ -167,10 +167,11 @@ def test_every_action_in_the_domain_is_served_and_every_response_payload_has_tex
 
 
 
-@pytest.mark.parametrize("text", ["おぺれーたーさんとはなしたい", "エスカレーションをお願いできますか"])
-def test_define_term_hands_a_request_for_a_person_to_the_handoff(text):
-    from actions.glossary_actions import ActionDefineTerm
+@pytest.mark.parametrize("action_name", ["ActionDefineTerm", "ActionCompareTerms"])
+@pytest.mark.parametrize("text", ["おぺれーたーさんとはなしたい", "エスカレーションをお願いできますか", "オペレーターと話をさせてください"])
+def test_glossary_actions_hand_a_request_for_a_person_to_the_handoff(action_name, text):
+    from actions import glossary_actions
 
-    messages, events = run(ActionDefineTerm(), make_tracker(text))
+    messages, events = run(getattr(glossary_actions, action_name)(), make_tracker(text))
     assert messages == []
     assert events == [{"event": "followup", "name": "action_handoff", "timestamp": None}]

@@ -8,6 +8,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import question, replies
+from assistant.matcher import Match
 
 from .common import glossary, matcher, send, term_matches, turn_outcome, user_text
 
@@ -26,7 +27,7 @@ class ActionDefineTerm(Action):
     ) -> List[Dict[Text, Any]]:
         text = user_text(tracker)
         matches = term_matches(tracker)
-        if question.requests_person(text, matches, glossary().people):
+        if _asks_for_person(text, matches):
             return HAND_OFF
         if question.wants_comparison(text, matches):
             return compare(dispatcher, tracker, question.comparison_subjects(text, matches))
@@ -44,7 +45,7 @@ class ActionCompareTerms(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         text, matches = user_text(tracker), term_matches(tracker)
-        if question.requests_person(text, matches, glossary().people):
+        if _asks_for_person(text, matches):
             return HAND_OFF  # 「オペレーターと話をさせて」 looks like 「AとBの…」
         subjects = question.comparison_subjects(text, matches)
         if len(subjects) < 2:
@@ -63,7 +64,7 @@ def glossary_answer(
     Returns None (nothing sent) when it is not such a question."""
     text = user_text(tracker)
     matches = term_matches(tracker)
-    if question.requests_person(text, matches, glossary().people):
+    if _asks_for_person(text, matches):
         return HAND_OFF
     if question.wants_comparison(text, matches):
         return compare(dispatcher, tracker, question.comparison_subjects(text, matches))
@@ -75,6 +76,10 @@ def glossary_answer(
     if asked and (not require_known_term or question.asks_meaning(text)):
         return define(dispatcher, tracker, subjects)
     return None
+
+
+def _asks_for_person(text: str, matches: List[Match]) -> bool:
+    return question.requests_person(text, matches, glossary().people)
 
 
 def define(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,10 +62,10 @@ class Glossary:
     def headwords(self) -> list[str]:
         return [t.term for t in self.terms]
 
-    @property
-    def people(self) -> set[str]:
+    @cached_property
+    def people(self) -> frozenset[str]:
         """Roles a user may ask to talk to (オペレーター, スーパーバイザー...)."""
-        return {t.term for t in self.terms if t.category == PERSON_CATEGORY}
+        return frozenset(t.term for t in self.terms if t.category == PERSON_CATEGORY)
 
 
 def parse_glossary(raw: dict) -> Glossary:

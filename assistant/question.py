@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Collection, Sequence
 
 from .matcher import Match
 from .normalize import is_hiragana, is_noun_char
 
+# 「〇〇とは」「〇〇と呼ばれる…」; 「とはなしたい」 is と話したい, not 「とは」.
+_TOWA = r"とは(?!な[しさすせそ])|(?:と|って)呼ばれ"
+
 # What people put after the word they ask about.
 _MARKER = re.compile(
-    # 「とはなしたい」 is と話したい; 「という話」 reports, it does not ask.
-    r"とは(?!な[しさすせそ])|という(?=\s*(?:言葉|用語|単語|ワード|語|の|もの|こと|意味|[?？]|$))"
-    r"|(?:と|って)呼ばれ|の意味|の定義|の説明|の解説|を教え|を説明|を解説|について|の概要|どういう意味|意味は|意味を"
+    # 「という話」 reports, it does not ask.
+    _TOWA + r"|という(?=\s*(?:言葉|用語|単語|ワード|語|の|もの|こと|意味|[?？]|$))"
+    r"|の意味|の定義|の説明|の解説|を教え|を説明|を解説|について|の概要|どういう意味|意味は|意味を"
     # 「って」 only when a question follows (not 言って, 使って).
     r"|って(?=\s*(?:何|なに|なん|どう|どんな|どの|どれ|いう|具体|[?？!！。、]|$))"
 )
@@ -172,7 +175,7 @@ def has_question_marker(text: str) -> bool:
 
 
 _DEFINITION_MARKER = re.compile(
-    r"とは(?!な[しさすせそ])|(?:と|って)呼ばれ|って(?=\s*(?:何|なに|なん))|の意味|の略|の定義|という(?:言葉|用語)|どういう意味"
+    _TOWA + r"|って(?=\s*(?:何|なに|なん))|の意味|の略|の定義|という(?:言葉|用語)|どういう意味"
 )
 
 
@@ -196,7 +199,7 @@ _ACTION_REQUEST = re.compile(
 ESCALATION = "エスカレーション"
 
 
-def requests_person(text: str, matches: Sequence[Match], people: set[str]) -> bool:
+def requests_person(text: str, matches: Sequence[Match], people: Collection[str]) -> bool:
     """「オペレーターと話したい」「SVに代わって」「エスカレーションをお願いできますか」:
     a glossary term used to ask for a person, not asked about. 「オペレーターとは」 is not."""
     if has_question_marker(text):

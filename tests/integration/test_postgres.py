@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from tests.integration.conftest import hours_file
 from tests.support.pg import fresh_pg_database
 from tests.integration.test_handoff import TICKET_ID, ask, new_sender
-from tests.support.servers import MODEL, spawn, start_servers, wait_http
+from tests.support.servers import MODEL, RASA_CLI, spawn, start_servers, wait_http
 
 
 def _unavailable(reason: str):
@@ -121,11 +121,11 @@ def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_pat
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    from tests.support.servers import REPO, VENV_BIN
+    from tests.support.servers import REPO
 
     second = spawn(
         "rasa2",
-        [str(VENV_BIN / "python"), "-m", "rasa_runtime", "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+        [*RASA_CLI, "run", "--model", str(MODEL), "--endpoints", str(endpoints),
          "--credentials", str(REPO / "credentials.yml"), "--port", str(port), "--interface", "127.0.0.1"],
         tmp_path, pg_bot.env,
     )

@@ -19,6 +19,8 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+# How the tests start Rasa: as `make run` does (scripts/run.sh), with rasa_runtime's fixes.
+RASA_CLI = (str(VENV_BIN / "python"), "-m", "rasa_runtime")
 MODEL = REPO / "models" / "model.tar.gz"
 
 
@@ -166,7 +168,7 @@ def start_servers(
     endpoints = write_endpoints(workdir, actions.url, tracker_store)
     port = free_port()
     args = [
-        str(VENV_BIN / "python"), "-m", "rasa_runtime", "run", "--model", str(model), "--endpoints", str(endpoints),
+        *RASA_CLI, "run", "--model", str(model), "--endpoints", str(endpoints),
         "--credentials", str(credentials or REPO / "credentials.yml"),
         "--port", str(port), "--interface", "127.0.0.1", "--cors", "*",
     ]

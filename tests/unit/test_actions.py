@@ -150,10 +150,10 @@ def test_core_fallback_sends_the_fallback_payload_and_reverts_the_turn():
 
 def test_every_action_in_the_domain_is_served_and_every_response_payload_has_text():
     """domain.yml and the action server agree; canned responses follow the contract."""
+    from pathlib import Path
+
     import yaml
     from rasa_sdk.executor import ActionExecutor
-
-    from pathlib import Path
 
     domain = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))
     executor = ActionExecutor()
@@ -164,7 +164,6 @@ def test_every_action_in_the_domain_is_served_and_every_response_payload_has_tex
         for variant in variants:
             assert variant["custom"]["text"] == variant["text"], name
             assert variant["custom"]["kind"]
-
 
 
 @pytest.mark.parametrize("action_name", ["ActionDefineTerm", "ActionCompareTerms"])

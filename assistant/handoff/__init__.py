@@ -10,6 +10,7 @@ Typical use from a bot action::
     notifier.notify_async(ticket.id)   # returns at once
 """
 from .contact import Contact, display_phone, parse_contact
+from .delivery import DeliveryQueue
 from .hours import BusinessHours, HoursConfigError, load_hours
 from .notify import WebhookNotifier, build_payload, deliver
 from .settings import HandoffSettings, hours_from_env, notifier_from_env, store_from_env
@@ -18,6 +19,7 @@ from .tickets import Ticket, TicketNotFound, TicketStore
 __all__ = [
     "BusinessHours",
     "Contact",
+    "DeliveryQueue",
     "HandoffSettings",
     "HoursConfigError",
     "Ticket",

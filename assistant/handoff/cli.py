@@ -17,6 +17,7 @@ import sys
 import unicodedata
 from typing import Sequence
 
+from .delivery import DeliveryQueue
 from .notify import REASON_LABELS, ROLE_LABELS, contact_label, format_jst
 from .settings import HandoffSettings, notifier_from_env, store_from_env
 from .tickets import Ticket, TicketNotFound
@@ -143,9 +144,10 @@ def cmd_retry(store, args, settings: HandoffSettings) -> int:
         print("HANDOFF_WEBHOOK_URL が未設定です / no webhook configured", file=sys.stderr)
         return EXIT_USAGE
     if args.include_failed:
+        deliveries = DeliveryQueue(store)
         for t in store.list(status=None, limit=None):
             if t.delivery_status == "failed":
-                store.requeue_delivery(t.id)
+                deliveries.requeue_delivery(t.id)
     results = notifier.retry_due()
     if not results:
         print("送信待ちはありません / nothing due")

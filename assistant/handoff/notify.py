@@ -21,7 +21,9 @@ from typing import Any
 import requests
 
 from .contact import display_phone
-from .tickets import JST, Ticket, TicketNotFound, TicketStore
+from .delivery import DeliveryQueue
+from .schema import JST
+from .tickets import Ticket, TicketNotFound, TicketStore
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +177,9 @@ def deliver(
         if fmt not in FORMATS:
             raise ValueError(f"unknown webhook format {fmt!r}")
         started = now or datetime.now(timezone.utc)
+        deliveries = DeliveryQueue(store)
         # The lease outlives the POST, so no other worker sends it meanwhile.
-        if not store.claim_delivery(ticket_id, started, lease_seconds=2 * timeout + 30):
+        if not deliveries.claim_delivery(ticket_id, started, lease_seconds=2 * timeout + 30):
             return store.get(ticket_id).delivery_status == "delivered"
         ticket = store.get(ticket_id)
         ok, error = _post(url, build_payload(ticket, fmt), timeout, ticket.id)
@@ -193,7 +196,7 @@ def deliver(
             next_at = None
         else:
             next_at = (now or datetime.now(timezone.utc)) + backoff_delay(attempts)
-        store.record_delivery(ticket_id, ok, error, next_at)
+        deliveries.record_delivery(ticket_id, ok, error, next_at)
         if not ok:
             log.warning(
                 "webhook: %s attempt %d failed (%s); %s", ticket_id, attempts, error,
@@ -226,6 +229,7 @@ class WebhookNotifier:
         if fmt not in FORMATS:
             raise ValueError(f"unknown webhook format {fmt!r}; use one of {FORMATS}")
         self.store = store
+        self.deliveries = DeliveryQueue(store)
         self.url = url or ""
         self.fmt = fmt
         self.timeout = float(timeout)
@@ -281,7 +285,7 @@ class WebhookNotifier:
         if not self.enabled:
             return {}
         results = {}
-        for ticket in self.store.due_deliveries(now):
+        for ticket in self.deliveries.due_deliveries(now):
             results[ticket.id] = self._deliver(ticket.id, now)
         return results
 

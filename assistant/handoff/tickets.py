@@ -1,4 +1,4 @@
-"""Escalation tickets: persistence with SQLAlchemy (SQLite file or PostgreSQL).
+"""Escalation tickets: creation, reading and changes (SQLAlchemy Core).
 
 Design notes
 ------------
@@ -6,58 +6,35 @@ Design notes
   time and NNNN a per-day sequence drawn from a counter row that is bumped in
   the same transaction as the ticket insert, so ids stay unique across threads
   and processes (PostgreSQL: row lock of the upsert; SQLite: every transaction
-  is ``BEGIN IMMEDIATE``, i.e. writers are serialised by the file lock).
-* Datetimes are stored as UTC and always returned timezone-aware (UTC).
-  Naive datetimes are rejected instead of guessed.
-* Follow-up messages live in their own table, so appending never rewrites
-  (and can never clobber) the ticket row.
-* User text is stored as is, except NUL (PostgreSQL rejects it in text) and
-  lone surrogates (not encodable as UTF-8), which would otherwise make the
-  insert fail and lose the whole ticket.
+  is ``BEGIN IMMEDIATE``, i.e. writers are serialised by the file lock, see
+  db.py).
+* Text cleaning is in sanitize.py, the tables and datetime handling in
+  schema.py, the webhook delivery queue in delivery.py.
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Sequence
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    func,
-    insert,
-    or_,
-    select,
-    text as sql_text,
-    update,
-)
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.pool import StaticPool
-from sqlalchemy.types import TypeDecorator
 
-# Japan has no DST, so a fixed offset is exact and needs no tz database.
-JST = timezone(timedelta(hours=9), "JST")
-
-REASONS = ("explicit", "fallback", "feedback")
-STATUSES = ("open", "closed")
-CONTACT_KINDS = ("email", "phone")
-DELIVERY_STATUSES = ("pending", "delivered", "failed", "disabled")
+from .db import create_schema, make_engine
+from .sanitize import clean_optional, clean_text, normalize_transcript
+from .schema import (
+    CONTACT_KINDS,
+    JST,
+    REASONS,
+    STATUSES,
+    counters_table,
+    messages_table,
+    now_utc,
+    tickets_table,
+)
 
 _ID_RETRIES = 5
-_DDL_LOCK_KEY = 0x48414E44  # arbitrary, "HAND"
 
 
 class TicketNotFound(LookupError):
@@ -119,199 +96,8 @@ class Ticket:
         }
 
 
-# --------------------------------------------------------------------------
-# Text cleaning
-
-
-def clean_text(value: Any) -> str:
-    """Make user text storable on every backend without losing anything else."""
-    text = value if isinstance(value, str) else str(value)
-    text = text.replace("\x00", "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Lone surrogates (e.g. from a broken client) -> U+FFFD; valid pairs are
-        # recombined by the UTF-16 round trip.
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
-
-
-def _clean_optional(value: Any) -> str | None:
-    return None if value is None else clean_text(value)
-
-
-def _clean_json(value: Any) -> Any:
-    """Recursively clean strings; datetimes become ISO strings."""
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {clean_text(k): _clean_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean_json(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return clean_text(value)
-
-
-def _normalize_transcript(transcript: Iterable[Any] | None) -> list[dict[str, Any]]:
-    out = []
-    for turn in transcript or []:
-        if isinstance(turn, dict):
-            item = _clean_json(dict(turn))
-        else:  # keep whatever we were given rather than dropping it
-            item = {"text": clean_text(turn)}
-        item.setdefault("role", "user")
-        item.setdefault("text", "")
-        item.setdefault("time", "")
-        out.append(item)
-    return out
-
-
-# --------------------------------------------------------------------------
-# Schema
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        value = _require_aware(value).astimezone(timezone.utc)
-        if dialect.name == "sqlite":
-            # SQLite keeps text; storing naive UTC keeps it sortable.
-            return value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-metadata = MetaData()
-
-tickets_table = Table(
-    "handoff_tickets",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("day", String(8), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("sender_id", Text, nullable=False),
-    Column("channel", String(64), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("reason", String(16), nullable=False),
-    Column("last_question", Text, nullable=False),
-    Column("term", Text),
-    Column("candidates", JSON, nullable=False),
-    Column("transcript", JSON, nullable=False),
-    Column("contact", Text),
-    Column("contact_kind", String(8)),
-    Column("status", String(8), nullable=False),
-    Column("closed_at", UTCDateTime),
-    Column("delivery_status", String(16), nullable=False),
-    Column("delivery_attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", UTCDateTime),
-    Column("last_delivery_error", Text),
-    # Lease so that two workers never POST the same ticket at the same time.
-    Column("delivery_claimed_until", UTCDateTime),
-    Index("ix_handoff_tickets_sender_status", "sender_id", "status"),
-    Index("ix_handoff_tickets_delivery", "delivery_status", "next_attempt_at"),
-)
-
-messages_table = Table(
-    "handoff_ticket_messages",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("ticket_id", String(32), ForeignKey("handoff_tickets.id"), nullable=False, index=True),
-    Column("text", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
-
-counters_table = Table(
-    "handoff_ticket_counters",
-    metadata,
-    Column("day", String(8), primary_key=True),
-    Column("last_seq", Integer, nullable=False),
-)
-
-
-# --------------------------------------------------------------------------
-# Helpers
-
-
-def _require_aware(value: datetime) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValueError("naive datetime: pass a timezone-aware datetime")
-    return value
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    return _require_aware(now).astimezone(timezone.utc)
-
-
 def format_ticket_id(day: str, seq: int) -> str:
     return f"ESC-{day}-{seq:04d}"
-
-
-def _json_dumps(obj: Any) -> str:
-    # Readable Japanese in the database instead of \\uXXXX escapes.
-    return json.dumps(obj, ensure_ascii=False)
-
-
-def _make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(
-            url, future=True, pool_pre_ping=True, json_serializer=_json_dumps
-        )
-
-    database = parsed.database or ""
-    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-    if in_memory:
-        # One shared connection, otherwise every checkout is a new empty db.
-        engine = create_engine(
-            url,
-            future=True,
-            json_serializer=_json_dumps,
-            poolclass=StaticPool,
-            connect_args={"check_same_thread": False},
-        )
-    else:
-        folder = os.path.dirname(os.path.abspath(database))
-        os.makedirs(folder, exist_ok=True)
-        engine = create_engine(
-            url,
-            future=True,
-            json_serializer=_json_dumps,
-            connect_args={"timeout": 30},  # wait for the file lock, don't fail
-        )
-
-    # pysqlite's own transaction handling starts transactions late and lazily;
-    # take control so that each transaction takes the write lock up front
-    # (documented SQLAlchemy recipe). That serialises writers across processes
-    # and makes the read-modify-write of the counter safe.
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
-        dbapi_conn.isolation_level = None
-        dbapi_conn.execute("PRAGMA foreign_keys=ON")
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 def _row_to_ticket(row: Any, messages: Sequence[dict[str, str]]) -> Ticket:
@@ -348,13 +134,8 @@ class TicketStore:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine = _make_engine(url)
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Several workers starting on an empty database would race on
-                # CREATE TABLE; serialise them (lock ends with the transaction).
-                conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
-            metadata.create_all(conn)
+        self.engine = make_engine(url)
+        create_schema(self.engine)
 
     def dispose(self) -> None:
         """Close pooled connections (tests, shutdown)."""
@@ -379,7 +160,7 @@ class TicketStore:
         if reason not in REASONS:
             raise ValueError(f"reason must be one of {REASONS}, got {reason!r}")
         _check_contact_kind(contact, contact_kind)
-        created = _now(now)
+        created = now_utc(now)
         day = created.astimezone(JST).strftime("%Y%m%d")
         values = {
             "day": day,
@@ -388,10 +169,10 @@ class TicketStore:
             "created_at": created,
             "reason": reason,
             "last_question": clean_text(last_question if last_question is not None else ""),
-            "term": _clean_optional(term),
+            "term": clean_optional(term),
             "candidates": [clean_text(c) for c in (candidates or [])],
-            "transcript": _normalize_transcript(transcript),
-            "contact": _clean_optional(contact),
+            "transcript": normalize_transcript(transcript),
+            "contact": clean_optional(contact),
             "contact_kind": contact_kind if contact is not None else None,
             "status": "open",
             "closed_at": None,
@@ -492,25 +273,10 @@ class TicketStore:
             stmt = stmt.where(tickets_table.c.status == status)
         if limit is not None:
             stmt = stmt.limit(max(0, int(limit)))
-        return self._select_tickets(stmt)
+        return self.select_tickets(stmt)
 
-    def due_deliveries(self, now: datetime | None = None) -> list[Ticket]:
-        """Tickets whose webhook should be (re)tried now: pending, due, and not
-        currently being delivered by another worker. Oldest first."""
-        at = _now(now)
-        t = tickets_table.c
-        stmt = (
-            select(tickets_table)
-            .where(
-                t.delivery_status == "pending",
-                or_(t.next_attempt_at.is_(None), t.next_attempt_at <= at),
-                or_(t.delivery_claimed_until.is_(None), t.delivery_claimed_until <= at),
-            )
-            .order_by(t.created_at, t.id)
-        )
-        return self._select_tickets(stmt)
-
-    def _select_tickets(self, stmt: Any) -> list[Ticket]:
+    def select_tickets(self, stmt: Any) -> list[Ticket]:
+        """Run a ``select(tickets_table)`` statement; the tickets with their messages."""
         with self.engine.begin() as conn:
             rows = conn.execute(stmt).all()
             msgs = self._messages(conn, [r.id for r in rows])
@@ -538,10 +304,10 @@ class TicketStore:
     def append_message(self, ticket_id: str, text: str, now: datetime | None = None) -> dict[str, str]:
         """Store a follow-up message (also on closed tickets: never drop user
         text). Returns the stored message."""
-        at = _now(now)
+        at = now_utc(now)
         cleaned = clean_text(text if text is not None else "")
         with self.engine.begin() as conn:
-            self._require(conn, ticket_id)
+            require_ticket(conn, ticket_id)
             conn.execute(insert(messages_table).values(ticket_id=ticket_id, text=cleaned, created_at=at))
         return {"text": cleaned, "time": at.isoformat()}
 
@@ -549,82 +315,20 @@ class TicketStore:
         _check_contact_kind(contact, kind)
         self._update(
             ticket_id,
-            contact=_clean_optional(contact),
+            contact=clean_optional(contact),
             contact_kind=kind if contact is not None else None,
         )
         return self.get(ticket_id)
 
     def close(self, ticket_id: str, now: datetime | None = None) -> Ticket:
         """Close the ticket. Closing twice keeps the first closing time."""
-        at = _now(now)
+        at = now_utc(now)
         with self.engine.begin() as conn:
-            self._require(conn, ticket_id)
+            require_ticket(conn, ticket_id)
             conn.execute(
                 update(tickets_table)
                 .where(tickets_table.c.id == ticket_id, tickets_table.c.status == "open")
                 .values(status="closed", closed_at=at)
-            )
-        return self.get(ticket_id)
-
-    def claim_delivery(self, ticket_id: str, now: datetime | None = None, lease_seconds: float = 60.0) -> bool:
-        """Atomically take the right to POST this ticket for ``lease_seconds``.
-        False if it is not pending, not due yet (backoff), or another worker
-        holds the lease."""
-        at = _now(now)
-        t = tickets_table.c
-        with self.engine.begin() as conn:
-            self._require(conn, ticket_id)
-            res = conn.execute(
-                update(tickets_table)
-                .where(
-                    t.id == ticket_id,
-                    t.delivery_status == "pending",
-                    or_(t.next_attempt_at.is_(None), t.next_attempt_at <= at),
-                    or_(t.delivery_claimed_until.is_(None), t.delivery_claimed_until <= at),
-                )
-                .values(delivery_claimed_until=at + timedelta(seconds=lease_seconds))
-            )
-            return res.rowcount == 1
-
-    def record_delivery(
-        self,
-        ticket_id: str,
-        ok: bool,
-        error: str | None,
-        next_attempt_at: datetime | None,
-    ) -> Ticket:
-        """Record one delivery attempt. ok -> ``delivered``; not ok with a
-        ``next_attempt_at`` -> stays ``pending`` until then; not ok without
-        one -> ``failed`` (given up; see :meth:`requeue_delivery`)."""
-        t = tickets_table.c
-        if ok:
-            values = {"delivery_status": "delivered", "next_attempt_at": None, "last_delivery_error": None}
-        else:
-            values = {
-                "delivery_status": "pending" if next_attempt_at is not None else "failed",
-                "next_attempt_at": next_attempt_at,
-                "last_delivery_error": _clean_optional(error)[:2000] if error else "unknown error",
-            }
-        with self.engine.begin() as conn:
-            self._require(conn, ticket_id)
-            conn.execute(
-                update(tickets_table)
-                .where(t.id == ticket_id)
-                .values(delivery_attempts=t.delivery_attempts + 1, delivery_claimed_until=None, **values)
-            )
-        return self.get(ticket_id)
-
-    def requeue_delivery(self, ticket_id: str, now: datetime | None = None) -> Ticket:
-        """Put a ``failed`` ticket back in the queue (staff retry after an
-        outage). Delivered/disabled tickets are left alone."""
-        at = _now(now)
-        t = tickets_table.c
-        with self.engine.begin() as conn:
-            self._require(conn, ticket_id)
-            conn.execute(
-                update(tickets_table)
-                .where(t.id == ticket_id, t.delivery_status == "failed")
-                .values(delivery_status="pending", next_attempt_at=at, delivery_claimed_until=None)
             )
         return self.get(ticket_id)
 
@@ -636,17 +340,17 @@ class TicketStore:
             if res.rowcount == 0:
                 raise TicketNotFound(ticket_id)
 
-    @staticmethod
-    def _require(conn: Connection, ticket_id: str) -> None:
-        found = conn.execute(
-            select(tickets_table.c.id).where(tickets_table.c.id == ticket_id)
-        ).first()
-        if found is None:
-            raise TicketNotFound(ticket_id)
-
-
 def _check_contact_kind(contact: str | None, kind: str | None) -> None:
     if contact is not None and kind not in CONTACT_KINDS:
         raise ValueError(f"contact_kind must be one of {CONTACT_KINDS}, got {kind!r}")
     if contact is None and kind is not None:
         raise ValueError("contact_kind given without contact")
+
+
+def require_ticket(conn: Connection, ticket_id: str) -> None:
+    """Raise TicketNotFound unless the ticket exists (inside ``conn``'s transaction)."""
+    found = conn.execute(
+        select(tickets_table.c.id).where(tickets_table.c.id == ticket_id)
+    ).first()
+    if found is None:
+        raise TicketNotFound(ticket_id)

@@ -65,7 +65,7 @@ def fresh_pg_database(server_url: str):
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except Exception:
-        from assistant.handoff.tickets import metadata
+        from assistant.handoff.schema import metadata
 
         admin.dispose()
         engine = create_engine(server_url, future=True)

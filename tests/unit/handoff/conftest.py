@@ -30,6 +30,13 @@ def store(db_url):
     s.dispose()
 
 
+@pytest.fixture
+def deliveries(store):
+    from assistant.handoff.delivery import DeliveryQueue
+
+    return DeliveryQueue(store)
+
+
 # --------------------------------------------------------------------------
 # A real HTTP receiver on 127.0.0.1
 

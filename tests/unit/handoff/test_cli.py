@@ -96,13 +96,13 @@ def test_unreachable_database():
     assert r.returncode == 3 and "error" in r.stderr
 
 
-def test_retry(store, db_url, receiver):
+def test_retry(store, deliveries, db_url, receiver):
     r = run(db_url, "retry")
     assert r.returncode == 2 and "HANDOFF_WEBHOOK_URL" in r.stderr
 
     due = make(store)
     gave_up = make(store)
-    store.record_delivery(gave_up.id, False, "old outage", None)
+    deliveries.record_delivery(gave_up.id, False, "old outage", None)
     quiet = make(store, notify=False)
 
     r = run(db_url, "retry", HANDOFF_WEBHOOK_URL=receiver.url)

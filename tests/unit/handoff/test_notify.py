@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from assistant.handoff.delivery import DeliveryQueue
 from assistant.handoff.notify import (
     EVENT_CREATED,
     WebhookNotifier,
@@ -154,7 +155,7 @@ def test_redirect_is_not_delivery(store, receiver):
     assert store.get(t.id).delivery_status == "pending"
 
 
-def test_gives_up_after_max_attempts(store, down_receiver):
+def test_gives_up_after_max_attempts(store, deliveries, down_receiver):
     t = make(store)
     now = T0
     for i in range(1, 4):
@@ -165,7 +166,7 @@ def test_gives_up_after_max_attempts(store, down_receiver):
             assert got.delivery_status == "pending"
             now = got.next_attempt_at
     assert got.delivery_status == "failed" and got.next_attempt_at is None
-    assert store.due_deliveries(now + timedelta(days=1)) == []
+    assert deliveries.due_deliveries(now + timedelta(days=1)) == []
     assert store.get(t.id).status == "open"  # still there for staff
 
 
@@ -240,7 +241,7 @@ def test_restart_delivers_what_was_pending(db_url, down_receiver, wait):
     n2 = WebhookNotifier(s2, down_receiver.url, poll_interval=0.2)
     try:
         # failed_once waits for its backoff (5 s); force it due so the test is quick.
-        s2.record_delivery(failed_once.id, False, "simulated", datetime.now(UTC) - timedelta(seconds=1))
+        DeliveryQueue(s2).record_delivery(failed_once.id, False, "simulated", datetime.now(UTC) - timedelta(seconds=1))
         n2.start()
         assert wait(lambda: all(
             s2.get(x.id).delivery_status == "delivered" for x in (failed_once, never_tried)

@@ -11,12 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
-from assistant.handoff.tickets import (
-    Ticket,
-    TicketNotFound,
-    TicketStore,
-    counters_table,
-)
+from assistant.handoff.schema import counters_table
+from assistant.handoff.tickets import Ticket, TicketNotFound, TicketStore
 
 REPO = Path(__file__).resolve().parents[3]
 UTC = timezone.utc
@@ -100,10 +96,10 @@ def test_sequence_survives_lost_counter(store):
     assert make(store).id == "ESC-20261123-0003"
 
 
-def test_notify_false_disables_delivery(store):
+def test_notify_false_disables_delivery(store, deliveries):
     t = make(store, notify=False)
     assert t.delivery_status == "disabled" and t.next_attempt_at is None
-    assert store.due_deliveries(T0 + timedelta(days=1)) == []
+    assert deliveries.due_deliveries(T0 + timedelta(days=1)) == []
 
 
 @pytest.mark.parametrize(
@@ -119,14 +115,14 @@ def test_create_rejects_bad_arguments(store, kw):
         make(store, **kw)
 
 
-def test_naive_datetimes_are_rejected(store):
+def test_naive_datetimes_are_rejected(store, deliveries):
     with pytest.raises(ValueError):
         make(store, now=datetime(2026, 11, 23, 10, 0))
     t = make(store)
     with pytest.raises(ValueError):
         store.append_message(t.id, "x", now=datetime(2026, 11, 23, 10, 0))
     with pytest.raises(ValueError):
-        store.due_deliveries(datetime(2026, 11, 23, 10, 0))
+        deliveries.due_deliveries(datetime(2026, 11, 23, 10, 0))
 
 
 def test_open_for_sender(store):
@@ -193,70 +189,71 @@ def test_list(store):
         store.list(status="weird")
 
 
-@pytest.mark.parametrize("method, args", [
-    ("get", ()),
-    ("append_message", ("x",)),
-    ("set_contact", ("a@example.com", "email")),
-    ("close", ()),
-    ("record_delivery", (True, None, None)),
-    ("claim_delivery", ()),
-    ("requeue_delivery", ()),
+@pytest.mark.parametrize("owner, method, args", [
+    ("store", "get", ()),
+    ("store", "append_message", ("x",)),
+    ("store", "set_contact", ("a@example.com", "email")),
+    ("store", "close", ()),
+    ("deliveries", "record_delivery", (True, None, None)),
+    ("deliveries", "claim_delivery", ()),
+    ("deliveries", "requeue_delivery", ()),
 ])
-def test_unknown_ticket_raises_ticket_not_found(store, method, args):
+def test_unknown_ticket_raises_ticket_not_found(store, deliveries, owner, method, args):
+    target = {"store": store, "deliveries": deliveries}[owner]
     with pytest.raises(TicketNotFound) as info:
-        getattr(store, method)("ESC-20991231-9999", *args)
+        getattr(target, method)("ESC-20991231-9999", *args)
     assert info.value.ticket_id == "ESC-20991231-9999"
     assert isinstance(info.value, LookupError)
 
 
-def test_delivery_bookkeeping(store):
+def test_delivery_bookkeeping(store, deliveries):
     t = make(store)
     later = T0 + timedelta(seconds=1)
-    assert [x.id for x in store.due_deliveries(later)] == [t.id]
-    assert store.due_deliveries(T0 - timedelta(seconds=1)) == []
+    assert [x.id for x in deliveries.due_deliveries(later)] == [t.id]
+    assert deliveries.due_deliveries(T0 - timedelta(seconds=1)) == []
 
-    failed = store.record_delivery(t.id, False, "HTTP 500", T0 + timedelta(seconds=5))
+    failed = deliveries.record_delivery(t.id, False, "HTTP 500", T0 + timedelta(seconds=5))
     assert failed.delivery_status == "pending" and failed.delivery_attempts == 1
     assert failed.last_delivery_error == "HTTP 500"
-    assert store.due_deliveries(T0 + timedelta(seconds=4)) == []
-    assert [x.id for x in store.due_deliveries(T0 + timedelta(seconds=5))] == [t.id]
+    assert deliveries.due_deliveries(T0 + timedelta(seconds=4)) == []
+    assert [x.id for x in deliveries.due_deliveries(T0 + timedelta(seconds=5))] == [t.id]
 
-    gave_up = store.record_delivery(t.id, False, "timeout", None)
+    gave_up = deliveries.record_delivery(t.id, False, "timeout", None)
     assert gave_up.delivery_status == "failed" and gave_up.delivery_attempts == 2
-    assert store.due_deliveries(T0 + timedelta(days=1)) == []
+    assert deliveries.due_deliveries(T0 + timedelta(days=1)) == []
 
-    requeued = store.requeue_delivery(t.id, now=T0 + timedelta(hours=1))
+    requeued = deliveries.requeue_delivery(t.id, now=T0 + timedelta(hours=1))
     assert requeued.delivery_status == "pending"
-    assert [x.id for x in store.due_deliveries(T0 + timedelta(hours=1))] == [t.id]
+    assert [x.id for x in deliveries.due_deliveries(T0 + timedelta(hours=1))] == [t.id]
 
-    ok = store.record_delivery(t.id, True, None, None)
+    ok = deliveries.record_delivery(t.id, True, None, None)
     assert ok.delivery_status == "delivered" and ok.delivery_attempts == 3
     assert ok.next_attempt_at is None and ok.last_delivery_error is None
-    assert store.due_deliveries(T0 + timedelta(days=1)) == []
-    assert store.requeue_delivery(t.id).delivery_status == "delivered"  # left alone
+    assert deliveries.due_deliveries(T0 + timedelta(days=1)) == []
+    assert deliveries.requeue_delivery(t.id).delivery_status == "delivered"  # left alone
 
 
-def test_claim_is_exclusive_until_lease_ends(store):
+def test_claim_is_exclusive_until_lease_ends(store, deliveries):
     t = make(store)
-    assert store.claim_delivery(t.id, T0, lease_seconds=30)
-    assert not store.claim_delivery(t.id, T0 + timedelta(seconds=10), lease_seconds=30)
-    assert store.due_deliveries(T0 + timedelta(seconds=10)) == []  # in flight elsewhere
-    assert store.claim_delivery(t.id, T0 + timedelta(seconds=31), lease_seconds=30)  # died: lease ends
-    store.record_delivery(t.id, False, "x", T0 + timedelta(seconds=90))
-    assert not store.claim_delivery(t.id, T0 + timedelta(seconds=60))  # backoff not over
-    assert store.claim_delivery(t.id, T0 + timedelta(seconds=90))
-    store.record_delivery(t.id, True, None, None)
-    assert not store.claim_delivery(t.id, T0 + timedelta(hours=1))
+    assert deliveries.claim_delivery(t.id, T0, lease_seconds=30)
+    assert not deliveries.claim_delivery(t.id, T0 + timedelta(seconds=10), lease_seconds=30)
+    assert deliveries.due_deliveries(T0 + timedelta(seconds=10)) == []  # in flight elsewhere
+    assert deliveries.claim_delivery(t.id, T0 + timedelta(seconds=31), lease_seconds=30)  # died: lease ends
+    deliveries.record_delivery(t.id, False, "x", T0 + timedelta(seconds=90))
+    assert not deliveries.claim_delivery(t.id, T0 + timedelta(seconds=60))  # backoff not over
+    assert deliveries.claim_delivery(t.id, T0 + timedelta(seconds=90))
+    deliveries.record_delivery(t.id, True, None, None)
+    assert not deliveries.claim_delivery(t.id, T0 + timedelta(hours=1))
 
 
-def test_claim_race_has_one_winner(store):
+def test_claim_race_has_one_winner(store, deliveries):
     tickets = [make(store) for _ in range(10)]
     wins: list[str] = []
     lock = threading.Lock()
 
     def worker():
         for t in tickets:
-            if store.claim_delivery(t.id, T0, lease_seconds=60):
+            if deliveries.claim_delivery(t.id, T0, lease_seconds=60):
                 with lock:
                     wins.append(t.id)
 

@@ -1,0 +1,85 @@
+"""Engine set-up for the handoff database (SQLite file or PostgreSQL).
+
+Design notes
+------------
+* SQLite: every transaction is ``BEGIN IMMEDIATE``, i.e. writers are
+  serialised by the file lock (documented SQLAlchemy recipe), which makes
+  read-modify-write sequences such as the ticket id counter safe across
+  threads and processes.
+* PostgreSQL: ``create_schema`` holds an advisory lock while creating the
+  tables, so several workers starting on an empty database do not race.
+* JSON columns are written with ``ensure_ascii=False``: readable Japanese in
+  the database instead of ``\\uXXXX`` escapes.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from sqlalchemy import create_engine, event, text as sql_text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from .schema import metadata
+
+_DDL_LOCK_KEY = 0x48414E44  # arbitrary, "HAND"
+
+
+def _json_dumps(obj: Any) -> str:
+    # Readable Japanese in the database instead of \\uXXXX escapes.
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(
+            url, future=True, pool_pre_ping=True, json_serializer=_json_dumps
+        )
+
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory:
+        # One shared connection, otherwise every checkout is a new empty db.
+        engine = create_engine(
+            url,
+            future=True,
+            json_serializer=_json_dumps,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+    else:
+        folder = os.path.dirname(os.path.abspath(database))
+        os.makedirs(folder, exist_ok=True)
+        engine = create_engine(
+            url,
+            future=True,
+            json_serializer=_json_dumps,
+            connect_args={"timeout": 30},  # wait for the file lock, don't fail
+        )
+
+    # pysqlite's own transaction handling starts transactions late and lazily;
+    # take control so that each transaction takes the write lock up front
+    # (documented SQLAlchemy recipe). That serialises writers across processes
+    # and makes the read-modify-write of the counter safe.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the missing tables of ``schema.metadata`` (existing ones are kept)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several workers starting on an empty database would race on
+            # CREATE TABLE; serialise them (lock ends with the transaction).
+            conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
+        metadata.create_all(conn)

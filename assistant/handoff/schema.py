@@ -1,0 +1,121 @@
+"""Tables of the handoff database (SQLAlchemy Core), and the datetime type.
+
+Design notes
+------------
+* Datetimes are stored as UTC and always returned timezone-aware (UTC).
+  Naive datetimes are rejected instead of guessed.
+* Follow-up messages live in their own table, so appending never rewrites
+  (and can never clobber) the ticket row.
+* ``metadata`` is the one MetaData of the handoff database: other modules add
+  their tables to it, so ``db.create_schema`` creates everything at once.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+# Japan has no DST, so a fixed offset is exact and needs no tz database.
+JST = timezone(timedelta(hours=9), "JST")
+
+REASONS = ("explicit", "fallback", "feedback")
+STATUSES = ("open", "closed")
+CONTACT_KINDS = ("email", "phone")
+DELIVERY_STATUSES = ("pending", "delivered", "failed", "disabled")
+
+
+def require_aware(value: datetime) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError("naive datetime: pass a timezone-aware datetime")
+    return value
+
+
+def now_utc(now: datetime | None = None) -> datetime:
+    """``now`` (aware, any zone) as UTC; the current time if None."""
+    if now is None:
+        return datetime.now(timezone.utc)
+    return require_aware(now).astimezone(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = require_aware(value).astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            # SQLite keeps text; storing naive UTC keeps it sortable.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+metadata = MetaData()
+
+tickets_table = Table(
+    "handoff_tickets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("day", String(8), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("sender_id", Text, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("last_question", Text, nullable=False),
+    Column("term", Text),
+    Column("candidates", JSON, nullable=False),
+    Column("transcript", JSON, nullable=False),
+    Column("contact", Text),
+    Column("contact_kind", String(8)),
+    Column("status", String(8), nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("delivery_status", String(16), nullable=False),
+    Column("delivery_attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_delivery_error", Text),
+    # Lease so that two workers never POST the same ticket at the same time.
+    Column("delivery_claimed_until", UTCDateTime),
+    Index("ix_handoff_tickets_sender_status", "sender_id", "status"),
+    Index("ix_handoff_tickets_delivery", "delivery_status", "next_attempt_at"),
+)
+
+messages_table = Table(
+    "handoff_ticket_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(32), ForeignKey("handoff_tickets.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+counters_table = Table(
+    "handoff_ticket_counters",
+    metadata,
+    Column("day", String(8), primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+)

@@ -70,7 +70,9 @@ class ActionHandoff(Action):
         send(
             dispatcher,
             handoff_replies.handoff_started(
-                ticket.id, within, hours.describe_hours(), hours.describe_next_opening(now)
+                ticket.id, within, hours.describe_hours(), hours.describe_next_opening(now),
+                agents_available=services.agents().available_count(now),
+                queue_position=store.queue_position(ticket.id),
             ),
         )
         return [

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from assistant.handoff.agents import AgentDirectory
 from assistant.handoff.hours import BusinessHours, load_hours
 from assistant.handoff.notify import WebhookNotifier
 from assistant.handoff.settings import HandoffSettings
@@ -21,6 +22,12 @@ def settings() -> HandoffSettings:
 @lru_cache(maxsize=1)
 def store() -> TicketStore:
     return TicketStore(settings().db_url)
+
+
+@lru_cache(maxsize=1)
+def agents() -> AgentDirectory:
+    """Who is available: the handoff reply says whether a person can answer now."""
+    return AgentDirectory(store().engine)
 
 
 @lru_cache(maxsize=1)

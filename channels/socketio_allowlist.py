@@ -20,6 +20,9 @@ CORS itself, from the allowlist, and Sanic-CORS is told to skip it.
 python-socketio 5.x made AsyncServer.enter_room a coroutine; rasa 3.6 calls it
 without await, so with session_persistence the socket never joins its session
 room and replies sent to the session go nowhere. We await it.
+
+Live chat: messages pass the takeover gate first (channels/live.py), and the
+console pushes agents' messages to the session room through this server.
 """
 from __future__ import annotations
 
@@ -36,6 +39,8 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from .live import live_chat
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +126,11 @@ class SocketIOAllowlistInput(SocketIOInput):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
         bp = AllowlistSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
+        # A conversation an agent owns goes to the agent, not to Rasa (channels/live.py);
+        # agents' messages are pushed to the session room through this server.
+        live = live_chat()
+        live.attach_socketio(sio, self.namespace, self.bot_message_evt)
+        on_new_message = live.gate(on_new_message)
         logger.info("socket.io allowed origins: %s", ", ".join(self.cors_allowed_origins))
 
         @bp.route("/", methods=["GET"])

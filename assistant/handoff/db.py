@@ -17,8 +17,8 @@ import json
 import os
 from typing import Any
 
-from sqlalchemy import create_engine, event, text as sql_text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, inspect, text as sql_text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from .schema import metadata
@@ -83,3 +83,17 @@ def create_schema(engine: Engine) -> None:
             # CREATE TABLE; serialise them (lock ends with the transaction).
             conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
         metadata.create_all(conn)
+        add_missing_columns(conn)
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Add columns that later versions added to existing tables. Such columns are
+    always nullable, so ``ALTER TABLE … ADD COLUMN`` is all an old database needs."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                assert column.nullable, f"{table.name}.{column.name}: a new column must be nullable"
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sql_text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))

@@ -7,18 +7,76 @@ YES_NO = [{"title": "はい", "payload": "/affirm"}, {"title": "いいえ", "pay
 DECLINE_BUTTON = [{"title": "連絡先は不要", "payload": "/decline_contact"}]
 
 
-def handoff_started(ticket_id: str, within_hours: bool, hours: str, next_opening: str) -> Reply:
-    if within_hours:
+def handoff_started(
+    ticket_id: str,
+    within_hours: bool,
+    hours: str,
+    next_opening: str,
+    agents_available: int = 0,
+    queue_position: int | None = None,
+) -> Reply:
+    place = f"(現在 {queue_position} 番目にお待ちいただいています)" if queue_position else ""
+    if within_hours and agents_available > 0:
         text = (
-            f"担当者(オペレーター)におつなぎします。受付番号は {ticket_id} です。\n"
-            "まもなく担当者が対応します。お待ちの間に書き込まれたメッセージも担当者に届きます。"
+            f"担当者(オペレーター)におつなぎします。受付番号は {ticket_id} です{place}。\n"
+            "担当者がこのチャットでお返事します。お待ちの間に書き込まれたメッセージも担当者に届きます。"
+        )
+    elif within_hours:
+        text = (
+            f"受付番号 {ticket_id} で承りました{place}。ただいま対応できる担当者がおりません。\n"
+            "担当者の手が空きしだい、このチャットでお返事します。お待ちの間のメッセージも担当者に届きます。"
         )
     else:
         text = (
             f"ただいま営業時間外です(受付時間: {hours})。受付番号 {ticket_id} でお問い合わせを承りました。\n"
             f"担当者は {next_opening} から対応します。"
         )
-    return Reply(text, {"kind": "handoff", "ticket": ticket_id, "within_hours": within_hours})
+    return Reply(
+        text,
+        {
+            "kind": "handoff",
+            "ticket": ticket_id,
+            "within_hours": within_hours,
+            "agents_available": agents_available,
+            "queue_position": queue_position,
+        },
+    )
+
+
+def agent_joined(ticket_id: str, agent: str) -> Reply:
+    return Reply(
+        f"担当の{agent}がチャットに参加しました。ここからは担当者がお答えします。",
+        {"kind": "agent_joined", "ticket": ticket_id, "agent": agent},
+    )
+
+
+def agent_message(ticket_id: str, agent: str, text: str, message_id: int, time: str) -> Reply:
+    """What an agent typed, as plain text (clients never render it as HTML)."""
+    return Reply(
+        text,
+        {"kind": "agent_message", "ticket": ticket_id, "agent": agent, "id": message_id, "time": time},
+    )
+
+
+def staff_reply(ticket_id: str, message: dict) -> Reply:
+    """A stored agent/system message of a ticket as the customer receives it."""
+    if message.get("payload"):
+        return Reply(message["text"], dict(message["payload"]))
+    return agent_message(ticket_id, message.get("author") or "担当者", message["text"], message["id"], message["time"])
+
+
+AGENT_LEFT_TEXT = {
+    "handback": "担当の{agent}がチャットを終了しました。ここからはボットがお答えします。",
+    "close": "担当の{agent}が対応を終了しました(受付番号 {ticket})。ご利用ありがとうございました。ここからはボットがお答えします。",
+    "customer": "ボットとの会話に戻りました(担当の{agent}との会話は終了しました)。用語の意味などをお尋ねください。",
+}
+
+
+def agent_left(ticket_id: str, agent: str, reason: str) -> Reply:
+    return Reply(
+        AGENT_LEFT_TEXT[reason].format(agent=agent, ticket=ticket_id),
+        {"kind": "agent_left", "ticket": ticket_id, "agent": agent, "reason": reason},
+    )
 
 
 def ask_contact() -> Reply:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Boolean,
     Index,
     Integer,
     MetaData,
@@ -32,6 +33,7 @@ JST = timezone(timedelta(hours=9), "JST")
 
 REASONS = ("explicit", "fallback", "feedback")
 STATUSES = ("open", "closed")
+MESSAGE_ROLES = ("customer", "agent", "system")
 CONTACT_KINDS = ("email", "phone")
 DELIVERY_STATUSES = ("pending", "delivered", "failed", "disabled")
 
@@ -100,6 +102,14 @@ tickets_table = Table(
     Column("last_delivery_error", Text),
     # Lease so that two workers never POST the same ticket at the same time.
     Column("delivery_claimed_until", UTCDateTime),
+    # Live chat: the agent who owns the conversation (NULL = waiting in the queue).
+    # Columns added after the first release are nullable: db.add_missing_columns
+    # adds them to an existing database.
+    Column("owner", Text),
+    Column("owner_name", Text),
+    Column("claimed_at", UTCDateTime),
+    Column("close_reason", String(16)),
+    Column("updated_at", UTCDateTime),
     Index("ix_handoff_tickets_sender_status", "sender_id", "status"),
     Index("ix_handoff_tickets_delivery", "delivery_status", "next_attempt_at"),
 )
@@ -111,6 +121,9 @@ messages_table = Table(
     Column("ticket_id", String(32), ForeignKey("handoff_tickets.id"), nullable=False, index=True),
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("role", String(16)),  # customer (NULL in old rows) | agent | system
+    Column("author", Text),  # the agent's display name
+    Column("payload", JSON),  # what the customer was sent (system messages)
 )
 
 counters_table = Table(
@@ -118,4 +131,43 @@ counters_table = Table(
     metadata,
     Column("day", String(8), primary_key=True),
     Column("last_seq", Integer, nullable=False),
+)
+
+
+# -- live chat: agents, console sessions, audit log -----------------------------
+
+agents_table = Table(
+    "handoff_agents",
+    metadata,
+    Column("username", String(128), primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("last_seen", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+)
+
+# Only the token's SHA-256 is stored: a leaked database leaks no live session.
+sessions_table = Table(
+    "handoff_agent_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(128), ForeignKey("handoff_agents.username"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+audit_table = Table(
+    "handoff_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("actor", Text),
+    Column("ticket_id", String(32)),
+    Column("client", Text),
+    Column("detail", Text),
+    Index("ix_handoff_audit_action_at", "action", "at"),
 )

@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .db import create_schema, make_engine
-from .sanitize import clean_optional, clean_text, normalize_transcript
+from .sanitize import clean_json, clean_optional, clean_text, normalize_transcript
 from .schema import (
     CONTACT_KINDS,
     JST,
+    MESSAGE_ROLES,
     REASONS,
     STATUSES,
     counters_table,
@@ -35,6 +36,18 @@ from .schema import (
 )
 
 _ID_RETRIES = 5
+
+
+class AlreadyClaimed(RuntimeError):
+    """Another agent owns the conversation."""
+
+    def __init__(self, ticket_id: str, owner_name: str | None):
+        super().__init__(f"ticket {ticket_id} is already claimed by {owner_name!r}")
+        self.owner_name = owner_name
+
+
+class TicketClosed(RuntimeError):
+    """The ticket is closed: nothing to claim."""
 
 
 class TicketNotFound(LookupError):
@@ -62,11 +75,15 @@ class Ticket:
     contact_kind: str | None
     status: str
     closed_at: datetime | None
-    messages: list[dict[str, str]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
     delivery_status: str = "pending"
     delivery_attempts: int = 0
     next_attempt_at: datetime | None = None
     last_delivery_error: str | None = None
+    owner: str | None = None  # agent username (live chat)
+    owner_name: str | None = None
+    claimed_at: datetime | None = None
+    close_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (datetimes as ISO 8601 strings)."""
@@ -93,6 +110,10 @@ class Ticket:
             "delivery_attempts": self.delivery_attempts,
             "next_attempt_at": iso(self.next_attempt_at),
             "last_delivery_error": self.last_delivery_error,
+            "owner": self.owner,
+            "owner_name": self.owner_name,
+            "claimed_at": iso(self.claimed_at),
+            "close_reason": self.close_reason,
         }
 
 
@@ -100,7 +121,7 @@ def format_ticket_id(day: str, seq: int) -> str:
     return f"ESC-{day}-{seq:04d}"
 
 
-def _row_to_ticket(row: Any, messages: Sequence[dict[str, str]]) -> Ticket:
+def _row_to_ticket(row: Any, messages: Sequence[dict[str, Any]]) -> Ticket:
     m = row._mapping
     return Ticket(
         id=m["id"],
@@ -121,6 +142,10 @@ def _row_to_ticket(row: Any, messages: Sequence[dict[str, str]]) -> Ticket:
         delivery_attempts=m["delivery_attempts"] or 0,
         next_attempt_at=m["next_attempt_at"],
         last_delivery_error=m["last_delivery_error"],
+        owner=m["owner"],
+        owner_name=m["owner_name"],
+        claimed_at=m["claimed_at"],
+        close_reason=m["close_reason"],
     )
 
 
@@ -181,6 +206,7 @@ class TicketStore:
             "next_attempt_at": created if notify else None,
             "last_delivery_error": None,
             "delivery_claimed_until": None,
+            "updated_at": created,
         }
         last_error: Exception | None = None
         for _ in range(_ID_RETRIES):
@@ -283,52 +309,153 @@ class TicketStore:
         return [_row_to_ticket(r, msgs.get(r.id, [])) for r in rows]
 
     @staticmethod
-    def _messages(conn: Connection, ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
-        out: dict[str, list[dict[str, str]]] = {}
+    def _messages(conn: Connection, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
         if not ids:
             return out
-        m = messages_table.c
         rows = conn.execute(
-            select(m.ticket_id, m.text, m.created_at)
-            .where(m.ticket_id.in_(list(ids)))
-            .order_by(m.id)
+            select(messages_table).where(messages_table.c.ticket_id.in_(list(ids))).order_by(messages_table.c.id)
         ).all()
         for r in rows:
-            out.setdefault(r.ticket_id, []).append(
-                {"text": r.text, "time": r.created_at.isoformat()}
-            )
+            out.setdefault(r.ticket_id, []).append(_message(r))
         return out
 
     # -- changes ----------------------------------------------------------
 
-    def append_message(self, ticket_id: str, text: str, now: datetime | None = None) -> dict[str, str]:
-        """Store a follow-up message (also on closed tickets: never drop user
-        text). Returns the stored message."""
+    def append_message(
+        self,
+        ticket_id: str,
+        text: str,
+        role: str = "customer",
+        author: str | None = None,
+        payload: dict[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Store a message (also on closed tickets: never drop user text).
+        ``role``: customer, agent or system. Returns the stored message."""
+        if role not in MESSAGE_ROLES:
+            raise ValueError(f"role must be one of {MESSAGE_ROLES}, got {role!r}")
         at = now_utc(now)
-        cleaned = clean_text(text if text is not None else "")
+        values = {
+            "ticket_id": ticket_id,
+            "text": clean_text(text if text is not None else ""),
+            "created_at": at,
+            "role": role,
+            "author": clean_optional(author),
+            "payload": clean_json(payload) if payload is not None else None,
+        }
         with self.engine.begin() as conn:
             require_ticket(conn, ticket_id)
-            conn.execute(insert(messages_table).values(ticket_id=ticket_id, text=cleaned, created_at=at))
-        return {"text": cleaned, "time": at.isoformat()}
+            new_id = conn.execute(insert(messages_table).values(**values)).inserted_primary_key[0]
+        return _message_dict(new_id, values)
+
+    def staff_messages_before(self, ticket_id: str, message_id: int) -> list[dict[str, Any]]:
+        """Agent/system messages stored after the customer's previous message and
+        before ``message_id`` (a REST customer's reply carries these)."""
+        m = messages_table.c
+        with self.engine.begin() as conn:
+            previous = conn.execute(
+                select(func.max(m.id)).where(
+                    m.ticket_id == ticket_id, m.id < message_id, or_(m.role.is_(None), m.role == "customer")
+                )
+            ).scalar() or 0
+            rows = conn.execute(
+                select(messages_table).where(
+                    m.ticket_id == ticket_id, m.id > previous, m.id < message_id, m.role.in_(("agent", "system"))
+                ).order_by(m.id)
+            ).all()
+        return [_message(r) for r in rows]
+
+    def staff_messages_for_sender(self, sender_id: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """Agent/system messages of all this sender's tickets with id > ``after``."""
+        m, t = messages_table.c, tickets_table.c
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(messages_table).join(tickets_table, t.id == m.ticket_id).where(
+                    t.sender_id == clean_text(sender_id), m.id > after, m.role.in_(("agent", "system"))
+                ).order_by(m.id).limit(limit)
+            ).all()
+        return [_message(r) for r in rows]
+
+    # -- live chat: who owns the conversation -------------------------------
+
+    def owned_for_sender(self, sender_id: str) -> Ticket | None:
+        """The sender's open ticket that an agent owns, if any (the bot steps aside)."""
+        t = tickets_table.c
+        stmt = (
+            select(tickets_table)
+            .where(t.sender_id == clean_text(sender_id), t.status == "open", t.owner.is_not(None))
+            .order_by(t.created_at.desc(), t.id.desc())
+            .limit(1)
+        )
+        found = self.select_tickets(stmt)
+        return found[0] if found else None
+
+    def claim(self, ticket_id: str, owner: str, owner_name: str, now: datetime | None = None) -> Ticket:
+        """Make ``owner`` the agent of this conversation. One conditional UPDATE, so of
+        two agents claiming at once exactly one wins; the other gets AlreadyClaimed."""
+        at = now_utc(now)
+        t = tickets_table.c
+        with self.engine.begin() as conn:
+            require_ticket(conn, ticket_id)
+            won = conn.execute(
+                update(tickets_table)
+                .where(t.id == ticket_id, t.status == "open", t.owner.is_(None))
+                .values(owner=owner, owner_name=clean_text(owner_name), claimed_at=at, updated_at=at)
+            ).rowcount == 1
+        ticket = self.get(ticket_id)
+        if won:
+            return ticket
+        if ticket.status != "open":
+            raise TicketClosed(ticket_id)
+        raise AlreadyClaimed(ticket_id, ticket.owner_name)
+
+    def queue_position(self, ticket_id: str) -> int | None:
+        """1-based place among waiting (open, unowned) tickets; None if not waiting."""
+        t = tickets_table.c
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(t.created_at, t.id).where(t.id == ticket_id, t.status == "open", t.owner.is_(None))
+            ).first()
+            if row is None:
+                return None
+            ahead = conn.execute(
+                select(func.count()).select_from(tickets_table).where(
+                    t.status == "open", t.owner.is_(None),
+                    or_(t.created_at < row.created_at, and_(t.created_at == row.created_at, t.id < row.id)),
+                )
+            ).scalar_one()
+        return int(ahead) + 1
+
+    def change_marker(self) -> tuple[Any, ...]:
+        """Changes whenever a ticket is created, claimed, closed or gets a message
+        (the console's live updates compare it; cheap: three aggregates)."""
+        t, m = tickets_table.c, messages_table.c
+        with self.engine.begin() as conn:
+            tickets = conn.execute(select(func.count(), func.max(t.updated_at), func.max(t.created_at))).one()
+            last_message = conn.execute(select(func.max(m.id))).scalar()
+        return (*tuple(tickets), last_message)
 
     def set_contact(self, ticket_id: str, contact: str | None, kind: str | None) -> Ticket:
         _check_contact_kind(contact, kind)
         self._update(
             ticket_id,
             contact=clean_optional(contact),
+            updated_at=now_utc(),
             contact_kind=kind if contact is not None else None,
         )
         return self.get(ticket_id)
 
-    def close(self, ticket_id: str, now: datetime | None = None) -> Ticket:
-        """Close the ticket. Closing twice keeps the first closing time."""
+    def close(self, ticket_id: str, now: datetime | None = None, reason: str | None = None) -> Ticket:
+        """Close the ticket (``reason``: handback, close, customer; None = staff CLI).
+        Closing twice keeps the first closing time and reason."""
         at = now_utc(now)
         with self.engine.begin() as conn:
             require_ticket(conn, ticket_id)
             conn.execute(
                 update(tickets_table)
                 .where(tickets_table.c.id == ticket_id, tickets_table.c.status == "open")
-                .values(status="closed", closed_at=at)
+                .values(status="closed", closed_at=at, close_reason=reason, updated_at=at)
             )
         return self.get(ticket_id)
 
@@ -339,6 +466,22 @@ class TicketStore:
             )
             if res.rowcount == 0:
                 raise TicketNotFound(ticket_id)
+
+def _message_dict(message_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "ticket_id": values["ticket_id"],
+        "role": values["role"] or "customer",
+        "author": values["author"],
+        "text": values["text"],
+        "time": values["created_at"].isoformat(),
+        "payload": values["payload"],
+    }
+
+
+def _message(row: Any) -> dict[str, Any]:
+    return _message_dict(row.id, dict(row._mapping))
+
 
 def _check_contact_kind(contact: str | None, kind: str | None) -> None:
     if contact is not None and kind not in CONTACT_KINDS:

@@ -52,7 +52,11 @@ def test_json_payload_has_everything(store):
     assert tk["transcript"] == TRANSCRIPT
     assert tk["candidates"] == ["送料", "配送料"] and tk["term"] == "送料"
     assert tk["contact"] == "+819012345678" and tk["contact_kind"] == "phone"
-    assert tk["messages"] == [{"text": "追加です", "time": (T0 + timedelta(minutes=1)).isoformat()}]
+    assert tk["messages"] == [{
+        "id": 1, "ticket_id": t.id, "role": "customer", "author": None, "payload": None,
+        "text": "追加です", "time": (T0 + timedelta(minutes=1)).isoformat(),
+    }]
+    assert tk["owner"] is None and tk["claimed_at"] is None
     assert tk["delivery_status"] == "pending"
     json.dumps(payload)
 

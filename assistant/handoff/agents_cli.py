@@ -1,0 +1,85 @@
+"""Agent accounts for the console, from the command line.
+
+    python -m assistant.handoff.agents_cli add USERNAME [--name 表示名] [--password-stdin]
+    python -m assistant.handoff.agents_cli passwd USERNAME [--password-stdin]
+    python -m assistant.handoff.agents_cli disable|enable USERNAME
+    python -m assistant.handoff.agents_cli list
+    python -m assistant.handoff.agents_cli audit [--limit N]
+
+The password is asked twice on the terminal (not echoed), or read from the first
+line of standard input with --password-stdin (scripts). Same HANDOFF_DB_URL as the
+bot. Exit codes: 0 ok, 1 error (message on stderr), 2 usage.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Sequence
+
+from .agents import AgentDirectory, AgentError
+from .cli import safe
+from .console_auth import AuditLog, ConsoleSessions
+from .settings import store_from_env
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("パスワード: ")
+    if getpass.getpass("もう一度: ") != first:
+        raise AgentError("パスワードが一致しません")
+    return first
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make agents ARGS=", description="エージェント(担当者)アカウント")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add", help="アカウントを作る")
+    add.add_argument("username")
+    add.add_argument("--name", help="お客様に見える表示名(既定: ユーザー名)")
+    add.add_argument("--password-stdin", action="store_true")
+    passwd = sub.add_parser("passwd", help="パスワードを変える(ログイン中のセッションは終了)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true")
+    for name in ("disable", "enable"):
+        sub.add_parser(name).add_argument("username")
+    sub.add_parser("list", help="アカウント一覧")
+    audit = sub.add_parser("audit", help="ログイン・対応の記録")
+    audit.add_argument("--limit", type=int, default=50)
+    args = parser.parse_args(argv)
+
+    store = store_from_env()
+    agents = AgentDirectory(store.engine)
+    try:
+        if args.command == "add":
+            agent = agents.add(args.username, _password(args), args.name)
+            print(f"追加しました: {safe(agent.username)}(表示名 {safe(agent.display_name)})")
+        elif args.command == "passwd":
+            agents.set_password(args.username, _password(args))
+            ConsoleSessions(store.engine).delete_for(args.username)
+            print(f"パスワードを変更しました: {safe(args.username)}")
+        elif args.command in ("disable", "enable"):
+            agents.set_disabled(args.username, args.command == "disable")
+            if args.command == "disable":
+                ConsoleSessions(store.engine).delete_for(args.username)
+            print(f"{'無効' if args.command == 'disable' else '有効'}にしました: {safe(args.username)}")
+        elif args.command == "list":
+            for a in agents.list():
+                state = "無効" if a.disabled else ("対応可能" if a.status == "available" else "離席中")
+                seen = a.last_seen.isoformat(timespec="seconds") if a.last_seen else "-"
+                print(f"{safe(a.username)}\t{safe(a.display_name)}\t{state}\t最終確認 {seen}")
+        else:
+            for e in AuditLog(store.engine).entries(limit=args.limit):
+                print("\t".join(safe(x) for x in (e["at"].isoformat(timespec="seconds"), e["action"],
+                                                   e["actor"] or "-", e["ticket_id"] or "-", e["client"] or "-")))
+    except AgentError as exc:
+        print(f"エラー: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

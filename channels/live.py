@@ -1,0 +1,227 @@
+"""Live chat in the Rasa process: carries out what an agent or a customer does
+while a person owns a conversation (design: docs/live-chat.md).
+
+* The takeover gate (`gate`) wraps a channel's ``on_new_message``: a message of a
+  conversation an agent owns is stored on the ticket and in the tracker and shown
+  to the agent; Rasa's NLU and policies never see it.
+* Agent actions (claim, message, hand back, close) are stored on the ticket,
+  appended to the customer's tracker as bot events with the custom payload, and
+  pushed to the customer's socket.io room.
+* Console clients (Server-Sent Events) are told when anything changed: at once for
+  what happens in this process, and by a watcher of the handoff database's change
+  marker for what other processes did (tickets created by the action server).
+
+Database calls are synchronous (SQLAlchemy) and run in a worker thread so that
+they never block Sanic's event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered
+
+from assistant.handoff import replies
+from assistant.handoff.agents import Agent, AgentDirectory
+from assistant.handoff.console_auth import AuditLog, ConsoleSessions
+from assistant.handoff.replies import Reply
+from assistant.handoff.settings import HandoffSettings
+from assistant.handoff.takeover import check_agent_text, wants_bot
+from assistant.handoff.tickets import Ticket, TicketStore
+
+logger = logging.getLogger(__name__)
+
+WATCH_INTERVAL = 0.5  # seconds between change-marker reads
+LOCK_WAIT = 0.05  # Rasa's lock store polls every second by default
+
+# The handoff form and its slots end with the takeover (as action_back_to_bot does).
+_RESET = [
+    ("handoff_ticket", None), ("needs_contact", None), ("contact", None), ("followup", None),
+    ("requested_slot", None), ("handoff_offered", False), ("failed_turns", 0.0),
+]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class LiveChat:
+    def __init__(self, store: TicketStore):
+        self.store = store
+        self.agents = AgentDirectory(store.engine)
+        self.sessions = ConsoleSessions(store.engine)
+        self.audit = AuditLog(store.engine)
+        self.app: Any = None  # the Rasa Sanic app, set at server start
+        self.sio: Any = None  # socketio.AsyncServer of the customer channel
+        self.sio_namespace: Optional[str] = None
+        self.bot_message_evt = "bot_uttered"
+        self._listeners: Set[asyncio.Queue] = set()
+        self._watcher: Optional[asyncio.Task] = None
+
+    @staticmethod
+    async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # -- server wiring ----------------------------------------------------
+
+    def attach_server(self, app: Any) -> None:
+        self.app = app
+        if self._watcher is None:
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    def attach_socketio(self, sio: Any, namespace: Optional[str], bot_message_evt: str) -> None:
+        self.sio, self.sio_namespace, self.bot_message_evt = sio, namespace, bot_message_evt
+
+    # -- customer side: the gate -------------------------------------------
+
+    def gate(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+        async def gated(message: UserMessage) -> Any:
+            if await self.divert(message):
+                return None
+            return await on_new_message(message)
+
+        return gated
+
+    async def divert(self, message: UserMessage) -> bool:
+        """Handle the message here if an agent owns its conversation."""
+        ticket: Optional[Ticket] = await self.db(self.store.owned_for_sender, message.sender_id)
+        if ticket is None:
+            return False
+        text = message.text or ""
+        if wants_bot(text):
+            await self._end(ticket, "customer", extra_user=message)
+            return True
+        stored = await self.db(self.store.append_message, ticket.id, text or "(空のメッセージ)")
+        await self._append_tracker(message.sender_id, [self._user_event(message), ActionExecuted("action_listen")])
+        if message.input_channel != "socketio":
+            # REST and other pull channels: what the agent said since the last message.
+            for m in await self.db(self.store.staff_messages_before, ticket.id, stored["id"]):
+                await _send(message.output_channel, message.sender_id, replies.staff_reply(ticket.id, m))
+        self.publish(ticket.id)
+        return True
+
+    @staticmethod
+    def _user_event(message: UserMessage) -> UserUttered:
+        return UserUttered(
+            message.text, intent={}, input_channel=message.input_channel,
+            message_id=message.message_id, metadata={**(message.metadata or {}), "to_agent": True},
+        )
+
+    # -- agent side ----------------------------------------------------------
+
+    async def claim(self, ticket_id: str, agent: Agent, client: str) -> Ticket:
+        ticket = await self.db(self.store.claim, ticket_id, agent.username, agent.display_name)
+        await self.db(self.audit.record, "claim", agent.username, ticket_id, client)
+        await self._say(ticket, replies.agent_joined(ticket.id, agent.display_name), role="system",
+                        author=agent.display_name)
+        return ticket
+
+    async def agent_message(self, ticket: Ticket, agent: Agent, text: Any) -> Dict[str, Any]:
+        cleaned = check_agent_text(text)
+        return await self._say(ticket, None, role="agent", author=agent.display_name, text=cleaned)
+
+    async def end(self, ticket: Ticket, agent: Agent, reason: str, client: str) -> Ticket:
+        await self.db(self.audit.record, reason, agent.username, ticket.id, client)
+        return await self._end(ticket, reason)
+
+    async def _end(self, ticket: Ticket, reason: str, extra_user: Optional[UserMessage] = None) -> Ticket:
+        """Close the takeover; the bot answers the conversation's next message."""
+        who = ticket.owner_name or "担当者"
+        reply = replies.agent_left(ticket.id, who, reason)
+        if extra_user is not None:
+            await self.db(self.store.append_message, ticket.id, extra_user.text or "")
+        closed = await self.db(self.store.close, ticket.id, None, "customer" if extra_user else reason)
+        message = await self.db(self.store.append_message, ticket.id, reply.text, "system", who, reply.payload)
+        events: List[Event] = []
+        if extra_user is not None:
+            events.append(self._user_event(extra_user))
+        events += [
+            BotUttered(reply.text, {"custom": reply.payload}, {"live_message_id": message["id"]}),
+            ActiveLoop(None),
+            *[SlotSet(k, v) for k, v in _RESET],
+            ActionExecuted("action_listen"),
+        ]
+        await self._append_tracker(ticket.sender_id, events)
+        if extra_user is not None and extra_user.input_channel != "socketio":
+            await _send(extra_user.output_channel, ticket.sender_id, reply)
+        await self._push(ticket, reply)
+        self.publish(ticket.id)
+        return closed
+
+    async def _say(self, ticket: Ticket, reply: Optional[Reply], role: str, author: str,
+                   text: str = "") -> Dict[str, Any]:
+        """Store an agent/system message on the ticket, add it to the tracker, push it."""
+        payload = reply.payload if reply else None  # an agent's own words: built from the stored row
+        stored = await self.db(self.store.append_message, ticket.id, reply.text if reply else text, role,
+                               author, payload)
+        reply = replies.staff_reply(ticket.id, stored)
+        await self._append_tracker(
+            ticket.sender_id, [BotUttered(reply.text, {"custom": reply.payload}, {"live_message_id": stored["id"]})]
+        )
+        await self._push(ticket, reply)
+        self.publish(ticket.id)
+        return stored
+
+    # -- plumbing --------------------------------------------------------------
+
+    async def _append_tracker(self, sender_id: str, events: List[Event]) -> None:
+        agent = getattr(self.app.ctx, "agent", None) if self.app is not None else None
+        if agent is None or agent.processor is None:
+            logger.warning("live chat: no Rasa agent yet; %d events for %s not in the tracker", len(events), sender_id)
+            return
+        async with agent.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_WAIT):
+            tracker = await agent.processor.fetch_tracker_with_initial_session(sender_id)
+            for event in events:
+                tracker.update(event, agent.domain)
+            await agent.tracker_store.save(tracker)
+
+    async def _push(self, ticket: Ticket, reply: Reply) -> None:
+        """Real time to a socket.io customer; REST customers pull (docs/live-chat.md)."""
+        if self.sio is None or ticket.channel != "socketio":
+            return
+        await self.sio.emit(
+            self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
+            room=ticket.sender_id, namespace=self.sio_namespace,
+        )
+
+    def listen(self) -> asyncio.Queue:
+        q: asyncio.Queue = asyncio.Queue(maxsize=100)
+        self._listeners.add(q)
+        return q
+
+    def unlisten(self, q: asyncio.Queue) -> None:
+        self._listeners.discard(q)
+
+    def publish(self, ticket_id: Optional[str]) -> None:
+        for q in list(self._listeners):
+            if q.full():  # a stalled console: it re-reads everything on the next event anyway
+                continue
+            q.put_nowait({"ticket": ticket_id})
+
+    async def _watch(self) -> None:
+        last = None
+        while True:
+            try:
+                marker = await self.db(self.store.change_marker)
+                if last is not None and marker != last:
+                    self.publish(None)
+                last = marker
+            except Exception:  # the database may be briefly unreachable: keep watching
+                logger.exception("live chat: change watcher")
+            await asyncio.sleep(WATCH_INTERVAL)
+
+
+async def _send(output_channel: Any, recipient_id: str, reply: Reply) -> None:
+    """As every bot reply: the text, then the payload (README, Response contract)."""
+    await output_channel.send_text_message(recipient_id, reply.text)
+    await output_channel.send_custom_json(recipient_id, reply.payload)
+
+
+@lru_cache(maxsize=1)
+def live_chat() -> LiveChat:
+    """The process's one LiveChat, on HANDOFF_DB_URL (the same database as the action server)."""
+    return LiveChat(TicketStore(HandoffSettings.from_env().db_url))

@@ -1,0 +1,95 @@
+"""Rasa's REST channel with request checks, the takeover gate, and agent messages.
+
+* The body must be a JSON object with a string ``sender`` (1–64 printable
+  characters) and a string ``message``; anything else is a 400 with a reason
+  (Rasa's own channel answers 500 with a traceback for ``null`` or a list, and
+  lets every client without a sender share the conversation ``default``).
+* ``input_channel`` is always ``rest``: a REST client cannot pass itself off as a
+  socket.io session (agents' messages are pushed to socket.io rooms by channel).
+* While an agent owns the conversation, a message goes to the agent
+  (channels/live.py) and the reply carries what the agent wrote since the
+  customer's previous message; ``GET /webhooks/rest/agent_messages?sender=…&after=<id>``
+  returns the agent's messages without sending one (docs/live-chat.md).
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from assistant.handoff import replies
+
+from .live import live_chat
+
+MAX_SENDER = 64
+
+
+def sender_problem(sender: Any) -> Optional[str]:
+    if sender is None or sender == "":
+        return "sender is required"
+    if not isinstance(sender, str) or len(sender) > MAX_SENDER or not sender.isprintable():
+        return f"sender must be a string of 1-{MAX_SENDER} printable characters"
+    return None
+
+
+def body_problem(body: Any) -> Optional[str]:
+    """Why a POST body is not a message, or None."""
+    if not isinstance(body, dict):
+        return 'body must be a JSON object: {"sender": "…", "message": "…"}'
+    problem = sender_problem(body.get("sender"))
+    if problem:
+        return problem
+    if not isinstance(body.get("message", ""), str):
+        return "message must be a string"
+    return None
+
+
+def _error(reason: str) -> HTTPResponse:
+    return response.json({"error": "bad_request", "reason": reason}, status=400, ensure_ascii=False)
+
+
+class CheckedRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"  # trackers, tickets and the URL stay what clients know
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        return self.name()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        live = live_chat()
+        bp = super().blueprint(live.gate(on_new_message))
+
+        @bp.middleware("request")
+        async def check_body(request: Request) -> Optional[HTTPResponse]:
+            if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
+                return None
+            try:
+                body = request.json
+            except Exception:  # Sanic raises InvalidUsage for malformed JSON
+                return _error("body is not valid JSON")
+            problem = body_problem(body)
+            return _error(problem) if problem else None
+
+        @bp.route("/agent_messages", methods=["GET"])
+        async def agent_messages(request: Request) -> HTTPResponse:
+            sender = request.args.get("sender")
+            problem = sender_problem(sender)
+            if problem:
+                return _error(problem)
+            try:
+                after = max(0, int(request.args.get("after", "0")))
+            except ValueError:
+                return _error("after must be a message id (integer)")
+            found = await live.db(live.store.staff_messages_for_sender, sender, after)
+            out = []
+            for m in found:
+                reply = replies.staff_reply(m["ticket_id"], m)
+                out.append({"recipient_id": sender, "id": m["id"], "text": reply.text, "custom": reply.payload})
+            return response.json(out, ensure_ascii=False)
+
+        return bp

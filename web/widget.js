@@ -33,6 +33,8 @@
       "こんにちは。コンタクトセンターの用語やよくあるご質問にお答えします。下の例を押すか、質問を入力してください。",
   };
   var MAX_HISTORY = 100;
+  // Payloads about a person (agent) who took over the chat (docs/live-chat.md).
+  var AGENT_KINDS = { agent_joined: true, agent_message: true, agent_left: true };
   var MAX_INPUT = 500;
   var TYPING_TIMEOUT_MS = 30000;
   // Payload kinds that get 👍/👎 under the answer.
@@ -446,12 +448,28 @@
     });
   }
 
+  // Who a row is from: the user, the bot, a person (agent) or the system
+  // (an agent joining or leaving: a centred line).
+  function rowSide(entry, kind) {
+    if (entry.from === "user") return "user";
+    if (kind === "agent_message") return "agent";
+    if (kind === "agent_joined" || kind === "agent_left") return "system";
+    return "bot";
+  }
+
+  function agentName(p) {
+    return p && typeof p.agent === "string" && p.agent.trim() ? p.agent.trim() : "担当者";
+  }
+
+  var SPEAKER = { user: "あなた: ", bot: "アシスタント: ", system: "お知らせ: " };
+
   function renderEntry(entry) {
-    var row = el("div", "cca-row cca-row--" + (entry.from === "user" ? "user" : "bot"));
-    row.setAttribute("data-entry", entry.id);
     var kind = entry.payload && typeof entry.payload.kind === "string" ? entry.payload.kind : "text";
+    var side = rowSide(entry, kind);
+    var row = el("div", "cca-row cca-row--" + side);
+    row.setAttribute("data-entry", entry.id);
     row.setAttribute("data-kind", entry.from === "user" ? "user" : kind);
-    row.appendChild(srOnly(entry.from === "user" ? "あなた: " : "アシスタント: "));
+    row.appendChild(srOnly(side === "agent" ? "担当者(" + agentName(entry.payload) + "): " : SPEAKER[side]));
 
     var body = entry.from === "user" ? bubble(entry.text) : renderBot(entry, kind);
     row.appendChild(body);
@@ -484,6 +502,11 @@
         return renderFaq(p);
       case "handoff":
         return renderHandoffCard(p);
+      case "agent_message":
+        return renderAgentMessage(p);
+      case "agent_joined":
+      case "agent_left":
+        return el("p", "cca-system", p.text != null ? p.text : entry.text);
       case "link": {
         var b = bubble(null);
         b.appendChild(safeLink(p.url, "画像を開く"));
@@ -595,6 +618,22 @@
     return card;
   }
 
+  // A message typed by a person: their name and initial above a bubble in
+  // another colour than the bot's, so the customer sees who is writing.
+  function renderAgentMessage(p) {
+    var name = agentName(p);
+    var wrap = el("div", "cca-agent");
+    var who = el("p", "cca-agent__who");
+    who.setAttribute("aria-hidden", "true"); // the row's sr-only prefix says it
+    var avatar = el("span", "cca-agent__avatar", Array.from(name)[0]);
+    who.appendChild(avatar);
+    who.appendChild(el("span", "cca-agent__name", name));
+    who.appendChild(el("span", "cca-agent__role", "担当者"));
+    wrap.appendChild(who);
+    wrap.appendChild(bubble(p.text, "cca-bubble--agent"));
+    return wrap;
+  }
+
   // Buttons a bot entry shows, in groups: for unknown_term the suggestions
   // (もしかして) first, then the card's own buttons and those that came with the
   // plain text message, deduplicated by payload.
@@ -680,15 +719,26 @@
     renderBanner();
   }
 
+  // While a person owns the conversation the bot stays silent: no typing
+  // indicator (it would never end) and the input says who reads it.
+  function agentOwns() {
+    return !!(state.handoff && state.handoff.state === "agent");
+  }
+
   function renderBanner() {
     var b = ui.banner;
     while (b.firstChild) b.removeChild(b.firstChild);
     var h = state.handoff;
     b.hidden = !h;
+    ui.root.setAttribute("data-agent", agentOwns() ? "true" : "false");
+    ui.input.placeholder = agentOwns() ? "担当者へのメッセージを入力" : "質問を入力(例: ACWとは?)";
+    if (agentOwns()) hideTyping();
     if (!h) return;
     b.setAttribute("data-state", h.state);
     var label =
-      h.state === "returned"
+      h.state === "agent"
+        ? "担当者(" + (h.agent || "オペレーター") + ")と会話中"
+        : h.state === "returned"
         ? "担当者へ引き継ぎ済み(ボットが応答中)"
         : h.within_hours
         ? "オペレーターにおつなぎしています"
@@ -708,6 +758,23 @@
       setHandoff(null);
     } else if (p.kind === "back_to_bot" && state.handoff) {
       setHandoff({ ticket: ticket || state.handoff.ticket, within_hours: state.handoff.within_hours, state: "returned" });
+    } else if (p.kind === "agent_joined" || p.kind === "agent_message") {
+      // agent_message too: a reply whose agent_joined was missed (another tab,
+      // cleared storage) still means a person owns the conversation.
+      var h = state.handoff;
+      var name = agentName(p);
+      if (p.kind === "agent_joined" || !agentOwns() || h.agent !== name || (ticket && h.ticket !== ticket)) {
+        setHandoff({
+          ticket: ticket || (h && h.ticket) || "",
+          within_hours: true,
+          state: "agent",
+          agent: name,
+        });
+      }
+    } else if (p.kind === "agent_left") {
+      // The ticket is closed (handed back, closed, or the customer went back
+      // to the bot): the bot answers again.
+      if (!state.handoff || !ticket || state.handoff.ticket === ticket) setHandoff(null);
     }
   }
 
@@ -738,6 +805,7 @@
   // A payload repeats the text just sent: the plain bubbles it covers are
   // replaced by one rich entry that keeps their buttons.
   function onPayload(p) {
+    if (AGENT_KINDS[p.kind]) return onAgentPayload(p);
     var full = normalize(p.text);
     var buttons = [];
     state.turnTexts.forEach(function (e) {
@@ -751,6 +819,33 @@
     if (p.text == null && !buttons.length && !isRichKind(p.kind)) return; // nothing to show
     // The text lives in the payload; not stored twice (localStorage is small).
     addEntry({ from: "bot", text: "", buttons: buttons, payload: sanitizePayload(p) });
+  }
+
+  // agent_joined / agent_message / agent_left: one entry each, in the history
+  // like any other (a reload shows them). A plain bubble with exactly the same
+  // text (a channel that sends the text separately) is replaced; an
+  // agent_message already shown (same message id, e.g. re-sent after a
+  // reconnect) is not shown twice.
+  function onAgentPayload(p) {
+    var full = normalize(p.text);
+    state.turnTexts = state.turnTexts.filter(function (e) {
+      if (full && normalize(e.text) === full) {
+        removeEntry(e.id);
+        return false;
+      }
+      return true;
+    });
+    if (p.kind === "agent_message" && p.id != null && hasAgentMessage(p.id)) return;
+    updateHandoff(p);
+    if (p.text == null) return;
+    var ts = p.kind === "agent_message" && p.time ? Date.parse(p.time) : NaN;
+    addEntry({ from: "bot", text: "", payload: sanitizePayload(p), ts: isNaN(ts) ? undefined : ts });
+  }
+
+  function hasAgentMessage(id) {
+    return state.history.some(function (e) {
+      return e && e.payload && e.payload.kind === "agent_message" && String(e.payload.id) === String(id);
+    });
   }
 
   function isRichKind(kind) {
@@ -784,7 +879,8 @@
   }
 
   function emitMessage(message) {
-    showTyping();
+    if (!agentOwns()) showTyping(); // a person answers when they answer
+
     if (state.socket && state.confirmed) {
       state.socket.emit("user_uttered", { message: message, session_id: state.sessionId });
     } else {
@@ -913,7 +1009,7 @@
       // Reopen after a reload in the same tab, and stay connected while a
       // handoff is running so staff replies arrive.
       if (store.get("sessionStorage", "open", false)) openPanel();
-      else if (state.handoff && state.handoff.state === "active") connect();
+      else if (state.handoff && (state.handoff.state === "active" || state.handoff.state === "agent")) connect();
     });
   }
 

@@ -6,6 +6,13 @@ question is short: the NLU sees the first MAX_CHARS characters with control
 characters blanked out. The tracker still records the full message, and the
 handoff stores it in full; only classification works on the prefix. Cutting
 at the end keeps entity offsets valid for the original text.
+
+A message left blank by this (only control/format characters such as U+200B,
+U+202E, U+FEFF, U+00AD or NUL) becomes "", exactly like an empty message:
+SpacyNLP skips empty text, while a doc made of blanks has no token for
+SpacyFeaturizer, which then raises and Rasa drops the message (no reply, no
+tracker event, nothing on a handoff ticket). "" is classified nlu_fallback and
+answered by action_fallback's reply for an empty message.
 """
 from __future__ import annotations
 
@@ -20,6 +27,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.normalize import blank_controls
+
+
+def limit_text(text: str, max_chars: int) -> str:
+    """What the NLU sees: the first `max_chars` characters, control/format
+    characters blanked; "" when nothing but blanks is left."""
+    limited = blank_controls(text[:max_chars])
+    return limited if limited.strip() else ""
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -48,5 +62,5 @@ class InputLimiter(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if isinstance(text, str):
-                message.set(TEXT, blank_controls(text[: self._max]))
+                message.set(TEXT, limit_text(text, self._max))
         return messages

@@ -136,19 +136,20 @@ class LiveChat:
             await self.db(self.store.append_message, ticket.id, extra_user.text or "")
         closed = await self.db(self.store.close, ticket.id, None, "customer" if extra_user else reason)
         message = await self.db(self.store.append_message, ticket.id, reply.text, "system", who, reply.payload)
+        sent = replies.staff_reply(ticket.id, message)
         events: List[Event] = []
         if extra_user is not None:
             events.append(self._user_event(extra_user))
         events += [
-            BotUttered(reply.text, {"custom": reply.payload}, {"live_message_id": message["id"]}),
+            BotUttered(sent.text, {"custom": sent.payload}, {"live_message_id": message["id"]}),
             ActiveLoop(None),
             *[SlotSet(k, v) for k, v in _RESET],
             ActionExecuted("action_listen"),
         ]
         await self._append_tracker(ticket.sender_id, events)
         if extra_user is not None and extra_user.input_channel != "socketio":
-            await _send(extra_user.output_channel, ticket.sender_id, reply)
-        await self._push(ticket, reply)
+            await _send(extra_user.output_channel, ticket.sender_id, sent)
+        await self._push(ticket, sent)
         self.publish(ticket.id)
         return closed
 
@@ -187,6 +188,16 @@ class LiveChat:
             self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
             room=ticket.sender_id, namespace=self.sio_namespace,
         )
+
+    async def resend(self, sender_id: str, after: int, sid: str) -> int:
+        """Agent/system messages with id > ``after`` to one socket (a widget that was
+        offline or reloading while the agent wrote). Returns how many were sent."""
+        found = await self.db(self.store.staff_messages_for_sender, sender_id, after)
+        for m in found:
+            reply = replies.staff_reply(m["ticket_id"], m)
+            await self.sio.emit(self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
+                                room=sid, namespace=self.sio_namespace)
+        return len(found)
 
     def listen(self) -> asyncio.Queue:
         q: asyncio.Queue = asyncio.Queue(maxsize=100)

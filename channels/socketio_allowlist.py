@@ -158,6 +158,20 @@ class SocketIOAllowlistInput(SocketIOInput):
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
+        @sio.on("agent_sync", namespace=self.namespace)
+        async def agent_sync(sid: Text, data: Any) -> None:
+            """A (re)connected widget asks for agents' messages it has not shown yet
+            (``after`` = the highest message id it has). Only for the session this
+            socket joined: the room is the proof it holds that session."""
+            if not isinstance(data, dict) or not valid_session_id(data.get("session_id")):
+                return
+            session_id = data["session_id"]
+            if session_id not in sio.rooms(sid, namespace=self.namespace):
+                logger.warning("agent_sync for a session this socket did not join: refused")
+                return
+            after = data.get("after")
+            await live.resend(session_id, after if isinstance(after, int) and after > 0 else 0, sid)
+
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):

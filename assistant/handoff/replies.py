@@ -59,9 +59,10 @@ def agent_message(ticket_id: str, agent: str, text: str, message_id: int, time: 
 
 
 def staff_reply(ticket_id: str, message: dict) -> Reply:
-    """A stored agent/system message of a ticket as the customer receives it."""
+    """A stored agent/system message of a ticket as the customer receives it; ``id``
+    (the message id) lets a client skip what it already shows and ask for the rest."""
     if message.get("payload"):
-        return Reply(message["text"], dict(message["payload"]))
+        return Reply(message["text"], {**message["payload"], "id": message["id"]})
     return agent_message(ticket_id, message.get("author") or "担当者", message["text"], message["id"], message["time"])
 
 

@@ -4,6 +4,7 @@ tests/e2e/test_live_takeover.py."""
 from __future__ import annotations
 
 import json
+import time
 import sqlite3
 import threading
 import uuid
@@ -252,3 +253,66 @@ def test_queue_events_stream_tells_the_console_about_a_new_ticket(bot, store, sa
             changes += line == "event: changed"
             if changes >= 2 and line.startswith("data:") and store.open_for_sender(sender) is not None:
                 break
+
+
+# -- a socket.io customer -----------------------------------------------------------------
+
+
+class Customer:
+    """The widget's protocol (session_request, user_uttered, bot_uttered) from Python."""
+
+    def __init__(self, url: str, session_id: str):
+        import socketio
+
+        self.received: list[dict] = []
+        self.session_id = session_id
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("bot_uttered", lambda data: self.received.append(data))
+        confirmed = threading.Event()
+        self.sio.on("session_confirm", lambda _id: confirmed.set())
+        self.sio.connect(url, transports=["polling"], socketio_path="/socket.io")
+        self.sio.emit("session_request", {"session_id": session_id})
+        assert confirmed.wait(10)
+
+    def say(self, text: str) -> None:
+        self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
+
+    def kinds(self) -> list[str]:
+        return [m["custom"]["kind"] for m in self.received if isinstance(m.get("custom"), dict)]
+
+    def wait_for(self, kind: str, count: int = 1, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while self.kinds().count(kind) < count:
+            assert time.monotonic() < deadline, f"no {kind} in {self.kinds()}"
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def test_socketio_customer_gets_agent_messages_pushed_and_missed_ones_on_sync(bot, store, sato):
+    session = uuid.uuid4().hex
+    first = Customer(bot.rasa_url, session)
+    first.say("オペレーターと話したい")
+    first.wait_for("handoff")
+    ticket = sato.waiting_ticket_of(session, store)
+    assert store.get(ticket).channel == "socketio"
+    sato.claim(ticket)
+    sato.say(ticket, "一通目")
+    first.wait_for("agent_message")  # pushed, no customer message needed
+    last_seen = max(m["custom"]["id"] for m in first.received if isinstance(m.get("custom"), dict)
+                    and m["custom"]["kind"].startswith("agent_"))
+    first.close()
+
+    sato.say(ticket, "オフライン中の二通目")
+    again = Customer(bot.rasa_url, session)  # the reloaded widget
+    again.sio.emit("agent_sync", {"session_id": session, "after": last_seen})
+    again.wait_for("agent_message")
+    assert [m["text"] for m in again.received] == ["オフライン中の二通目"]
+
+    stranger = Customer(bot.rasa_url, uuid.uuid4().hex)  # holds another session
+    stranger.sio.emit("agent_sync", {"session_id": session, "after": 0})
+    time.sleep(1.0)
+    assert stranger.received == []
+    for c in (again, stranger):
+        c.close()

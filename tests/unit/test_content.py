@@ -65,6 +65,13 @@ EVAL_GROUP_MINIMUMS = {
     "definition_vs_request": 12,
     "smalltalk": 10,
     "out_of_scope": 10,
+    # Added with the issue "One routing brain" (cases marked `new: true`).
+    "hiragana": 20,
+    "context": 15,
+    "howto": 10,
+    "faq_fact": 20,
+    "noise": 15,
+    "embedded": 6,
 }
 EVAL_KINDS = {
     "definition",
@@ -76,6 +83,7 @@ EVAL_KINDS = {
     "greet",
     "thanks",
     "goodbye",
+    "fallback",  # only HTML tags, only emoji, random kana, a bare URL / e-mail address
 }
 GENERIC_INTENT_MINIMUMS = {
     "greet": 15,
@@ -410,7 +418,8 @@ def test_eval_schema_and_counts(cases):
     assert len(cases) >= EVAL_MIN_TOTAL, len(cases)
     groups = Counter()
     for c in cases:
-        assert set(c) == {"group", "text", "expect"}, c
+        assert {"group", "text", "expect"} <= set(c) <= {"group", "text", "expect", "new"}, c
+        assert c.get("new", True) is True, c  # `new: true` or absent
         assert c["group"] in EVAL_GROUP_MINIMUMS, c
         assert isinstance(c["text"], str) and c["text"].strip(), c
         assert isinstance(c["expect"], dict) and c["expect"].get("kind") in EVAL_KINDS, c

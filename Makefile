@@ -76,7 +76,15 @@ test-e2e: $(MODEL)
 eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per group (fails < 95%)
 	$(PY) scripts/eval.py --min-accuracy 0.95
 
-test: install check-generated validate test-unit train test-stories test-integration test-e2e eval ## Everything CI runs
+.PHONY: lint types
+lint: install ## ruff: lint + format check of assistant/ (settings in pyproject.toml)
+	$(VENV)/bin/ruff check assistant
+	$(VENV)/bin/ruff format --check assistant
+
+types: install ## mypy on assistant/ (settings in pyproject.toml)
+	$(VENV)/bin/mypy
+
+test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e eval ## Everything CI runs
 
 bench: $(MODEL) ## NLU and REST latency, train time, memory
 	$(PY) scripts/bench_latency.py --train

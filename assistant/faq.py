@@ -1,4 +1,5 @@
 """The FAQ: loads data/faq.yml into plain dataclasses."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

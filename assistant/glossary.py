@@ -1,9 +1,10 @@
 """The glossary: loads data/glossary.yml into plain dataclasses."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -52,7 +53,7 @@ class Glossary:
     def get(self, headword: str) -> Term | None:
         return self._by_name.get(headword)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Term]:
         return iter(self.terms)
 
     def __len__(self) -> int:

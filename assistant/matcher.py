@@ -11,11 +11,12 @@ add two more views of the text: normalized forms catch spelling variants
 Sudachi knows, readings catch terms typed partly in kana (顧客まんぞく度).
 Hits from those views must start and end on token boundaries.
 """
+
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import ahocorasick
 from rapidfuzz import fuzz, process
@@ -56,10 +57,9 @@ class TermMatcher:
         for term in glossary:
             for name in term.names:
                 k = key_form(name)
-                if len(k) >= min_key_len:
-                    # A name wins over a reading; the first term listing a name keeps it.
-                    if k not in keys or keys[k].is_reading:
-                        keys[k] = _Key(term.term, False, k.isascii())
+                # A name wins over a reading; the first term listing a name keeps it.
+                if len(k) >= min_key_len and (k not in keys or keys[k].is_reading):
+                    keys[k] = _Key(term.term, False, k.isascii())
             rk = key_form(term.reading)
             if len(rk) >= 3 and rk not in keys:
                 keys[rk] = _Key(term.term, True, False)
@@ -68,9 +68,7 @@ class TermMatcher:
         self._automaton.make_automaton()
         self._keys = keys
         # Fuzzy suggestion index over names only (readings would suggest by sound alone).
-        self._fuzzy_choices = {
-            k: info.headword for k, info in keys.items() if not info.is_reading
-        }
+        self._fuzzy_choices = {k: info.headword for k, info in keys.items() if not info.is_reading}
 
     # -- exact matching -------------------------------------------------
     def find(self, text: str, tokens: Sequence[Token] | None = None) -> list[Match]:
@@ -98,7 +96,9 @@ class TermMatcher:
                 continue
             if info.is_reading and not _typed_in_kana(surface):
                 continue
-            yield Match(info.headword, start, end, surface, "reading" if info.is_reading else "name")
+            yield Match(
+                info.headword, start, end, surface, "reading" if info.is_reading else "name"
+            )
 
     def _scan_tokens(self, text: str, tokens: Sequence[Token]) -> Iterable[Match]:
         for view in ("norm", "reading"):
@@ -167,8 +167,10 @@ def _ascii_bounded(text: str, start: int, end: int) -> bool:
 
 def _typed_in_kana(surface: str) -> bool:
     letters = [c for c in surface if c not in "ーｰ・ "]
-    return bool(letters) and all(is_hiragana(c) for c in letters) and not all(
-        is_katakana(c) for c in letters
+    return (
+        bool(letters)
+        and all(is_hiragana(c) for c in letters)
+        and not all(is_katakana(c) for c in letters)
     )
 
 

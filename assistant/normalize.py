@@ -9,9 +9,11 @@ hyphens), so both sides of a comparison land on one spelling.
 characters it came from, so a match found in the folded text can be reported
 at its place in what the user actually wrote.
 """
+
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 
 import jaconv
 
@@ -50,7 +52,7 @@ def normalize_with_map(text: str, drop: bool = True) -> tuple[str, list[tuple[in
     return "".join(chars), spans
 
 
-def _chunks(text: str):
+def _chunks(text: str) -> Iterator[tuple[str, int, int]]:
     i = 0
     n = len(text)
     while i < n:
@@ -86,9 +88,7 @@ def is_noun_char(ch: str) -> bool:
 def blank_controls(text: str) -> str:
     """Control/format characters (NUL, BEL, zero-width…) become spaces; length is kept
     so offsets into the original text stay valid."""
-    return "".join(
-        ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text
-    )
+    return "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
 
 
 def clean_user_text(text: str, limit: int = 2000) -> str:

@@ -8,11 +8,12 @@ A term only answers the question when it *is* the thing asked about:
 「ACW時間とは」 asks about ACW時間, which the glossary lacks, so the answer is
 "unknown" with アフターコールワーク as a suggestion, never ACW's definition.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Collection, Sequence
 
 from .matcher import Match
 from .normalize import is_hiragana, is_noun_char
@@ -91,7 +92,7 @@ def _subjects_in_region(
     start, end = region
     inside = [m for m in matches if m.start >= start and m.end <= end]
     last = next((m for m in reversed(inside) if m.end == end), None)
-    if last is None and inside and text[inside[-1].end:inside[-1].end + 1] == "の":
+    if last is None and inside and text[inside[-1].end : inside[-1].end + 1] == "の":
         # 「クラウドPBXの仕組み」「SVの仕事内容」: an aspect of a known term.
         aspect_of = inside[-1]
         if not _glued_before(text, start, aspect_of.start):
@@ -111,7 +112,7 @@ def _subjects_in_region(
         # 「ACWとSVとは」: walk back over 「AとB」「A、B」 lists of known terms.
         cursor = last.start
         for m in reversed([m for m in inside if m.end <= last.start]):
-            gap = text[m.end:cursor].strip(_QUOTES)
+            gap = text[m.end : cursor].strip(_QUOTES)
             if len(gap) == 1 and gap in _LIST_SEPARATORS:
                 found.insert(0, Subject(m.text, m.term))
                 cursor = m.start
@@ -160,7 +161,8 @@ def _dedupe(subjects: list[Subject]) -> list[Subject]:
 
 
 def is_lookup_word(text: str) -> bool:
-    """A message that is just one word to look up (「BPO」「ロープレ?」), not a sentence or emoji."""
+    """A message that is just one word to look up (「BPO」「ロープレ?」),
+    not a sentence or emoji."""
     stripped = text.strip(_QUOTES + "?？!！。")
     if not 0 < len(stripped) <= 15:
         return False
@@ -206,7 +208,7 @@ def requests_person(text: str, matches: Sequence[Match], people: Collection[str]
         # 「SVに相談しろと言われたけど、SVって何?」 reports a request and asks a meaning.
         return False
     for m in matches:
-        after = text[m.end:]
+        after = text[m.end :]
         if m.term in people and _PERSON_REQUEST.match(after):
             return True
         if m.term == ESCALATION and _ACTION_REQUEST.match(after):

@@ -4,6 +4,7 @@ Every reply carries `payload["kind"]` (the response contract in README.md) and
 `payload["text"]`, the same text as the message, so a client that renders the
 payload can replace the plain bubble instead of showing both.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -73,7 +74,11 @@ def comparison(a: Term, b: Term) -> Reply:
             "kind": "comparison",
             "terms": [a.term, b.term],
             "items": [
-                {"term": t.term, "reading": t.reading, "definitions": [d.text for d in t.definitions]}
+                {
+                    "term": t.term,
+                    "reading": t.reading,
+                    "definitions": [d.text for d in t.definitions],
+                }
                 for t in (a, b)
             ],
         },

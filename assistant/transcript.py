@@ -2,10 +2,11 @@
 
 Staff read it on the ticket so the customer need not repeat themselves.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
 
 MAX_ENTRIES = 100
 MAX_TEXT = 10_000

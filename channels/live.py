@@ -31,6 +31,7 @@ from assistant.handoff.console_auth import AuditLog, ConsoleSessions
 from assistant.handoff.replies import Reply
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.takeover import check_agent_text, wants_bot
+from assistant.intake import is_reset_command
 from assistant.handoff.tickets import Ticket, TicketStore
 
 logger = logging.getLogger(__name__)
@@ -87,10 +88,17 @@ class LiveChat:
         return gated
 
     async def divert(self, message: UserMessage) -> bool:
-        """Handle the message here if an agent owns its conversation."""
+        """Handle the message here if an agent owns its conversation (or if it is a
+        reset command during a handoff); False = Rasa handles it."""
+        text = message.text or ""
+        if is_reset_command(text):
+            return await self._refuse_reset(message)
         ticket: Optional[Ticket] = await self.db(self.store.owned_for_sender, message.sender_id)
         if ticket is None:
             return False
+        return await self.divert_owned(message, ticket)
+
+    async def divert_owned(self, message: UserMessage, ticket: Ticket) -> bool:
         text = message.text or ""
         if wants_bot(text):
             await self._end(ticket, "customer", extra_user=message)
@@ -103,6 +111,34 @@ class LiveChat:
                 await _send(message.output_channel, message.sender_id, replies.staff_reply(ticket.id, m))
         self.publish(ticket.id)
         return True
+
+    async def _refuse_reset(self, message: UserMessage) -> bool:
+        """Rasa's /restart, /session_start and /back would end a handoff silently
+        (ticket left open, later messages lost): refused while one is running."""
+        ticket = await self.db(self.store.open_for_sender, message.sender_id)
+        if ticket is None or not (ticket.owner or await self._handoff_form_active(message.sender_id)):
+            return False
+        if ticket.owner:  # the agent sees it like any other message
+            return await self.divert_owned(message, ticket)
+        await self.db(self.store.append_message, ticket.id, message.text or "")
+        reply = replies.command_refused(ticket.id)
+        await self._append_tracker(message.sender_id, [
+            self._user_event(message), BotUttered(reply.text, {"custom": reply.payload}), ActionExecuted("action_listen"),
+        ])
+        await _send(message.output_channel, message.sender_id, reply)
+        self.publish(ticket.id)
+        return True
+
+    async def _handoff_form_active(self, sender_id: str) -> bool:
+        agent = self._rasa_agent()
+        if agent is None:
+            return False
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        return tracker is not None and tracker.active_loop_name == "handoff_form"
+
+    def _rasa_agent(self) -> Any:
+        agent = getattr(self.app.ctx, "agent", None) if self.app is not None else None
+        return agent if agent is not None and agent.processor is not None else None
 
     @staticmethod
     def _user_event(message: UserMessage) -> UserUttered:
@@ -170,8 +206,8 @@ class LiveChat:
     # -- plumbing --------------------------------------------------------------
 
     async def _append_tracker(self, sender_id: str, events: List[Event]) -> None:
-        agent = getattr(self.app.ctx, "agent", None) if self.app is not None else None
-        if agent is None or agent.processor is None:
+        agent = self._rasa_agent()
+        if agent is None:
             logger.warning("live chat: no Rasa agent yet; %d events for %s not in the tracker", len(events), sender_id)
             return
         async with agent.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_WAIT):

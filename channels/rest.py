@@ -4,6 +4,8 @@
   characters) and a string ``message``; anything else is a 400 with a reason
   (Rasa's own channel answers 500 with a traceback for ``null`` or a list, and
   lets every client without a sender share the conversation ``default``).
+* A message is cut at CHAT_MAX_MESSAGE_CHARS (a note says so), and clients are
+  rate limited (429 with Retry-After); see channels/intake.py.
 * ``input_channel`` is always ``rest``: a REST client cannot pass itself off as a
   socket.io session (agents' messages are pushed to socket.io rooms by channel).
 * While an agent owns the conversation, a message goes to the agent
@@ -23,6 +25,7 @@ from sanic.response import HTTPResponse
 
 from assistant.handoff import replies
 
+from .intake import intake
 from .live import live_chat
 
 MAX_SENDER = 64
@@ -60,8 +63,11 @@ class CheckedRestInput(RestInput):
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()
 
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        return intake().cap(req.json.get("message") or "")
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        live = live_chat()
+        live, limits = live_chat(), intake()
         bp = super().blueprint(live.gate(on_new_message))
 
         @bp.middleware("request")
@@ -73,7 +79,14 @@ class CheckedRestInput(RestInput):
             except Exception:  # Sanic raises InvalidUsage for malformed JSON
                 return _error("body is not valid JSON")
             problem = body_problem(body)
-            return _error(problem) if problem else None
+            if problem:
+                return _error(problem)
+            client = limits.client(request.ip, request.headers.get("x-forwarded-for"))
+            wait = limits.wait(body["sender"], client)
+            if wait:
+                return response.json({"error": "rate_limited", "retry_after": wait}, status=429,
+                                     headers={"Retry-After": str(wait)})
+            return None
 
         @bp.route("/agent_messages", methods=["GET"])
         async def agent_messages(request: Request) -> HTTPResponse:

@@ -40,6 +40,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from assistant.handoff import replies as handoff_replies
+
+from .intake import intake
 from .live import live_chat
 
 logger = logging.getLogger(__name__)
@@ -137,8 +140,14 @@ class SocketIOAllowlistInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        limits = intake()
+        clients: Dict[Text, Text] = {}  # sid → real client address (rate limits)
+
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            request = environ.get("sanic.request")  # engine.io's REMOTE_ADDR is a constant
+            peer = getattr(request, "ip", "") or ""
+            clients[sid] = limits.client(peer, environ.get("HTTP_X_FORWARDED_FOR"))
             if not self.jwt_key:
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None
@@ -157,6 +166,10 @@ class SocketIOAllowlistInput(SocketIOInput):
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            clients.pop(sid, None)
 
         @sio.on("agent_sync", namespace=self.namespace)
         async def agent_sync(sid: Text, data: Any) -> None:
@@ -183,14 +196,21 @@ class SocketIOAllowlistInput(SocketIOInput):
                 sender_id = data["session_id"]
             else:
                 sender_id = sid
+            wait = limits.wait(sender_id, clients.get(sid, ""))
+            if wait:
+                reply = handoff_replies.rate_limited(wait)
+                await sio.emit(self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
+                               room=sid, namespace=self.namespace)
+                return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
                 try:
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
+            text = data.get("message")
             message = UserMessage(
-                str(data.get("message", "")),
+                limits.cap(text if isinstance(text, str) else ""),
                 AllowlistSocketIOOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),

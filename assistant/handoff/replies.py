@@ -66,6 +66,22 @@ def staff_reply(ticket_id: str, message: dict) -> Reply:
     return agent_message(ticket_id, message.get("author") or "担当者", message["text"], message["id"], message["time"])
 
 
+def command_refused(ticket_id: str) -> Reply:
+    """/restart, /session_start or /back while a person is on the case."""
+    return Reply(
+        f"担当者への引き継ぎ中(受付番号 {ticket_id})のため、この操作はできません。"
+        "メッセージは担当者に届きます。ボットとの会話に戻る場合は「ボットに戻る」と入力してください。",
+        {"kind": "command_refused", "ticket": ticket_id},
+    )
+
+
+def rate_limited(retry_after: int) -> Reply:
+    return Reply(
+        f"メッセージの送信が多すぎます。{retry_after}秒ほどお待ちいただいてから、もう一度お送りください。",
+        {"kind": "rate_limited", "retry_after": retry_after},
+    )
+
+
 AGENT_LEFT_TEXT = {
     "handback": "担当の{agent}がチャットを終了しました。ここからはボットがお答えします。",
     "close": "担当の{agent}が対応を終了しました(受付番号 {ticket})。ご利用ありがとうございました。ここからはボットがお答えします。",

@@ -180,17 +180,29 @@
         }
         return true;
       });
-      if (p.kind === "agent_message" && p.id != null && hasAgentMessage(p.id)) return;
+      if (p.id != null && hasAgentMessage(p.id)) return;
       updateHandoff(p);
       if (p.text == null) return;
       var ts = p.kind === "agent_message" && p.time ? Date.parse(p.time) : NaN;
       addEntry({ from: "bot", text: "", payload: sanitizePayload(p), ts: isNaN(ts) ? undefined : ts });
     }
 
+    // Every message from the agent side carries its stored id (agent_joined/left too).
     function hasAgentMessage(id) {
       return state.history.some(function (e) {
-        return e && e.payload && e.payload.kind === "agent_message" && String(e.payload.id) === String(id);
+        return e && e.payload && AGENT_KINDS[e.payload.kind] && String(e.payload.id) === String(id);
       });
+    }
+
+    // The highest agent-side message id shown: after a reconnect the server sends
+    // what came later (agent_sync), e.g. what the agent wrote during a reload.
+    function lastAgentMessageId() {
+      var last = 0;
+      state.history.forEach(function (e) {
+        var id = e && e.payload && AGENT_KINDS[e.payload.kind] ? Number(e.payload.id) : 0;
+        if (id > last) last = id;
+      });
+      return last;
     }
 
     function isRichKind(kind) {
@@ -263,5 +275,6 @@
     cc.emitMessage = emitMessage;
     cc.resetConversation = resetConversation;
     cc.onBotUttered = onBotUttered;
+    cc.lastAgentMessageId = lastAgentMessageId;
   };
 })();

@@ -221,6 +221,10 @@
         }
         state.confirmed = true;
         cc.setStatus("online");
+        if (state.handoff) {
+          // A person may have written while this page was away: ask for it.
+          socket.emit("agent_sync", { session_id: state.sessionId, after: cc.lastAgentMessageId() });
+        }
         var queued = state.queue;
         state.queue = [];
         queued.forEach(function (m) {

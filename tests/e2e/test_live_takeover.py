@@ -95,6 +95,16 @@ def test_customer_talks_to_an_agent_in_the_widget_and_back_to_the_bot(page: Page
     expect(console.get_by_test_id("messages").locator("[data-role='agent']").last).to_contain_text("担当の鈴木です")
     expect(console.get_by_test_id("messages").locator("[data-role='customer'] .msg__text").last).to_have_text(XSS)
 
+    # What the agent writes while the customer's page is away arrives when it is back.
+    url = page.url
+    page.goto("about:blank")
+    box.fill("ページを離れている間のメッセージです")
+    console.get_by_test_id("send").click()
+    expect(console.get_by_test_id("messages").locator("[data-role='agent']").last).to_contain_text("離れている間")
+    page.goto(url)
+    expect(agent_rows(page).last).to_contain_text("ページを離れている間のメッセージです")
+    expect(agent_rows(page)).to_have_count(2)  # nothing shown twice
+
     # Hand back: the bot answers the next question again.
     console.get_by_test_id("handback").click()
     expect(page.locator(".cca-row[data-kind='agent_left']")).to_be_visible()

@@ -7,6 +7,7 @@ payload can replace the plain bubble instead of showing both.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .faq import FaqEntry
@@ -15,6 +16,9 @@ from .glossary import Term
 NUMBERS = "①②③④⑤"
 HUMAN_BUTTON = {"title": "オペレーターに相談", "payload": "/request_human"}
 MAX_ECHO = 30  # never echo more than this much of what the user typed
+# Tags, and any stray angle bracket, in what is quoted back: a client that renders the
+# reply as HTML must never get the user's markup (<script>…) back from the bot.
+_MARKUP = re.compile(r"<[^<>]*>|[<>]")
 
 
 @dataclass
@@ -28,7 +32,8 @@ class Reply:
 
 
 def _echo(query: str) -> str:
-    query = " ".join(query.split())
+    """What the user typed, to quote back: one line, no markup, at most MAX_ECHO characters."""
+    query = " ".join(_MARKUP.sub(" ", query).split()) or "…"
     return query if len(query) <= MAX_ECHO else query[:MAX_ECHO] + "…"
 
 

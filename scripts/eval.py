@@ -1,7 +1,7 @@
 """Evaluation: sends tests/eval/cases.yml to the real servers over REST, prints accuracy per group.
 
     python scripts/eval.py [--url http://localhost:5005] [--min-accuracy 0.95]
-                           [--min-new-accuracy 0.0] [--new-only] [--show-failures]
+                           [--min-new-accuracy 0.0] [--new-only] [--no-show-failures]
 
 Without --url it starts the action server and Rasa on free ports with the trained model.
 Each case is a fresh conversation; the first custom payload of the reply is compared
@@ -121,7 +121,12 @@ def main() -> int:
     parser.add_argument("--min-accuracy", type=float, default=0.0, help="gate on the established cases")
     parser.add_argument("--min-new-accuracy", type=float, default=0.0, help="gate on the `new: true` cases")
     parser.add_argument("--new-only", action="store_true", help="send only the `new: true` cases")
-    parser.add_argument("--show-failures", action="store_true", default=True)
+    parser.add_argument(
+        "--show-failures",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="list every wrong answer",
+    )
     args = parser.parse_args()
     cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"]
     if args.new_only:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.ci import unavailable
 from tests.support.servers import MODEL, REPO, free_port, start_servers
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -29,13 +30,6 @@ CHROMIUM_ARGS = [
 ]
 SOCKET_IO = REPO / "web" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-
-
-def missing(reason: str) -> None:
-    """Skip on a developer machine, fail in CI: CI must run these tests."""
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 class WebServer:
@@ -73,9 +67,9 @@ def web_port() -> int:
 @pytest.fixture(scope="session")
 def bot(tmp_path_factory, web_port):
     if not MODEL.exists():
-        missing("no trained model (make train)")
+        unavailable("no trained model (make train)")
     if not SOCKET_IO.exists():
-        missing("web/node_modules missing (scripts/install_browser.sh runs npm ci)")
+        unavailable("web/node_modules missing (scripts/install_browser.sh runs npm ci)")
     servers = start_servers(
         workdir=tmp_path_factory.mktemp("bot"),
         env_extra={"CHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{web_port}"},
@@ -103,7 +97,7 @@ def other_web(bot):
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        missing(f"{CHROMIUM} missing (scripts/install_browser.sh)")
+        unavailable(f"{CHROMIUM} missing (scripts/install_browser.sh)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -2,13 +2,13 @@
 webhook receiver, business-hours files that make "now" open or closed."""
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.support.ci import unavailable
 from tests.support.servers import MODEL, start_servers
 from tests.support.pg import pg_server_url  # noqa: F401  (fixture)
 from tests.support.receiver import Receiver
@@ -41,9 +41,7 @@ def receiver():
 @pytest.fixture(scope="session")
 def bot(tmp_path_factory, receiver):
     if not MODEL.exists():
-        if os.environ.get("CI"):
-            pytest.fail("no trained model: `make train` must run first", pytrace=False)
-        pytest.skip("no trained model (make train)")
+        unavailable("no trained model (make train)")
     workdir = tmp_path_factory.mktemp("bot")
     servers = start_servers(
         workdir=workdir,

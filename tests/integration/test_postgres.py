@@ -3,7 +3,6 @@ two Rasa servers sharing PostgreSQL + a Redis lock store. Real servers from Debi
 packages; skipped locally without them, failed in CI."""
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -12,15 +11,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.integration.conftest import hours_file
+from tests.support.ci import unavailable
 from tests.support.pg import fresh_pg_database
 from tests.integration.test_handoff import TICKET_ID, ask, new_sender
 from tests.support.servers import MODEL, RASA_CLI, spawn, start_servers, wait_http
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +38,7 @@ def lock_store_yaml(port: int) -> str:
 @pytest.fixture(scope="module")
 def pg_bot(tmp_path_factory, pg_url, redis_url):
     if not MODEL.exists():
-        _unavailable("no trained model")
+        unavailable("no trained model")
     workdir = tmp_path_factory.mktemp("pgbot")
     servers = start_servers(
         workdir=workdir,
@@ -83,7 +77,7 @@ def test_ticket_followups_and_restart_on_postgresql(pg_bot, pg_url):
 def redis_url(tmp_path_factory):
     binary = shutil.which("redis-server")
     if not binary:
-        _unavailable("redis-server not installed (apt-get install redis-server)")
+        unavailable("redis-server not installed (apt-get install redis-server)")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -1,6 +1,7 @@
 """The assistant over its REST channel, with both real servers running."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -101,12 +102,23 @@ def test_bad_input_gets_a_clear_reply_and_server_keeps_answering(bot, text):
     assert after[0]["kind"] == "definition"
 
 
-def test_html_is_echoed_as_plain_text_only(bot):
-    messages, payloads = ask(bot, "<b>ACD</b>とは")
-    # Whatever the reply, the raw markup is never turned into something else; the
-    # widget inserts it as text. The REST reply must not contain executable script.
+MARKUP_INPUTS = [
+    "<b>ACD</b><script>alert(1)</script>とは",
+    "ACD<script>alert(1)</script>って何?",
+    "「<script>alert(1)</script>」とは",
+    "<img src=x onerror=alert(1)>とは",
+]
+
+
+@pytest.mark.parametrize("text", MARKUP_INPUTS)
+def test_markup_the_user_typed_never_comes_back(bot, text):
+    # The bot quotes unknown words back (「ACD」は用語集に…); a REST client that renders
+    # the reply as HTML must not get the user's tags back, in the text or the payload.
+    messages, payloads = ask(bot, text)
+    assert payloads, f"no payload for {text!r}"
     for m in messages:
-        assert "<script" not in (m.get("text") or "").lower()
+        for shown in (m.get("text") or "", json.dumps(m.get("custom") or {}, ensure_ascii=False)):
+            assert "<script" not in shown.lower() and "<img" not in shown.lower(), shown
 
 
 def test_malformed_json_is_a_client_error(bot):

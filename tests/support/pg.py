@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from tests.support.ci import unavailable
+
 REPO = Path(__file__).resolve().parents[2]
 PG_SCRIPT = REPO / "scripts" / "pg_test_server.sh"
 
@@ -21,12 +23,6 @@ PG_SCRIPT = REPO / "scripts" / "pg_test_server.sh"
 def _cleanup_state(state_dir: str) -> None:
     shutil.rmtree(state_dir, ignore_errors=True)
     Path(state_dir + ".lock").unlink(missing_ok=True)  # the script's lock file
-
-
-def _pg_unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"PostgreSQL required in CI: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL unavailable: {reason}")
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +40,11 @@ def pg_server_url():
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         _cleanup_state(state_dir)
-        _pg_unavailable(str(exc))
+        unavailable(f"PostgreSQL unavailable: {exc}")
     if proc.returncode != 0 or not proc.stdout.strip():
         subprocess.run(["bash", str(PG_SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
         _cleanup_state(state_dir)
-        _pg_unavailable(f"{PG_SCRIPT.name} start failed: {proc.stderr.strip()[-2000:]}")
+        unavailable(f"PostgreSQL unavailable: {PG_SCRIPT.name} start failed: {proc.stderr.strip()[-2000:]}")
     try:
         yield proc.stdout.strip().splitlines()[-1]
     finally:

@@ -1,6 +1,6 @@
 """Content checks for the glossary, the FAQ, the generic NLU data and the evaluation set.
 
-Run: cd /work/main && .venv/bin/python -m pytest tests/unit/test_content.py -q
+Run from the repository root: .venv/bin/python -m pytest tests/unit/test_content.py -q
 
 The seed texts live outside the repository, in ../shared/seeds relative to the repo root.
 If that directory is missing, the seed-dependent tests are skipped locally but fail when the
@@ -8,7 +8,6 @@ environment variable CI is set.
 """
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections import Counter
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.support.ci import unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -174,10 +175,7 @@ def nlu_examples_by_file() -> dict[Path, list[tuple[str, str]]]:
 @pytest.fixture(scope="session")
 def seeds() -> dict[str, str]:
     if not SEEDS_DIR.is_dir() or not any(SEEDS_DIR.glob("*.txt")):
-        msg = f"seed directory not found: {SEEDS_DIR}"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+        unavailable(f"seed directory not found: {SEEDS_DIR}")
     return {p.name: p.read_text(encoding="utf-8") for p in SEEDS_DIR.glob("*.txt")}
 
 

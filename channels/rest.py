@@ -6,6 +6,8 @@
   lets every client without a sender share the conversation ``default``).
 * A message is cut at CHAT_MAX_MESSAGE_CHARS (a note says so), and clients are
   rate limited (429 with Retry-After); see channels/intake.py.
+* A REST client cannot address a widget (socket.io) conversation: those ids start
+  with ``ws-`` and are refused here (channels/session_tokens.py).
 * ``input_channel`` is always ``rest``: a REST client cannot pass itself off as a
   socket.io session (agents' messages are pushed to socket.io rooms by channel).
 * While an agent owns the conversation, a message goes to the agent
@@ -25,6 +27,7 @@ from sanic.response import HTTPResponse
 
 from assistant.handoff import replies
 
+from . import session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -36,6 +39,8 @@ def sender_problem(sender: Any) -> Optional[str]:
         return "sender is required"
     if not isinstance(sender, str) or len(sender) > MAX_SENDER or not sender.isprintable():
         return f"sender must be a string of 1-{MAX_SENDER} printable characters"
+    if session_tokens.is_widget_session(sender):
+        return f"sender ids starting with {session_tokens.PREFIX!r} belong to website widget sessions"
     return None
 
 

@@ -23,13 +23,16 @@ room and replies sent to the session go nowhere. We await it.
 
 Live chat: messages pass the takeover gate first (channels/live.py), and the
 console pushes agents' messages to the session room through this server.
+
+Sessions belong to the browser that got them: the server issues the id with a
+signed token (channels/session_tokens.py); a socket joins a session's room only
+with its token and may send only into rooms it joined.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
-import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import rasa.core.channels.channel
@@ -42,6 +45,7 @@ from socketio import AsyncServer
 
 from assistant.handoff import replies as handoff_replies
 
+from . import session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -160,11 +164,16 @@ class SocketIOAllowlistInput(SocketIOInput):
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
-            session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not valid_session_id(session_id):
-                session_id = uuid.uuid4().hex
+            """Rejoin a session by presenting its id and token, else get a new one
+            (``session_token`` with both, then Rasa's ``session_confirm``)."""
+            data = data if isinstance(data, dict) else {}
+            session_id, token = data.get("session_id"), data.get("token")
+            if not session_tokens.verified(session_id, token):
+                session_id, token = session_tokens.new_session()
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_token", {"session_id": session_id, "token": token}, room=sid,
+                           namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         @sio.on("disconnect", namespace=self.namespace)
@@ -190,10 +199,12 @@ class SocketIOAllowlistInput(SocketIOInput):
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
-                if not valid_session_id(data.get("session_id")):
-                    logger.warning("socket.io message without a valid session_id ignored")
+                sender_id = data.get("session_id")
+                if not valid_session_id(sender_id) or sender_id not in sio.rooms(sid, namespace=self.namespace):
+                    # Only into a session this socket joined with its token.
+                    logger.warning("socket.io message into a session this socket does not hold: refused")
+                    await sio.emit("session_invalid", {}, room=sid, namespace=self.namespace)
                     return
-                sender_id = data["session_id"]
             else:
                 sender_id = sid
             wait = limits.wait(sender_id, clients.get(sid, ""))

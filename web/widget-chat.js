@@ -253,8 +253,10 @@
       cc.saveHistory();
       setHandoff(null);
       while (ui.list.firstChild) ui.list.removeChild(ui.list.firstChild);
-      state.sessionId = cc.newSessionId();
-      store.set("localStorage", "session", state.sessionId);
+      state.sessionId = null; // the server issues a new session on the next session_request
+      state.sessionToken = null;
+      store.remove("localStorage", "session");
+      store.remove("localStorage", "token");
       cc.hideTyping();
       if (state.socket) {
         // A new socket leaves the old session's room; connect re-requests the session.

@@ -133,19 +133,10 @@
     },
   };
 
-  function newSessionId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
-    var a = new Uint8Array(16);
-    crypto.getRandomValues(a);
-    return Array.prototype.map
-      .call(a, function (b) {
-        return ("0" + b.toString(16)).slice(-2);
-      })
-      .join("");
-  }
-
   var state = {
-    sessionId: store.get("localStorage", "session", null) || newSessionId(),
+    // Issued by the server with a token that proves this browser holds the session.
+    sessionId: store.get("localStorage", "session", null),
+    sessionToken: store.get("localStorage", "token", null),
     history: store.get("localStorage", "history", []),
     handoff: store.get("localStorage", "handoff", null),
     socket: null,
@@ -158,7 +149,6 @@
     open: false,
   };
   if (!Array.isArray(state.history)) state.history = [];
-  store.set("localStorage", "session", state.sessionId);
 
   function saveHistory() {
     if (state.history.length > MAX_HISTORY) {
@@ -175,7 +165,6 @@
     store: store,
     ui: ui,
     isHttpUrl: isHttpUrl,
-    newSessionId: newSessionId,
     saveHistory: saveHistory,
     connect: connect, // function declarations are hoisted
   };
@@ -212,7 +201,19 @@
       state.socket = socket;
       socket.on("connect", function () {
         state.confirmed = false;
-        socket.emit("session_request", { session_id: state.sessionId });
+        socket.emit("session_request", { session_id: state.sessionId, token: state.sessionToken });
+      });
+      socket.on("session_token", function (data) {
+        if (!data || typeof data.session_id !== "string" || typeof data.token !== "string") return;
+        state.sessionId = data.session_id; // a new session when the old one could not be proven
+        state.sessionToken = data.token;
+        store.set("localStorage", "session", data.session_id);
+        store.set("localStorage", "token", data.token);
+      });
+      socket.on("session_invalid", function () {
+        // The server does not know this socket in the session (e.g. it restarted): rejoin.
+        state.confirmed = false;
+        socket.emit("session_request", { session_id: state.sessionId, token: state.sessionToken });
       });
       socket.on("session_confirm", function (id) {
         if (typeof id === "string" && id && id !== state.sessionId) {

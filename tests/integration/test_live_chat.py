@@ -261,18 +261,22 @@ def test_queue_events_stream_tells_the_console_about_a_new_ticket(bot, store, sa
 class Customer:
     """The widget's protocol (session_request, user_uttered, bot_uttered) from Python."""
 
-    def __init__(self, url: str, session_id: str):
+    def __init__(self, url: str, session_id: str | None = None, token: str | None = None):
         import socketio
 
         self.received: list[dict] = []
-        self.session_id = session_id
+        self.invalid = threading.Event()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("bot_uttered", lambda data: self.received.append(data))
+        self.sio.on("session_invalid", lambda _data: self.invalid.set())
+        issued: dict = {}
+        self.sio.on("session_token", lambda data: issued.update(data))
         confirmed = threading.Event()
         self.sio.on("session_confirm", lambda _id: confirmed.set())
         self.sio.connect(url, transports=["polling"], socketio_path="/socket.io")
-        self.sio.emit("session_request", {"session_id": session_id})
+        self.sio.emit("session_request", {"session_id": session_id, "token": token})
         assert confirmed.wait(10)
+        self.session_id, self.token = issued["session_id"], issued["token"]
 
     def say(self, text: str) -> None:
         self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
@@ -291,8 +295,8 @@ class Customer:
 
 
 def test_socketio_customer_gets_agent_messages_pushed_and_missed_ones_on_sync(bot, store, sato):
-    session = uuid.uuid4().hex
-    first = Customer(bot.rasa_url, session)
+    first = Customer(bot.rasa_url)
+    session = first.session_id
     first.say("オペレーターと話したい")
     first.wait_for("handoff")
     ticket = sato.waiting_ticket_of(session, store)
@@ -305,14 +309,39 @@ def test_socketio_customer_gets_agent_messages_pushed_and_missed_ones_on_sync(bo
     first.close()
 
     sato.say(ticket, "オフライン中の二通目")
-    again = Customer(bot.rasa_url, session)  # the reloaded widget
+    again = Customer(bot.rasa_url, session, first.token)  # the reloaded widget
+    assert again.session_id == session
     again.sio.emit("agent_sync", {"session_id": session, "after": last_seen})
     again.wait_for("agent_message")
     assert [m["text"] for m in again.received] == ["オフライン中の二通目"]
 
-    stranger = Customer(bot.rasa_url, uuid.uuid4().hex)  # holds another session
+    stranger = Customer(bot.rasa_url)  # holds another session
     stranger.sio.emit("agent_sync", {"session_id": session, "after": 0})
     time.sleep(1.0)
     assert stranger.received == []
     for c in (again, stranger):
+        c.close()
+
+
+def test_a_widget_session_belongs_to_the_socket_that_got_it(bot, store):
+    owner = Customer(bot.rasa_url)
+    assert owner.session_id.startswith("ws-")
+    owner.say("オペレーターと話したい")
+    owner.wait_for("handoff")
+
+    # Knowing the id is not enough: without the token a socket gets a new session.
+    thief = Customer(bot.rasa_url, owner.session_id, "forged-token")
+    assert thief.session_id != owner.session_id
+    thief.sio.emit("user_uttered", {"message": "ボットに戻る", "session_id": owner.session_id})
+    assert thief.invalid.wait(10)  # refused: not a session this socket joined
+    owner.say("ACWとは?")
+    owner.wait_for("handoff_message")  # the owner's handoff goes on
+    time.sleep(0.5)
+    assert thief.received == []  # and nothing of the owner's reached the other socket
+    assert "ボットに戻る" not in [m["text"] for m in store.open_for_sender(owner.session_id).messages]
+
+    # REST cannot address widget sessions at all.
+    r = requests.post(bot.rest_url, json={"sender": owner.session_id, "message": "ボットに戻る"}, timeout=10)
+    assert r.status_code == 400
+    for c in (owner, thief):
         c.close()

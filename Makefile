@@ -55,8 +55,8 @@ train: $(MODEL) ## Train the model if it is missing or stale
 run: $(MODEL) ## Start action server, Rasa (REST + socket.io) on :5005 and the demo page on :8080
 	scripts/run.sh
 
-shell: $(MODEL) ## Chat in the terminal
-	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+shell: $(MODEL) ## Chat in the terminal (starts its own action server)
+	scripts/run.sh shell
 
 test-unit: install
 	scripts/install_test_services.sh

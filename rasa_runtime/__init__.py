@@ -1,2 +1,6 @@
-"""How this project starts Rasa: `python -m rasa_runtime run ...` is `rasa run ...`
-with the speed fixes in `speedups` applied first."""
+"""How this project runs its servers.
+
+`python -m rasa_runtime run ...` is `rasa run ...` with the fixes in `__main__`
+applied first; `python -m rasa_runtime.actions` is the rasa-sdk action server bound
+to loopback and requiring the shared token (`auth`); `python -m
+rasa_runtime.supervisor` keeps `make run`'s processes up."""

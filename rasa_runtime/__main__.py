@@ -1,9 +1,25 @@
-"""`python -m rasa_runtime <rasa CLI arguments>`: Rasa's CLI with `speedups` applied."""
-from rasa_runtime import speedups
+"""`python -m rasa_runtime <rasa CLI arguments>`: Rasa's CLI with this project's
+runtime fixes applied first:
+
+* `quiet`: third-party deprecation warnings off (ours stay on);
+* `auth`: ACTION_ENDPOINT_URL defaults to the local action server for
+  endpoints.yml, and every action call carries ACTION_SERVER_TOKEN;
+* `speedups`: the action-response validator built once;
+* `unavailable`: a failed action call still answers the user and records a
+  handoff request or follow-up on the ticket.
+"""
+from rasa_runtime import quiet
 
 
 def main() -> None:
+    quiet.quiet_third_party_warnings()
+    from rasa_runtime import auth, speedups, unavailable
+
+    quiet.apply_to_rasa()
+
+    auth.set_default_action_endpoint_url()
     speedups.apply()
+    unavailable.apply()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -1,39 +1,93 @@
 #!/usr/bin/env bash
 # Starts the assistant: action server (:5055), Rasa with REST + socket.io (:5005),
-# and the demo support page with the chat widget (:8080). Ctrl-C stops all three.
+# and the demo support page with the chat widget (:8080), all on 127.0.0.1, under a
+# supervisor that restarts a process that dies (rasa_runtime/supervisor.py).
+# Ctrl-C stops all three.
+#
+# `scripts/run.sh shell` (make shell): the action server in the background and
+# `rasa shell` in this terminal.
+#
+# Environment (defaults): RASA_HOST/RASA_PORT (127.0.0.1/5005), ACTIONS_HOST/
+# ACTIONS_PORT (127.0.0.1/5055), WEB_HOST/WEB_PORT (127.0.0.1/8080),
+# ACTION_ENDPOINT_URL (http://127.0.0.1:$ACTIONS_PORT/webhook), ACTION_SERVER_TOKEN
+# (random per start; Rasa and the action server share it), CHAT_ALLOWED_ORIGINS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
+mode="${1:-run}"
+PY=.venv/bin/python
+MODEL="${RASA_MODEL:-models/model.tar.gz}"
+
+RASA_HOST="${RASA_HOST:-127.0.0.1}"
 RASA_PORT="${RASA_PORT:-5005}"
+ACTIONS_HOST="${ACTIONS_HOST:-127.0.0.1}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+WEB_HOST="${WEB_HOST:-127.0.0.1}"
 WEB_PORT="${WEB_PORT:-8080}"
+export ACTIONS_HOST ACTIONS_PORT
+
+# Where Rasa calls the action server (endpoints.yml reads ${ACTION_ENDPOINT_URL}).
+case "$ACTIONS_HOST" in
+  0.0.0.0 | "*") actions_connect=127.0.0.1 ;;
+  ::) actions_connect="[::1]" ;;
+  *:*) actions_connect="[$ACTIONS_HOST]" ;;
+  *) actions_connect="$ACTIONS_HOST" ;;
+esac
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://$actions_connect:$ACTIONS_PORT/webhook}"
+# The secret Rasa sends and the action server requires: new for every start unless
+# given (several Rasa servers sharing one action server must share it).
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  ACTION_SERVER_TOKEN="$($PY -c 'import secrets; print(secrets.token_urlsafe(32))')"
+fi
+export ACTION_SERVER_TOKEN
 mkdir -p var
+
+actions_cmd=($PY -m rasa_runtime.actions --host "$ACTIONS_HOST" --port "$ACTIONS_PORT" --actions actions)
+
+if [ "$mode" = shell ]; then
+  # The action server runs supervised in the background (its log in var/), rasa
+  # shell in the foreground; leaving the shell stops both.
+  $PY -m rasa_runtime.supervisor actions "${actions_cmd[@]}" >var/actions-shell.log 2>&1 &
+  supervisor=$!
+  trap 'kill -TERM "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true' EXIT
+  $PY - "$actions_connect" "$ACTIONS_PORT" <<'PY' || { echo "action server did not start; see var/actions-shell.log" >&2; exit 1; }
+import sys, time, urllib.request
+url = f"http://{sys.argv[1]}:{sys.argv[2]}/health"
+for _ in range(240):
+    try:
+        urllib.request.urlopen(url, timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.25)
+sys.exit(1)
+PY
+  echo "Action server: $ACTION_ENDPOINT_URL (log: var/actions-shell.log)"
+  $PY -m rasa_runtime shell --model "$MODEL" --endpoints endpoints.yml \
+    --interface "$RASA_HOST" --port "$RASA_PORT"
+  exit
+fi
+
 # The socket.io allowlist (credentials.yml) defaults to the demo page on :8080;
 # on another port the demo page's origin must be allowed explicitly.
 if [ "$WEB_PORT" != 8080 ] && [ -z "${CHAT_ALLOWED_ORIGINS:-}" ]; then
   export CHAT_ALLOWED_ORIGINS="http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT"
 fi
 
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
-.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions &
-pids+=($!)
+services=(actions "${actions_cmd[@]}")
 if [ -x scripts/install_browser.sh ] && [ -f scripts/serve_web.py ]; then
   scripts/install_browser.sh --web-only >/dev/null 2>&1 || true
-  .venv/bin/python scripts/serve_web.py --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT" &
-  pids+=($!)
+  services+=(--- web $PY scripts/serve_web.py --host "$WEB_HOST" --port "$WEB_PORT"
+    --rasa-url "http://localhost:$RASA_PORT")
 fi
-.venv/bin/python -m rasa_runtime run --model models/model.tar.gz --endpoints endpoints.yml \
-  --credentials credentials.yml --interface 127.0.0.1 --port "$RASA_PORT" &
-pids+=($!)
+services+=(--- rasa $PY -m rasa_runtime run --model "$MODEL" --endpoints endpoints.yml
+  --credentials credentials.yml --interface "$RASA_HOST" --port "$RASA_PORT")
 
 cat <<MSG
 
-  REST:        curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"ACWとは?"}'
-  Demo page:   http://localhost:$WEB_PORT/  (chat widget, bottom right)
-  Stop:        Ctrl-C
+  REST:          curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"ACWとは?"}'
+  Demo page:     http://localhost:$WEB_PORT/  (chat widget, bottom right)
+  Agent console: http://localhost:$RASA_PORT/agent/
+  Stop:          Ctrl-C (a process that dies is restarted)
 
 MSG
-wait -n "${pids[@]}"
+exec $PY -m rasa_runtime.supervisor "${services[@]}"

@@ -1,11 +1,15 @@
 """Starts the real action server and Rasa server on free localhost ports.
 
 Used by the integration/e2e tests, `scripts/eval.py` and the benchmarks, so all
-of them talk to the same thing `make run` starts.
+of them talk to the same thing `make run` starts: the action server through
+`python -m rasa_runtime.actions` (loopback, token required), Rasa through
+`python -m rasa_runtime`, both with the same ACTION_SERVER_TOKEN (a random one
+per test session unless the environment sets it).
 """
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -19,8 +23,12 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-# How the tests start Rasa: as `make run` does (scripts/run.sh), with rasa_runtime's fixes.
+# How the tests start Rasa and the action server: as `make run` does (scripts/run.sh).
 RASA_CLI = (str(VENV_BIN / "python"), "-m", "rasa_runtime")
+ACTIONS_CLI = (str(VENV_BIN / "python"), "-m", "rasa_runtime.actions")
+TOKEN_ENV = "ACTION_SERVER_TOKEN"
+# One secret per test session, like one per `make run`; never written to the repo.
+_SESSION_TOKEN = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
 MODEL = REPO / "models" / "model.tar.gz"
 
 
@@ -84,6 +92,7 @@ def base_env(extra: dict | None = None) -> dict:
     env["PYTHONPATH"] = str(REPO)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault(TOKEN_ENV, _SESSION_TOKEN)
     env.update(extra or {})
     return env
 
@@ -93,21 +102,30 @@ class ActionServer:
     url: str
     port: int
     process: Process
+    token: str = ""
+
+    @property
+    def headers(self) -> dict:
+        """What Rasa sends: the Authorization header with the shared token."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     def stop(self) -> None:
         self.process.stop()
 
 
 def start_action_server(workdir: Path, env: dict, port: int | None = None) -> ActionServer:
+    """The action server on 127.0.0.1. `env` gets an ACTION_SERVER_TOKEN if it has
+    none, so the caller's Rasa (started with the same env) can authenticate."""
     port = port or free_port()
+    env.setdefault(TOKEN_ENV, _SESSION_TOKEN)
     proc = spawn(
         "actions",
-        [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(port), "--actions", "actions"],
+        [*ACTIONS_CLI, "--host", "127.0.0.1", "--port", str(port), "--actions", "actions"],
         workdir,
         env,
     )
     wait_http(f"http://127.0.0.1:{port}/health", proc)
-    return ActionServer(f"http://127.0.0.1:{port}/webhook", port, proc)
+    return ActionServer(f"http://127.0.0.1:{port}/webhook", port, proc, env[TOKEN_ENV])
 
 
 @dataclass
@@ -146,7 +164,13 @@ def write_endpoints(workdir: Path, action_url: str, tracker_store: str | None = 
         "tracker_store:\n  type: SQL\n  dialect: sqlite\n" f"  db: {workdir / 'tracker.db'}\n"
     )
     path = workdir / "endpoints.yml"
-    path.write_text(f'action_endpoint:\n  url: "{action_url}"\n{tracker}', encoding="utf-8")
+    # As endpoints.yml: the token comes from Rasa's environment (unquoted: Rasa
+    # expands ${VAR} only in plain YAML scalars), never from a file.
+    path.write_text(
+        f'action_endpoint:\n  url: "{action_url}"\n'
+        f"  headers:\n    Authorization: Bearer ${{{TOKEN_ENV}}}\n{tracker}",
+        encoding="utf-8",
+    )
     return path
 
 

@@ -1,0 +1,106 @@
+"""`python -m rasa_runtime.actions --port 5055 --actions actions`: the rasa-sdk
+action server, bound to loopback and refusing calls without the shared token.
+
+rasa-sdk 3.6 binds 0.0.0.0 (SANIC_HOST) and has no authentication hook, so this
+builds the same Sanic app (`rasa_sdk.endpoint.create_app`, same plugins, same
+logging) and adds a request middleware: every path but /health needs
+`Authorization: Bearer $ACTION_SERVER_TOKEN` (401 without, 403 with another
+token). The server does not start without a token. See rasa_runtime/auth.py.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import List, Optional
+
+from rasa_runtime import auth
+from rasa_runtime.quiet import quiet_third_party_warnings
+
+logger = logging.getLogger("rasa_runtime.actions")
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    from rasa_sdk.endpoint import create_argument_parser
+
+    parser = create_argument_parser()  # --port, --actions, --cors, --ssl-*, logging flags
+    parser.description = "rasa-sdk action server: loopback by default, token required"
+    parser.add_argument(
+        "--host",
+        default=os.environ.get(auth.HOST_ENV) or auth.DEFAULT_HOST,
+        help=f"address to bind (default: ${auth.HOST_ENV} or {auth.DEFAULT_HOST})",
+    )
+    env_port = (os.environ.get(auth.PORT_ENV) or "").strip()
+    parser.set_defaults(port=int(env_port) if env_port else auth.DEFAULT_PORT, actions="actions")
+    return parser.parse_args(argv)
+
+
+def add_token_check(app, token: str) -> None:
+    """Refuse every request but /health without `Authorization: Bearer <token>`."""
+    from sanic import response
+
+    @app.middleware("request")
+    async def require_token(request):  # noqa: ANN001
+        if request.path in auth.OPEN_PATHS:
+            return None
+        header = request.headers.get(auth.HEADER)
+        if not header:
+            return response.json(
+                {"error": "authentication required"},
+                status=401,
+                headers={"WWW-Authenticate": f'{auth.SCHEME} realm="action-server"'},
+            )
+        if not auth.authorized(header, token):
+            logger.warning("refused %s %s from %s: wrong token", request.method, request.path, request.ip)
+            return response.json({"error": "invalid token"}, status=403)
+        return None
+
+
+def create_app(actions: str, token: str, cors=None, auto_reload: bool = False):
+    """rasa-sdk's app (actions registered, plugins attached) with the token check."""
+    from rasa_sdk.endpoint import create_app as sdk_create_app
+    from rasa_sdk.plugin import plugin_manager
+
+    app = sdk_create_app(actions, cors_origins=cors or "", auto_reload=auto_reload)
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    add_token_check(app, auth.check_token(token))
+    return app
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    quiet_third_party_warnings()
+    args = parse_args(argv)
+    try:
+        token = auth.check_token(auth.token_from_env())
+    except ValueError as e:
+        sys.exit(f"rasa_runtime.actions: {e}")
+
+    from rasa_sdk import utils
+    from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+    from rasa_sdk.endpoint import create_ssl_context
+
+    # As rasa_sdk.__main__ does.
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
+        args.logging_config_file,
+    )
+    utils.update_sanic_log_level()
+
+    app = create_app(args.actions, token, args.cors, args.auto_reload)
+    ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
+    protocol = "https" if ssl_context else "http"
+    logger.info(
+        f"Action server on {protocol}://{auth.connect_host(args.host)}:{args.port} "
+        f"(bound to {args.host}; token required)"
+    )
+    app.run(
+        args.host, args.port, ssl=ssl_context, workers=utils.number_of_sanic_workers(),
+        auto_reload=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

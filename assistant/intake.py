@@ -10,6 +10,7 @@
 * Commands: Rasa's built-in ``/restart``, ``/session_start`` and ``/back`` would end
   a handoff silently; they are recognised here so the channels can refuse them.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -17,8 +18,8 @@ import os
 import re
 import time
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Deque, Dict, Iterable, Mapping
 
 DEFAULT_MAX_CHARS = 5000
 CUT_NOTE = "…(長すぎるため {kept:,}文字目以降の{cut:,}文字を省略しました)"
@@ -44,7 +45,7 @@ class SlidingWindow:
 
     limit: int
     window: float
-    _hits: Dict[str, Deque[float]] = field(default_factory=dict)
+    _hits: dict[str, deque[float]] = field(default_factory=dict)
 
     def hit(self, key: str, now: float | None = None) -> float:
         """Record an event; 0 if allowed, else seconds until one would be allowed
@@ -69,7 +70,7 @@ class IntakeSettings:
     trusted: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "IntakeSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> IntakeSettings:
         env = os.environ if environ is None else environ
 
         def number(name: str, default: int) -> int:
@@ -81,7 +82,9 @@ class IntakeSettings:
                 raise ValueError(f"{name} must be > 0, got {raw!r}")
             return value
 
-        trusted = tuple(p.strip() for p in (env.get("CHAT_TRUSTED_PROXIES") or "").split(",") if p.strip())
+        trusted = tuple(
+            p.strip() for p in (env.get("CHAT_TRUSTED_PROXIES") or "").split(",") if p.strip()
+        )
         for network in trusted:
             ipaddress.ip_network(network, strict=False)  # a typo fails at start, not silently
         return cls(

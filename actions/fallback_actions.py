@@ -10,12 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant import replies
 
 from .common import send, turn_outcome, user_text
+from .faq_actions import answer_by_text
 from .glossary_actions import glossary_answer
 
 
 class ActionFallback(Action):
     """Low intent confidence. A glossary question is still answered from the
-    glossary: the classifier was unsure about the phrasing, not the subject."""
+    glossary, and an FAQ question phrased through its answer's facts from the FAQ:
+    the classifier was unsure about the phrasing, not the subject."""
 
     def name(self) -> Text:
         return "action_fallback"
@@ -27,7 +29,7 @@ class ActionFallback(Action):
         if not text.strip():
             send(dispatcher, replies.empty_input())
             return turn_outcome(dispatcher, tracker, failed=True)
-        events = glossary_answer(dispatcher, tracker)
+        events = answer_by_text(dispatcher, tracker)
         if events is not None:
             return events
         send(dispatcher, replies.fallback())

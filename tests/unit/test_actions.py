@@ -101,8 +101,21 @@ def test_faq_answer_checks_the_answer_score():
     messages, _ = run(ActionAnswerFaq(), make_tracker("TMJの研修は?", "faq", response_selector=confident))
     assert messages[0]["custom"]["kind"] == "faq" and messages[0]["custom"]["id"] == "tmj"
     assert messages[0]["custom"]["url"] == "https://www.tmj.jp/ec_support/"
-    messages, _ = run(ActionAnswerFaq(), make_tracker("TMJの研修は?", "faq", response_selector=unsure))
+    # Unsure, and no FAQ's text matches either: ask to rephrase, never the unsure pick.
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ほげほげの件は?", "faq", response_selector=unsure))
     assert kinds(messages) == ["fallback"]
+
+
+def test_unsure_faq_answer_is_found_by_the_facts_of_the_answer():
+    from actions.faq_actions import ActionAnswerFaq
+    from actions.fallback_actions import ActionFallback
+
+    text = "物品管理や配送状況を一元管理できる会社はどこ?"  # NTT…ProCX's answer, not its title
+    unsure = {"faq": {"response": {"intent_response_key": "faq/tmj", "confidence": 0.2}}}
+    messages, _ = run(ActionAnswerFaq(), make_tracker(text, "faq", response_selector=unsure))
+    assert kinds(messages) == ["faq"] and messages[0]["custom"]["id"] == "ntt_procx"
+    messages, _ = run(ActionFallback(), make_tracker(text, "nlu_fallback"))
+    assert kinds(messages) == ["faq"] and messages[0]["custom"]["id"] == "ntt_procx"
 
 
 def test_faq_about_another_topic_yields_to_the_named_term():

@@ -7,6 +7,9 @@ runtime fixes applied first:
 * `speedups`: the action-response validator built once;
 * `unavailable`: a failed action call still answers the user and records a
   handoff request or follow-up on the ticket.
+* `lockwait`: conversation locks without Rasa's 1-second sleep between looks,
+  atomic on Redis, renewed while held (a dead server's lock ends after
+  TICKET_LOCK_LIFETIME, 10 s).
 """
 from rasa_runtime import quiet
 
@@ -20,6 +23,9 @@ def main() -> None:
     auth.set_default_action_endpoint_url()
     speedups.apply()
     unavailable.apply()
+    from rasa_runtime import lockwait
+
+    lockwait.apply()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

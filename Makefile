@@ -84,7 +84,16 @@ lint: install ## ruff: lint + format check of assistant/ (settings in pyproject.
 types: install ## mypy on assistant/ (settings in pyproject.toml)
 	$(VENV)/bin/mypy
 
-test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e eval ## Everything CI runs
+.PHONY: scale-test scale-test-short
+scale-test: $(MODEL) ## Scale-out: 2 Rasa + 2 action servers behind HAProxy, PostgreSQL, Redis; 50 users 60 s, one Rasa killed
+	scripts/install_scale_services.sh
+	$(PY) scripts/scale/run.py
+
+scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s; tests/scale)
+	scripts/install_scale_services.sh
+	$(PY) -m pytest tests/scale -q -s
+
+test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e scale-test-short eval ## Everything CI runs
 
 bench: $(MODEL) ## NLU and REST latency, train time, memory
 	$(PY) scripts/bench_latency.py --train

@@ -79,6 +79,25 @@ def valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_SESSION_ID and value.isprintable()
 
 
+# -- scale-out: socket.io emits shared through Redis ------------------------------
+REDIS_ENV_VAR = "SOCKETIO_REDIS_URL"
+
+
+def redis_client_manager() -> Dict[Text, Any]:
+    """With SOCKETIO_REDIS_URL (e.g. redis://127.0.0.1:6379/2) set, python-socketio's
+    Redis manager carries every emit to all Rasa servers, so a message emitted on
+    one server (an agent's reply from the console) reaches a socket held by
+    another. Unset: one server, emits stay in the process."""
+    url = (os.environ.get(REDIS_ENV_VAR) or "").strip()
+    if not url:
+        return {}
+    from socketio import AsyncRedisManager
+
+    logger.info("socket.io emits shared through Redis (%s)", REDIS_ENV_VAR)
+    return {"client_manager": AsyncRedisManager(url)}
+# -- end scale-out ---------------------------------------------------------------
+
+
 SANIC_CORS_DONE = "_sanic_cors_e"  # sanic_cors.core.SANIC_CORS_EVALUATED
 
 
@@ -95,6 +114,12 @@ class AllowlistSocketBlueprint(SocketBlueprint):
 
 
 class AllowlistSocketIOOutput(SocketIOOutput):
+    sent = 0  # messages sent for this user message (channels/live.py: no silent turns)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.sent += 1
+        await super().send_response(recipient_id, message)
+
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
@@ -130,7 +155,8 @@ class SocketIOAllowlistInput(SocketIOInput):
         """Same protocol as rasa.core.channels.socketio.SocketIOInput.blueprint
         (session_request → session_confirm, user_message_evt → bot_message_evt),
         but with the Origin allowlist and the fixed output channel."""
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
+                          **redis_client_manager())
         bp = AllowlistSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         # A conversation an agent owns goes to the agent, not to Rasa (channels/live.py);

@@ -1,0 +1,316 @@
+"""Simulated customers for the scale-out load test (scripts/scale/run.py starts locust
+with this file against the load balancer on 127.0.0.1).
+
+Two kinds of user, mixed by weight (SCALE_SOCKET_SHARE): REST clients and website
+widgets speaking socket.io (python-socketio, polling transport, the widget's session
+protocol: session_request with the server-issued token, user_uttered, bot_uttered).
+Each user holds short conversations (3-7 turns, then a new visitor: new sender, new
+cookies); in SCALE_HANDOFF_SHARE of them the customer asks 「オペレーターと話したい」,
+writes to the ticket, and goes back to the bot.
+
+Every message carries a unique tag in its text (``… #<16 hex>``) so that
+scripts/scale/verify.py can count it in the PostgreSQL tracker store. A client
+retries a message that failed the way a real one would: REST on a connection error,
+a timeout or a 5xx (backoff 0.5, 1, 2, 4 … s); socket.io when no reply came, or the
+socket dropped, before the reply (it reconnects, rejoins its session with the token,
+and sends the same message again). Each message's fate goes to the journal
+(SCALE_JOURNAL, JSON lines) when locust quits.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+import uuid
+from typing import Any, Dict, List, Optional
+
+import gevent
+from locust import HttpUser, User, between, events, task
+
+JOURNAL = os.environ.get("SCALE_JOURNAL", "")
+SOCKET_SHARE = float(os.environ.get("SCALE_SOCKET_SHARE", "0.5"))
+HANDOFF_SHARE = float(os.environ.get("SCALE_HANDOFF_SHARE", "0.3"))
+MAX_ATTEMPTS = int(os.environ.get("SCALE_MAX_ATTEMPTS", "6"))
+REQUEST_TIMEOUT = float(os.environ.get("SCALE_REQUEST_TIMEOUT", "60"))
+REPLY_TIMEOUT = float(os.environ.get("SCALE_REPLY_TIMEOUT", "20"))
+WAIT_MIN = float(os.environ.get("SCALE_WAIT_MIN", "1"))
+WAIT_MAX = float(os.environ.get("SCALE_WAIT_MAX", "4"))
+# No new message after SCALE_END_AT (epoch seconds); locust quits once every message
+# under way has its answer (or after SCALE_GRACE seconds), so nothing is cut off.
+END_AT = float(os.environ.get("SCALE_END_AT", "0") or 0)
+GRACE = float(os.environ.get("SCALE_GRACE", "60"))
+IN_FLIGHT = [0]
+
+QUESTIONS = [
+    "ACWとは?", "SVとは?", "IVRって何?", "AHTの意味は?", "CRMとは?", "エスカレーションとは?",
+    "FCRって何ですか", "コールセンターとは?", "在宅コンタクトセンターとは?", "応答率の意味を教えて",
+    "オペレーターとは", "スーパーバイザーってなに?", "こんにちは", "ありがとう",
+]
+FOLLOW_UPS = ["よろしくお願いします", "まだですか?", "折り返しお願いできますか"]
+HANDOFF = "オペレーターと話したい"
+BACK = "ボットに戻る"
+
+RECORDS: List[Dict[str, Any]] = []
+
+
+def conversation(rng: random.Random) -> List[tuple]:
+    """(text, step) turns of one visitor."""
+    turns = [(rng.choice(QUESTIONS), "question") for _ in range(rng.randint(1, 3))]
+    if rng.random() < HANDOFF_SHARE:
+        turns.append((HANDOFF, "handoff"))
+        turns += [(rng.choice(FOLLOW_UPS), "followup") for _ in range(rng.randint(1, 2))]
+        turns.append((BACK, "back"))
+    turns += [(rng.choice(QUESTIONS), "question") for _ in range(rng.randint(0, 2))]
+    return turns
+
+
+def new_record(channel: str, sender: str, text: str, step: str) -> Dict[str, Any]:
+    tag = uuid.uuid4().hex[:16]
+    rec = {
+        "tag": tag, "channel": channel, "sender": sender, "text": f"{text} #{tag}", "step": step,
+        "attempts": 0, "errors": [], "acked": False, "latency_ms": None, "kinds": [], "ticket": None,
+        "first_sent": None, "interrupted": False,
+    }
+    RECORDS.append(rec)
+    return rec
+
+
+def note_reply(rec: Dict[str, Any], messages: List[Dict[str, Any]], at: Optional[float] = None) -> None:
+    rec["acked"] = True
+    rec["latency_ms"] = round(((at or time.time()) - rec["first_sent"]) * 1000, 1)
+    for m in messages:
+        custom = m.get("custom") if isinstance(m, dict) else None
+        if isinstance(custom, dict):
+            rec["kinds"].append(custom.get("kind"))
+            if custom.get("kind") == "handoff" and custom.get("ticket"):
+                rec["ticket"] = custom["ticket"]
+
+
+def error(rec: Dict[str, Any], reason: str) -> None:
+    rec["errors"].append(f"{reason} @{time.time():.1f}")
+
+
+def backoff(attempt: int) -> float:
+    return min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.8, 1.2)
+
+
+@events.test_start.add_listener
+def stop_when_answered(environment, **_kwargs) -> None:
+    if not END_AT:
+        return
+
+    def watch() -> None:
+        while time.time() < END_AT:
+            gevent.sleep(0.2)
+        deadline = time.time() + GRACE
+        while IN_FLIGHT[0] and time.time() < deadline:
+            gevent.sleep(0.1)
+        environment.runner.quit()
+
+    gevent.spawn(watch)
+
+
+def over() -> bool:
+    return bool(END_AT) and time.time() >= END_AT
+
+
+@events.quitting.add_listener
+def write_journal(environment, **_kwargs) -> None:
+    if JOURNAL:
+        with open(JOURNAL, "w", encoding="utf-8") as f:
+            for rec in RECORDS:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+class RestCustomer(HttpUser):
+    """A REST client (server-side integration, app): POST /webhooks/rest/webhook."""
+
+    weight = max(0, round(100 * (1 - SOCKET_SHARE)))
+    wait_time = between(WAIT_MIN, WAIT_MAX)
+
+    def on_start(self) -> None:
+        self.rng = random.Random()
+        self.turns: List[tuple] = []
+
+    @task
+    def turn(self) -> None:
+        if over():
+            gevent.sleep(1)
+            return
+        if not self.turns:  # a new visitor
+            self.client.cookies.clear()
+            self.sender = f"lt-r-{uuid.uuid4().hex[:12]}"
+            self.turns = conversation(self.rng)
+        text, step = self.turns.pop(0)
+        rec = new_record("rest", self.sender, text, step)
+        IN_FLIGHT[0] += 1
+        try:
+            self._send(rec)
+        except gevent.GreenletExit:  # locust stopped mid-message (the grace period ran out)
+            rec["interrupted"] = True
+            raise
+        finally:
+            IN_FLIGHT[0] -= 1
+
+    def _send(self, rec: Dict[str, Any]) -> None:
+        for attempt in range(MAX_ATTEMPTS):
+            rec["attempts"] += 1
+            rec["first_sent"] = rec["first_sent"] or time.time()
+            with self.client.post("/webhooks/rest/webhook", json={"sender": self.sender, "message": rec["text"]},
+                                  name="REST message", catch_response=True, timeout=REQUEST_TIMEOUT) as r:
+                if r.status_code == 200:
+                    r.success()
+                    note_reply(rec, r.json())
+                    return
+                reason = f"HTTP {r.status_code}" if r.status_code else type(r.error).__name__
+                r.failure(reason)
+                error(rec, reason)
+            if r.status_code and r.status_code < 500 and r.status_code != 429:
+                return  # the request itself was refused: retrying would not help
+            gevent.sleep(backoff(attempt))
+
+
+def _quiet_disconnect(sio: Any) -> None:
+    try:
+        sio.disconnect()
+    except Exception:  # noqa: BLE001 - already gone
+        pass
+
+
+class SocketCustomer(User):
+    """The website widget: socket.io through the balancer (sticky cookie)."""
+
+    weight = max(0, round(100 * SOCKET_SHARE))
+    wait_time = between(WAIT_MIN, WAIT_MAX)
+
+    def on_start(self) -> None:
+        self.rng = random.Random()
+        self.turns: List[tuple] = []
+        self.sio = None
+
+    def on_stop(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        """Leave the old socket in the background: disconnect() waits for the
+        pending long-poll (up to the ping interval, 25 s)."""
+        if self.sio is not None:
+            gevent.spawn(_quiet_disconnect, self.sio)
+            self.sio = None
+
+    def _open(self) -> None:
+        import socketio
+
+        self._close()
+        self.session: Dict[str, Optional[str]] = {"session_id": None, "token": None}
+        self.confirmed = threading.Event()
+        self.got_reply = threading.Event()
+        self.inbox: List[Dict[str, Any]] = []
+        self.drops = 0
+        self.first_reply_at = 0.0
+        sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
+                              request_timeout=15)
+
+        @sio.event
+        def connect():
+            # (Re)joins our session: after a server died the new socket lands on the other one.
+            sio.emit("session_request", dict(self.session))
+
+        @sio.event
+        def disconnect(*_args):
+            self.confirmed.clear()
+            self.drops += 1
+
+        @sio.on("session_token")
+        def session_token(data):
+            self.session.update(session_id=data.get("session_id"), token=data.get("token"))
+
+        @sio.on("session_confirm")
+        def session_confirm(session_id):
+            if not self.session["session_id"]:
+                self.session["session_id"] = session_id
+            self.confirmed.set()
+
+        @sio.on("bot_uttered")
+        def bot_uttered(data):
+            if not self.got_reply.is_set():
+                self.first_reply_at = time.time()
+            self.inbox.append(data)
+            self.got_reply.set()
+
+        self.sio = sio
+        started = time.time()
+        try:
+            sio.connect(self.host, transports=["polling"], socketio_path="/socket.io", wait_timeout=15)
+            ok = self.confirmed.wait(15)
+            exc = None if ok else RuntimeError("no session_confirm")
+        except Exception as e:  # noqa: BLE001 - reported to locust
+            exc = e
+        self.environment.events.request.fire(
+            request_type="socket.io", name="connect + session", response_time=(time.time() - started) * 1000,
+            response_length=0, exception=exc, context={})
+        if exc is not None:
+            self._close()
+
+    def _fire(self, started: float, exc: Optional[Exception], ended: Optional[float] = None) -> None:
+        self.environment.events.request.fire(
+            request_type="socket.io", name="socket.io message",
+            response_time=((ended or time.time()) - started) * 1000,
+            response_length=0, exception=exc, context={})
+
+    @task
+    def turn(self) -> None:
+        if over():
+            gevent.sleep(1)
+            return
+        if not self.turns:  # a new visitor: new socket, new session
+            self._open()
+            if self.sio is None:
+                return
+            self.turns = conversation(self.rng)
+        text, step = self.turns.pop(0)
+        rec = new_record("socketio", self.session["session_id"] or "", text, step)
+        IN_FLIGHT[0] += 1
+        try:
+            self._send(rec)
+        except gevent.GreenletExit:  # locust stopped mid-message (the grace period ran out)
+            rec["interrupted"] = True
+            raise
+        finally:
+            IN_FLIGHT[0] -= 1
+
+    def _send(self, rec: Dict[str, Any]) -> None:
+        for attempt in range(MAX_ATTEMPTS):
+            rec["attempts"] += 1
+            started = time.time()
+            if self.sio is None or not self.confirmed.wait(REPLY_TIMEOUT):
+                error(rec, "not connected")
+                self._fire(started, RuntimeError("not connected"))
+                gevent.sleep(backoff(attempt))
+                continue
+            self.inbox.clear()
+            self.got_reply.clear()
+            drops = self.drops
+            rec["first_sent"] = rec["first_sent"] or started
+            try:
+                self.sio.emit("user_uttered", {"message": rec["text"], "session_id": self.session["session_id"]})
+            except Exception as e:  # noqa: BLE001 - the socket dropped before the emit
+                error(rec, type(e).__name__)
+                self._fire(started, e)
+                gevent.sleep(backoff(attempt))
+                continue
+            deadline = time.time() + REPLY_TIMEOUT
+            while not self.got_reply.is_set() and self.drops == drops and time.time() < deadline:
+                self.got_reply.wait(0.1)
+            if self.got_reply.is_set():
+                replied = self.first_reply_at
+                gevent.sleep(0.3)  # the rest of a multi-part reply (text, then the payload)
+                self._fire(started, None, replied)
+                note_reply(rec, list(self.inbox), replied)
+                return
+            reason = "disconnected before the reply" if self.drops != drops else "no reply"
+            error(rec, reason)
+            self._fire(started, RuntimeError(reason))
+            gevent.sleep(backoff(attempt))

@@ -1,0 +1,324 @@
+"""Scale-out test: two Rasa servers and two action servers behind HAProxy, PostgreSQL,
+Redis (scripts/scale/cluster.py), then
+
+1. burst: 20 messages at once into one conversation, through the balancer (both
+   servers): how long until all are answered, each in the tracker exactly once;
+2. agent push across servers: the customer's socket on Rasa 1, the agent console on
+   Rasa 2; the agent's message must reach the socket (socket.io Redis manager);
+3. load: locust (scripts/scale/locustfile.py), N users mixing REST and socket.io for
+   a bounded time; one Rasa server is killed (-9) in the middle and restarted at
+   once; afterwards every message is counted in the tracker store and every handoff
+   ticket looked up (scripts/scale/verify.py), and the restarted server must answer.
+
+Prints the figures; exits non-zero if a message was lost or duplicated, a ticket is
+missing, or a step failed.
+
+    python scripts/scale/run.py                 # make scale-test: 50 users, 60 s
+    python scripts/scale/run.py --short         # 15 users, 25 s (CI runs it via tests/scale)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+if __package__ in (None, ""):  # `python scripts/scale/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from scripts.scale.cluster import Cluster, start_cluster, say  # noqa: E402
+from scripts.scale.verify import Report, existing_tickets, load_journal, tracker_counts, verify  # noqa: E402
+from scripts.scale.widget import WidgetCustomer  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+LOCUSTFILE = HERE / "locustfile.py"
+
+FULL = dict(users=50, spawn_rate=10, duration=60, kill_at=12)
+SHORT = dict(users=15, spawn_rate=5, duration=25, kill_at=6)
+
+
+# -- 1. burst ----------------------------------------------------------------------
+
+
+@dataclass
+class Burst:
+    messages: int
+    seconds: float
+    slowest: float
+    counts: Dict[str, int]
+
+    @property
+    def exactly_once(self) -> bool:
+        return all(n == 1 for n in self.counts.values())
+
+
+def burst(cluster: Cluster, messages: int = 20, base_url: Optional[str] = None) -> Burst:
+    """`messages` REST messages at once into one conversation, through the balancer
+    (no cookie: round robin over both servers) unless base_url is given."""
+    sender = f"burst-{uuid.uuid4().hex[:10]}"
+    tags = [uuid.uuid4().hex[:16] for _ in range(messages)]
+    say(base_url or cluster.url, sender, "こんにちは")  # the conversation exists
+
+    def one(tag: str) -> float:
+        t = time.monotonic()
+        say(base_url or cluster.url, sender, f"ACWとは? #{tag}", timeout=120)
+        return time.monotonic() - t
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(messages) as pool:
+        took = list(pool.map(one, tags))
+    seconds = time.monotonic() - started
+    counts = tracker_counts(cluster.tracker_url)
+    return Burst(messages, seconds, max(took), {t: counts.get(t, 0) for t in tags})
+
+
+# -- 2. agent push across servers -------------------------------------------------------
+
+
+def agent_push(cluster: Cluster) -> float:
+    """Seconds from the agent's POST on Rasa 2 to the text in the socket held by Rasa 1."""
+    from tests.support.console import Console, add_agent
+
+    customer = WidgetCustomer(cluster.rasa[0].url)
+    try:
+        customer.say("オペレーターと話したい")
+        ticket = customer.wait_for("handoff", timeout=30)["ticket"]
+        username = f"agent{uuid.uuid4().hex[:6]}"
+        password = add_agent(cluster.env, username, "佐藤")
+        console = Console(cluster.rasa[1].url)
+        assert console.login(username, password).status_code == 200, "agent log-in failed"
+        assert console.claim(ticket).status_code == 200, "claim failed"
+        customer.wait_for("agent_joined", timeout=10)
+        text = f"担当の佐藤です #{uuid.uuid4().hex[:16]}"
+        started = time.monotonic()
+        r = console.say(ticket, text)
+        assert r.status_code == 201, f"agent message: HTTP {r.status_code} {r.text}"
+        deadline = started + 10
+        while time.monotonic() < deadline:
+            if any(p.get("kind") == "agent_message" and p.get("text") == text for p in customer.payloads()):
+                return time.monotonic() - started
+            time.sleep(0.005)
+        raise AssertionError(f"the agent's message never reached the socket on the other server: {customer.kinds()}")
+    finally:
+        customer.close()
+
+
+# -- 3. load with a server killed ---------------------------------------------------------
+
+
+def send_like_a_client(base_url: str, sender: str, text: str, step: str, channel: str) -> Dict:
+    """One tagged REST message with a client's retries (as scripts/scale/locustfile.py),
+    recorded in the journal's format."""
+    import requests
+
+    tag = uuid.uuid4().hex[:16]
+    rec = {"tag": tag, "channel": channel, "sender": sender, "text": f"{text} #{tag}", "step": step,
+           "attempts": 0, "errors": [], "acked": False, "latency_ms": None, "kinds": [], "ticket": None,
+           "first_sent": time.time(), "interrupted": False}
+    for attempt in range(6):
+        rec["attempts"] += 1
+        try:
+            r = requests.post(f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": rec["text"]},
+                              timeout=60)
+            if r.status_code == 200:
+                rec["acked"] = True
+                rec["latency_ms"] = round((time.time() - rec["first_sent"]) * 1000, 1)
+                for m in r.json():
+                    custom = m.get("custom") or {}
+                    rec["kinds"].append(custom.get("kind"))
+                    if custom.get("kind") == "handoff":
+                        rec["ticket"] = custom.get("ticket")
+                return rec
+            rec["errors"].append(f"HTTP {r.status_code} @{time.time():.1f}")
+        except requests.RequestException as e:
+            rec["errors"].append(f"{type(e).__name__} @{time.time():.1f}")
+        time.sleep(min(8.0, 0.5 * 2 ** attempt))
+    return rec
+
+
+def under_way(cluster: Cluster, count: int) -> Callable[[], List[Dict]]:
+    """`count` new conversations each sending a message through the balancer (round
+    robin: about half on each server) right now, half of them asking for a person;
+    returns a function that waits for their records."""
+    pool = ThreadPoolExecutor(count)
+    futures = [pool.submit(send_like_a_client, cluster.url, f"lt-k-{uuid.uuid4().hex[:12]}",
+                           "オペレーターと話したい" if i % 2 else "ACWとは?", "handoff" if i % 2 else "question",
+                           "rest at kill") for i in range(count)]
+
+    def records() -> List[Dict]:
+        out = [f.result() for f in futures]
+        pool.shutdown()
+        return out
+
+    return records
+
+
+@dataclass
+class Load:
+    report: Report
+    users: int
+    duration: int
+    killed: str = ""
+    killed_at: float = 0.0  # seconds into the run
+    back_after: Optional[float] = None  # seconds from kill -9 to the balancer seeing it up again
+    locust_rc: int = 0
+    locust_summary: str = ""
+    restarted_answers: bool = False
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and not self.problems
+
+
+def run_load(cluster: Cluster, users: int, spawn_rate: int, duration: int, kill_at: Optional[float],
+             workdir: Path, log: Callable[[str], None] = print, socket_share: float = 0.5,
+             handoff_share: float = 0.3, kill_messages: int = 10) -> Load:
+    journal = workdir / f"journal-{uuid.uuid4().hex[:6]}.jsonl"
+    grace = 60  # for the messages under way at the end (retries included)
+    env = dict(cluster.env, SCALE_JOURNAL=str(journal), SCALE_SOCKET_SHARE=str(socket_share),
+               SCALE_HANDOFF_SHARE=str(handoff_share), SCALE_END_AT=str(time.time() + duration),
+               SCALE_GRACE=str(grace))
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", cluster.url,
+           "-u", str(users), "-r", str(spawn_rate), "-t", f"{duration + grace + 30}s", "--stop-timeout", "10",
+           "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    out_path = workdir / "locust.out"
+    log(f"load: {users} users for {duration}s against {cluster.url}"
+        + (f", kill -9 {cluster.rasa[0].name} at {kill_at}s" if kill_at is not None else ""))
+    started = time.monotonic()
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=str(HERE.parents[1]), env=env, stdout=out, stderr=subprocess.STDOUT)
+    load = Load(Report({}, verify([], {}, {}).total, 0), users, duration)
+    restart: Optional[threading.Thread] = None
+    at_kill: Callable[[], List[Dict]] = list
+    if kill_at is not None:
+        node = cluster.rasa[0]
+        while time.monotonic() - started < kill_at and proc.poll() is None:
+            time.sleep(0.1)
+        # The kill must hit messages being processed: send some now, kill while they run.
+        at_kill = under_way(cluster, kill_messages)
+        time.sleep(0.15)
+        cluster.kill_rasa(node)
+        killed = time.monotonic()
+        load.killed, load.killed_at = node.name, killed - started
+        log(f"load: killed {node.name} (kill -9) at {load.killed_at:.1f}s; restarting it")
+
+        def bring_back() -> None:
+            try:
+                cluster.start_rasa(node, wait=True, timeout=300)
+                cluster.wait_lb_up([node.name], timeout=60)
+                load.back_after = time.monotonic() - killed
+                log(f"load: {node.name} back behind the balancer {load.back_after:.1f}s after the kill")
+            except Exception as e:  # noqa: BLE001 - reported as a problem
+                load.problems.append(f"{node.name} did not come back: {e}")
+
+        restart = threading.Thread(target=bring_back, daemon=True)
+        restart.start()
+    load.locust_rc = proc.wait()
+    log(f"load: locust finished after {time.monotonic() - started:.1f}s (exit {load.locust_rc})")
+    if restart is not None:
+        restart.join(300)
+        if load.back_after is not None:
+            try:  # the restarted server answers, REST and socket.io
+                node = cluster.rasa[0]
+                say(node.url, f"lt-after-{uuid.uuid4().hex[:8]}", "ACWとは?")
+                c = WidgetCustomer(node.url)
+                c.say("SVとは?")
+                c.wait_for("definition", timeout=30)
+                c.close()
+                load.restarted_answers = True
+            except Exception as e:  # noqa: BLE001
+                load.problems.append(f"restarted server does not answer: {e!r}")
+    summary = out_path.read_text(errors="replace")
+    load.locust_summary = summary[summary.find("Type "):] if "Type " in summary else summary[-3000:]
+    if load.locust_rc != 0:
+        load.problems.append(f"locust exited {load.locust_rc}:\n{summary[-2000:]}")
+    records = load_journal(journal)
+    if not records:
+        load.problems.append("no journal written by the load clients")
+    records += at_kill()
+    counts = tracker_counts(cluster.tracker_url, ("lt-", "ws-"))
+    tickets = existing_tickets(cluster.handoff_url, [r["ticket"] for r in records if r.get("ticket")])
+    load.report = verify(records, counts, tickets)
+    return load
+
+
+def describe(load: Load) -> str:
+    lines = [f"{load.users} users, {load.duration}s, REST + socket.io through HAProxy, 2 Rasa + 2 action servers"]
+    if load.killed:
+        back = f"back behind the balancer after {load.back_after:.1f}s" if load.back_after else "NOT back"
+        lines.append(f"{load.killed} killed (-9) at {load.killed_at:.1f}s and restarted: {back}"
+                     + ("; answers REST and socket.io" if load.restarted_answers else ""))
+    lines.append(load.report.table())
+    lines += [f"PROBLEM: {p}" for p in load.problems]
+    if load.report.total.lost or load.report.total.duplicated or load.report.total.tickets_missing:
+        lines.append("FAILED: messages lost or duplicated, or tickets missing")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--short", action="store_true", help=f"the CI version: {SHORT}")
+    ap.add_argument("--users", type=int)
+    ap.add_argument("--spawn-rate", type=int)
+    ap.add_argument("--duration", type=int, help="seconds of load")
+    ap.add_argument("--kill-at", type=float, help="seconds into the load when Rasa 1 is killed")
+    ap.add_argument("--no-kill", action="store_true")
+    ap.add_argument("--socket-share", type=float, default=0.5)
+    ap.add_argument("--handoff-share", type=float, default=0.3)
+    ap.add_argument("--keep", action="store_true", help="leave the cluster running (Ctrl-C stops it)")
+    args = ap.parse_args(argv)
+    cfg = dict(SHORT if args.short else FULL)
+    for k in cfg:
+        if getattr(args, k, None) is not None:
+            cfg[k] = getattr(args, k)
+    t0 = time.monotonic()
+    cluster = start_cluster()
+    failed = []
+    try:
+        print(f"cluster up in {time.monotonic() - t0:.1f}s: balancer {cluster.url}, "
+              f"Rasa {[n.port for n in cluster.rasa]}, actions {[a.port for a in cluster.actions]}", flush=True)
+        b = burst(cluster)
+        print(f"burst: {b.messages} messages at once into one conversation (both servers): "
+              f"{b.seconds:.2f}s, slowest reply {b.slowest:.2f}s, "
+              f"{'each in the tracker once' if b.exactly_once else 'NOT exactly once: ' + str(b.counts)}", flush=True)
+        if not b.exactly_once:
+            failed.append("burst")
+        try:
+            push = agent_push(cluster)
+            print(f"agent push across servers (console on rasa2 → socket on rasa1): {push * 1000:.0f} ms", flush=True)
+        except Exception as e:  # noqa: BLE001
+            print(f"agent push across servers FAILED: {e}", flush=True)
+            failed.append("agent push")
+        load = run_load(cluster, cfg["users"], cfg["spawn_rate"], cfg["duration"],
+                        None if args.no_kill else cfg["kill_at"], cluster.workdir,
+                        socket_share=args.socket_share, handoff_share=args.handoff_share)
+        print("\nlocust:\n" + load.locust_summary, flush=True)
+        print("\n" + describe(load), flush=True)
+        if not load.ok:
+            failed.append("load")
+        if args.keep:
+            print(f"cluster kept: balancer {cluster.url}; Ctrl-C stops it")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    finally:
+        if failed:
+            print(cluster.tail_logs(15))
+        cluster.stop()
+    print(f"\nscale test {'FAILED: ' + ', '.join(failed) if failed else 'passed'} "
+          f"({time.monotonic() - t0:.0f}s in all)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -146,3 +146,20 @@ def empty_input() -> Reply:
         "メッセージが空のようです。知りたい用語やご質問を入力してください(例: 「ACWとは?」)。",
         {"kind": "fallback", "reason": "empty"},
     )
+
+
+def reset() -> Reply:
+    """After Rasa's /restart, /session_start or /back (which answer nothing themselves)."""
+    return Reply(
+        "会話をリセットしました。知りたい用語やご質問をどうぞ(例: 「ACWとは?」)。",
+        {"kind": "reset"},
+    )
+
+
+def no_reply() -> Reply:
+    """The bot produced no answer at all: never leave the user with an empty reply."""
+    return Reply(
+        "すみません、うまくお答えできませんでした。もう一度お試しいただくか、言い方を変えてお尋ねください。",
+        {"kind": "fallback", "reason": "no_reply"},
+        [HUMAN_BUTTON],
+    )

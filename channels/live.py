@@ -25,6 +25,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered
 
+from assistant import replies as replies_main
 from assistant.handoff import replies
 from assistant.handoff.agents import Agent, AgentDirectory
 from assistant.handoff.console_auth import AuditLog, ConsoleSessions
@@ -80,12 +81,25 @@ class LiveChat:
     # -- customer side: the gate -------------------------------------------
 
     def gate(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+        """The channel's handler, with the takeover first and no silent turns after."""
+
         async def gated(message: UserMessage) -> Any:
             if await self.divert(message):
                 return None
-            return await on_new_message(message)
+            before = sent_count(message.output_channel)
+            result = await on_new_message(message)
+            if before is not None and sent_count(message.output_channel) == before:
+                await self._not_silent(message)
+            return result
 
         return gated
+
+    async def _not_silent(self, message: UserMessage) -> None:
+        """Rasa answered nothing (/restart, /session_start, /back only rewind or reset
+        the conversation): say what happened instead of an empty reply."""
+        reply = replies_main.reset() if is_reset_command(message.text or "") else replies_main.no_reply()
+        await _send(message.output_channel, message.sender_id, reply)
+        await self.append_tracker(message.sender_id, [BotUttered(reply.text, {"custom": reply.payload})])
 
     async def divert(self, message: UserMessage) -> bool:
         """Handle the message here if an agent owns its conversation (or if it is a
@@ -104,7 +118,7 @@ class LiveChat:
             await self._end(ticket, "customer", extra_user=message)
             return True
         stored = await self.db(self.store.append_message, ticket.id, text or "(空のメッセージ)")
-        await self._append_tracker(message.sender_id, [self._user_event(message), ActionExecuted("action_listen")])
+        await self.append_tracker(message.sender_id, [self._user_event(message), ActionExecuted("action_listen")])
         if message.input_channel != "socketio":
             # REST and other pull channels: what the agent said since the last message.
             for m in await self.db(self.store.staff_messages_before, ticket.id, stored["id"]):
@@ -122,7 +136,7 @@ class LiveChat:
             return await self.divert_owned(message, ticket)
         await self.db(self.store.append_message, ticket.id, message.text or "")
         reply = replies.command_refused(ticket.id)
-        await self._append_tracker(message.sender_id, [
+        await self.append_tracker(message.sender_id, [
             self._user_event(message), BotUttered(reply.text, {"custom": reply.payload}), ActionExecuted("action_listen"),
         ])
         await _send(message.output_channel, message.sender_id, reply)
@@ -182,7 +196,7 @@ class LiveChat:
             *[SlotSet(k, v) for k, v in _RESET],
             ActionExecuted("action_listen"),
         ]
-        await self._append_tracker(ticket.sender_id, events)
+        await self.append_tracker(ticket.sender_id, events)
         if extra_user is not None and extra_user.input_channel != "socketio":
             await _send(extra_user.output_channel, ticket.sender_id, sent)
         await self._push(ticket, sent)
@@ -196,7 +210,7 @@ class LiveChat:
         stored = await self.db(self.store.append_message, ticket.id, reply.text if reply else text, role,
                                author, payload)
         reply = replies.staff_reply(ticket.id, stored)
-        await self._append_tracker(
+        await self.append_tracker(
             ticket.sender_id, [BotUttered(reply.text, {"custom": reply.payload}, {"live_message_id": stored["id"]})]
         )
         await self._push(ticket, reply)
@@ -205,7 +219,7 @@ class LiveChat:
 
     # -- plumbing --------------------------------------------------------------
 
-    async def _append_tracker(self, sender_id: str, events: List[Event]) -> None:
+    async def append_tracker(self, sender_id: str, events: List[Event]) -> None:
         agent = self._rasa_agent()
         if agent is None:
             logger.warning("live chat: no Rasa agent yet; %d events for %s not in the tracker", len(events), sender_id)
@@ -260,6 +274,13 @@ class LiveChat:
             except Exception:  # the database may be briefly unreachable: keep watching
                 logger.exception("live chat: change watcher")
             await asyncio.sleep(WATCH_INTERVAL)
+
+
+def sent_count(output_channel: Any) -> Optional[int]:
+    """How many messages an output channel has sent (None: a channel that cannot say)."""
+    if isinstance(getattr(output_channel, "messages", None), list):  # REST's CollectingOutputChannel
+        return len(output_channel.messages)
+    return getattr(output_channel, "sent", None)  # socket.io (channels/socketio_allowlist.py)
 
 
 async def _send(output_channel: Any, recipient_id: str, reply: Reply) -> None:

@@ -121,14 +121,19 @@ def test_restarting_the_action_server_loses_nothing(bot, store):
     assert [m["text"] for m in store.get(ticket_id).messages] == ["一通目", "二通目"]
 
 
-def test_big_and_odd_followups_are_stored_verbatim(bot, store):
+def test_big_and_odd_followups_are_stored_verbatim_up_to_the_cap(bot, store):
+    """Beyond 5,000 characters (the NLU's copy stops at 1,000) the ticket keeps the
+    first 5,000 and a note of what was cut (CHAT_MAX_MESSAGE_CHARS)."""
     sender = new_sender()
     ticket_id = start_handoff(bot, sender)["ticket"]
+    long = "長文" * 2_500  # 5,000 characters: kept whole
     big = "長文" * 25_000  # 50,000 characters
     odd = "😀 <img src=x onerror=alert(1)> & \"quotes\""
-    assert ask(bot, sender, big)[0]["kind"] == "handoff_message"
-    assert ask(bot, sender, odd)[0]["kind"] == "handoff_message"
-    assert [m["text"] for m in store.get(ticket_id).messages] == [big, odd]
+    for text in (long, big, odd):
+        assert ask(bot, sender, text)[0]["kind"] == "handoff_message"
+    stored = [m["text"] for m in store.get(ticket_id).messages]
+    assert stored[0] == long and stored[2] == odd
+    assert stored[1].startswith(big[:5000]) and "45,000文字を省略しました" in stored[1]
 
 
 def test_webhook_down_keeps_the_ticket_and_delivers_later(bot, store, receiver):

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.support.console import Console, add_agent
+from tests.support.widget_client import Customer
 from tests.support.servers import custom_payloads
 
 
@@ -256,42 +257,6 @@ def test_queue_events_stream_tells_the_console_about_a_new_ticket(bot, store, sa
 
 
 # -- a socket.io customer -----------------------------------------------------------------
-
-
-class Customer:
-    """The widget's protocol (session_request, user_uttered, bot_uttered) from Python."""
-
-    def __init__(self, url: str, session_id: str | None = None, token: str | None = None):
-        import socketio
-
-        self.received: list[dict] = []
-        self.invalid = threading.Event()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("bot_uttered", lambda data: self.received.append(data))
-        self.sio.on("session_invalid", lambda _data: self.invalid.set())
-        issued: dict = {}
-        self.sio.on("session_token", lambda data: issued.update(data))
-        confirmed = threading.Event()
-        self.sio.on("session_confirm", lambda _id: confirmed.set())
-        self.sio.connect(url, transports=["polling"], socketio_path="/socket.io")
-        self.sio.emit("session_request", {"session_id": session_id, "token": token})
-        assert confirmed.wait(10)
-        self.session_id, self.token = issued["session_id"], issued["token"]
-
-    def say(self, text: str) -> None:
-        self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
-
-    def kinds(self) -> list[str]:
-        return [m["custom"]["kind"] for m in self.received if isinstance(m.get("custom"), dict)]
-
-    def wait_for(self, kind: str, count: int = 1, timeout: float = 15) -> None:
-        deadline = time.monotonic() + timeout
-        while self.kinds().count(kind) < count:
-            assert time.monotonic() < deadline, f"no {kind} in {self.kinds()}"
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        self.sio.disconnect()
 
 
 def test_socketio_customer_gets_agent_messages_pushed_and_missed_ones_on_sync(bot, store, sato):

@@ -121,7 +121,7 @@ def test_staff_reply_rebuilds_the_customer_payload():
     assert staff_reply("ESC-1", agent).payload == {
         "kind": "agent_message", "ticket": "ESC-1", "agent": "佐藤", "id": 7, "time": "t", "text": "<img src=x>"}
     system = {"id": 8, "author": "佐藤", "text": "参加", "time": "t", "payload": {"kind": "agent_joined"}}
-    assert staff_reply("ESC-1", system).payload == {"kind": "agent_joined", "text": "参加"}
+    assert staff_reply("ESC-1", system).payload == {"kind": "agent_joined", "text": "参加", "id": 8}
 
 
 def test_change_marker_moves_on_every_kind_of_change(store):

@@ -9,6 +9,7 @@ Typical use from a bot action::
                           candidates, transcript, notify=notifier.enabled)
     notifier.notify_async(ticket.id)   # returns at once
 """
+
 from .contact import Contact, display_phone, parse_contact
 from .delivery import DeliveryQueue
 from .hours import BusinessHours, HoursConfigError, load_hours

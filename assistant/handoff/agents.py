@@ -5,6 +5,7 @@ available when they set themselves 対応可能 *and* the console was seen recen
 (the console's event stream touches ``last_seen``), so a closed browser tab does
 not leave customers waiting for nobody.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -77,17 +78,28 @@ class AgentDirectory:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def add(self, username: str, password: str, display_name: str | None = None,
-            now: datetime | None = None) -> Agent:
+    def add(
+        self,
+        username: str,
+        password: str,
+        display_name: str | None = None,
+        now: datetime | None = None,
+    ) -> Agent:
         name = check_username(username)
         shown = " ".join((display_name or name).split())[:64] or name
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(agents_table).values(
-                    username=name, display_name=shown,
-                    password_hash=_hasher.hash(check_password(password)),
-                    status="away", last_seen=None, created_at=now_utc(now), disabled=False,
-                ))
+                conn.execute(
+                    insert(agents_table).values(
+                        username=name,
+                        display_name=shown,
+                        password_hash=_hasher.hash(check_password(password)),
+                        status="away",
+                        last_seen=None,
+                        created_at=now_utc(now),
+                        disabled=False,
+                    )
+                )
         except IntegrityError:
             raise AgentError(f"ユーザー {name} はすでに登録されています") from None
         return self.require(name)
@@ -100,7 +112,9 @@ class AgentDirectory:
 
     def get(self, username: str) -> Agent | None:
         with self.engine.begin() as conn:
-            row = conn.execute(select(agents_table).where(agents_table.c.username == username)).first()
+            row = conn.execute(
+                select(agents_table).where(agents_table.c.username == username)
+            ).first()
         return _row_to_agent(row) if row else None
 
     def require(self, username: str) -> Agent:
@@ -144,14 +158,22 @@ class AgentDirectory:
         at = now_utc(now)
         t = agents_table.c
         with self.engine.begin() as conn:
-            return int(conn.execute(
-                select(func.count()).select_from(agents_table).where(
-                    t.status == "available", t.disabled.is_(False), t.last_seen >= at - SEEN_WINDOW,
-                )
-            ).scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(agents_table)
+                    .where(
+                        t.status == "available",
+                        t.disabled.is_(False),
+                        t.last_seen >= at - SEEN_WINDOW,
+                    )
+                ).scalar_one()
+            )
 
     def _update(self, username: str, **values: Any) -> None:
         with self.engine.begin() as conn:
-            res = conn.execute(update(agents_table).where(agents_table.c.username == username).values(**values))
+            res = conn.execute(
+                update(agents_table).where(agents_table.c.username == username).values(**values)
+            )
         if res.rowcount == 0:
             raise AgentError(f"ユーザー {username} は登録されていません")

@@ -10,12 +10,13 @@ The password is asked twice on the terminal (not echoed), or read from the first
 line of standard input with --password-stdin (scripts). Same HANDOFF_DB_URL as the
 bot. Exit codes: 0 ok, 1 error (message on stderr), 2 usage.
 """
+
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .agents import AgentDirectory, AgentError
 from .cli import safe
@@ -33,7 +34,9 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make agents ARGS=", description="エージェント(担当者)アカウント")
+    parser = argparse.ArgumentParser(
+        prog="make agents ARGS=", description="エージェント(担当者)アカウント"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add", help="アカウントを作る")
     add.add_argument("username")
@@ -63,16 +66,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             agents.set_disabled(args.username, args.command == "disable")
             if args.command == "disable":
                 ConsoleSessions(store.engine).delete_for(args.username)
-            print(f"{'無効' if args.command == 'disable' else '有効'}にしました: {safe(args.username)}")
+            done = "無効" if args.command == "disable" else "有効"
+            print(f"{done}にしました: {safe(args.username)}")
         elif args.command == "list":
             for a in agents.list():
-                state = "無効" if a.disabled else ("対応可能" if a.status == "available" else "離席中")
+                state = (
+                    "無効" if a.disabled else ("対応可能" if a.status == "available" else "離席中")
+                )
                 seen = a.last_seen.isoformat(timespec="seconds") if a.last_seen else "-"
                 print(f"{safe(a.username)}\t{safe(a.display_name)}\t{state}\t最終確認 {seen}")
         else:
             for e in AuditLog(store.engine).entries(limit=args.limit):
-                print("\t".join(safe(x) for x in (e["at"].isoformat(timespec="seconds"), e["action"],
-                                                   e["actor"] or "-", e["ticket_id"] or "-", e["client"] or "-")))
+                print(
+                    "\t".join(
+                        safe(x)
+                        for x in (
+                            e["at"].isoformat(timespec="seconds"),
+                            e["action"],
+                            e["actor"] or "-",
+                            e["ticket_id"] or "-",
+                            e["client"] or "-",
+                        )
+                    )
+                )
     except AgentError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1

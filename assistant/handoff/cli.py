@@ -9,23 +9,29 @@ Uses the same HANDOFF_* environment variables as the bot (see settings.py).
 Exit codes: 0 ok, 1 ticket not found, 2 usage or configuration error,
 3 other error (e.g. database unreachable).
 """
+
 from __future__ import annotations
 
 import argparse
 import re
 import sys
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 from .delivery import DeliveryQueue
 from .notify import REASON_LABELS, ROLE_LABELS, contact_label, format_jst
 from .settings import HandoffSettings, notifier_from_env, store_from_env
-from .tickets import Ticket, TicketNotFound
+from .tickets import Ticket, TicketNotFound, TicketStore
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 
 STATUS_LABELS = {"open": "対応中", "closed": "完了"}
-DELIVERY_LABELS = {"pending": "未送信", "delivered": "送信済", "failed": "送信失敗", "disabled": "通知なし"}
+DELIVERY_LABELS = {
+    "pending": "未送信",
+    "delivered": "送信済",
+    "failed": "送信失敗",
+    "disabled": "通知なし",
+}
 
 # User text must not drive the staff terminal (ANSI escapes etc.).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -60,14 +66,14 @@ def _one_line(text: str) -> str:
 # Commands
 
 
-def cmd_list(store, args) -> int:
+def cmd_list(store: TicketStore, args: argparse.Namespace) -> int:
     tickets = store.list(status=None if args.all else "open", limit=args.limit)
     if not tickets:
         print("チケットはありません / no tickets")
         return EXIT_OK
     header = ["ID", "状態", "受付(JST)", "理由", "通知", "連絡先", "最後の質問"]
     widths = [18, 6, 16, 8, 8, 28, 0]
-    print(" ".join(_fit(h, w) if w else h for h, w in zip(header, widths)))
+    print(" ".join(_fit(h, w) if w else h for h, w in zip(header, widths, strict=True)))
     for t in tickets:
         cells = [
             t.id,
@@ -78,7 +84,7 @@ def cmd_list(store, args) -> int:
             safe(contact_label(t)) if t.contact else "-",
             _one_line(t.last_question)[:60],
         ]
-        print(" ".join(_fit(c, w) if w else c for c, w in zip(cells, widths)))
+        print(" ".join(_fit(c, w) if w else c for c, w in zip(cells, widths, strict=True)))
     return EXIT_OK
 
 
@@ -97,7 +103,11 @@ def render_ticket(t: Ticket) -> str:
         f"候補 / Candidates:        {safe(', '.join(t.candidates)) if t.candidates else '-'}",
         f"通知 / Webhook:           {DELIVERY_LABELS.get(t.delivery_status, t.delivery_status)}"
         f" ({t.delivery_status}, {t.delivery_attempts} attempts)"
-        + (f", next {format_jst(t.next_attempt_at)} JST" if t.next_attempt_at and t.delivery_status == "pending" else "")
+        + (
+            f", next {format_jst(t.next_attempt_at)} JST"
+            if t.next_attempt_at and t.delivery_status == "pending"
+            else ""
+        )
         + (f", last error: {safe(t.last_delivery_error)}" if t.last_delivery_error else ""),
         "",
         f"会話履歴 / Transcript ({len(t.transcript)}):",
@@ -105,7 +115,12 @@ def render_ticket(t: Ticket) -> str:
     for turn in t.transcript:
         role = str(turn.get("role", ""))
         label = f"{ROLE_LABELS.get(role, role)}/{role}"
-        lines.append(_block(f"  [{format_jst(turn.get('time'), '%m-%d %H:%M')}] {safe(label)}: ", turn.get("text", "")))
+        lines.append(
+            _block(
+                f"  [{format_jst(turn.get('time'), '%m-%d %H:%M')}] {safe(label)}: ",
+                turn.get("text", ""),
+            )
+        )
     if not t.transcript:
         lines.append("  (なし / none)")
     lines += ["", f"追加メッセージ / Follow-ups ({len(t.messages)}):"]
@@ -123,12 +138,12 @@ def _block(prefix: str, text: object) -> str:
     return prefix + ("\n" + indent).join(parts)
 
 
-def cmd_show(store, args) -> int:
+def cmd_show(store: TicketStore, args: argparse.Namespace) -> int:
     print(render_ticket(store.get(args.ticket_id)))
     return EXIT_OK
 
 
-def cmd_close(store, args) -> int:
+def cmd_close(store: TicketStore, args: argparse.Namespace) -> int:
     before = store.get(args.ticket_id)
     t = store.close(args.ticket_id)
     if before.status == "closed":
@@ -138,7 +153,7 @@ def cmd_close(store, args) -> int:
     return EXIT_OK
 
 
-def cmd_retry(store, args, settings: HandoffSettings) -> int:
+def cmd_retry(store: TicketStore, args: argparse.Namespace, settings: HandoffSettings) -> int:
     notifier = notifier_from_env(store, settings)
     if not notifier.enabled:
         print("HANDOFF_WEBHOOK_URL が未設定です / no webhook configured", file=sys.stderr)
@@ -160,7 +175,9 @@ def cmd_retry(store, args, settings: HandoffSettings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m assistant.handoff.cli", description="Escalation tickets (有人対応チケット)")
+    p = argparse.ArgumentParser(
+        prog="python -m assistant.handoff.cli", description="Escalation tickets (有人対応チケット)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     lp = sub.add_parser("list", help="list open tickets (newest first)")
     lp.add_argument("--all", action="store_true", help="include closed tickets")
@@ -170,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("close", help="close a ticket")
     cp.add_argument("ticket_id")
     rp = sub.add_parser("retry", help="deliver due webhook notifications now")
-    rp.add_argument("--include-failed", action="store_true", help="also retry deliveries that gave up")
+    rp.add_argument(
+        "--include-failed", action="store_true", help="also retry deliveries that gave up"
+    )
     return p
 
 
@@ -193,7 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_close(store, args)
         return cmd_retry(store, args, settings)
     except TicketNotFound as exc:
-        print(f"チケットが見つかりません / ticket not found: {safe(exc.ticket_id)}", file=sys.stderr)
+        print(
+            f"チケットが見つかりません / ticket not found: {safe(exc.ticket_id)}", file=sys.stderr
+        )
         return EXIT_NOT_FOUND
     except Exception as exc:  # noqa: BLE001 - staff get a message, not a traceback
         print(f"エラー / error: {type(exc).__name__}: {safe(exc)}", file=sys.stderr)

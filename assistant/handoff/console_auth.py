@@ -7,6 +7,7 @@
   closes. The rate limit counts failed log-ins in it, per username and per client
   address, so it holds across processes and servers.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,6 +26,7 @@ SESSION_TTL = timedelta(hours=12)
 MAX_FAILURES = 5  # per username …
 MAX_FAILURES_PER_CLIENT = 20  # … or per client address …
 FAILURE_WINDOW = timedelta(minutes=10)  # … within this window, then 429 until it slides
+
 
 @dataclass(frozen=True)
 class ConsoleSession:
@@ -50,10 +52,15 @@ class ConsoleSessions:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
             conn.execute(delete(sessions_table).where(sessions_table.c.expires_at <= at))
-            conn.execute(insert(sessions_table).values(
-                token_hash=_hash(token), username=username, csrf_token=csrf,
-                created_at=at, expires_at=at + SESSION_TTL,
-            ))
+            conn.execute(
+                insert(sessions_table).values(
+                    token_hash=_hash(token),
+                    username=username,
+                    csrf_token=csrf,
+                    created_at=at,
+                    expires_at=at + SESSION_TTL,
+                )
+            )
         return token, ConsoleSession(username, csrf, at + SESSION_TTL)
 
     def get(self, token: str | None, now: datetime | None = None) -> ConsoleSession | None:
@@ -62,7 +69,8 @@ class ConsoleSessions:
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(sessions_table).where(
-                    sessions_table.c.token_hash == _hash(token), sessions_table.c.expires_at > now_utc(now)
+                    sessions_table.c.token_hash == _hash(token),
+                    sessions_table.c.expires_at > now_utc(now),
                 )
             ).first()
         if row is None:
@@ -73,7 +81,9 @@ class ConsoleSessions:
     def delete(self, token: str | None) -> None:
         if token:
             with self.engine.begin() as conn:
-                conn.execute(delete(sessions_table).where(sessions_table.c.token_hash == _hash(token)))
+                conn.execute(
+                    delete(sessions_table).where(sessions_table.c.token_hash == _hash(token))
+                )
 
     def delete_for(self, username: str) -> None:
         """End every session of an agent (password change, account disabled)."""
@@ -85,13 +95,26 @@ class AuditLog:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def record(self, action: str, actor: str | None = None, ticket_id: str | None = None,
-               client: str | None = None, detail: str | None = None, now: datetime | None = None) -> None:
+    def record(
+        self,
+        action: str,
+        actor: str | None = None,
+        ticket_id: str | None = None,
+        client: str | None = None,
+        detail: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(insert(audit_table).values(
-                at=now_utc(now), action=action, actor=actor, ticket_id=ticket_id,
-                client=client, detail=(detail or None) and detail[:500],
-            ))
+            conn.execute(
+                insert(audit_table).values(
+                    at=now_utc(now),
+                    action=action,
+                    actor=actor,
+                    ticket_id=ticket_id,
+                    client=client,
+                    detail=(detail or None) and detail[:500],
+                )
+            )
 
     def entries(self, action: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         stmt = select(audit_table).order_by(audit_table.c.id.desc()).limit(limit)
@@ -115,8 +138,10 @@ class AuditLog:
         t = audit_table.c
         with self.engine.begin() as conn:
             rows = conn.execute(
-                select(t.at).where(t.action == "login_failed", t.at > at - FAILURE_WINDOW, who)
-                .order_by(t.at.desc()).limit(limit)
+                select(t.at)
+                .where(t.action == "login_failed", t.at > at - FAILURE_WINDOW, who)
+                .order_by(t.at.desc())
+                .limit(limit)
             ).all()
         if len(rows) < limit:
             return 0
@@ -125,6 +150,10 @@ class AuditLog:
 
     def count(self, action: str) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(
-                select(func.count()).select_from(audit_table).where(audit_table.c.action == action)
-            ).scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(audit_table)
+                    .where(audit_table.c.action == action)
+                ).scalar_one()
+            )

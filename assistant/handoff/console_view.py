@@ -2,10 +2,12 @@
 
 Pure functions of tickets and the clock; the console API only serialises them.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from .schema import now_utc
 from .takeover import QueueEntry, queue_positions
@@ -18,7 +20,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def ticket_summary(ticket: Ticket, position: int | None, now: datetime | None = None) -> dict[str, Any]:
+def ticket_summary(
+    ticket: Ticket, position: int | None, now: datetime | None = None
+) -> dict[str, Any]:
     at = now_utc(now)
     from_customer = [m for m in ticket.messages if m.get("role", "customer") == "customer"]
     return {
@@ -39,7 +43,9 @@ def ticket_summary(ticket: Ticket, position: int | None, now: datetime | None = 
     }
 
 
-def ticket_detail(ticket: Ticket, position: int | None, now: datetime | None = None) -> dict[str, Any]:
+def ticket_detail(
+    ticket: Ticket, position: int | None, now: datetime | None = None
+) -> dict[str, Any]:
     return {
         **ticket_summary(ticket, position, now),
         "transcript": [
@@ -56,8 +62,9 @@ def ticket_detail(ticket: Ticket, position: int | None, now: datetime | None = N
     }
 
 
-def queue_view(tickets: Iterable[Ticket], me: str, agents_available: int,
-               now: datetime | None = None) -> dict[str, Any]:
+def queue_view(
+    tickets: Iterable[Ticket], me: str, agents_available: int, now: datetime | None = None
+) -> dict[str, Any]:
     """Open tickets split into waiting (oldest first), mine and others'."""
     open_tickets = [t for t in tickets if t.status == "open"]
     positions = queue_positions([QueueEntry(t.id, t.created_at, t.owner) for t in open_tickets])

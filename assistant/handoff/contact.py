@@ -11,6 +11,7 @@ inside a short sentence is found (「電話は090-1234-5678です」), but the t
 must contain exactly one contact; anything ambiguous, too long, or with HTML
 gives None so that the bot asks again instead of storing a wrong contact.
 """
+
 from __future__ import annotations
 
 import re

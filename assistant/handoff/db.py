@@ -11,13 +11,15 @@ Design notes
 * JSON columns are written with ``ensure_ascii=False``: readable Japanese in
   the database instead of ``\\uXXXX`` escapes.
 """
+
 from __future__ import annotations
 
 import json
 import os
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, text as sql_text
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -34,9 +36,7 @@ def _json_dumps(obj: Any) -> str:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(
-            url, future=True, pool_pre_ping=True, json_serializer=_json_dumps
-        )
+        return create_engine(url, future=True, pool_pre_ping=True, json_serializer=_json_dumps)
 
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
@@ -64,12 +64,12 @@ def make_engine(url: str) -> Engine:
     # (documented SQLAlchemy recipe). That serialises writers across processes
     # and makes the read-modify-write of the counter safe.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
@@ -96,4 +96,6 @@ def add_missing_columns(conn: Connection) -> None:
             if column.name not in have:
                 assert column.nullable, f"{table.name}.{column.name}: a new column must be nullable"
                 kind = column.type.compile(dialect=conn.dialect)
-                conn.execute(sql_text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+                conn.execute(
+                    sql_text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                )

@@ -10,13 +10,15 @@ Design notes
   atomic UPDATE, so two workers never POST the same ticket at the same time;
   a worker that dies loses its lease when it runs out.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from .sanitize import clean_optional
+from .sanitize import clean_text
 from .schema import now_utc, tickets_table
 from .tickets import Ticket, TicketStore, require_ticket
 
@@ -44,7 +46,9 @@ class DeliveryQueue:
         )
         return self.store.select_tickets(stmt)
 
-    def claim_delivery(self, ticket_id: str, now: datetime | None = None, lease_seconds: float = 60.0) -> bool:
+    def claim_delivery(
+        self, ticket_id: str, now: datetime | None = None, lease_seconds: float = 60.0
+    ) -> bool:
         """Atomically take the right to POST this ticket for ``lease_seconds``.
         False if it is not pending, not due yet (backoff), or another worker
         holds the lease."""
@@ -62,7 +66,7 @@ class DeliveryQueue:
                 )
                 .values(delivery_claimed_until=at + timedelta(seconds=lease_seconds))
             )
-            return res.rowcount == 1
+            return bool(res.rowcount == 1)
 
     def record_delivery(
         self,
@@ -75,20 +79,27 @@ class DeliveryQueue:
         ``next_attempt_at`` -> stays ``pending`` until then; not ok without
         one -> ``failed`` (given up; see :meth:`requeue_delivery`)."""
         t = tickets_table.c
+        values: dict[str, Any]
         if ok:
-            values = {"delivery_status": "delivered", "next_attempt_at": None, "last_delivery_error": None}
+            values = {
+                "delivery_status": "delivered",
+                "next_attempt_at": None,
+                "last_delivery_error": None,
+            }
         else:
             values = {
                 "delivery_status": "pending" if next_attempt_at is not None else "failed",
                 "next_attempt_at": next_attempt_at,
-                "last_delivery_error": clean_optional(error)[:2000] if error else "unknown error",
+                "last_delivery_error": clean_text(error)[:2000] if error else "unknown error",
             }
         with self.store.engine.begin() as conn:
             require_ticket(conn, ticket_id)
             conn.execute(
                 update(tickets_table)
                 .where(t.id == ticket_id)
-                .values(delivery_attempts=t.delivery_attempts + 1, delivery_claimed_until=None, **values)
+                .values(
+                    delivery_attempts=t.delivery_attempts + 1, delivery_claimed_until=None, **values
+                )
             )
         return self.store.get(ticket_id)
 

@@ -5,8 +5,10 @@ The bot uses this to tell the user when a person will read the ticket
 timezone; naive datetimes are rejected because guessing their zone would
 silently give wrong answers on a UTC server.
 """
+
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -202,7 +204,7 @@ def parse_hours(raw: Any) -> BusinessHours:
     holidays: dict[date, str] = {}
     hol_raw = raw.get("holidays") or {}
     if isinstance(hol_raw, list):  # a plain list of dates is fine too
-        hol_raw = {d: "休日" for d in hol_raw}
+        hol_raw = dict.fromkeys(hol_raw, "休日")
     if not isinstance(hol_raw, dict):
         raise HoursConfigError("'holidays' must map dates to names")
     for k, v in hol_raw.items():
@@ -232,7 +234,7 @@ def _parse_day(key: str, value: Any) -> tuple[Interval, ...]:
     if not isinstance(value, list):
         raise HoursConfigError(f"weekly.{key} must be a list of 'HH:MM-HH:MM'")
     intervals = sorted((_parse_interval(key, v) for v in value), key=lambda iv: iv.start)
-    for a, b in zip(intervals, intervals[1:]):
+    for a, b in itertools.pairwise(intervals):
         if b.start < a.end:
             raise HoursConfigError(f"weekly.{key}: overlapping ranges {a.label()} and {b.label()}")
     return tuple(intervals)

@@ -7,6 +7,7 @@ a receiver that answered after our timeout may get the same ticket again, so
 receivers should de-duplicate on the ticket id (also sent as the
 ``Idempotency-Key`` header).
 """
+
 from __future__ import annotations
 
 import json
@@ -75,9 +76,10 @@ def format_jst(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             return value
+        value = parsed
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(JST).strftime(fmt)
@@ -126,7 +128,9 @@ def _slack_text(t: Ticket) -> str:
     # The quote marks we added above were escaped too; restore them.
     text = text.replace("\n&gt; ", "\n> ")
     if len(text) > _SLACK_MAX_CHARS:
-        text = text[: _SLACK_MAX_CHARS] + f"\n…(続きは `python -m assistant.handoff.cli show {t.id}`)"
+        text = (
+            text[:_SLACK_MAX_CHARS] + f"\n…(続きは `python -m assistant.handoff.cli show {t.id}`)"
+        )
     return text
 
 
@@ -134,13 +138,17 @@ def _slack_text(t: Ticket) -> str:
 # Delivery
 
 
-def backoff_delay(attempts: int, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_CAP_SECONDS) -> timedelta:
+def backoff_delay(
+    attempts: int, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_CAP_SECONDS
+) -> timedelta:
     """Wait after the ``attempts``-th failed attempt: base, 2·base, 4·base … ≤ cap."""
     exp = min(max(attempts, 1) - 1, 30)
-    return timedelta(seconds=min(base * (2 ** exp), cap))
+    return timedelta(seconds=min(base * (2**exp), cap))
 
 
-def _post(url: str, payload: dict[str, Any], timeout: float, ticket_id: str) -> tuple[bool, str | None]:
+def _post(
+    url: str, payload: dict[str, Any], timeout: float, ticket_id: str
+) -> tuple[bool, str | None]:
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -150,7 +158,9 @@ def _post(url: str, payload: dict[str, Any], timeout: float, ticket_id: str) -> 
     }
     try:
         # No redirects: requests would turn the POST into a GET.
-        resp = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+        resp = requests.post(
+            url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+        )
     except requests.Timeout:
         return False, f"timeout after {timeout}s"
     except requests.RequestException as exc:
@@ -186,7 +196,7 @@ def deliver(
     except TicketNotFound:
         log.error("webhook: ticket %s does not exist", ticket_id)
         return False
-    except Exception:  # noqa: BLE001 - a notification problem must not propagate
+    except Exception:
         log.exception("webhook: could not deliver %s", ticket_id)
         return False
 
@@ -199,10 +209,13 @@ def deliver(
         deliveries.record_delivery(ticket_id, ok, error, next_at)
         if not ok:
             log.warning(
-                "webhook: %s attempt %d failed (%s); %s", ticket_id, attempts, error,
+                "webhook: %s attempt %d failed (%s); %s",
+                ticket_id,
+                attempts,
+                error,
                 f"next at {next_at.isoformat()}" if next_at else "giving up",
             )
-    except Exception:  # noqa: BLE001
+    except Exception:
         # The lease expires, so the ticket will be tried again.
         log.exception("webhook: could not record delivery of %s", ticket_id)
     return ok
@@ -291,8 +304,13 @@ class WebhookNotifier:
 
     def _deliver(self, ticket_id: str, now: datetime | None = None) -> bool:
         return deliver(
-            self.store, ticket_id, self.url, self.fmt, self.timeout,
-            max_attempts=self.max_attempts, now=now,
+            self.store,
+            ticket_id,
+            self.url,
+            self.fmt,
+            self.timeout,
+            max_attempts=self.max_attempts,
+            now=now,
         )
 
     def _run(self) -> None:
@@ -311,7 +329,7 @@ class WebhookNotifier:
                         self._deliver(item)
                 finally:
                     self._queue.task_done()
-            except Exception:  # noqa: BLE001 - e.g. database briefly down: keep going
+            except Exception:
                 log.exception("webhook worker: unexpected error")
                 self._stop.wait(self.poll_interval)
         # Items left in the queue are pending in the store; mark them done.

@@ -1,4 +1,5 @@
 """What the bot says around a handoff to a person (Japanese text + payload)."""
+
 from __future__ import annotations
 
 from ..replies import Reply
@@ -28,7 +29,8 @@ def handoff_started(
         )
     else:
         text = (
-            f"ただいま営業時間外です(受付時間: {hours})。受付番号 {ticket_id} でお問い合わせを承りました。\n"
+            f"ただいま営業時間外です(受付時間: {hours})。"
+            f"受付番号 {ticket_id} でお問い合わせを承りました。\n"
             f"担当者は {next_opening} から対応します。"
         )
     return Reply(
@@ -54,7 +56,13 @@ def agent_message(ticket_id: str, agent: str, text: str, message_id: int, time: 
     """What an agent typed, as plain text (clients never render it as HTML)."""
     return Reply(
         text,
-        {"kind": "agent_message", "ticket": ticket_id, "agent": agent, "id": message_id, "time": time},
+        {
+            "kind": "agent_message",
+            "ticket": ticket_id,
+            "agent": agent,
+            "id": message_id,
+            "time": time,
+        },
     )
 
 
@@ -63,7 +71,13 @@ def staff_reply(ticket_id: str, message: dict) -> Reply:
     (the message id) lets a client skip what it already shows and ask for the rest."""
     if message.get("payload"):
         return Reply(message["text"], {**message["payload"], "id": message["id"]})
-    return agent_message(ticket_id, message.get("author") or "担当者", message["text"], message["id"], message["time"])
+    return agent_message(
+        ticket_id,
+        message.get("author") or "担当者",
+        message["text"],
+        message["id"],
+        message["time"],
+    )
 
 
 def command_refused(ticket_id: str) -> Reply:
@@ -84,8 +98,10 @@ def rate_limited(retry_after: int) -> Reply:
 
 AGENT_LEFT_TEXT = {
     "handback": "担当の{agent}がチャットを終了しました。ここからはボットがお答えします。",
-    "close": "担当の{agent}が対応を終了しました(受付番号 {ticket})。ご利用ありがとうございました。ここからはボットがお答えします。",
-    "customer": "ボットとの会話に戻りました(担当の{agent}との会話は終了しました)。用語の意味などをお尋ねください。",
+    "close": "担当の{agent}が対応を終了しました(受付番号 {ticket})。ご利用ありがとうございました。"
+    "ここからはボットがお答えします。",
+    "customer": "ボットとの会話に戻りました(担当の{agent}との会話は終了しました)。"
+    "用語の意味などをお尋ねください。",
 }
 
 
@@ -107,7 +123,8 @@ def ask_contact() -> Reply:
 
 def contact_invalid() -> Reply:
     return Reply(
-        "メールアドレス(例: taro@example.com)または電話番号(例: 03-1234-5678)の形式で入力してください。"
+        "メールアドレス(例: taro@example.com)または電話番号(例: 03-1234-5678)の形式で"
+        "入力してください。"
         "いただいたメッセージは担当者に伝えます。",
         {"kind": "contact_invalid"},
         list(DECLINE_BUTTON),

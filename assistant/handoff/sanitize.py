@@ -4,10 +4,12 @@ User text is stored as is, except NUL (PostgreSQL rejects it in text) and
 lone surrogates (not encodable as UTF-8), which would otherwise make the
 insert fail and lose the whole ticket.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 
 def clean_text(value: Any) -> str:
@@ -45,10 +47,8 @@ def clean_json(value: Any) -> Any:
 def normalize_transcript(transcript: Iterable[Any] | None) -> list[dict[str, Any]]:
     out = []
     for turn in transcript or []:
-        if isinstance(turn, dict):
-            item = clean_json(dict(turn))
-        else:  # keep whatever we were given rather than dropping it
-            item = {"text": clean_text(turn)}
+        # Not a dict: keep whatever we were given rather than dropping it.
+        item = clean_json(dict(turn)) if isinstance(turn, dict) else {"text": clean_text(turn)}
         item.setdefault("role", "user")
         item.setdefault("text", "")
         item.setdefault("time", "")

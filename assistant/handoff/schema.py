@@ -9,16 +9,18 @@ Design notes
 * ``metadata`` is the one MetaData of the handoff database: other modules add
   their tables to it, so ``db.create_schema`` creates everything at once.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
-    Boolean,
     Index,
     Integer,
     MetaData,
@@ -59,7 +61,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         value = require_aware(value).astimezone(timezone.utc)
@@ -68,7 +70,7 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

@@ -9,12 +9,14 @@ HANDOFF_HOURS_FILE           business hours YAML (default: <repo>/config/busines
 
 Bad values raise ValueError at start-up rather than being silently replaced.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 from .hours import BusinessHours, load_hours
 from .notify import DEFAULT_MAX_ATTEMPTS, FORMATS, WebhookNotifier
@@ -35,7 +37,7 @@ class HandoffSettings:
     hours_file: str = str(DEFAULT_HOURS_FILE)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "HandoffSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> HandoffSettings:
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str:
@@ -45,8 +47,12 @@ class HandoffSettings:
         if fmt not in FORMATS:
             raise ValueError(f"HANDOFF_WEBHOOK_FORMAT must be one of {FORMATS}, got {fmt!r}")
         timeout = _number("HANDOFF_WEBHOOK_TIMEOUT", get("HANDOFF_WEBHOOK_TIMEOUT"), 3.0, float)
-        attempts = _number("HANDOFF_WEBHOOK_MAX_ATTEMPTS", get("HANDOFF_WEBHOOK_MAX_ATTEMPTS"),
-                           DEFAULT_MAX_ATTEMPTS, int)
+        attempts = _number(
+            "HANDOFF_WEBHOOK_MAX_ATTEMPTS",
+            get("HANDOFF_WEBHOOK_MAX_ATTEMPTS"),
+            DEFAULT_MAX_ATTEMPTS,
+            int,
+        )
         hours = get("HANDOFF_HOURS_FILE") or str(DEFAULT_HOURS_FILE)
         if not os.path.isabs(hours):
             hours = str(REPO_ROOT / hours)  # relative to the repo, not the cwd
@@ -60,7 +66,7 @@ class HandoffSettings:
         )
 
 
-def _number(name: str, raw: str, default, kind):
+def _number(name: str, raw: str, default: Any, kind: Callable[[str], Any]) -> Any:
     if not raw:
         return default
     try:

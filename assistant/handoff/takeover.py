@@ -7,6 +7,7 @@ request to go back to the bot: the widget's button (`/back_to_bot`) or one of a
 few whole phrases, compared after folding width, kana, case, punctuation and
 polite endings.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,18 @@ from ..normalize import key_form
 
 BACK_TO_BOT_PAYLOAD = "/back_to_bot"
 _BOTS = ("ボット", "チャットボット", "bot", "自動応答", "自動対応", "自動チャット")
-_VERBS = ("に戻る", "に戻して", "に戻りたい", "に戻してください", "に戻ります", "に切り替えて",
-          "に切り替えてください", "に切りかえて", "にもどる", "にもどして")
+_VERBS = (
+    "に戻る",
+    "に戻して",
+    "に戻りたい",
+    "に戻してください",
+    "に戻ります",
+    "に切り替えて",
+    "に切り替えてください",
+    "に切りかえて",
+    "にもどる",
+    "にもどして",
+)
 BACK_TO_BOT_PHRASES = frozenset(key_form(b + v) for b in _BOTS for v in _VERBS)
 _TRAILING = re.compile(r"[。.!！?？、,]+$")
 
@@ -56,5 +67,7 @@ class QueueEntry:
 
 def queue_positions(waiting: list[QueueEntry]) -> dict[str, int]:
     """1-based places of unowned tickets, oldest first."""
-    ordered = sorted((e for e in waiting if e.owner is None), key=lambda e: (e.created_at, e.ticket_id))
+    ordered = sorted(
+        (e for e in waiting if e.owner is None), key=lambda e: (e.created_at, e.ticket_id)
+    )
     return {e.ticket_id: i for i, e in enumerate(ordered, start=1)}

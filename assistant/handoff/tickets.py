@@ -11,11 +11,14 @@ Design notes
 * Text cleaning is in sanitize.py, the tables and datetime handling in
   schema.py, the webhook delivery queue in delivery.py.
 """
+
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
@@ -257,15 +260,13 @@ class TicketStore:
             conn.execute(
                 update(counters_table).where(counters_table.c.day == day).values(last_seq=seq)
             )
-        return seq
+        return int(seq)
 
     # -- reading ----------------------------------------------------------
 
     def get(self, ticket_id: str) -> Ticket:
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(tickets_table).where(tickets_table.c.id == ticket_id)
-            ).first()
+            row = conn.execute(select(tickets_table).where(tickets_table.c.id == ticket_id)).first()
             if row is None:
                 raise TicketNotFound(ticket_id)
             msgs = self._messages(conn, [ticket_id])
@@ -288,8 +289,8 @@ class TicketStore:
             msgs = self._messages(conn, [row.id])
         return _row_to_ticket(row, msgs.get(row.id, []))
 
-    def list(self, status: str | None = None, limit: int = 100) -> list[Ticket]:
-        """Newest first. ``status`` None = all."""
+    def list(self, status: str | None = None, limit: int | None = 100) -> builtins.list[Ticket]:
+        """Newest first. ``status`` None = all; ``limit`` None = no limit."""
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES} or None, got {status!r}")
         stmt = select(tickets_table).order_by(
@@ -301,7 +302,7 @@ class TicketStore:
             stmt = stmt.limit(max(0, int(limit)))
         return self.select_tickets(stmt)
 
-    def select_tickets(self, stmt: Any) -> list[Ticket]:
+    def select_tickets(self, stmt: Any) -> builtins.list[Ticket]:
         """Run a ``select(tickets_table)`` statement; the tickets with their messages."""
         with self.engine.begin() as conn:
             rows = conn.execute(stmt).all()
@@ -309,12 +310,14 @@ class TicketStore:
         return [_row_to_ticket(r, msgs.get(r.id, [])) for r in rows]
 
     @staticmethod
-    def _messages(conn: Connection, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {}
+    def _messages(conn: Connection, ids: Sequence[str]) -> dict[str, builtins.list[dict[str, Any]]]:
+        out: dict[str, builtins.list[dict[str, Any]]] = {}
         if not ids:
             return out
         rows = conn.execute(
-            select(messages_table).where(messages_table.c.ticket_id.in_(list(ids))).order_by(messages_table.c.id)
+            select(messages_table)
+            .where(messages_table.c.ticket_id.in_(list(ids)))
+            .order_by(messages_table.c.id)
         ).all()
         for r in rows:
             out.setdefault(r.ticket_id, []).append(_message(r))
@@ -349,31 +352,51 @@ class TicketStore:
             new_id = conn.execute(insert(messages_table).values(**values)).inserted_primary_key[0]
         return _message_dict(new_id, values)
 
-    def staff_messages_before(self, ticket_id: str, message_id: int) -> list[dict[str, Any]]:
+    def staff_messages_before(
+        self, ticket_id: str, message_id: int
+    ) -> builtins.list[dict[str, Any]]:
         """Agent/system messages stored after the customer's previous message and
         before ``message_id`` (a REST customer's reply carries these)."""
         m = messages_table.c
         with self.engine.begin() as conn:
-            previous = conn.execute(
-                select(func.max(m.id)).where(
-                    m.ticket_id == ticket_id, m.id < message_id, or_(m.role.is_(None), m.role == "customer")
-                )
-            ).scalar() or 0
+            previous = (
+                conn.execute(
+                    select(func.max(m.id)).where(
+                        m.ticket_id == ticket_id,
+                        m.id < message_id,
+                        or_(m.role.is_(None), m.role == "customer"),
+                    )
+                ).scalar()
+                or 0
+            )
             rows = conn.execute(
-                select(messages_table).where(
-                    m.ticket_id == ticket_id, m.id > previous, m.id < message_id, m.role.in_(("agent", "system"))
-                ).order_by(m.id)
+                select(messages_table)
+                .where(
+                    m.ticket_id == ticket_id,
+                    m.id > previous,
+                    m.id < message_id,
+                    m.role.in_(("agent", "system")),
+                )
+                .order_by(m.id)
             ).all()
         return [_message(r) for r in rows]
 
-    def staff_messages_for_sender(self, sender_id: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    def staff_messages_for_sender(
+        self, sender_id: str, after: int = 0, limit: int = 100
+    ) -> builtins.list[dict[str, Any]]:
         """Agent/system messages of all this sender's tickets with id > ``after``."""
         m, t = messages_table.c, tickets_table.c
         with self.engine.begin() as conn:
             rows = conn.execute(
-                select(messages_table).join(tickets_table, t.id == m.ticket_id).where(
-                    t.sender_id == clean_text(sender_id), m.id > after, m.role.in_(("agent", "system"))
-                ).order_by(m.id).limit(limit)
+                select(messages_table)
+                .join(tickets_table, t.id == m.ticket_id)
+                .where(
+                    t.sender_id == clean_text(sender_id),
+                    m.id > after,
+                    m.role.in_(("agent", "system")),
+                )
+                .order_by(m.id)
+                .limit(limit)
             ).all()
         return [_message(r) for r in rows]
 
@@ -391,18 +414,25 @@ class TicketStore:
         found = self.select_tickets(stmt)
         return found[0] if found else None
 
-    def claim(self, ticket_id: str, owner: str, owner_name: str, now: datetime | None = None) -> Ticket:
+    def claim(
+        self, ticket_id: str, owner: str, owner_name: str, now: datetime | None = None
+    ) -> Ticket:
         """Make ``owner`` the agent of this conversation. One conditional UPDATE, so of
         two agents claiming at once exactly one wins; the other gets AlreadyClaimed."""
         at = now_utc(now)
         t = tickets_table.c
         with self.engine.begin() as conn:
             require_ticket(conn, ticket_id)
-            won = conn.execute(
-                update(tickets_table)
-                .where(t.id == ticket_id, t.status == "open", t.owner.is_(None))
-                .values(owner=owner, owner_name=clean_text(owner_name), claimed_at=at, updated_at=at)
-            ).rowcount == 1
+            won = (
+                conn.execute(
+                    update(tickets_table)
+                    .where(t.id == ticket_id, t.status == "open", t.owner.is_(None))
+                    .values(
+                        owner=owner, owner_name=clean_text(owner_name), claimed_at=at, updated_at=at
+                    )
+                ).rowcount
+                == 1
+            )
         ticket = self.get(ticket_id)
         if won:
             return ticket
@@ -415,14 +445,22 @@ class TicketStore:
         t = tickets_table.c
         with self.engine.begin() as conn:
             row = conn.execute(
-                select(t.created_at, t.id).where(t.id == ticket_id, t.status == "open", t.owner.is_(None))
+                select(t.created_at, t.id).where(
+                    t.id == ticket_id, t.status == "open", t.owner.is_(None)
+                )
             ).first()
             if row is None:
                 return None
             ahead = conn.execute(
-                select(func.count()).select_from(tickets_table).where(
-                    t.status == "open", t.owner.is_(None),
-                    or_(t.created_at < row.created_at, and_(t.created_at == row.created_at, t.id < row.id)),
+                select(func.count())
+                .select_from(tickets_table)
+                .where(
+                    t.status == "open",
+                    t.owner.is_(None),
+                    or_(
+                        t.created_at < row.created_at,
+                        and_(t.created_at == row.created_at, t.id < row.id),
+                    ),
                 )
             ).scalar_one()
         return int(ahead) + 1
@@ -432,7 +470,9 @@ class TicketStore:
         (the console's live updates compare it; cheap: three aggregates)."""
         t, m = tickets_table.c, messages_table.c
         with self.engine.begin() as conn:
-            tickets = conn.execute(select(func.count(), func.max(t.updated_at), func.max(t.created_at))).one()
+            tickets = conn.execute(
+                select(func.count(), func.max(t.updated_at), func.max(t.created_at))
+            ).one()
             last_message = conn.execute(select(func.max(m.id))).scalar()
         return (*tuple(tickets), last_message)
 
@@ -446,7 +486,9 @@ class TicketStore:
         )
         return self.get(ticket_id)
 
-    def close(self, ticket_id: str, now: datetime | None = None, reason: str | None = None) -> Ticket:
+    def close(
+        self, ticket_id: str, now: datetime | None = None, reason: str | None = None
+    ) -> Ticket:
         """Close the ticket (``reason``: handback, close, customer; None = staff CLI).
         Closing twice keeps the first closing time and reason."""
         at = now_utc(now)
@@ -466,6 +508,7 @@ class TicketStore:
             )
             if res.rowcount == 0:
                 raise TicketNotFound(ticket_id)
+
 
 def _message_dict(message_id: int, values: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -492,8 +535,6 @@ def _check_contact_kind(contact: str | None, kind: str | None) -> None:
 
 def require_ticket(conn: Connection, ticket_id: str) -> None:
     """Raise TicketNotFound unless the ticket exists (inside ``conn``'s transaction)."""
-    found = conn.execute(
-        select(tickets_table.c.id).where(tickets_table.c.id == ticket_id)
-    ).first()
+    found = conn.execute(select(tickets_table.c.id).where(tickets_table.c.id == ticket_id)).first()
     if found is None:
         raise TicketNotFound(ticket_id)

@@ -1,4 +1,5 @@
 """When the bot offers a person on its own (implicit handoff)."""
+
 from __future__ import annotations
 
 FAILURES_BEFORE_OFFER = 2  # two failed turns in a row (fallback or unknown term)

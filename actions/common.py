@@ -1,16 +1,16 @@
-"""What every action needs: the loaded content and a way to send a Reply."""
+"""What every action needs: the loaded content, the router's input from the tracker,
+and a way to send a Reply."""
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant import routing
 from assistant.faq import FaqEntry, load_faq
-from assistant.handoff import replies as handoff_replies
-from assistant.handoff.triggers import after_turn
+from assistant.faq_retrieval import FaqRetriever
 from assistant.glossary import Glossary, load_glossary
 from assistant.matcher import Match, TermMatcher
 from assistant.normalize import clean_user_text
@@ -32,6 +32,17 @@ def faq_entries() -> Dict[str, FaqEntry]:
     return load_faq()
 
 
+@lru_cache(maxsize=1)
+def knowledge() -> routing.Knowledge:
+    return routing.knowledge(glossary(), faq_entries(), FaqRetriever(faq_entries()))
+
+
+def clear_caches() -> None:
+    """Forget the loaded content (tests; a new glossary file)."""
+    for f in (glossary, matcher, faq_entries, knowledge):
+        f.cache_clear()
+
+
 def user_text(tracker: Tracker) -> str:
     return clean_user_text(tracker.latest_message.get("text") or "")
 
@@ -47,18 +58,35 @@ def term_matches(tracker: Tracker) -> List[Match]:
     return found or matcher().find(user_text(tracker))
 
 
+def routing_input(tracker: Tracker) -> routing.RoutingInput:
+    """The router's view of this turn: NLU result, text, term matches, conversation state."""
+    latest = tracker.latest_message
+    intent = latest.get("intent") or {}
+    selected = (latest.get("response_selector") or {}).get("faq", {}).get("response", {}) or {}
+    key = (selected.get("intent_response_key") or "").split("/", 1)[-1] or None
+    return routing.RoutingInput(
+        text=user_text(tracker),
+        intent=intent.get("name"),
+        intent_confidence=float(intent.get("confidence") or 0.0),
+        intent_ranking=tuple(
+            (r.get("name"), float(r.get("confidence") or 0.0)) for r in latest.get("intent_ranking") or []
+        ),
+        faq_id=key,
+        faq_confidence=float(selected.get("confidence") or 0.0),
+        matches=tuple(term_matches(tracker)),
+        handoff_active=tracker.active_loop.get("name") == "handoff_form" if tracker.active_loop else False,
+        agent_owns=False,  # the live-chat gate keeps such messages from Rasa (channels/live.py)
+        offer_pending=bool(tracker.get_slot("handoff_offered")),
+        failed_turns=int(tracker.get_slot("failed_turns") or 0),
+    )
+
+
+def decide(tracker: Tracker) -> routing.Decision:
+    return routing.decide(routing_input(tracker), knowledge())
+
+
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     kwargs: Dict[str, Any] = {"text": reply.text, "json_message": reply.payload}
     if reply.buttons:
         kwargs["buttons"] = reply.buttons
     dispatcher.utter_message(**kwargs)
-
-
-def turn_outcome(dispatcher: CollectingDispatcher, tracker: Tracker, failed: bool) -> List[Dict[str, Any]]:
-    """Slot events after an answer; offers a person after repeated failures."""
-    count, offer = after_turn(int(tracker.get_slot("failed_turns") or 0), failed)
-    events = [SlotSet("failed_turns", float(count)), SlotSet("handoff_offered", offer)]
-    if offer:
-        send(dispatcher, handoff_replies.offer_human("fallback"))
-        events.append(SlotSet("handoff_reason", "fallback"))
-    return events

@@ -15,10 +15,7 @@ from assistant.handoff.tickets import TicketNotFound
 from assistant.transcript import last_user_question, transcript_from_events
 
 from . import handoff_services as services
-from assistant import question
-
-from .common import matcher, send, user_text
-from .glossary_actions import glossary_answer
+from .common import decide, matcher, send, user_text
 
 # Messages that trigger or steer the handoff are not "the question" staff need.
 NOT_A_QUESTION = {"request_human", "affirm", "deny", "feedback_negative", "decline_contact", "back_to_bot"}
@@ -31,7 +28,9 @@ def _now() -> datetime:
 
 
 class ActionHandoff(Action):
-    """Creates (or reuses) the sender's open ticket and tells the user what happens next."""
+    """An explicit request for a person (rule: request_human). The router decides
+    (「すーぱーばいざーの意味」 is a definition, not a request); a handoff creates (or
+    reuses) the sender's open ticket and tells the user what happens next."""
 
     def name(self) -> Text:
         return "action_handoff"
@@ -39,49 +38,55 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        intent = tracker.latest_message.get("intent", {}).get("name")
-        if intent == "request_human" and question.asks_meaning(user_text(tracker)):
-            # 「すーぱーばいざーの意味」 names a term and asks its meaning: a definition.
-            events = glossary_answer(dispatcher, tracker, require_known_term=True)
-            if events is not None:
-                return events
-        store = services.store()
-        ticket = store.open_for_sender(tracker.sender_id)
-        if ticket is None:
-            asked = last_user_question(tracker.events, NOT_A_QUESTION)
-            candidates = matcher().suggest(asked) if asked else []
-            reason = tracker.get_slot("handoff_reason") if tracker.get_slot("handoff_offered") else None
-            ticket = store.create(
-                sender_id=tracker.sender_id,
-                channel=tracker.get_latest_input_channel() or "unknown",
-                reason=reason or "explicit",
-                last_question=asked,
-                term=tracker.get_slot("term") or tracker.get_slot("unknown_query"),
-                candidates=candidates,
-                transcript=transcript_from_events(tracker.events),
-                notify=bool(services.settings().webhook_url),
-            )
-            services.notifier().notify_async(ticket.id)
-        else:
-            store.append_message(ticket.id, user_text(tracker).strip() or "(空のメッセージ)")
-        now = _now()
-        hours = services.hours()
-        within = hours.is_open(now)
-        send(
-            dispatcher,
-            handoff_replies.handoff_started(
-                ticket.id, within, hours.describe_hours(), hours.describe_next_opening(now),
-                agents_available=services.agents().available_count(now),
-                queue_position=store.queue_position(ticket.id),
-            ),
+        return _carry_out(dispatcher, tracker)
+
+
+def _carry_out(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    from .route import execute  # route imports this module
+
+    return execute(decide(tracker), dispatcher, tracker)
+
+
+def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Creates (or reuses) the sender's open ticket, says what happens next and starts
+    handoff_form, which takes every message until the handoff ends."""
+    store = services.store()
+    ticket = store.open_for_sender(tracker.sender_id)
+    if ticket is None:
+        asked = last_user_question(tracker.events, NOT_A_QUESTION)
+        candidates = matcher().suggest(asked) if asked else []
+        reason = tracker.get_slot("handoff_reason") if tracker.get_slot("handoff_offered") else None
+        ticket = store.create(
+            sender_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "unknown",
+            reason=reason or "explicit",
+            last_question=asked,
+            term=tracker.get_slot("term") or tracker.get_slot("unknown_query"),
+            candidates=candidates,
+            transcript=transcript_from_events(tracker.events),
+            notify=bool(services.settings().webhook_url),
         )
-        return [
-            SlotSet("handoff_ticket", ticket.id),
-            SlotSet("needs_contact", not within and not ticket.contact),
-            SlotSet("handoff_offered", False),
-            SlotSet("failed_turns", 0.0),
-            FollowupAction("handoff_form"),
-        ]
+        services.notifier().notify_async(ticket.id)
+    else:
+        store.append_message(ticket.id, user_text(tracker).strip() or "(空のメッセージ)")
+    now = _now()
+    hours = services.hours()
+    within = hours.is_open(now)
+    send(
+        dispatcher,
+        handoff_replies.handoff_started(
+            ticket.id, within, hours.describe_hours(), hours.describe_next_opening(now),
+            agents_available=services.agents().available_count(now),
+            queue_position=store.queue_position(ticket.id),
+        ),
+    )
+    return [
+        SlotSet("handoff_ticket", ticket.id),
+        SlotSet("needs_contact", not within and not ticket.contact),
+        SlotSet("handoff_offered", False),
+        SlotSet("failed_turns", 0.0),
+        FollowupAction("handoff_form"),
+    ]
 
 
 class ValidateHandoffForm(FormValidationAction):
@@ -173,12 +178,14 @@ class ActionAskFollowup(Action):
 
 
 class ActionBackToBot(Action):
+    """「ボットに戻る」 during a handoff (after the form is deactivated)."""
+
     def name(self) -> Text:
         return "action_back_to_bot"
 
     async def run(self, dispatcher, tracker, domain):
         send(dispatcher, handoff_replies.back_to_bot(tracker.get_slot("handoff_ticket")))
-        return _reset()
+        return reset_handoff()
 
 
 class ActionHandoffClosed(Action):
@@ -186,64 +193,21 @@ class ActionHandoffClosed(Action):
         return "action_handoff_closed"
 
     async def run(self, dispatcher, tracker, domain):
-        return _reset()
-
-
-class ActionOfferHuman(Action):
-    """Negative feedback: offer a person with はい/いいえ."""
-
-    def name(self) -> Text:
-        return "action_offer_human"
-
-    async def run(self, dispatcher, tracker, domain):
-        # 「クロスセルの意味がわかりません」 is a question, not a complaint about an answer.
-        if question.has_question_marker(user_text(tracker)):
-            events = glossary_answer(dispatcher, tracker, require_known_term=True)
-            if events is not None:
-                return events
-        send(dispatcher, handoff_replies.offer_human("feedback"))
-        return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", "feedback")]
+        return reset_handoff()
 
 
 class ActionAffirm(Action):
-    """はい: accepts a pending offer of a person; otherwise just acknowledged."""
+    """はい (rule: affirm): the router accepts a pending offer of a person (handoff),
+    otherwise acknowledges it."""
 
     def name(self) -> Text:
         return "action_affirm"
 
     async def run(self, dispatcher, tracker, domain):
-        if tracker.get_slot("handoff_offered"):
-            return await ActionHandoff().run(dispatcher, tracker, domain)
-        send(dispatcher, handoff_replies.acknowledged())
-        return []
+        return _carry_out(dispatcher, tracker)
 
 
-class ActionDeny(Action):
-    """いいえ: declines a pending offer of a person; otherwise just acknowledged."""
-
-    def name(self) -> Text:
-        return "action_deny"
-
-    async def run(self, dispatcher, tracker, domain):
-        if tracker.get_slot("handoff_offered"):
-            send(dispatcher, handoff_replies.offer_declined())
-            return [SlotSet("handoff_offered", False), SlotSet("failed_turns", 0.0)]
-        send(dispatcher, handoff_replies.acknowledged())
-        return []
-
-
-class ActionAcknowledge(Action):
-    """はい/いいえ/不要 with nothing pending."""
-
-    def name(self) -> Text:
-        return "action_acknowledge"
-
-    async def run(self, dispatcher, tracker, domain):
-        send(dispatcher, handoff_replies.acknowledged())
-        return []
-
-
-def _reset() -> List[Dict[Text, Any]]:
+def reset_handoff() -> List[Dict[Text, Any]]:
     return [
         SlotSet("handoff_ticket", None),
         SlotSet("needs_contact", None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -11,6 +12,9 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY_PATH = REPO_ROOT / "data" / "glossary.yml"
+# Another glossary file (tests, staging content): read when the glossary is loaded, so a
+# restart picks it up; the trained model does not need it.
+GLOSSARY_ENV = "GLOSSARY_FILE"
 
 
 PERSON_CATEGORY = "役職"
@@ -87,7 +91,17 @@ def parse_glossary(raw: dict) -> Glossary:
     return Glossary(terms=tuple(terms))
 
 
+def glossary_path() -> Path:
+    """$GLOSSARY_FILE if set, else data/glossary.yml."""
+    return Path(os.environ.get(GLOSSARY_ENV) or GLOSSARY_PATH)
+
+
+def load_glossary(path: Path | str | None = None) -> Glossary:
+    """The glossary at `path`, default glossary_path()."""
+    return _load(str(path or glossary_path()))
+
+
 @lru_cache(maxsize=4)
-def load_glossary(path: Path | str = GLOSSARY_PATH) -> Glossary:
+def _load(path: str) -> Glossary:
     with open(path, encoding="utf-8") as f:
         return parse_glossary(yaml.safe_load(f))

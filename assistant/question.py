@@ -21,14 +21,38 @@ from .normalize import is_hiragana, is_noun_char
 # 「〇〇とは」「〇〇と呼ばれる…」; 「とはなしたい」 is と話したい, not 「とは」.
 _TOWA = r"とは(?!な[しさすせそ])|(?:と|って)呼ばれ"
 
-# What people put after the word they ask about.
-_MARKER = re.compile(
-    # 「という話」 reports, it does not ask.
-    _TOWA + r"|という(?=\s*(?:言葉|用語|単語|ワード|語|の|もの|こと|意味|[?？]|$))"
-    r"|の意味|の定義|の説明|の解説|を教え|を説明|を解説|について|の概要|どういう意味|意味は|意味を"
-    # 「って」 only when a question follows (not 言って, 使って).
-    r"|って(?=\s*(?:何|なに|なん|どう|どんな|どの|どれ|いう|具体|[?？!！。、]|$))"
+# The one marker vocabulary: what people put after the word they ask about, each marked
+# whether it asks what the word *means* (「AHTってなんの略?」) or only asks *about* it
+# (「〇〇について教えて」, which may be about anything). has_question_marker looks for any,
+# asks_meaning for the first kind; both views are compiled from this table.
+_MEANING, _ABOUT = True, False
+# 「Xってコンタクトセンターではどういう意味?」: the context phrase belongs to the marker.
+_CONTEXT = (
+    r"(?:って|とは|は)[、,\s]*[^、。!?！？\n]{1,24}?(?:では|だと|における|において|で)は?\s*"
+    r"(?:どういう|どんな|どのような|何を|なにを|何の|なんの)"
+    r"(?:意味|いみ|指|さ|こと)"
 )
+MARKERS: tuple[tuple[str, bool], ...] = (
+    (_CONTEXT, _MEANING),
+    (_TOWA, _MEANING),
+    (r"って(?=\s*(?:何|なに|なん))", _MEANING),
+    (
+        r"の(?:意味|いみ)|(?:意味|いみ)(?:は|を|が)|どういう(?:意味|いみ)|どんな(?:意味|いみ)",
+        _MEANING,
+    ),
+    (r"の略|の定義", _MEANING),
+    (r"という(?=\s*(?:言葉|用語|単語|ワード|語|意味))", _MEANING),
+    (r"(?:が|は)\s*(?:どういう|どんな)もの", _MEANING),
+    # 「という話」 reports, it does not ask.
+    (r"という(?=\s*(?:の|もの|こと|[?？]|$))", _ABOUT),
+    (r"の説明|の解説|を(?:教え|おしえ)|を説明|を解説|について|の概要", _ABOUT),
+    # 「〇〇のやり方を知りたい」 asks about the term's practice.
+    (r"の(?:やり方|やりかた|進め方|すすめかた|方法|仕方|しかた)", _ABOUT),
+    # 「って」 only when a question follows (not 言って, 使って).
+    (r"って(?=\s*(?:どう|どんな|どの|どれ|いう|具体|[?？!！。、]|$))", _ABOUT),
+)
+_MARKER = re.compile("|".join(f"(?:{p})" for p, _ in MARKERS))
+_MEANING_MARKER = re.compile("|".join(f"(?:{p})" for p, meaning in MARKERS if meaning))
 _COMPARE_CUE = re.compile(r"違い|違う|ちがい|ちがう|比較|比べ|くらべ|差|同じ|区別|相違|vs|VS|Vs")
 _QUOTES = "「」『』\"'“”‘’()（）[]［］【】〈〉《》 　"
 _LIST_SEPARATORS = "と、,，・や&＆/／"
@@ -176,15 +200,15 @@ def has_question_marker(text: str) -> bool:
     return bool(_MARKER.search(text))
 
 
-_DEFINITION_MARKER = re.compile(
-    _TOWA + r"|って(?=\s*(?:何|なに|なん))|の意味|の略|の定義|という(?:言葉|用語)|どういう意味"
-)
+def meaning_marker_at(text: str, pos: int) -> bool:
+    """A marker asking for a meaning starts right at `pos` (just after a term)."""
+    return bool(_MEANING_MARKER.match(text, pos))
 
 
 def asks_meaning(text: str) -> bool:
     """Narrower than has_question_marker: asks what a word *means* (「AHTってなんの略?」),
     not 「〇〇について教えて」, which may be about anything."""
-    return bool(_DEFINITION_MARKER.search(text))
+    return bool(_MEANING_MARKER.search(text))
 
 
 # After a person's role (オペレーター, SV...): 「と話したい」「に代わって」「をお願い」.

@@ -1,6 +1,6 @@
 """Builds what the bot says: Japanese text plus the JSON payload channels render.
 
-Every reply carries `payload["kind"]` (the response contract in README.md) and
+Every reply carries `payload["kind"]` (the response contract, assistant/contract.py) and
 `payload["text"]`, the same text as the message, so a client that renders the
 payload can replace the plain bubble instead of showing both.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .contract import payload
 from .faq import FaqEntry
 from .glossary import Term
 
@@ -52,19 +53,21 @@ def definition(term: Term) -> Reply:
         lines.append("別名: " + "、".join(term.aliases))
     if term.related:
         lines.append("関連用語: " + "、".join(term.related))
+    text = "\n".join(lines)
     return Reply(
-        "\n".join(lines),
-        {
-            "kind": "definition",
-            "term": term.term,
-            "reading": term.reading,
-            "definitions": [d.text for d in term.definitions],
-            "aliases": list(term.aliases),
-            "related": list(term.related),
-            "category": term.category,
-            "source": term.definitions[0].source,
-            "sources": list(term.sources),
-        },
+        text,
+        payload(
+            "definition",
+            text,
+            term=term.term,
+            reading=term.reading,
+            definitions=[d.text for d in term.definitions],
+            aliases=list(term.aliases),
+            related=list(term.related),
+            category=term.category,
+            source=term.definitions[0].source,
+            sources=list(term.sources),
+        ),
     )
 
 
@@ -73,21 +76,12 @@ def comparison(a: Term, b: Term) -> Reply:
     for t in (a, b):
         lines.append(f"\n【{t.term}】")
         lines += _definition_lines(t)
-    return Reply(
-        "\n".join(lines),
-        {
-            "kind": "comparison",
-            "terms": [a.term, b.term],
-            "items": [
-                {
-                    "term": t.term,
-                    "reading": t.reading,
-                    "definitions": [d.text for d in t.definitions],
-                }
-                for t in (a, b)
-            ],
-        },
-    )
+    text = "\n".join(lines)
+    items = [
+        {"term": t.term, "reading": t.reading, "definitions": [d.text for d in t.definitions]}
+        for t in (a, b)
+    ]
+    return Reply(text, payload("comparison", text, terms=[a.term, b.term], items=items))
 
 
 def unknown_term(query: str, suggestions: list[str]) -> Reply:
@@ -98,10 +92,9 @@ def unknown_term(query: str, suggestions: list[str]) -> Reply:
     lines.append("担当者(オペレーター)にお問い合わせいただくこともできます。")
     buttons = [{"title": s, "payload": f"{s}とは?"} for s in suggestions]
     buttons.append(HUMAN_BUTTON)
+    text = "\n".join(lines)
     return Reply(
-        "\n".join(lines),
-        {"kind": "unknown_term", "query": shown, "suggestions": list(suggestions)},
-        buttons,
+        text, payload("unknown_term", text, query=shown, suggestions=list(suggestions)), buttons
     )
 
 
@@ -111,55 +104,77 @@ def faq(entry: FaqEntry) -> Reply:
         lines.append(f"({entry.as_of})")
     if entry.url:
         lines.append(f"出典: {entry.url}")
+    text = "\n".join(lines)
     return Reply(
-        "\n".join(lines),
-        {
-            "kind": "faq",
-            "id": entry.id,
-            "title": entry.title,
-            "url": entry.url,
-            "as_of": entry.as_of,
-            "source": entry.source,
-        },
+        text,
+        payload(
+            "faq",
+            text,
+            id=entry.id,
+            title=entry.title,
+            url=entry.url,
+            as_of=entry.as_of,
+            source=entry.source,
+        ),
     )
 
 
+def _simple(kind: str, text: str, buttons: list[dict] | None = None, **fields: object) -> Reply:
+    return Reply(text, payload(kind, text, **fields), list(buttons or []))
+
+
 def fallback() -> Reply:
-    return Reply(
+    return _simple(
+        "fallback",
         "すみません、ご質問をうまく理解できませんでした。別の言い方で聞き直していただけますか?\n"
         "例: 「ACWとは?」「インバウンドとアウトバウンドの違いは?」",
-        {"kind": "fallback"},
         [HUMAN_BUTTON],
     )
 
 
 def out_of_scope() -> Reply:
-    return Reply(
+    return _simple(
+        "out_of_scope",
         "申し訳ありません。このアシスタントはコンタクトセンターの用語とよくあるご質問にお答えしています。"
         "用語の意味は「〇〇とは?」のようにお尋ねください。",
-        {"kind": "out_of_scope"},
     )
 
 
 def empty_input() -> Reply:
-    return Reply(
+    return _simple(
+        "fallback",
         "メッセージが空のようです。知りたい用語やご質問を入力してください(例: 「ACWとは?」)。",
-        {"kind": "fallback", "reason": "empty"},
+        reason="empty",
     )
 
 
 def reset() -> Reply:
     """After Rasa's /restart, /session_start or /back (which answer nothing themselves)."""
-    return Reply(
-        "会話をリセットしました。知りたい用語やご質問をどうぞ(例: 「ACWとは?」)。",
-        {"kind": "reset"},
+    return _simple(
+        "reset", "会話をリセットしました。知りたい用語やご質問をどうぞ(例: 「ACWとは?」)。"
     )
 
 
 def no_reply() -> Reply:
     """The bot produced no answer at all: never leave the user with an empty reply."""
-    return Reply(
+    return _simple(
+        "fallback",
         "すみません、うまくお答えできませんでした。もう一度お試しいただくか、言い方を変えてお尋ねください。",
-        {"kind": "fallback", "reason": "no_reply"},
         [HUMAN_BUTTON],
+        reason="no_reply",
     )
+
+
+# Small talk (these were canned utter_* responses in domain.yml; same text).
+SMALL_TALK_TEXT = {
+    "greet": "こんにちは。コンタクトセンター用語・FAQアシスタントです。"
+    "用語の意味(例: 「ACWとは?」)や、よくあるご質問にお答えします。",
+    "thanks": "どういたしまして。ほかにも知りたい用語があれば、いつでもお尋ねください。",
+    "goodbye": "ご利用ありがとうございました。またいつでもお声がけください。",
+    "feedback_thanks": "フィードバックありがとうございます。",
+}
+
+
+def small_talk(kind: str) -> Reply:
+    """greet / thanks / goodbye / feedback_thanks."""
+    return _simple(kind, SMALL_TALK_TEXT[kind])

@@ -9,6 +9,7 @@ user wrote it.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -22,7 +23,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant.glossary import GLOSSARY_PATH, REPO_ROOT, load_glossary
+from assistant.glossary import GLOSSARY_ENV, GLOSSARY_PATH, REPO_ROOT, glossary_path, load_glossary
 from assistant.matcher import TermMatcher, Token
 
 
@@ -49,6 +50,8 @@ class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
         path = Path(config["glossary"])
         if not path.is_absolute():
             path = REPO_ROOT / path  # independent of the server's working directory
+        if os.environ.get(GLOSSARY_ENV):
+            path = glossary_path()  # the same override the actions read
         self._matcher = TermMatcher(load_glossary(path))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -1,0 +1,107 @@
+"""The one action for every message: asks assistant/routing.py what to do and does it.
+
+No decision is made here: `execute` only turns a routing.Decision into replies and
+slot events (the handoff itself is actions/handoff_actions.start_handoff).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant import replies
+from assistant.handoff import replies as handoff_replies
+from assistant.question import Subject
+from assistant.routing import Decision, Route
+
+from .common import decide, faq_entries, glossary, matcher, send
+from .handoff_actions import reset_handoff, start_handoff
+
+Events = List[Dict[Text, Any]]
+
+
+class ActionRoute(Action):
+    def name(self) -> Text:
+        return "action_route"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Events:
+        return execute(decide(tracker), dispatcher, tracker)
+
+
+class ActionCoreFallback(Action):
+    """RulePolicy found no rule for this turn (config.yml core_fallback_action_name).
+    Same reply and payload as the NLU fallback; the turn is reverted, as Rasa's
+    default does, so it does not steer later predictions."""
+
+    def name(self) -> Text:
+        return "action_core_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Events:
+        send(dispatcher, replies.fallback())
+        return [UserUtteranceReverted()]
+
+
+def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
+    """Carry out the router's decision."""
+    route = decision.route
+    events: Events = []
+    if route in (Route.DEFINITION, Route.UNKNOWN_TERM):
+        for subject in decision.subjects:
+            send(dispatcher, _answer_for(subject))
+        known = decision.known_terms
+        unknown = [s.query for s in decision.subjects if not s.term]
+        events += [
+            SlotSet("term", known[-1] if known else None),
+            SlotSet("unknown_query", unknown[-1] if unknown else None),
+        ]
+    elif route == Route.COMPARISON:
+        a, b = (glossary().get(s.term or "") for s in decision.subjects[:2])
+        if a is not None and b is not None:
+            send(dispatcher, replies.comparison(a, b))
+    elif route == Route.FAQ:
+        send(dispatcher, replies.faq(faq_entries()[decision.faq_id or ""]))
+    elif route == Route.HANDOFF:
+        return start_handoff(dispatcher, tracker)
+    elif route == Route.OFFER_HUMAN:
+        reason = decision.reason or "feedback"
+        send(dispatcher, handoff_replies.offer_human(reason))
+        return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", reason)]
+    elif route == Route.DECLINE_OFFER:
+        send(dispatcher, handoff_replies.offer_declined())
+        return [SlotSet("handoff_offered", False), SlotSet("failed_turns", 0.0)]
+    elif route == Route.SMALL_TALK:
+        kind = decision.small_talk or "ack"
+        send(dispatcher, handoff_replies.acknowledged() if kind == "ack" else replies.small_talk(kind))
+        return []
+    elif route == Route.OUT_OF_SCOPE:
+        send(dispatcher, replies.out_of_scope())
+        return []
+    elif route == Route.BACK_TO_BOT:
+        send(dispatcher, handoff_replies.back_to_bot(tracker.get_slot("handoff_ticket")))
+        return reset_handoff()
+    elif route == Route.FOLLOWUP:
+        return []  # the handoff form (or the live-chat gate) stores the message
+    else:  # Route.FALLBACK
+        send(dispatcher, replies.empty_input() if decision.reason == "empty" else replies.fallback())
+    if decision.failed_turns is not None:
+        events += [
+            SlotSet("failed_turns", float(decision.failed_turns)),
+            SlotSet("handoff_offered", decision.offer_human),
+        ]
+    if decision.offer_human:
+        send(dispatcher, handoff_replies.offer_human("fallback"))
+        events.append(SlotSet("handoff_reason", "fallback"))
+    return events
+
+
+def _answer_for(subject: Subject) -> replies.Reply:
+    term = glossary().get(subject.term) if subject.term else None
+    if term is not None:
+        return replies.definition(term)
+    return replies.unknown_term(subject.query, matcher().suggest(subject.query))

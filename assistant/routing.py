@@ -1,0 +1,388 @@
+"""The one place that decides what to do with a message (no Rasa imports).
+
+Every message goes through `decide`, whatever intent the classifier picked: the intent
+is one piece of evidence next to the text itself (term matches, question markers,
+person requests, noise) and the conversation state. Actions only carry out the
+`Decision` (actions/route.py); nothing else decides.
+
+Decisions, in the order they are tried:
+
+1. a person owns the conversation or a handoff is active → `followup` (to the ticket),
+   or `back_to_bot`;
+2. empty message → `fallback` (reason `empty`);
+3. はい / いいえ to a pending offer of a person → `handoff` / `decline_offer`;
+4. nothing left once tags, URLs and e-mail addresses are set aside, or only emoji /
+   random kana → `fallback`;
+5. 「ボットに戻る」 → `back_to_bot`;
+6. a person asked for (「担当の方をお願いできますか」「SVに代わって」) → `handoff`;
+7. two glossary terms and a comparison cue → `comparison`;
+8. a confident FAQ whose topic names the term asked about → `faq`;
+9. a glossary question (a term named and asked about, or asked what a word means)
+   → `definition` (subjects, known or unknown; all unknown → `unknown_term`);
+10. by intent: FAQ (`faq`, the ResponseSelector's choice ≥ 0.5, or the lexical retriever
+    when unsure), small talk (`small_talk`: greet / thanks / goodbye / feedback_thanks /
+    ack), negative feedback (`offer_human`), person request (`handoff`), off-topic
+    (`out_of_scope`), a bare word (`unknown_term`), else `fallback`.
+
+A failed turn (fallback, unknown term) counts towards offering a person: the decision
+carries the new count and whether to offer now (assistant/handoff/triggers.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from . import question
+from .faq import FaqEntry
+from .faq_retrieval import FaqRetriever
+from .glossary import Glossary
+from .handoff.triggers import after_turn
+from .matcher import Match
+from .normalize import is_hiragana, is_katakana
+
+MIN_FAQ_CONFIDENCE = 0.5  # the ResponseSelector's own score (FallbackClassifier ignores it)
+MIN_INTENT_CONFIDENCE = 0.5
+MAX_SUBJECTS = 3
+SMALL_TALK_INTENTS = {
+    "greet": "greet",
+    "thanks": "thanks",
+    "goodbye": "goodbye",
+    "feedback_positive": "feedback_thanks",
+}
+YES_NO_INTENTS = {"affirm", "deny", "decline_contact"}
+
+
+class Route(str, Enum):
+    DEFINITION = "definition"
+    COMPARISON = "comparison"
+    UNKNOWN_TERM = "unknown_term"
+    FAQ = "faq"
+    HANDOFF = "handoff"
+    OFFER_HUMAN = "offer_human"
+    SMALL_TALK = "small_talk"
+    OUT_OF_SCOPE = "out_of_scope"
+    FALLBACK = "fallback"
+    DECLINE_OFFER = "decline_offer"
+    BACK_TO_BOT = "back_to_bot"
+    FOLLOWUP = "followup"
+
+
+@dataclass(frozen=True)
+class RoutingInput:
+    text: str
+    intent: str | None = None  # the top intent (nlu_fallback when unsure)
+    intent_confidence: float = 0.0
+    intent_ranking: tuple[tuple[str, float], ...] = ()
+    faq_id: str | None = None  # the ResponseSelector's choice (id without faq/)
+    faq_confidence: float = 0.0
+    matches: tuple[Match, ...] = ()
+    handoff_active: bool = False
+    agent_owns: bool = False
+    offer_pending: bool = False
+    failed_turns: int = 0
+    training_mode: bool = False  # an operator in training: never offered a person unasked
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What the router needs to know about the content (built from glossary + FAQ)."""
+
+    people: Collection[str] = frozenset()  # glossary roles one may ask to talk to
+    # whether an FAQ's topic (title, example questions) names a word (a headword: any of its names)
+    faq_mentions: Callable[[str, str], bool] = lambda faq_id, word: False
+    retrieve_faq: Callable[[str], str | None] = lambda text: None
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: Route
+    subjects: tuple[question.Subject, ...] = ()
+    faq_id: str | None = None
+    small_talk: str | None = None  # greet / thanks / goodbye / feedback_thanks / ack
+    reason: str | None = None  # fallback: "empty"; offer_human: "feedback"
+    failed: bool = False  # counts as a failed turn
+    failed_turns: int | None = None  # the new count (None: unchanged)
+    offer_human: bool = False  # offer a person after this answer
+    why: str = field(default="", compare=False)
+
+    @property
+    def known_terms(self) -> list[str]:
+        return [s.term for s in self.subjects if s.term]
+
+
+# --- noise -------------------------------------------------------------------------
+_NOISE = re.compile(
+    r"<(script|style)\b[^>]*>.*?</\1\s*>"  # scripts and styles with their code
+    r"|<[^<>]*>"  # tags
+    r"|(?:https?|ftp)://[^\s　「」『』、。]+|www\.[^\s　「」『』、。]+"  # URLs
+    r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}",  # e-mail addresses
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def without_noise(text: str, matches: Sequence[Match]) -> tuple[str, list[Match]]:
+    """Tags, URLs and e-mail addresses blanked (same length, so spans stay valid),
+    and the term matches inside them dropped: 「<agent/>」 names no term."""
+    spans = [m.span() for m in _NOISE.finditer(text)]
+    if not spans:
+        return text, list(matches)
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    kept = [m for m in matches if all(m.end <= s or m.start >= e for s, e in spans)]
+    return "".join(chars), kept
+
+
+def _has_words(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
+# --- small talk and gibberish -----------------------------------------------------
+_SMALL_TALK_CUE = re.compile(
+    r"こんにち|こんばん|おはよう|はじめまして|初めまして|よろしく|お疲れ|おつかれ|もしもし|やあ|どうも"
+    r"|ありがと|有難|有り難|サンキュ|さんきゅ|感謝|助か|たすか|どういたし"
+    r"|さようなら|さよなら|またね|また今度|またよろしく|失礼します|しつれいします|バイバイ|ばいばい|じゃあね|おやすみ"
+    r"|よかった|良かった|わかりました|分かりました|了解|りょうかい|なるほど|はい|いいえ|いや|うん|ううん|不要|ふよう"
+    r"|大丈夫|だいじょうぶ|結構|けっこう|OK|ok|オッケー|おっけー"
+)
+_GREET_CUE = re.compile(
+    r"こんにち|こんばん|おはよう|はじめまして|初めまして|お疲れ|おつかれ|もしもし"
+)
+_THANKS_CUE = re.compile(r"ありがと|有難|有り難|サンキュ|さんきゅ|感謝|助かり|たすかり")
+_GOODBYE_CUE = re.compile(
+    r"さようなら|さよなら|またね|失礼します|しつれいします|バイバイ|ばいばい|じゃあね|おやすみ"
+)
+
+
+_QUESTION_END = re.compile(r"[?？]|(?:ですか|ますか|の|か)\s*$")
+
+
+def _small_talk_by_cue(text: str) -> str | None:
+    for kind, cue in (("thanks", _THANKS_CUE), ("goodbye", _GOODBYE_CUE), ("greet", _GREET_CUE)):
+        if cue.search(text):
+            return kind
+    return None
+
+
+# Hiragana that a sentence is rarely without; random kana (「いはむておれべそゆさ」) lacks them.
+_COMMON_KANA = re.compile(
+    r"です|ます|でした|ました|ください|たい|ない|ほしい|って|とは|なに|なん|どう|どこ|だれ|いつ"
+    r"|する|して|した|った|できる|ある|いる|から|まで|けど|ので|よね|(?:かな|かね|のか|の)[?？]?$"
+)
+
+
+def _kana_only(text: str) -> bool:
+    chars = [c for c in text if c.isalnum()]
+    return bool(chars) and all(is_hiragana(c) or is_katakana(c) or c == "ー" for c in chars)
+
+
+def _gibberish(text: str, matches: Sequence[Match]) -> bool:
+    """Random kana: nothing known in it, no question marker, no everyday word."""
+    stripped = "".join(c for c in text if c.isalnum())
+    return (
+        len(stripped) >= 6
+        and _kana_only(text)
+        and not matches
+        and not question.has_question_marker(text)
+        and not _SMALL_TALK_CUE.search(text)
+        and not _COMMON_KANA.search(text)
+    )
+
+
+# --- asking for a person ------------------------------------------------------------
+# Generic staff words (not glossary roles): 「担当の方をお願いできますか」「人と直接話せる?」
+_STAFF = (
+    r"(?:担当(?:者|の方|のかた|の人|のひと|さん)?|係(?:の方|の人|員)|スタッフ|窓口の(?:方|人)"
+    r"|人間|有人|(?:詳しい|くわしい|話せる|はなせる|わかる|分かる)(?:人|ひと|方)|どなたか|誰か|だれか"
+    r"|(?<![一-龥ァ-ヶ])人(?=\s*(?:と|に)))"
+)
+_STAFF_REQUEST = re.compile(
+    _STAFF + r"\s*(?:さん|様|さま|の方|のかた)?\s*(?:"
+    r"(?:と|に|へ|を|で)?\s*(?:直接|すぐ|今すぐ|いますぐ)?\s*(?:お?話|お?はな[しさすせ]|代わ|かわ[っりる]|替わ|変わ"
+    r"|つな[いぎげ]|繋|呼んで|よんで|お呼び|相談|そうだん|お願い|おねがい|対応して|出して|だして)"
+    r"|(?:は|って|の)?\s*(?:いる|いない|いますか|いませんか|いらっしゃい))"
+)
+
+
+def asks_for_person(text: str, matches: Sequence[Match], people: Collection[str]) -> bool:
+    """A person is asked for: a glossary role with a request phrase (「SVに代わって」),
+    or generic staff words (「担当の方をお願いできますか」). Never when the text asks
+    what a word means (「オペレーターとは」)."""
+    if question.has_question_marker(text):
+        return False
+    return question.requests_person(text, matches, people) or bool(_STAFF_REQUEST.search(text))
+
+
+# 「一次解決率ってどう計算するの?」: a noun compound as the topic of a question.
+_NOUN_TOPIC_QUESTION = re.compile(
+    r"(?:^|[、。!?！？\s「」])[\u4e00-\u9fff\u30a0-\u30ffA-Za-z0-9]{2,}って\s*(?:どう|どんな|どの|具体)"
+)
+
+
+# --- the decision -------------------------------------------------------------------
+def _confident(inp: RoutingInput) -> str | None:
+    """The intent, or None when the classifier was unsure."""
+    if inp.intent in (None, "nlu_fallback") or inp.intent_confidence < MIN_INTENT_CONFIDENCE:
+        return None
+    return inp.intent
+
+
+def _failure(inp: RoutingInput, decision: Decision) -> Decision:
+    """Fill in the failed-turn count and whether to offer a person now."""
+    count, offer = after_turn(inp.failed_turns, decision.failed)
+    if inp.training_mode:
+        offer = False
+    return Decision(
+        decision.route,
+        decision.subjects,
+        decision.faq_id,
+        decision.small_talk,
+        decision.reason,
+        decision.failed,
+        count,
+        offer,
+        decision.why,
+    )
+
+
+def _define(subjects: Sequence[question.Subject], why: str) -> Decision:
+    subjects = tuple(subjects[:MAX_SUBJECTS])
+    known = any(s.term for s in subjects)
+    route = Route.DEFINITION if known else Route.UNKNOWN_TERM
+    return Decision(route, subjects, failed=not known, why=why)
+
+
+def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
+    """What to do with this message. Pure: same input, same decision."""
+    decision = _decide(inp, kb)
+    if decision.route in (Route.FOLLOWUP, Route.BACK_TO_BOT, Route.HANDOFF, Route.DECLINE_OFFER):
+        return decision
+    if decision.route in (Route.OFFER_HUMAN, Route.OUT_OF_SCOPE) or decision.small_talk:
+        return decision  # neither a success nor a failure: the count stays
+    return _failure(inp, decision)
+
+
+def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
+    intent = _confident(inp)
+    if inp.agent_owns or inp.handoff_active:
+        if inp.intent == "back_to_bot":
+            return Decision(Route.BACK_TO_BOT, why="back to the bot")
+        return Decision(Route.FOLLOWUP, why="a person has the conversation")
+    if not inp.text.strip():
+        return Decision(Route.FALLBACK, reason="empty", failed=True, why="empty")
+    if inp.offer_pending and inp.intent == "affirm":
+        return Decision(Route.HANDOFF, why="yes to the offer of a person")
+    if inp.offer_pending and inp.intent in ("deny", "decline_contact"):
+        return Decision(Route.DECLINE_OFFER, why="no to the offer of a person")
+
+    text, matches = without_noise(inp.text, inp.matches)
+    if not _has_words(text):
+        return Decision(Route.FALLBACK, failed=True, why="only tags, links, emoji or symbols")
+    if _gibberish(text, matches):
+        return Decision(Route.FALLBACK, failed=True, why="random kana")
+    if inp.intent == "back_to_bot":
+        return Decision(Route.BACK_TO_BOT, why="back to the bot")
+    if asks_for_person(text, matches, kb.people):
+        return Decision(Route.HANDOFF, why="asks for a person")
+
+    marker = question.has_question_marker(text)
+    meaning = question.asks_meaning(text)
+    known_terms = {m.term for m in matches}
+
+    if question.wants_comparison(text, matches) or (
+        intent == "compare_terms" and len(known_terms) >= 2
+    ):
+        subjects = question.comparison_subjects(text, matches)
+        if len(subjects) >= 2 and all(s.term for s in subjects[:2]):
+            return Decision(Route.COMPARISON, tuple(subjects[:2]), why="two terms compared")
+    if intent == "compare_terms" and not known_terms:
+        subjects = question.comparison_subjects(text, matches)
+        if len(subjects) >= 2:
+            return _define(subjects[:2], "comparison of words the glossary lacks")
+
+    subjects = question.definition_subjects(text, matches) if (marker or matches) else []
+    known = [s for s in subjects if s.term]
+    if any(question.meaning_marker_at(text, m.end) for m in matches):
+        # 「トラッキングはコンタクトセンターでは何を指しますか」: the term itself is asked.
+        return _define(
+            subjects or [question.Subject(m.text, m.term) for m in matches], "a term's meaning"
+        )
+    faq_ok = intent == "faq" and inp.faq_id is not None and inp.faq_confidence >= MIN_FAQ_CONFIDENCE
+    words = known_terms | {s.query for s in subjects if not s.term}
+    if faq_ok and any(kb.faq_mentions(inp.faq_id or "", w) for w in words):
+        # 「コンタクトセンターの役割とは?」「TMJって何してる会社?」 name the FAQ's topic.
+        return Decision(Route.FAQ, faq_id=inp.faq_id, why="FAQ about the word named")
+    small = SMALL_TALK_INTENTS.get(intent or "")
+    if small and not meaning and not _QUESTION_END.search(text) and _small_talk_by_cue(text):
+        # 「ACWの説明ありがとう」 thanks for an answer, it asks nothing.
+        return Decision(Route.SMALL_TALK, small_talk=small, why="small talk naming a term")
+    if known and marker:
+        return _define(subjects, "a glossary term asked about")
+    if subjects and meaning:
+        return _define(subjects, "the meaning of a word asked")
+    if subjects and _NOUN_TOPIC_QUESTION.search(text):
+        return _define(subjects, "「〇〇ってどう…」 about a noun")
+    if subjects and marker and intent in ("define_term", "compare_terms"):
+        return _define(subjects, "a word asked about")
+    if known and intent not in ("request_human", "feedback_negative", "out_of_scope"):
+        if small and _SMALL_TALK_CUE.search(text):
+            return Decision(Route.SMALL_TALK, small_talk=small, why="small talk naming a term")
+        if intent in YES_NO_INTENTS and _SMALL_TALK_CUE.search(text):
+            return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no naming a term")
+        return _define(subjects, "a glossary term named")
+    if known and intent == "out_of_scope" and question.is_lookup_word(text):
+        return _define(subjects, "a bare glossary term")
+
+    if faq_ok:
+        return Decision(Route.FAQ, faq_id=inp.faq_id, why="FAQ chosen by the ResponseSelector")
+    if not matches and intent in (None, "faq", "define_term", "compare_terms"):
+        hit = kb.retrieve_faq(text)
+        if hit is not None:
+            return Decision(Route.FAQ, faq_id=hit, why="FAQ found by its facts")
+    if small:
+        return Decision(Route.SMALL_TALK, small_talk=small, why="small talk")
+    if intent == "feedback_negative":
+        return Decision(Route.OFFER_HUMAN, reason="feedback", why="negative feedback")
+    if intent == "request_human":
+        return Decision(Route.HANDOFF, why="request_human intent")
+    if intent in YES_NO_INTENTS:
+        return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no with nothing pending")
+    if intent == "out_of_scope":
+        return Decision(Route.OUT_OF_SCOPE, why="off topic")
+    cue = _small_talk_by_cue(text)
+    if cue:
+        return Decision(Route.SMALL_TALK, small_talk=cue, why="small talk by its words")
+    runner_up = next((name for name, _ in inp.intent_ranking if name != "nlu_fallback"), None)
+    if intent is None and runner_up == "out_of_scope" and not matches and not marker:
+        return Decision(Route.OUT_OF_SCOPE, why="unsure, most likely off topic")
+    if question.is_lookup_word(text) and intent in ("define_term", "compare_terms"):
+        return _define([question.Subject(text.strip(), None)], "a bare unknown word")
+    return Decision(Route.FALLBACK, failed=True, why="nothing to answer")
+
+
+def knowledge(
+    glossary: Glossary, faq_entries: Mapping[str, FaqEntry], retriever: FaqRetriever
+) -> Knowledge:
+    """Knowledge from the loaded glossary, FAQ entries and lexical FAQ retriever."""
+    from .normalize import key_form
+
+    def mentions(faq_id: str, word: str) -> bool:
+        entry = faq_entries.get(faq_id)
+        if entry is None:
+            return False
+        term = glossary.get(word)
+        names = term.names if term is not None else (word,)
+        topic = key_form(" ".join((entry.title, *entry.questions)))
+        return any(key_form(name) in topic for name in names if len(key_form(name)) >= 2)
+
+    def retrieve(text: str) -> str | None:
+        hit = retriever.best(text)
+        return None if hit is None else hit.id
+
+    return Knowledge(people=glossary.people, faq_mentions=mentions, retrieve_faq=retrieve)
+
+
+__all__ = ["Decision", "Knowledge", "Route", "RoutingInput", "asks_for_person", "decide"]

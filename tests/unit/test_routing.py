@@ -1,0 +1,283 @@
+"""Table test of the router (assistant/routing.py), GiNZA style: Japanese input and what
+the classifier said (often wrong on purpose) → the one decision.
+
+Row: (text, nlu, expected). `nlu` is the top intent, or "faq:<id>:<confidence>" for the
+ResponseSelector's pick, or "nlu_fallback". `expected` is "definition:<headword>",
+"comparison:<A>,<B>", "unknown", "faq:<id>", "handoff", "offer_human", "small_talk:<kind>",
+"out_of_scope", "fallback", "decline_offer", "back_to_bot".
+"""
+from __future__ import annotations
+
+import pytest
+
+from assistant import routing
+from assistant.faq import load_faq
+from assistant.faq_retrieval import FaqRetriever
+from assistant.glossary import load_glossary
+from assistant.matcher import TermMatcher
+from assistant.routing import Decision, Route, RoutingInput
+
+GLOSSARY = load_glossary()
+MATCHER = TermMatcher(GLOSSARY)
+FAQ = load_faq()
+KB = routing.knowledge(GLOSSARY, FAQ, FaqRetriever(FAQ))
+
+ROWS = [
+    # --- a term question in hiragana, whatever the classifier thought (once: farewell) ---
+    ("あうとばうんどってなんですか", "goodbye", "definition:アウトバウンド"),
+    ("おうとうりつってなに", "greet", "definition:応答率"),
+    ("おんせいにんしきとはなんですか", "thanks", "definition:音声認識"),
+    ("くろすせるってなあに", "goodbye", "definition:クロスセル"),
+    ("しぇあーどってどういういみ", "out_of_scope", "definition:シェアード"),
+    ("のんぼいすってなに", "goodbye", "definition:ノンボイス"),
+    ("でんわおうたいのいみをおしえて", "nlu_fallback", "definition:電話応対"),
+    ("うんようかんりってどういういみ", "feedback_positive", "definition:運用管理"),
+    ("でーたぶんせきのいみ", "goodbye", "definition:データ分析"),
+    ("へるぷですくってなに", "affirm", "definition:ヘルプデスク"),
+    ("おむにちゃねるのいみがしりたい", "deny", "definition:オムニチャネル"),
+    ("こきゃくさぽーとってなに", "goodbye", "definition:顧客サポート"),
+    ("ざいたくこんたくとせんたーってなんですか", "define_term", "definition:在宅コンタクトセンター"),
+    ("あふれこってなんのこと", "out_of_scope", "definition:あふれ呼"),
+    ("すくりぷとってなにかおしえて", "greet", "definition:スクリプト"),
+    ("ぷろふぃっとせんたーってなんのこと", "goodbye", "definition:プロフィットセンター"),
+    # --- a role (役職) asked about in hiragana: never a ticket ---------------------------
+    ("すーぱーばいざーってどんなやくしょく", "request_human", "definition:スーパーバイザー"),
+    ("おぺれーたーってなにをするひと", "request_human", "definition:オペレーター"),
+    ("えーじぇんとってどんなひと", "request_human", "definition:エージェント"),
+    ("えーじぇんとってなんのしごと", "request_human", "definition:エージェント"),
+    ("おぺれーたーとはなんですか", "request_human", "definition:オペレーター"),
+    ("すーぱーばいざーの意味", "request_human", "definition:スーパーバイザー"),
+    ("SVってどんな役職?", "request_human", "definition:スーパーバイザー"),
+    # --- random kana / emoji / tags / URLs / e-mail: nothing to answer --------------------
+    ("いはむておれべそゆさ", "out_of_scope", "fallback"),
+    ("ねむがのかえにぜぐづ", "nlu_fallback", "fallback"),
+    ("みべもさみすつぼみた", "feedback_positive", "fallback"),
+    ("わそはみたもにえうぜ", "request_human", "fallback"),
+    ("づてぴほむゆきがごせ", "define_term", "fallback"),
+    ("ぬけろほそりまめぺよ", "request_human", "fallback"),
+    ("ヌケロホソリマメペヨ", "define_term", "fallback"),
+    ("<script></script>", "define_term", "fallback"),
+    ("<script>alert(1)</script>", "nlu_fallback", "fallback"),
+    ("<SCRIPT>alert('acw')</SCRIPT>", "define_term", "fallback"),
+    ("<div><span></span></div>", "out_of_scope", "fallback"),
+    ("<dashboard></dashboard>", "define_term", "fallback"),
+    ("<agent/>", "define_term", "fallback"),
+    ("<crm>", "define_term", "fallback"),
+    ("<iframe src=\"about:blank\"></iframe>", "define_term", "fallback"),
+    ("<p><br></p>", "greet", "fallback"),
+    ("😀", "define_term", "fallback"),
+    ("🌸🌸", "greet", "fallback"),
+    ("🤔❓", "define_term", "fallback"),
+    ("📞☎️📱", "request_human", "fallback"),
+    ("🙇‍♀️🙇‍♀️", "thanks", "fallback"),
+    ("!?!?", "nlu_fallback", "fallback"),
+    ("https://example.com/acw", "define_term", "fallback"),
+    ("https://www.example.jp/support/dashboard.html", "define_term", "fallback"),
+    ("http://example.com/search?q=crm", "define_term", "fallback"),
+    ("www.example.com/sv", "define_term", "fallback"),
+    ("sv@example.co.jp", "define_term", "fallback"),
+    ("operator.tanaka@example.com", "request_human", "fallback"),
+    ("crm-support@example.jp", "define_term", "fallback"),
+    ("https://example.com/dashboard を見ながら質問です。ACWとは?", "define_term", "definition:アフターコールワーク"),
+    ("sv@example.co.jp から届いたメールにCRMと書いてありました。CRMとは何ですか", "define_term", "definition:CRM"),
+    ("<b>ACW</b>とは?", "define_term", "definition:アフターコールワーク"),
+    ("", "nlu_fallback", "fallback"),
+    ("   ", "nlu_fallback", "fallback"),
+    # --- 「〇〇のやり方を知りたい」 about a glossary term (once: out of scope) -------------
+    ("ACWのやり方を知りたい", "out_of_scope", "definition:アフターコールワーク"),
+    ("データ分析のやり方を知りたいです", "out_of_scope", "definition:データ分析"),
+    ("エスカレーションのやり方を知りたい", "request_human", "definition:エスカレーション"),
+    ("トラッキングのやり方を教えてほしい", "out_of_scope", "definition:トラッキング"),
+    ("クロスセルのやり方を知りたいんですが", "out_of_scope", "definition:クロスセル"),
+    ("運用管理のやり方が知りたい", "out_of_scope", "definition:運用管理"),
+    ("後処理のやり方を知りたい", "out_of_scope", "definition:アフターコールワーク"),
+    ("電話応対の進め方を知りたい", "nlu_fallback", "definition:電話応対"),
+    ("カレーの作り方を知りたい", "out_of_scope", "out_of_scope"),
+    ("確定申告のやり方を知りたい", "out_of_scope", "out_of_scope"),
+    ("猫の飼い方を教えてください", "out_of_scope", "out_of_scope"),
+    # --- 「Xって〈context〉ではどういう意味?」 (once: an unknown word of the whole phrase) ----
+    ("ACWってコンタクトセンターではどういう意味?", "define_term", "definition:アフターコールワーク"),
+    ("SVってコールセンターではどういう意味ですか", "define_term", "definition:スーパーバイザー"),
+    ("トラッキングはコンタクトセンターでは何を指しますか", "faq:contact_center_features:0.9", "definition:トラッキング"),
+    ("シェアードってこの業界ではどういう意味?", "define_term", "definition:シェアード"),
+    ("フィードバックってコンタクトセンターの文脈ではどういう意味ですか", "feedback_negative", "definition:フィードバック"),
+    ("ダッシュボードってコールセンターだとどういう意味?", "define_term", "definition:ダッシュボード"),
+    ("受電ってコールセンター用語ではどういう意味ですか", "define_term", "definition:インバウンド"),
+    ("エスカレーションってコンタクトセンターではどういう意味で使われますか", "request_human", "definition:エスカレーション"),
+    ("研修資料に出てくるプロフィットセンターって、コンタクトセンター業界ではどういう意味?", "define_term", "definition:プロフィットセンター"),
+    ("AHTってコールセンターではどういう意味?", "define_term", "unknown"),
+    ("ウィスパリングってコンタクトセンターではどういう意味ですか", "out_of_scope", "unknown"),
+    # --- a polite request for 「担当の方」 and other person requests ------------------------
+    ("担当の方をお願いできますか", "nlu_fallback", "handoff"),
+    ("担当の方に代わっていただけますでしょうか", "nlu_fallback", "handoff"),
+    ("担当者をお願いします", "define_term", "handoff"),
+    ("どなたか担当の方とお話しできますか", "faq:contact_center_role:0.7", "handoff"),
+    ("人と直接話せる?", "nlu_fallback", "handoff"),
+    ("詳しい人に代わってくれる?", "out_of_scope", "handoff"),
+    ("係の方につないでいただけますか", "nlu_fallback", "handoff"),
+    ("担当の人いる?", "greet", "handoff"),
+    ("スタッフの方とお話ししたいのですが", "nlu_fallback", "handoff"),
+    ("人間のオペレーターにつないで", "define_term", "handoff"),
+    ("窓口の方に相談したいです", "faq:rakuten_card_contact_center:0.8", "handoff"),
+    ("誰か話せる人いない?", "out_of_scope", "handoff"),
+    ("担当さん呼んで", "nlu_fallback", "handoff"),
+    ("恐れ入りますが、担当者の方をお呼びいただけますか", "nlu_fallback", "handoff"),
+    ("/request_human", "request_human", "handoff"),
+    # --- definition vs request pairs -------------------------------------------------------
+    ("オペレーターとは?", "define_term", "definition:オペレーター"),
+    ("オペレーターと話したい", "define_term", "handoff"),
+    ("おぺれーたーさんとはなしたい", "define_term", "handoff"),
+    ("SVとは", "define_term", "definition:スーパーバイザー"),
+    ("SVに代わってください", "define_term", "handoff"),
+    ("スーパーバイザーって何?", "request_human", "definition:スーパーバイザー"),
+    ("スーパーバイザーを呼んで", "define_term", "handoff"),
+    ("エスカレーションとは何ですか", "define_term", "definition:エスカレーション"),
+    ("エスカレーションしてください", "define_term", "handoff"),
+    ("エスカレーションをお願いできますか", "define_term", "handoff"),
+    ("オペレーターと話をさせてください", "compare_terms", "handoff"),
+    ("オペレーターの方につないで", "define_term", "handoff"),
+    ("オペレーターと話したいのですが、オペレーターとは何ですか", "request_human", "definition:オペレーター"),
+    ("先輩にSVに相談してと言われたけど、SVってどんな人?", "request_human", "definition:スーパーバイザー"),
+    ("ACWと話したい", "define_term", "definition:アフターコールワーク"),
+    ("担当者とは", "define_term", "unknown"),
+    # --- hiragana / katakana / half-width / full-width forms ------------------------------
+    ("ACWとは?", "define_term", "definition:アフターコールワーク"),
+    ("ＡＣＷとは？", "define_term", "definition:アフターコールワーク"),
+    ("ａｃｗってなに", "greet", "definition:アフターコールワーク"),
+    ("ｵﾍﾟﾚｰﾀｰとは", "define_term", "definition:オペレーター"),
+    ("ｲﾝﾊﾞｳﾝﾄﾞって何?", "nlu_fallback", "definition:インバウンド"),
+    ("いんばうんどってなにするの?", "out_of_scope", "definition:インバウンド"),
+    ("オペレータとは", "define_term", "definition:オペレーター"),
+    ("コールセンタとは何ですか", "define_term", "definition:コールセンター"),
+    ("ACW", "define_term", "definition:アフターコールワーク"),
+    ("SV?", "out_of_scope", "definition:スーパーバイザー"),
+    ("CRMがどういうものか教えていただけますか", "define_term", "definition:CRM"),
+    ("AHTってなんの略?", "define_term", "unknown"),
+    ("IVRの略は?", "nlu_fallback", "definition:IVR"),
+    # --- unknown terms -----------------------------------------------------------------------
+    ("アップセルとは?", "define_term", "unknown"),
+    ("ACW時間とは", "define_term", "unknown"),
+    ("新人オペレーターとは", "define_term", "unknown"),
+    ("ウィスパリングとは何ですか", "out_of_scope", "unknown"),
+    ("架電リストって何?", "define_term", "unknown"),
+    ("ATTとはどういう意味でしょうか", "nlu_fallback", "unknown"),
+    ("通話録音の意味を教えて", "faq:contact_center_features:0.3", "unknown"),
+    ("ぷれでぃくてぃぶこーるってなに", "goodbye", "unknown"),
+    ("一次解決率ってどう計算するの?", "out_of_scope", "unknown"),
+    ("BPO", "define_term", "unknown"),
+    ("NPSについて教えて", "define_term", "unknown"),
+    # --- comparisons --------------------------------------------------------------------------
+    ("インバウンドとアウトバウンドの違いは?", "compare_terms", "comparison:インバウンド,アウトバウンド"),
+    ("CRMとデータ分析ってどう違うの?", "define_term", "comparison:CRM,データ分析"),
+    ("コンタクトセンターとコールセンターってなにがちがうの", "goodbye", "comparison:コンタクトセンター,コールセンター"),
+    ("おぺれーたーとえーじぇんとのちがい", "nlu_fallback", "comparison:オペレーター,エージェント"),
+    ("ヘルプデスクとコールセンターの違いは?", "faq:contact_center_role:0.6", "comparison:ヘルプデスク,コールセンター"),
+    ("ACWとアップセルの違いは?", "compare_terms", "definition:アフターコールワーク"),
+    ("ロープレって何をするの?", "compare_terms", "unknown"),
+    # --- FAQ -------------------------------------------------------------------------------
+    ("TMJはどんな研修をしているの?", "faq:tmj:0.93", "faq:tmj"),
+    ("TMJって何してる会社?", "faq:tmj:0.9", "faq:tmj"),
+    ("楽天カードのコンタクトセンターはどんなことに対応してくれますか", "faq:rakuten_card_contact_center:0.9", "faq:rakuten_card_contact_center"),
+    ("SVはどんな役割?", "faq:contact_center_role:0.8", "definition:スーパーバイザー"),
+    ("物品管理や配送状況を一元管理できる会社はどこ?", "faq:tmj:0.2", "faq:ntt_procx"),
+    ("物品管理や配送状況を一元管理できる会社はどこ?", "nlu_fallback", "faq:ntt_procx"),
+    ("ほげほげの件は?", "faq:tmj:0.2", "fallback"),
+    # --- small talk, feedback, yes / no ----------------------------------------------------
+    ("こんにちは", "greet", "small_talk:greet"),
+    ("こんにちは〜、質問いいですか", "greet", "small_talk:greet"),
+    ("はじめまして、研修中の新人です", "define_term", "small_talk:greet"),
+    ("おつかれさまでーす", "greet", "small_talk:greet"),
+    ("ありがとうございました", "thanks", "small_talk:thanks"),
+    ("さんきゅー", "thanks", "small_talk:thanks"),
+    ("ほんとに助かりました、ありがとうございます", "nlu_fallback", "small_talk:thanks"),
+    ("ACWの説明ありがとう", "thanks", "small_talk:thanks"),
+    ("さようなら", "goodbye", "small_talk:goodbye"),
+    ("またね〜", "goodbye", "small_talk:goodbye"),
+    ("ではこれで失礼します", "nlu_fallback", "small_talk:goodbye"),
+    ("わかりやすかったです", "feedback_positive", "small_talk:feedback_thanks"),
+    ("全然役に立たない", "feedback_negative", "offer_human"),
+    ("クロスセルの意味がわかりません", "feedback_negative", "definition:クロスセル"),
+    ("はい", "affirm", "small_talk:ack"),
+    ("いいえ", "deny", "small_talk:ack"),
+    ("不要です", "decline_contact", "small_talk:ack"),
+    ("ボットに戻る", "back_to_bot", "back_to_bot"),
+    # --- out of scope -----------------------------------------------------------------------
+    ("明日の天気を教えて", "out_of_scope", "out_of_scope"),
+    ("明日って雨降りそう?", "nlu_fallback", "out_of_scope"),
+    ("東京駅までの行き方を教えて", "out_of_scope", "out_of_scope"),
+    ("いま何時か教えて", "out_of_scope", "out_of_scope"),
+    ("日本の首相は誰ですか", "out_of_scope", "out_of_scope"),
+    ("宝くじの当て方を知りたい", "out_of_scope", "out_of_scope"),
+]
+
+
+def routing_input(text: str, nlu: str, **state) -> RoutingInput:
+    faq_id, faq_confidence, intent, confidence = None, 0.0, nlu, 0.95
+    if nlu.startswith("faq:"):
+        _, faq_id, score = nlu.split(":")
+        intent, faq_confidence = "faq", float(score)
+    if nlu == "nlu_fallback":
+        confidence = 0.5
+    ranking = (("nlu_fallback", 0.5), ("out_of_scope", 0.48)) if "雨" in text else ()
+    return RoutingInput(
+        text=text, intent=intent, intent_confidence=confidence, intent_ranking=ranking,
+        faq_id=faq_id, faq_confidence=faq_confidence, matches=tuple(MATCHER.find(text)), **state,
+    )
+
+
+def describe(d: Decision) -> str:
+    if d.route in (Route.DEFINITION, Route.UNKNOWN_TERM):
+        first = d.subjects[0]
+        return f"definition:{first.term}" if first.term else "unknown"
+    if d.route == Route.COMPARISON:
+        return "comparison:" + ",".join(s.term or "" for s in d.subjects)
+    if d.route == Route.FAQ:
+        return f"faq:{d.faq_id}"
+    if d.route == Route.SMALL_TALK:
+        return f"small_talk:{d.small_talk}"
+    return d.route.value
+
+
+def test_the_table_is_large_and_unique():
+    assert len(ROWS) >= 150
+    assert len({(t, n) for t, n, _ in ROWS}) == len(ROWS)
+
+
+@pytest.mark.parametrize("text,nlu,expected", ROWS)
+def test_route(text, nlu, expected):
+    decision = routing.decide(routing_input(text, nlu), KB)
+    assert describe(decision) == expected, decision.why
+
+
+# --- conversation state -------------------------------------------------------------------
+def test_yes_and_no_to_a_pending_offer():
+    assert routing.decide(routing_input("はい", "affirm", offer_pending=True), KB).route == Route.HANDOFF
+    assert routing.decide(routing_input("いいえ", "deny", offer_pending=True), KB).route == Route.DECLINE_OFFER
+    assert routing.decide(routing_input("不要", "decline_contact", offer_pending=True), KB).route == Route.DECLINE_OFFER
+
+
+def test_second_failure_in_a_row_offers_a_person_unless_in_training():
+    first = routing.decide(routing_input("ロープレとは", "define_term"), KB)
+    assert (first.failed_turns, first.offer_human) == (1, False)
+    second = routing.decide(routing_input("ロープレとは", "define_term", failed_turns=1), KB)
+    assert (second.route, second.failed_turns, second.offer_human) == (Route.UNKNOWN_TERM, 0, True)
+    trainee = routing.decide(routing_input("ロープレとは", "define_term", failed_turns=1, training_mode=True), KB)
+    assert not trainee.offer_human
+    answered = routing.decide(routing_input("ACWとは", "define_term", failed_turns=1), KB)
+    assert (answered.failed_turns, answered.offer_human) == (0, False)
+
+
+def test_during_a_handoff_or_a_takeover_messages_go_to_the_person():
+    for state in ({"handoff_active": True}, {"agent_owns": True}):
+        assert routing.decide(routing_input("ACWとは", "define_term", **state), KB).route == Route.FOLLOWUP
+        assert routing.decide(routing_input("ボットに戻る", "back_to_bot", **state), KB).route == Route.BACK_TO_BOT
+
+
+def test_one_marker_vocabulary():
+    from assistant import question
+
+    assert question.asks_meaning("AHTってなんの略?") and question.has_question_marker("AHTってなんの略?")
+    assert question.asks_meaning("IVRの略は?") and question.has_question_marker("IVRの略は?")
+    for pattern, meaning in question.MARKERS:
+        assert isinstance(meaning, bool) and pattern
+    assert not hasattr(question, "_DEFINITION_MARKER")

@@ -96,7 +96,7 @@ scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s; test
 test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e scale-test-short eval ## Everything CI runs
 
 bench: $(MODEL) ## NLU and REST latency, train time, memory
-	$(PY) scripts/bench_latency.py --train
+	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
 	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)

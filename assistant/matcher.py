@@ -19,10 +19,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
-from rapidfuzz import fuzz, process
 
 from .glossary import Glossary
-from .normalize import is_ascii_alnum, is_hiragana, is_katakana, key_form, normalize_with_map
+from .normalize import (
+    _HALFWIDTH_MARKS,
+    is_ascii_alnum,
+    is_hiragana,
+    is_katakana,
+    key_form,
+    normalize_with_map,
+)
+from .suggest import FuzzyNames
+
+_HW_VOICED, _HW_SEMI_VOICED = sorted(_HALFWIDTH_MARKS)
 
 
 @dataclass(frozen=True)
@@ -53,14 +62,15 @@ class TermMatcher:
     def __init__(self, glossary: Glossary, min_key_len: int = 2):
         self.glossary = glossary
         self._automaton = ahocorasick.Automaton()
+        fold = _KeyFolder()
         keys: dict[str, _Key] = {}
         for term in glossary:
             for name in term.names:
-                k = key_form(name)
+                k = fold(name)
                 # A name wins over a reading; the first term listing a name keeps it.
                 if len(k) >= min_key_len and (k not in keys or keys[k].is_reading):
                     keys[k] = _Key(term.term, False, k.isascii())
-            rk = key_form(term.reading)
+            rk = fold(term.reading)
             if len(rk) >= 3 and rk not in keys:
                 keys[rk] = _Key(term.term, True, False)
         for k, info in keys.items():
@@ -69,6 +79,7 @@ class TermMatcher:
         self._keys = keys
         # Fuzzy suggestion index over names only (readings would suggest by sound alone).
         self._fuzzy_choices = {k: info.headword for k, info in keys.items() if not info.is_reading}
+        self._fuzzy = FuzzyNames(list(self._fuzzy_choices))
 
     # -- exact matching -------------------------------------------------
     def find(self, text: str, tokens: Sequence[Token] | None = None) -> list[Match]:
@@ -141,14 +152,29 @@ class TermMatcher:
         for m in self.find(query):
             if m.term not in out:
                 out.append(m.term)
-        results = process.extract(
-            q, list(self._fuzzy_choices), scorer=fuzz.ratio, limit=20, score_cutoff=cutoff
-        )
-        for key, _score, _ in results:
+        # Same ranking as rapidfuzz's extract over every name, without scoring them all.
+        for key, _score, _ in self._fuzzy.extract(q, limit=20, cutoff=cutoff):
             head = self._fuzzy_choices[key]
             if head not in out:
                 out.append(head)
         return out[:limit]
+
+
+class _KeyFolder(dict[str, str]):
+    """`key_form` with each character's folding remembered: a large glossary folds
+    millions of characters but only a few thousand distinct ones. Same output as
+    `key_form` (text with half-width voiced marks, which fold together with the
+    character before them, goes through `key_form` itself)."""
+
+    def __missing__(self, ch: str) -> str:
+        folded = key_form(ch)
+        self[ch] = folded
+        return folded
+
+    def __call__(self, text: str) -> str:
+        if _HW_VOICED in text or _HW_SEMI_VOICED in text:
+            return key_form(text)
+        return "".join(map(self.__getitem__, text))
 
 
 def _extend_long_vowel(text: str, end: int) -> int:

@@ -72,6 +72,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=272)
     parser.add_argument("--train", action="store_true", help="also time a full `rasa train --force`")
+    parser.add_argument(
+        "--content", default="",
+        help="also the in-process glossary rows of scripts/bench_content.py at these sizes "
+             "(e.g. 41,10000,100000)",
+    )
     args = parser.parse_args()
     cases = yaml.safe_load((REPO / "tests/eval/cases.yml").read_text(encoding="utf-8"))["cases"]
     texts = [c["text"] for c in cases]
@@ -97,9 +102,17 @@ def main() -> int:
     finally:
         servers.stop()
 
-    print(f"{'measure':<36}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    if args.content:
+        from scripts.bench_content import table_rows
+
+        rows += table_rows([int(s) for s in args.content.split(",")])
+
+    def ms(v: float | None) -> str:
+        return f"{'—':>10}" if v is None else f"{v:>10.1f}" if v >= 10 else f"{v:>10.2f}"
+
+    print(f"{'measure':<44}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, n, p50, p95, mx in rows:
-        print(f"{name:<36}{n:>6}{p50:>10.1f}{p95:>10.1f}{mx:>10.1f}")
+        print(f"{name:<44}{n:>6}{ms(p50)}{ms(p95)}{ms(mx)}")
     print(f"\n{'Rasa server RSS':<36}{mem_rasa:>10.0f} MiB")
     print(f"{'Action server RSS':<36}{mem_actions:>10.0f} MiB")
     print(f"{'Start-up (both servers ready)':<36}{startup:>10.1f} s")

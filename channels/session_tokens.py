@@ -4,9 +4,9 @@ only by presenting both, and may send only into sessions it joined.
 
 Ids start with ``ws-`` so that the REST channel can refuse them: a REST client
 cannot write into (or read the agent's replies of) a widget conversation. The
-secret must be the same on every server behind a load balancer; unset, each
-process makes its own (fine for one server: sessions then end with a restart,
-the widget simply gets a new one).
+secret must be the same on every server behind a load balancer. Unset, one is made once and kept
+in ``var/chat_session_secret`` (mode 600, not in git), so a restarted server keeps
+its widgets' sessions.
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ import hmac
 import logging
 import os
 import secrets
+import time
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Optional, Tuple
 
 logger = logging.getLogger(__name__)
@@ -25,13 +27,34 @@ PREFIX = "ws-"
 ENV_VAR = "CHAT_SESSION_SECRET"
 
 
+SECRET_FILE = Path(__file__).resolve().parents[1] / "var" / "chat_session_secret"
+
+
 @lru_cache(maxsize=1)
 def _secret() -> bytes:
     value = os.environ.get(ENV_VAR, "")
     if value:
         return value.encode("utf-8")
-    logger.info("%s unset: widget sessions are valid for this server process only", ENV_VAR)
-    return secrets.token_bytes(32)
+    return _local_secret(SECRET_FILE)
+
+
+def _local_secret(path: Path) -> bytes:
+    """This machine's secret, made on first use (O_EXCL: two servers starting at once
+    agree on one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the other process may still be writing it
+            data = path.read_bytes()
+            if len(data) >= 32:
+                return data
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is not a usable secret: delete it or set {ENV_VAR}") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_bytes(32))
+    logger.info("%s unset: widget session secret kept in %s", ENV_VAR, path)
+    return path.read_bytes()
 
 
 def sign(session_id: str, secret: Optional[bytes] = None) -> str:

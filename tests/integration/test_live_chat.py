@@ -310,3 +310,39 @@ def test_a_widget_session_belongs_to_the_socket_that_got_it(bot, store):
     assert r.status_code == 400
     for c in (owner, thief):
         c.close()
+
+
+def test_a_rasa_restart_mid_takeover_keeps_the_owner_and_every_message(bot, store, sato, agents):
+    sender, ticket = ask_for_person(bot, store, sato)
+    widget = Customer(bot.rasa_url)
+    widget.say("オペレーターと話したい")
+    widget.wait_for("handoff")
+    widget_ticket = sato.waiting_ticket_of(widget.session_id, store)
+    for t in (ticket, widget_ticket):
+        assert sato.claim(t).status_code == 200
+    widget.close()
+
+    bot.restart_rasa()
+
+    assert store.get(ticket).owner == "sato"  # ownership lives in the handoff database
+    assert kinds(bot.say(sender, "再起動のあとです")) == ["agent_joined"]  # the bot stays silent
+    again = Console(bot.rasa_url)  # console sessions survive too: log in is not needed again
+    again.http.cookies = sato.http.cookies
+    again.csrf = sato.csrf
+    assert again.say(ticket, "はい、聞こえています").status_code == 201
+    assert kinds(bot.say(sender, "よかった")) == ["agent_message"]
+    texts = [m["text"] for m in store.get(ticket).messages if m["role"] == "customer"]
+    assert texts[-2:] == ["再起動のあとです", "よかった"]
+
+    # The widget rejoins its session with its token and still talks to the agent.
+    back = Customer(bot.rasa_url, widget.session_id, widget.token)
+    assert back.session_id == widget.session_id
+    back.sio.emit("agent_sync", {"session_id": back.session_id, "after": 0})
+    back.wait_for("agent_joined")
+    back.say("リロードしました")
+    deadline = time.monotonic() + 10
+    while store.get(widget_ticket).messages[-1]["text"] != "リロードしました":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert back.kinds() == ["agent_joined"]  # no bot answer
+    back.close()

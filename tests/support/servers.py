@@ -136,6 +136,7 @@ class BotServers:
     actions: ActionServer
     rasa: Process
     extra: list = field(default_factory=list)
+    rasa_args: list = field(default_factory=list)
 
     @property
     def rest_url(self) -> str:
@@ -153,6 +154,12 @@ class BotServers:
         port = self.actions.port
         self.actions.stop()
         self.actions = start_action_server(self.workdir, self.env, port)
+
+    def restart_rasa(self) -> None:
+        """Stop Rasa and start it again on the same port, same stores."""
+        self.rasa.stop()
+        self.rasa = spawn("rasa", self.rasa_args, self.workdir, self.env)
+        wait_http(f"{self.rasa_url}/", self.rasa)
 
     def stop(self) -> None:
         for p in [self.rasa, self.actions.process, *self.extra]:
@@ -205,7 +212,7 @@ def start_servers(
         actions.stop()
         rasa.stop()
         raise
-    return BotServers(f"http://127.0.0.1:{port}", workdir, env, actions, rasa)
+    return BotServers(f"http://127.0.0.1:{port}", workdir, env, actions, rasa, rasa_args=args)
 
 
 def custom_payloads(messages: list[dict]) -> list[dict]:

@@ -7,13 +7,13 @@ logging) and adds a request middleware: every path but /health needs
 `Authorization: Bearer $ACTION_SERVER_TOKEN` (401 without, 403 with another
 token). The server does not start without a token. See rasa_runtime/auth.py.
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
 import os
 import sys
-from typing import List, Optional
 
 from rasa_runtime import auth
 from rasa_runtime.quiet import quiet_third_party_warnings
@@ -21,7 +21,7 @@ from rasa_runtime.quiet import quiet_third_party_warnings
 logger = logging.getLogger("rasa_runtime.actions")
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from rasa_sdk.endpoint import create_argument_parser
 
     parser = create_argument_parser()  # --port, --actions, --cors, --ssl-*, logging flags
@@ -41,7 +41,7 @@ def add_token_check(app, token: str) -> None:
     from sanic import response
 
     @app.middleware("request")
-    async def require_token(request):  # noqa: ANN001
+    async def require_token(request):
         if request.path in auth.OPEN_PATHS:
             return None
         header = request.headers.get(auth.HEADER)
@@ -52,7 +52,9 @@ def add_token_check(app, token: str) -> None:
                 headers={"WWW-Authenticate": f'{auth.SCHEME} realm="action-server"'},
             )
         if not auth.authorized(header, token):
-            logger.warning("refused %s %s from %s: wrong token", request.method, request.path, request.ip)
+            logger.warning(
+                "refused %s %s from %s: wrong token", request.method, request.path, request.ip
+            )
             return response.json({"error": "invalid token"}, status=403)
         return None
 
@@ -68,7 +70,7 @@ def create_app(actions: str, token: str, cors=None, auto_reload: bool = False):
     return app
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     quiet_third_party_warnings()
     args = parse_args(argv)
     try:
@@ -84,7 +86,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
-        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME),
+        args.log_file,
+        args.loglevel,
         args.logging_config_file,
     )
     utils.update_sanic_log_level()
@@ -97,7 +101,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         f"(bound to {args.host}; token required)"
     )
     app.run(
-        args.host, args.port, ssl=ssl_context, workers=utils.number_of_sanic_workers(),
+        args.host,
+        args.port,
+        ssl=ssl_context,
+        workers=utils.number_of_sanic_workers(),
         auto_reload=False,
     )
 

@@ -18,12 +18,13 @@ ACTION_ENDPOINT_URL   where Rasa calls the action server (endpoints.yml); defaul
 ACTIONS_HOST          address the action server binds (default 127.0.0.1).
 ACTIONS_PORT          its port (default 5055).
 """
+
 from __future__ import annotations
 
 import hmac
 import os
 import secrets
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 URL_ENV = "ACTION_ENDPOINT_URL"
@@ -42,7 +43,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def token_from_env(environ: Optional[Mapping[str, str]] = None) -> str:
+def token_from_env(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     return (env.get(TOKEN_ENV) or "").strip()
 
@@ -64,7 +65,7 @@ def header_value(token: str) -> str:
     return f"{SCHEME} {token}"
 
 
-def authorized(header: Optional[str], token: str) -> bool:
+def authorized(header: str | None, token: str) -> bool:
     """Constant-time check of an Authorization header against the token."""
     if not header or not token:
         return False
@@ -83,7 +84,7 @@ def connect_host(bind_host: str) -> str:
     return host
 
 
-def default_action_endpoint_url(environ: Optional[Mapping[str, str]] = None) -> str:
+def default_action_endpoint_url(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     host = connect_host(env.get(HOST_ENV) or DEFAULT_HOST)
     port = (env.get(PORT_ENV) or "").strip() or str(DEFAULT_PORT)

@@ -12,8 +12,10 @@ Two libraries put broader filters in front of ours later: Sanic's import adds
 pyparsing's deprecation warnings (UserWarning subclasses too) — `apply_to_rasa`
 puts ours back in front after that.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -37,10 +39,8 @@ def _install() -> None:
 def quiet_third_party_warnings() -> None:
     if _explicit():
         return
-    try:
+    with contextlib.suppress(ImportError):  # sanic comes with rasa and rasa-sdk
         import sanic  # noqa: F401  (see the module docstring)
-    except ImportError:  # pragma: no cover - sanic comes with rasa and rasa-sdk
-        pass
     _install()
 
 

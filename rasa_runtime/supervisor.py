@@ -9,16 +9,18 @@ a minute of its start). Ctrl-C / SIGTERM stop everything: SIGTERM to each child'
 process group, SIGKILL after a grace period. On Linux the children also get
 SIGTERM if the supervisor itself is killed (PR_SET_PDEATHSIG).
 """
+
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
 
 SEPARATOR = "---"
 BACKOFF_START = 1.0
@@ -43,13 +45,13 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 @dataclass
 class Child:
     name: str
-    argv: List[str]
-    popen: Optional[subprocess.Popen] = None
+    argv: list[str]
+    popen: subprocess.Popen | None = None
     started_at: float = 0.0
     failures: int = 0  # consecutive exits soon after a start
-    restart_at: Optional[float] = None
+    restart_at: float | None = None
     restarts: int = 0
-    history: List[int] = field(default_factory=list)
+    history: list[int] = field(default_factory=list)
 
     def start(self) -> None:
         self.popen = subprocess.Popen(
@@ -60,7 +62,7 @@ class Child:
         log(f"{self.name} started (pid {self.popen.pid})")
 
     @property
-    def pid(self) -> Optional[int]:
+    def pid(self) -> int | None:
         return self.popen.pid if self.popen else None
 
     def running(self) -> bool:
@@ -69,16 +71,14 @@ class Child:
     def signal_group(self, sig: int) -> None:
         if self.popen is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
-def parse_specs(args: Sequence[str]) -> List[Child]:
-    children: List[Child] = []
-    group: List[str] = []
-    for arg in list(args) + [SEPARATOR]:
+def parse_specs(args: Sequence[str]) -> list[Child]:
+    children: list[Child] = []
+    group: list[str] = []
+    for arg in [*args, SEPARATOR]:
         if arg == SEPARATOR:
             if group:
                 if len(group) < 2:
@@ -88,7 +88,9 @@ def parse_specs(args: Sequence[str]) -> List[Child]:
         else:
             group.append(arg)
     if not children:
-        raise SystemExit("usage: python -m rasa_runtime.supervisor NAME CMD... [--- NAME CMD...]...")
+        raise SystemExit(
+            "usage: python -m rasa_runtime.supervisor NAME CMD... [--- NAME CMD...]..."
+        )
     names = [c.name for c in children]
     if len(set(names)) != len(names):
         raise SystemExit(f"supervisor: duplicate names in {names}")
@@ -96,16 +98,17 @@ def parse_specs(args: Sequence[str]) -> List[Child]:
 
 
 class Supervisor:
-    def __init__(self, children: List[Child], grace: float = GRACE, poll: float = 0.2):
+    def __init__(self, children: list[Child], grace: float = GRACE, poll: float = 0.2):
         self.children = children
         self.grace = grace
         self.poll = poll
         self.stopping = False
         self.exit_code = 0
 
-    def _on_signal(self, signum, _frame) -> None:  # noqa: ANN001
+    def _on_signal(self, signum, _frame) -> None:
         if not self.stopping:
-            log(f"{signal.Signals(signum).name}: stopping {', '.join(c.name for c in self.children)}")
+            names = ", ".join(c.name for c in self.children)
+            log(f"{signal.Signals(signum).name}: stopping {names}")
         self.stopping = True
         self.exit_code = 128 + signum
 
@@ -123,8 +126,15 @@ class Supervisor:
                 delay = self.backoff(child)
                 child.restart_at = now + delay
                 child.history.append(code if code is not None else -1)
-                how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit status {code}"
-                log(f"{child.name} (pid {child.pid}) stopped ({how}) after {lived:.0f} s; restarting in {delay:.0f} s")
+                how = (
+                    f"killed by {signal.Signals(-code).name}"
+                    if code and code < 0
+                    else f"exit status {code}"
+                )
+                log(
+                    f"{child.name} (pid {child.pid}) stopped ({how}) after {lived:.0f} s; "
+                    f"restarting in {delay:.0f} s"
+                )
             elif now >= child.restart_at:
                 child.restarts += 1
                 child.start()
@@ -164,7 +174,7 @@ class Supervisor:
         log("stopped")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     grace = GRACE
     if args[:1] == ["--grace"]:

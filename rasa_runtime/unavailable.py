@@ -23,12 +23,13 @@ Tickets are written off the event loop (SQLite or PostgreSQL, HANDOFF_DB_URL as 
 the action server); the webhook for a new ticket goes out from here too (the
 action server's notifier retries it on start as for any pending ticket).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 logger = logging.getLogger("rasa_runtime.unavailable")
 
@@ -38,11 +39,18 @@ HANDOFF_FORM = "handoff_form"
 HANDOFF_ACTIONS = {"action_handoff"}
 # Messages that trigger or steer a handoff are not "the question" staff need
 # (as actions/handoff_actions.py NOT_A_QUESTION).
-NOT_A_QUESTION = {"request_human", "affirm", "deny", "feedback_negative", "decline_contact", "back_to_bot"}
+NOT_A_QUESTION = {
+    "request_human",
+    "affirm",
+    "deny",
+    "feedback_negative",
+    "decline_contact",
+    "back_to_bot",
+}
 EMPTY_MESSAGE = "(空のメッセージ)"
 
 
-def reply_text(ticket_id: Optional[str] = None, appended: bool = False) -> str:
+def reply_text(ticket_id: str | None = None, appended: bool = False) -> str:
     if not ticket_id:
         return TEXT
     if appended:
@@ -50,7 +58,7 @@ def reply_text(ticket_id: Optional[str] = None, appended: bool = False) -> str:
     return f"{TEXT}\n担当者へのご依頼は受付番号 {ticket_id} で承りました。"
 
 
-def payload(text: str, ticket_id: Optional[str]) -> Dict[str, Any]:
+def payload(text: str, ticket_id: str | None) -> dict[str, Any]:
     return {"kind": KIND, "text": text, "ticket": ticket_id}
 
 
@@ -73,7 +81,7 @@ def _notifier():
     return notifier_from_env(_store())
 
 
-def _open_ticket(ticket_id: Optional[str], sender_id: str):
+def _open_ticket(ticket_id: str | None, sender_id: str):
     from assistant.handoff.tickets import TicketNotFound
 
     store = _store()
@@ -87,7 +95,7 @@ def _open_ticket(ticket_id: Optional[str], sender_id: str):
     return store.open_for_sender(sender_id)
 
 
-def record_handoff(state: Dict[str, Any]) -> Tuple[Optional[str], bool]:
+def record_handoff(state: dict[str, Any]) -> tuple[str | None, bool]:
     """Write what the action server would have written. Returns (ticket id, appended).
     Runs in a worker thread; `state` is plain data taken from the tracker."""
     from assistant.transcript import last_user_question, transcript_from_events
@@ -111,7 +119,7 @@ def record_handoff(state: Dict[str, Any]) -> Tuple[Optional[str], bool]:
         from assistant.handoff.settings import HandoffSettings
 
         notify = bool(HandoffSettings.from_env().webhook_url)
-    except Exception:  # noqa: BLE001 - a bad webhook setting must not lose the ticket
+    except Exception:  # a bad webhook setting must not lose the ticket
         logger.exception("handoff settings")
     ticket = store.create(
         sender_id=state["sender_id"],
@@ -126,7 +134,7 @@ def record_handoff(state: Dict[str, Any]) -> Tuple[Optional[str], bool]:
     if notify:
         try:
             _notifier().notify_async(ticket.id)
-        except Exception:  # noqa: BLE001 - stored as pending: delivered later
+        except Exception:  # stored as pending: delivered later
             logger.exception("webhook for %s", ticket.id)
     return ticket.id, False
 
@@ -141,7 +149,7 @@ def _events_this_turn(tracker) -> list:
     events = list(tracker.events)
     for i in range(len(events) - 1, -1, -1):
         if isinstance(events[i], UserUttered):
-            return events[i + 1:]
+            return events[i + 1 :]
     return events
 
 
@@ -154,14 +162,14 @@ def _already_told(tracker) -> bool:
     )
 
 
-def _unvalidated_slots(action_name: str, tracker) -> List[str]:
+def _unvalidated_slots(action_name: str, tracker) -> list[str]:
     """Slots a form's validation action was asked to check (set after the form's
     ActionExecuted in the temporary tracker Rasa builds for it)."""
     from rasa.shared.core.constants import REQUESTED_SLOT
     from rasa.shared.core.events import ActionExecuted, SlotSet
 
-    form = action_name[len("validate_"):]
-    slots: List[str] = []
+    form = action_name[len("validate_") :]
+    slots: list[str] = []
     for event in reversed(list(tracker.events)):
         if isinstance(event, ActionExecuted) and event.action_name == form:
             break
@@ -170,7 +178,7 @@ def _unvalidated_slots(action_name: str, tracker) -> List[str]:
     return slots
 
 
-def _handoff_state(action_name: str, tracker) -> Dict[str, Any]:
+def _handoff_state(action_name: str, tracker) -> dict[str, Any]:
     from rasa.shared.core.trackers import EventVerbosity
 
     latest = tracker.latest_message
@@ -180,7 +188,7 @@ def _handoff_state(action_name: str, tracker) -> Dict[str, Any]:
     reason = (tracker.get_slot("handoff_reason") if offered else None) or "explicit"
     if reason not in ("explicit", "fallback", "feedback"):
         reason = "explicit"
-    state: Dict[str, Any] = {
+    state: dict[str, Any] = {
         "sender_id": tracker.sender_id,
         "text": (latest.text if latest is not None else "") or "",
         "active": active,
@@ -221,7 +229,7 @@ async def unavailable_events(action_name: str, tracker) -> list:
         try:
             loop = asyncio.get_running_loop()
             ticket_id, appended = await loop.run_in_executor(None, record_handoff, state)
-        except Exception:  # noqa: BLE001 - the reply must still go out
+        except Exception:  # the reply must still go out
             logger.exception("could not record the handoff for %s", tracker.sender_id)
     if ticket_id and not appended and not state["active"]:
         events += [SlotSet("handoff_ticket", ticket_id), SlotSet("handoff_offered", False)]
@@ -241,7 +249,9 @@ def _describe(exc: BaseException) -> str:
         parts.append(f"{type(cause).__name__}: {cause}")
         status = getattr(cause, "status", None)
         if status in (401, 403):
-            parts.append("the action server refused the token: is ACTION_SERVER_TOKEN the same for both?")
+            parts.append(
+                "the action server refused the token: is ACTION_SERVER_TOKEN the same for both?"
+            )
     return " / ".join(parts)
 
 
@@ -254,18 +264,21 @@ def apply() -> None:
     if getattr(original, "_unavailable_guard", False):
         return
 
-    async def run(self, output_channel, nlg, tracker, domain):  # noqa: ANN001
+    async def run(self, output_channel, nlg, tracker, domain):
         auth.add_token_to_endpoint(self.action_endpoint)
         try:
             return await original(self, output_channel, nlg, tracker, domain)
         except ActionExecutionRejection:
             raise
-        except Exception as exc:  # noqa: BLE001 - whatever failed, the user gets an answer
+        except Exception as exc:  # whatever failed, the user gets an answer
             if self.action_endpoint is None:
                 raise  # no action server configured at all: Rasa's own error
             logger.error(
                 "custom action %r failed (%s) at %s; answering %r instead",
-                self.name(), _describe(exc), self.action_endpoint.url, KIND,
+                self.name(),
+                _describe(exc),
+                self.action_endpoint.url,
+                KIND,
             )
             return await unavailable_events(self.name(), tracker)
 

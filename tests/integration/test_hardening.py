@@ -10,6 +10,7 @@
 * the action server down or refusing the token: a clear reply, the handoff
   request and follow-ups recorded by Rasa itself.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,14 @@ from tests.support.servers import MODEL, REPO, custom_payloads, free_port, start
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model (make train)")
 
 UNAVAILABLE = "ただいまシステムに接続できません。しばらくしてからもう一度お試しください。"
-CONTROL_ONLY = ["\u200b", "\u202e", "\x00", "\u00ad", "\ufeff", "\u200b\u202e\u2060\ufeff\u00ad\x07"]
+CONTROL_ONLY = [
+    "\u200b",
+    "\u202e",
+    "\x00",
+    "\u00ad",
+    "\ufeff",
+    "\u200b\u202e\u2060\ufeff\u00ad\x07",
+]
 THIRD_PARTY_WARNING = re.compile(r"site-packages/\S+:\d+: \w*Warning")
 
 
@@ -102,12 +110,17 @@ class Stack:
     def __init__(self, tmp: Path):
         self.rasa_port, self.actions_port, self.web_port = free_port(), free_port(), free_port()
         self.log = tmp / "run.log"
+        self._out = open(self.log, "wb")  # noqa: SIM115 - the stack writes to it until stop()
         self.popen = subprocess.Popen(
             [str(REPO / "scripts" / "run.sh")],
             cwd=REPO,
-            env=stack_env(tmp, RASA_PORT=self.rasa_port, ACTIONS_PORT=self.actions_port,
-                          WEB_PORT=self.web_port),
-            stdout=open(self.log, "wb"),
+            env=stack_env(
+                tmp,
+                RASA_PORT=self.rasa_port,
+                ACTIONS_PORT=self.actions_port,
+                WEB_PORT=self.web_port,
+            ),
+            stdout=self._out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -124,7 +137,9 @@ class Stack:
         return self.log.read_text(errors="replace")
 
     def pids(self, name: str) -> list[int]:
-        return [int(p) for p in re.findall(rf"supervisor: {name} started \(pid (\d+)\)", self.output())]
+        return [
+            int(p) for p in re.findall(rf"supervisor: {name} started \(pid (\d+)\)", self.output())
+        ]
 
     def say(self, sender: str, text: str) -> list[dict]:
         r = requests.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
@@ -134,12 +149,17 @@ class Stack:
     def wait_ready(self, timeout: float = 240) -> None:
         def ready():
             if self.popen.poll() is not None:
-                raise AssertionError(f"run.sh exited ({self.popen.returncode}):\n{self.output()[-3000:]}")
-            return "Rasa server is up and running" in self.output() and http_ok(f"{self.actions_url}/health")
+                raise AssertionError(
+                    f"run.sh exited ({self.popen.returncode}):\n{self.output()[-3000:]}"
+                )
+            return "Rasa server is up and running" in self.output() and http_ok(
+                f"{self.actions_url}/health"
+            )
 
         wait_for(ready, timeout, "scripts/run.sh")
 
     def stop(self) -> None:
+        self._out.close()
         if self.popen.poll() is None:
             os.killpg(self.popen.pid, signal.SIGTERM)
             try:
@@ -185,14 +205,21 @@ def test_action_server_refuses_calls_without_the_token(stack):
     forged = {
         "next_action": "action_handoff",
         "sender_id": "victim",
-        "tracker": {"sender_id": "victim", "slots": {}, "latest_message": {"text": "x"}, "events": []},
+        "tracker": {
+            "sender_id": "victim",
+            "slots": {},
+            "latest_message": {"text": "x"},
+            "events": [],
+        },
         "domain": {},
         "version": "3.6.21",
     }
     url = f"{stack.actions_url}/webhook"
     missing = requests.post(url, json=forged, timeout=10)
     assert missing.status_code == 401
-    wrong = requests.post(url, json=forged, headers={"Authorization": "Bearer " + "x" * 43}, timeout=10)
+    wrong = requests.post(
+        url, json=forged, headers={"Authorization": "Bearer " + "x" * 43}, timeout=10
+    )
     assert wrong.status_code == 403
     assert requests.get(f"{stack.actions_url}/actions", timeout=10).status_code == 401
     assert requests.get(f"{stack.actions_url}/health", timeout=10).status_code == 200
@@ -219,12 +246,13 @@ def test_ctrl_c_stops_everything(stack):
     stack.popen.send_signal(signal.SIGINT)
     stack.popen.wait(60)
     for pid in children:
-        wait_for(lambda: not os.path.exists(f"/proc/{pid}") or _zombie(pid), 20, f"pid {pid} to exit")
+        wait_for(lambda pid=pid: _zombie(pid), 20, f"pid {pid} to exit")
     for port in (stack.rasa_port, stack.actions_port, stack.web_port):
         assert refused("127.0.0.1", port)
 
 
 def _zombie(pid: int) -> bool:
+    """Gone, or exited and not yet reaped."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
     except OSError:
@@ -241,8 +269,13 @@ def test_make_shell_starts_its_own_action_server(tmp_path):
     # `make shell` itself; the model and .venv count as up to date (a stale model is
     # `make train`'s business, not this test's).
     proc = subprocess.Popen(
-        ["make", "-s", "-o", ".venv/.installed", "shell", "MODEL_INPUTS="], cwd=REPO, env=env,
-        stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+        ["make", "-s", "-o", ".venv/.installed", "shell", "MODEL_INPUTS="],
+        cwd=REPO,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
     )
     os.close(slave)
     seen = bytearray()
@@ -283,7 +316,8 @@ def test_make_shell_starts_its_own_action_server(tmp_path):
 def hbot(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("hbot")
     servers = start_servers(
-        workdir=workdir, enable_api=True,
+        workdir=workdir,
+        enable_api=True,
         env_extra={"HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True))},
     )
     yield servers
@@ -348,7 +382,11 @@ def test_action_server_down_still_answers_and_records_the_handoff(hbot, tickets)
         assert payload["kind"] == "service_unavailable" and payload["ticket"]
         assert payload["ticket"] in payload["text"]
         ticket = tickets.get(payload["ticket"])
-        assert ticket.sender_id == requester and ticket.reason == "explicit" and ticket.status == "open"
+        assert (
+            ticket.sender_id == requester
+            and ticket.reason == "explicit"
+            and ticket.status == "open"
+        )
         assert ticket.last_question == "ACWとは?"
         assert ("user", "ACWとは?") in [(t["role"], t["text"]) for t in ticket.transcript]
 
@@ -383,9 +421,17 @@ def test_forged_webhook_call_needs_the_token(hbot, tickets):
         "next_action": "action_handoff",
         "sender_id": "forged-" + uuid.uuid4().hex[:6],
         "tracker": {
-            "sender_id": "forged", "slots": {}, "events": [], "paused": False,
-            "latest_message": {"text": "オペレーターと話したい", "intent": {"name": "request_human"}},
-            "latest_input_channel": "rest", "active_loop": {}, "latest_action_name": "action_listen",
+            "sender_id": "forged",
+            "slots": {},
+            "events": [],
+            "paused": False,
+            "latest_message": {
+                "text": "オペレーターと話したい",
+                "intent": {"name": "request_human"},
+            },
+            "latest_input_channel": "rest",
+            "active_loop": {},
+            "latest_action_name": "action_listen",
         },
         "domain": {},
         "version": "3.6.21",

@@ -6,12 +6,13 @@ A message made only of control/format characters used to reach GiNZA as blanks:
 the doc had no token SpacyFeaturizer could use, it raised, and Rasa dropped the
 message (`[]` over REST, no tracker event). It must now parse like an empty one.
 """
+
 from __future__ import annotations
 
 import pytest
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.spacy_featurizer import SpacyFeaturizer
 from rasa.nlu.utils.spacy_utils import SpacyNLP
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 

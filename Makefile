@@ -18,7 +18,7 @@ MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 # (only the modules the NLU components import: an action-only change needs no retrain)
 
 .PHONY: help install generate check-generated validate train run shell test test-unit \
-	test-stories test-integration test-e2e eval bench tickets agents lock clean
+	test-stories test-integration test-e2e eval bench tickets agents trainees lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ bench: $(MODEL) ## NLU and REST latency, train time, memory
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
 	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)
+
+trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|gaps"]
+	$(PY) -m assistant.training.cli $(ARGS)
 
 agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子]|passwd 佐藤|list|audit"
 	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)

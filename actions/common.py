@@ -60,6 +60,9 @@ def term_matches(tracker: Tracker) -> List[Match]:
 
 def routing_input(tracker: Tracker) -> routing.RoutingInput:
     """The router's view of this turn: NLU result, text, term matches, conversation state."""
+    from .training_actions import state  # training_actions imports this module
+
+    training_mode, quiz_pending = state(tracker.sender_id)
     latest = tracker.latest_message
     intent = latest.get("intent") or {}
     selected = (latest.get("response_selector") or {}).get("faq", {}).get("response", {}) or {}
@@ -78,6 +81,8 @@ def routing_input(tracker: Tracker) -> routing.RoutingInput:
         agent_owns=False,  # the live-chat gate keeps such messages from Rasa (channels/live.py)
         offer_pending=bool(tracker.get_slot("handoff_offered")),
         failed_turns=int(tracker.get_slot("failed_turns") or 0),
+        training_mode=training_mode,
+        quiz_pending=quiz_pending,
     )
 
 

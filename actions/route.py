@@ -14,10 +14,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant import replies
 from assistant.handoff import replies as handoff_replies
 from assistant.question import Subject
-from assistant.routing import Decision, Route
+from assistant.routing import TRAINING_ROUTES, Decision, Route
 
 from .common import decide, faq_entries, glossary, matcher, send
 from .handoff_actions import reset_handoff, start_handoff
+from .training_actions import carry_out as carry_out_training
+from .training_actions import record_gaps
 
 Events = List[Dict[Text, Any]]
 
@@ -51,11 +53,16 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
     """Carry out the router's decision."""
     route = decision.route
     events: Events = []
+    if route in TRAINING_ROUTES:
+        carry_out_training(decision, dispatcher, tracker)
+        return [SlotSet("failed_turns", 0.0), SlotSet("handoff_offered", False)]
     if route in (Route.DEFINITION, Route.UNKNOWN_TERM):
         for subject in decision.subjects:
             send(dispatcher, _answer_for(subject))
         known = decision.known_terms
         unknown = [s.query for s in decision.subjects if not s.term]
+        if unknown and decision.failed_turns is not None and _in_training(tracker):
+            record_gaps(tracker.sender_id, unknown)
         events += [
             SlotSet("term", known[-1] if known else None),
             SlotSet("unknown_query", unknown[-1] if unknown else None),
@@ -98,6 +105,12 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
         send(dispatcher, handoff_replies.offer_human("fallback"))
         events.append(SlotSet("handoff_reason", "fallback"))
     return events
+
+
+def _in_training(tracker: Tracker) -> bool:
+    from .training_actions import state
+
+    return state(tracker.sender_id)[0]
 
 
 def _answer_for(subject: Subject) -> replies.Reply:

@@ -11,6 +11,12 @@ Decisions, in the order they are tried:
    or `back_to_bot`;
 2. empty message → `fallback` (reason `empty`);
 3. はい / いいえ to a pending offer of a person → `handoff` / `decline_offer`;
+3b. training mode (assistant/training/): 「研修モード」「クイズを出して」「用語クイズ」
+   「〇〇のクイズ」「クイズを5問出して」 → `start_training` (explicit, in any mode);
+   in training mode only:
+   「終了」 → `stop_training`, 「カテゴリ一覧」 → `category_list`, 「苦手な用語」 →
+   `weak_terms`, and with a question pending anything but a term question
+   (「ACWとは?」) or a person request → `quiz_answer`;
 4. nothing left once tags, URLs and e-mail addresses are set aside, or only emoji /
    random kana → `fallback`;
 5. 「ボットに戻る」 → `back_to_bot`;
@@ -31,8 +37,9 @@ carries the new count and whether to offer now (assistant/handoff/triggers.py).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from . import question
@@ -68,6 +75,11 @@ class Route(str, Enum):
     DECLINE_OFFER = "decline_offer"
     BACK_TO_BOT = "back_to_bot"
     FOLLOWUP = "followup"
+    START_TRAINING = "start_training"
+    STOP_TRAINING = "stop_training"
+    QUIZ_ANSWER = "quiz_answer"
+    CATEGORY_LIST = "category_list"
+    WEAK_TERMS = "weak_terms"
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,7 @@ class RoutingInput:
     offer_pending: bool = False
     failed_turns: int = 0
     training_mode: bool = False  # an operator in training: never offered a person unasked
+    quiz_pending: bool = False  # in training mode, a quiz question waits for its answer
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ class Knowledge:
     # whether an FAQ's topic (title, example questions) names a word (a headword: any of its names)
     faq_mentions: Callable[[str, str], bool] = lambda faq_id, word: False
     retrieve_faq: Callable[[str], str | None] = lambda text: None
+    categories: Collection[str] = frozenset()  # glossary categories (a quiz of one)
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,8 @@ class Decision:
     failed: bool = False  # counts as a failed turn
     failed_turns: int | None = None  # the new count (None: unchanged)
     offer_human: bool = False  # offer a person after this answer
+    category: str | None = None  # start_training: the quiz's category (None: all)
+    questions: int | None = None  # start_training: 「クイズを5問出して」 (None: the default)
     why: str = field(default="", compare=False)
 
     @property
@@ -222,6 +238,71 @@ _NOUN_TOPIC_QUESTION = re.compile(
 )
 
 
+# --- training mode -----------------------------------------------------------------
+TRAINING_ROUTES = frozenset(
+    {
+        Route.START_TRAINING,
+        Route.STOP_TRAINING,
+        Route.QUIZ_ANSWER,
+        Route.CATEGORY_LIST,
+        Route.WEAK_TERMS,
+    }
+)
+# Entering is explicit, in or out of training mode: 「研修モード」「クイズを出して」「用語クイズ」.
+_START = re.compile(
+    r"^(?:/start_training|研修モード(?:を|に)?(?:始める|始めて|はじめる|はじめて|開始|開始して|スタート"
+    r"|お願いします|お願い|にして|にする|入る)?|クイズ(?:を|お)?(?:出して|だして|出してください"
+    r"|だしてください|お願いします|お願い|して|したい|やりたい|ください|を?始める|を?はじめる)"
+    r"|用語クイズ.*)[。!！]?$"
+)
+# 「クイズを5問出して」: a session of N questions.
+_COUNT_QUIZ = re.compile(
+    r"^(?:用語)?クイズ(?:を)?([0-9０-９]{1,2})問(?:出して|だして|お願い|お願いします|ください)?[。!！]?$"
+)
+# 「システムのクイズ」「拠点のクイズを出して」: a quiz of one category.
+_CATEGORY_QUIZ = re.compile(r"^(.{1,12}?)の(?:用語)?クイズ")
+# Leaving, in training mode only (a customer's 「終了」 changes nothing).
+_STOP = re.compile(
+    r"^(?:/stop_training|終了|しゅうりょう|終わり|おわり|終わる|おわる|やめる|やめます|やめて"
+    r"|研修モード(?:を)?(?:終わる|終わります|終わりにする|終了|終了する|終了します|おわる|やめる"
+    r"|やめます|抜ける|出る))(?:します|してください|して)?[。!！]?$"
+)
+_CATEGORY_LIST = re.compile(r"^(?:カテゴリ|カテゴリー|かてごり)(?:の)?(?:一覧|いちらん|リスト)")
+_WEAK = re.compile(r"^(?:苦手な?用語|にがてな?用語|苦手|にがて|まちがえた用語|間違えた用語)")
+
+
+def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
+    """Training-mode decisions: enter, leave, list categories or weak terms, answer."""
+    text = " ".join(inp.text.split()).strip()
+    compact = text.replace(" ", "")
+    category = _CATEGORY_QUIZ.match(compact)
+    if category and category.group(1) in kb.categories:
+        return Decision(
+            Route.START_TRAINING, category=category.group(1), why="a quiz of one category"
+        )
+    count = _COUNT_QUIZ.match(compact)
+    if count and 1 <= int(unicodedata.normalize("NFKC", count.group(1))) <= 50:
+        n = int(unicodedata.normalize("NFKC", count.group(1)))
+        return Decision(Route.START_TRAINING, questions=n, why="a quiz of N questions")
+    if _START.match(compact):
+        return Decision(Route.START_TRAINING, why="training mode asked for")
+    if not inp.training_mode:
+        return None
+    if _STOP.match(compact):
+        return Decision(Route.STOP_TRAINING, why="leaves training mode")
+    if _CATEGORY_LIST.match(compact):
+        return Decision(Route.CATEGORY_LIST, why="categories asked for")
+    if _WEAK.match(compact):
+        return Decision(Route.WEAK_TERMS, why="weak terms asked for")
+    if not inp.quiz_pending:
+        return None
+    if question.has_question_marker(text) and (inp.matches or question.asks_meaning(text)):
+        return None  # 「ACWとは?」 during a quiz: still the definition
+    if asks_for_person(text, inp.matches, kb.people):
+        return None
+    return Decision(Route.QUIZ_ANSWER, why="the answer to the pending question")
+
+
 # --- the decision -------------------------------------------------------------------
 def _confident(inp: RoutingInput) -> str | None:
     """The intent, or None when the classifier was unsure."""
@@ -235,17 +316,7 @@ def _failure(inp: RoutingInput, decision: Decision) -> Decision:
     count, offer = after_turn(inp.failed_turns, decision.failed)
     if inp.training_mode:
         offer = False
-    return Decision(
-        decision.route,
-        decision.subjects,
-        decision.faq_id,
-        decision.small_talk,
-        decision.reason,
-        decision.failed,
-        count,
-        offer,
-        decision.why,
-    )
+    return replace(decision, failed_turns=count, offer_human=offer)
 
 
 def _define(subjects: Sequence[question.Subject], why: str) -> Decision:
@@ -259,6 +330,8 @@ def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     """What to do with this message. Pure: same input, same decision."""
     decision = _decide(inp, kb)
     if decision.route in (Route.FOLLOWUP, Route.BACK_TO_BOT, Route.HANDOFF, Route.DECLINE_OFFER):
+        return decision
+    if decision.route in TRAINING_ROUTES:
         return decision
     if decision.route in (Route.OFFER_HUMAN, Route.OUT_OF_SCOPE) or decision.small_talk:
         return decision  # neither a success nor a failure: the count stays
@@ -277,6 +350,10 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return Decision(Route.HANDOFF, why="yes to the offer of a person")
     if inp.offer_pending and inp.intent in ("deny", "decline_contact"):
         return Decision(Route.DECLINE_OFFER, why="no to the offer of a person")
+
+    training = _training(inp, kb)
+    if training is not None:
+        return training
 
     text, matches = without_noise(inp.text, inp.matches)
     if not _has_words(text):
@@ -382,7 +459,12 @@ def knowledge(
         hit = retriever.best(text)
         return None if hit is None else hit.id
 
-    return Knowledge(people=glossary.people, faq_mentions=mentions, retrieve_faq=retrieve)
+    return Knowledge(
+        people=glossary.people,
+        faq_mentions=mentions,
+        retrieve_faq=retrieve,
+        categories=frozenset(t.category for t in glossary),
+    )
 
 
 __all__ = ["Decision", "Knowledge", "Route", "RoutingInput", "asks_for_person", "decide"]

@@ -1,0 +1,258 @@
+"""Training mode: question generation, answer matching, the Leitner schedule, the store
+and a whole session (assistant/training/), plus the router's training rows."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from assistant import contract, routing
+from assistant.glossary import load_glossary
+from assistant.training import quiz, schedule
+from assistant.training.answers import match_answer
+from assistant.training.quiz import Question, make_question
+from assistant.training.session import Trainer
+from assistant.training.store import TrainingStore
+
+G = load_glossary()
+KB = routing.Knowledge(categories=frozenset(t.category for t in G), people=G.people)
+
+
+def all_questions(seed: int):
+    rng = random.Random(seed)
+    for t in G:
+        for kind in quiz.kinds_for(t, G):
+            yield make_question(G, t.term, kind, rng)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42])
+def test_every_answer_comes_from_the_glossary_and_distractors_differ(seed):
+    kinds = set()
+    for q in all_questions(seed):
+        kinds.add(q.kind)
+        term = G.get(q.term)
+        assert term is not None
+        right = q.options[q.answer]
+        if q.kind == "term_to_definition":
+            assert right in [d.text for d in term.definitions]
+            assert len(q.options) == 4
+            others = {G.get(t) for t in q.option_terms}
+            assert all(o is not None for o in others)
+        else:
+            assert right == q.term
+        assert q.definition in [d.text for d in term.definitions]
+        assert q.source in term.sources
+        assert len(set(q.options)) == len(q.options), q  # distractors differ from the answer
+        for o in q.options:  # every option is glossary text
+            assert o in G.headwords or any(o == d.text for t in G for d in t.definitions)
+    assert kinds == set(quiz.KINDS)
+
+
+def test_same_seed_same_questions():
+    assert list(all_questions(7)) == list(all_questions(7))
+    assert list(all_questions(7)) != list(all_questions(8))
+
+
+def test_distractors_from_the_same_category_where_possible():
+    q = make_question(G, "アフターコールワーク", "definition_to_term", random.Random(3))
+    term = G.get("アフターコールワーク")
+    same = [t for t in G if t.category == term.category and t.term != term.term]
+    if len(same) >= 3:
+        assert all(G.get(o).category == term.category for o in q.options)
+
+
+def test_abbreviation_question():
+    q = make_question(G, "アフターコールワーク", "abbreviation", random.Random(1))
+    assert q.prompt == "「ACW」は何の略ですか?"
+    assert q.options[q.answer] == "アフターコールワーク"
+
+
+def test_difference_question_is_between_related_terms():
+    a, b = quiz.related_pairs(G)[0]
+    q = make_question(G, a, "difference", random.Random(0))
+    assert a in q.options and len(q.options) == 2
+    assert set(q.options) <= {a, *G.get(a).related}
+
+
+def _q(kind, term="アフターコールワーク", seed=1):
+    return make_question(G, term, kind, random.Random(seed))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["アフターコールワーク", "あふたーこーるわーく", "ｱﾌﾀｰｺｰﾙﾜｰｸ", "アフターコール・ワーク", "ACW", "acw",
+     "ＡＣＷ", "答えはアフターコールワークです"],
+)
+def test_typed_variants_of_the_right_term(typed):
+    q = _q("definition_to_term")
+    assert match_answer(q, typed, G) == q.answer
+
+
+@pytest.mark.parametrize("typed,index", [("1", 0), ("２", 1), ("③", 2), ("4番", 3), ("(1)", 0)])
+def test_numbers_choose_options(typed, index):
+    assert match_answer(_q("term_to_definition"), typed, G) == index
+
+
+@pytest.mark.parametrize("typed", ["", "わかりません", "9", "ほげ"])
+def test_no_option(typed):
+    assert match_answer(_q("definition_to_term"), typed, G) is None
+
+
+def test_definition_typed_in_full():
+    q = _q("term_to_definition")
+    assert match_answer(q, q.options[q.answer], G) == q.answer
+
+
+def test_question_round_trips_through_a_dict():
+    q = _q("difference")
+    assert Question.from_dict(q.to_dict()) == q
+
+
+@pytest.mark.parametrize(
+    "box,correct,after", [(1, True, 2), (2, True, 3), (5, True, 5), (4, False, 1), (1, False, 1)]
+)
+def test_leitner_boxes(box, correct, after):
+    assert schedule.next_box(box, correct) == after
+
+
+def test_schedule_favours_missed_terms():
+    terms = ["A", "B", "C", "D"]
+    boxes = {"A": 1, "B": 5, "C": 5}
+    rng = random.Random(0)
+    picks = [schedule.pick_term(terms, boxes, rng) for _ in range(2000)]
+    assert picks.count("A") > picks.count("D") > picks.count("B")
+    assert schedule.pick_term(terms, boxes, rng, exclude=set(terms)) is None
+    assert schedule.pick_term(terms, boxes, rng, exclude={"A", "B", "C"}) == "D"
+
+
+def test_weak_terms():
+    assert schedule.weak({"A": 1, "B": 2, "C": 4}, {"A": 1, "B": 3, "C": 2}) == ["A", "B"]
+
+
+ROWS = [
+    # text, training_mode, quiz_pending, expected route (None: the customer's routing)
+    ("研修モード", False, False, "start_training"),
+    ("クイズを出して", False, False, "start_training"),
+    ("用語クイズ", False, False, "start_training"),
+    ("/start_training", False, False, "start_training"),
+    ("システムのクイズ", False, False, "start_training"),
+    ("終了", False, False, None),
+    ("研修モードを終わる", False, False, None),
+    ("カテゴリ一覧", False, False, None),
+    ("苦手な用語", False, False, None),
+    ("アフターコールワーク", False, False, None),
+    ("終了", True, True, "stop_training"),
+    ("研修モードを終わる", True, False, "stop_training"),
+    ("カテゴリ一覧", True, False, "category_list"),
+    ("苦手な用語", True, True, "weak_terms"),
+    ("アフターコールワーク", True, True, "quiz_answer"),
+    ("2", True, True, "quiz_answer"),
+    ("ACWとは?", True, True, None),
+    ("アフターコールワーク", True, False, None),
+    ("クイズを出して", True, True, "start_training"),
+]
+
+
+@pytest.mark.parametrize("text,mode,pending,route", ROWS)
+def test_training_routes(text, mode, pending, route):
+    matches = tuple(__import__("assistant.matcher", fromlist=["TermMatcher"]).TermMatcher(G).find(text))
+    inp = routing.RoutingInput(
+        text=text, matches=matches, training_mode=mode, quiz_pending=pending,
+        intent="define_term", intent_confidence=0.9,
+    )
+    decision = routing.decide(inp, KB)
+    if route is None:
+        assert decision.route.value not in {r.value for r in routing.TRAINING_ROUTES}
+    else:
+        assert decision.route.value == route
+
+
+def test_a_quiz_of_n_questions():
+    d = routing.decide(routing.RoutingInput(text="クイズを５問出して"), KB)
+    assert (d.route, d.questions) == (routing.Route.START_TRAINING, 5)
+
+
+def test_no_eval_message_enters_training_mode():
+    import yaml
+
+    with open("tests/eval/cases.yml", encoding="utf-8") as f:
+        raw = yaml.safe_load(f)
+    cases = raw["cases"] if isinstance(raw, dict) else raw
+    for case in cases:
+        d = routing.decide(routing.RoutingInput(text=case["text"]), KB)
+        assert d.route not in routing.TRAINING_ROUTES, case["text"]
+
+
+def test_category_quiz_names_its_category():
+    d = routing.decide(routing.RoutingInput(text="拠点のクイズを出して"), KB)
+    assert (d.route, d.category) == (routing.Route.START_TRAINING, "拠点")
+
+
+@pytest.fixture
+def trainer():
+    return Trainer(TrainingStore("sqlite://"), G, total=5)
+
+
+def _payloads(replies):
+    for r in replies:
+        assert contract.problems(r.payload) == []
+    return [r.payload for r in replies]
+
+
+def test_a_whole_session_with_right_and_wrong_answers(trainer):
+    out = _payloads(trainer.start("s1"))
+    assert [p["kind"] for p in out] == ["training_mode", "quiz_question"]
+    right = 0
+    for n in range(5):
+        pending = trainer.store.state("s1").pending
+        answer = pending["answer"] if n % 2 == 0 else (pending["answer"] + 1) % len(pending["options"])
+        right += n % 2 == 0
+        out = _payloads(trainer.answer("s1", str(answer + 1)))
+        assert out[0]["kind"] == "quiz_feedback" and out[0]["correct"] == (n % 2 == 0)
+        assert out[0]["number"] == n + 1
+    assert out[-1]["kind"] == "quiz_summary"
+    assert (out[-1]["score"], out[-1]["total"]) == (3, 5)
+    assert len(out[-1]["weak_terms"]) == 2
+    assert len(trainer.store.answers_of("s1")) == 5
+    s = trainer.store.sessions_of("s1")[0]
+    assert (s.correct, s.asked, len(set(s.asked_terms))) == (3, 5, 5)
+    assert s.finished is not None
+    weak = _payloads(trainer.weak("s1"))[0]
+    assert {t["term"] for t in weak["terms"]} == set(out[-1]["weak_terms"])
+    assert trainer.store.hardest_terms()
+
+
+def test_next_sessions_favour_missed_terms(trainer):
+    trainer.start("s2")
+    missed = trainer.store.state("s2").pending["term"]
+    trainer.answer("s2", "わかりません")
+    asked = []
+    for _ in range(30):
+        trainer.start("s2")
+        asked.append(trainer.store.state("s2").pending["term"])
+    assert asked.count(missed) >= 3  # 1 of 41 terms by chance: ~0.7 of 30
+
+
+def test_leaving_and_coming_back_keeps_progress(trainer):
+    trainer.start("s3")
+    trainer.answer("s3", "わかりません")
+    trainer.stop("s3")
+    assert trainer.active("s3") == (False, False)
+    assert trainer.store.weak_terms("s3")
+    trainer.start("s3")
+    assert trainer.active("s3") == (True, True)
+    assert trainer.store.weak_terms("s3")
+
+
+def test_category_quiz_asks_only_that_category(trainer):
+    trainer.start("s4", "拠点")
+    for _ in range(5):
+        term = trainer.store.state("s4").pending["term"]
+        assert G.get(term).category == "拠点"
+        trainer.answer("s4", "1")
+
+
+def test_glossary_gaps(trainer):
+    trainer.store.record_gap("s5", "ほげ用語")
+    trainer.store.record_gap("s6", "ほげ用語")
+    assert trainer.store.glossary_gaps() == [("ほげ用語", 2)]

@@ -69,9 +69,12 @@
       addEntry({
         from: "bot",
         text: cfg.welcome,
-        buttons: cfg.examples.map(function (q) {
-          return { title: String(q), payload: String(q) };
-        }),
+        buttons: cfg.examples
+          .map(function (q) {
+            return { title: String(q), payload: String(q) };
+          })
+          // training: true (operator training pages only): a 研修モード button
+          .concat(cfg.training === true ? [{ title: "研修モード", payload: "研修モード" }] : []),
         payload: { kind: "welcome", text: cfg.welcome },
       });
     }

@@ -2,7 +2,8 @@
  * CC Assistant chat widget: how a history entry looks. A user bubble, a bot
  * text bubble, or a rich card for a custom payload (definition, comparison,
  * faq, handoff, unknown_term, offer_human, agent_joined / agent_message /
- * agent_left), with its buttons and 👍/👎.
+ * agent_left; training mode: quiz_question, quiz_feedback, quiz_summary,
+ * category_list, weak_terms), with its buttons and 👍/👎.
  *
  * Not embedded by itself: widget.js loads it from its own directory and calls
  * the function below with its context `cc` before anything is rendered; this
@@ -87,6 +88,16 @@
         case "agent_joined":
         case "agent_left":
           return el("p", "cca-system", p.text != null ? p.text : entry.text);
+        case "quiz_question":
+          return renderQuizQuestion(entry, p);
+        case "quiz_feedback":
+          return renderQuizFeedback(p);
+        case "quiz_summary":
+          return renderQuizSummary(p);
+        case "category_list":
+          return renderCategoryList(p);
+        case "weak_terms":
+          return renderWeakTerms(p);
         case "link": {
           var b = bubble(null);
           b.appendChild(safeLink(p.url, "画像を開く"));
@@ -203,6 +214,127 @@
       return card;
     }
 
+    // --- training mode (quiz cards) ----------------------------------------
+    function progressLine(p) {
+      var line = el("p", "cca-quiz__progress", (p.number || 0) + "/" + (p.total || 0));
+      line.setAttribute("aria-label", "第" + (p.number || 0) + "問 / 全" + (p.total || 0) + "問");
+      return line;
+    }
+
+    function termChip(term) {
+      var b = el("button", "cca-chip cca-chip--button", term);
+      b.type = "button";
+      b.setAttribute("aria-label", term + "とは?と質問する");
+      b.addEventListener("click", function () {
+        cc.sendUser(term + "とは?", term + "とは?");
+      });
+      return b;
+    }
+
+    // A question: progress (3/10), the prompt, one button per option sending its
+    // number; once answered (a later entry exists) the buttons are disabled.
+    function renderQuizQuestion(entry, p) {
+      var card = el("article", "cca-card cca-card--quiz");
+      card.setAttribute("aria-label", "研修クイズ 第" + (p.number || 0) + "問");
+      var head = el("div", "cca-quiz__head");
+      head.appendChild(el("p", "cca-card__label", "研修クイズ"));
+      head.appendChild(progressLine(p));
+      card.appendChild(head);
+      card.appendChild(el("p", "cca-quiz__prompt", p.prompt));
+      var options = Array.isArray(p.options) ? p.options : [];
+      var group = el("div", "cca-quiz__options");
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "答えを選ぶ");
+      options.forEach(function (o, i) {
+        var btn = el("button", "cca-quiz__option");
+        btn.type = "button";
+        btn.appendChild(el("span", "cca-quiz__num", String(i + 1)));
+        btn.appendChild(el("span", "cca-quiz__text", o));
+        btn.setAttribute("data-option", String(i + 1));
+        if (entry.answered) btn.disabled = true;
+        btn.addEventListener("click", function () {
+          // Only the latest question can be answered (the server waits for that one).
+          var row = card.closest("[data-entry]");
+          var cards = row && row.parentNode ? row.parentNode.querySelectorAll(".cca-card--quiz") : [];
+          if (cards.length && cards[cards.length - 1] !== card) return;
+          entry.answered = true;
+          cc.saveHistory();
+          Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) {
+            b.disabled = true;
+          });
+          cc.sendUser(String(i + 1), (i + 1) + ". " + o);
+        });
+        group.appendChild(btn);
+      });
+      card.appendChild(group);
+      return card;
+    }
+
+    function renderQuizFeedback(p) {
+      var ok = p.correct === true;
+      var card = el("article", "cca-card cca-card--feedback " + (ok ? "cca-quiz--correct" : "cca-quiz--incorrect"));
+      card.setAttribute("aria-label", ok ? "正解" : "不正解");
+      var head = el("div", "cca-quiz__head");
+      head.appendChild(el("p", "cca-quiz__verdict", ok ? "○ 正解" : "× 不正解"));
+      head.appendChild(progressLine(p));
+      card.appendChild(head);
+      card.appendChild(el("h3", "cca-card__term", p.term));
+      card.appendChild(el("p", "cca-card__def", p.definition));
+      var src = el("p", "cca-card__source");
+      src.appendChild(el("span", "cca-card__key", "出典"));
+      src.appendChild(el("span", null, p.source));
+      card.appendChild(src);
+      card.appendChild(el("p", "cca-quiz__score", "ここまで " + (p.score || 0) + " 問正解"));
+      return card;
+    }
+
+    function renderQuizSummary(p) {
+      var card = el("article", "cca-card cca-card--summary");
+      card.setAttribute("aria-label", "研修クイズの結果");
+      card.appendChild(el("p", "cca-card__label", "研修クイズの結果"));
+      card.appendChild(el("p", "cca-quiz__result", (p.score || 0) + " / " + (p.total || 0) + " 問正解"));
+      var weak = Array.isArray(p.weak_terms) ? p.weak_terms : [];
+      if (weak.length) {
+        var row = el("div", "cca-card__related");
+        row.appendChild(el("span", "cca-card__key", "苦手な用語"));
+        weak.forEach(function (t) {
+          row.appendChild(termChip(String(t)));
+        });
+        card.appendChild(row);
+      }
+      return card;
+    }
+
+    function renderCategoryList(p) {
+      var card = el("article", "cca-card cca-card--categories");
+      card.setAttribute("aria-label", "カテゴリ一覧");
+      card.appendChild(el("p", "cca-card__label", "カテゴリ一覧"));
+      var dl = el("dl", "cca-categories");
+      (Array.isArray(p.categories) ? p.categories : []).forEach(function (c) {
+        dl.appendChild(el("dt", "cca-categories__name", c.name));
+        dl.appendChild(el("dd", "cca-categories__terms", (Array.isArray(c.terms) ? c.terms : []).join("、")));
+      });
+      card.appendChild(dl);
+      return card;
+    }
+
+    function renderWeakTerms(p) {
+      var card = el("article", "cca-card cca-card--weak");
+      card.setAttribute("aria-label", "苦手な用語");
+      card.appendChild(el("p", "cca-card__label", "苦手な用語"));
+      var terms = Array.isArray(p.terms) ? p.terms : [];
+      if (!terms.length) card.appendChild(el("p", "cca-card__text", p.text));
+      var ul = el("ul", "cca-weak");
+      terms.forEach(function (t) {
+        var li = el("li", "cca-weak__item");
+        li.appendChild(termChip(String(t.term)));
+        li.appendChild(el("span", "cca-weak__count", "まちがい " + (t.wrong || 0) + " 回"));
+        ul.appendChild(li);
+      });
+      if (terms.length) card.appendChild(ul);
+      return card;
+    }
+
     // A message typed by a person: their name and initial above a bubble in
     // another colour than the bot's, so the customer sees who is writing.
     function renderAgentMessage(p) {
@@ -239,6 +371,8 @@
         own = [HUMAN_BUTTON];
       } else if (kind === "offer_human" && !(entry.buttons && entry.buttons.length)) {
         own = YES_NO.slice();
+      } else if (kind === "quiz_question") {
+        return []; // the card has its own answer buttons
       }
       return [
         { label: "もしかして", buttons: suggestions.filter(fresh) },

@@ -57,9 +57,7 @@ def question(q: Question, number: int, total: int, qid: str, category: str | Non
 def feedback(q: Question, chosen: int | None, number: int, total: int, score: int) -> Reply:
     correct = chosen == q.answer
     head = (
-        "⭕ 正解です!"
-        if correct
-        else f"❌ 不正解です。正解は {q.answer + 1}. {q.options[q.answer]}"
+        "○ 正解です!" if correct else f"× 不正解です。正解は {q.answer + 1}. {q.options[q.answer]}"
     )
     text = f"{head}\n【{q.term}】{q.definition}\n(出典: {q.source})"
     return Reply(

@@ -37,6 +37,8 @@
     // websocket first; long-polling when a proxy blocks websockets.
     transports: ["websocket", "polling"],
     examples: ["ACWとは?", "インバウンドとアウトバウンドの違いは?", "オペレーターと話したい"],
+    // Operator training pages only: a 研修モード button in the welcome (training mode).
+    training: false,
     welcome:
       "こんにちは。コンタクトセンターの用語やよくあるご質問にお答えします。下の例を押すか、質問を入力してください。",
   };
@@ -82,6 +84,8 @@
     Object.keys(map).forEach(function (k) {
       if (map[k]) cfg[k] = map[k];
     });
+    if (data.training === "true") cfg.training = true;
+    cfg.training = cfg.training === true;
     if (!isHttpUrl(cfg.serverUrl)) {
       console.error("[CCAssistant] serverUrl must be an http(s) URL:", cfg.serverUrl);
       cfg.serverUrl = DEFAULTS.serverUrl;

@@ -42,3 +42,9 @@ def test_a_quiz_answered_by_clicking(page: Page, shot):
     expect(answers(page).last).to_have_attribute("data-kind", "weak_terms")
     ask(page, "終了")
     expect(answers(page).last).to_have_attribute("data-kind", "training_mode")
+
+
+def test_customer_welcome_has_no_training_button(page: Page):
+    open_chat(page)
+    welcome = page.locator(".cca-row[data-kind='welcome']")
+    expect(welcome.get_by_role("button", name="研修モード")).to_have_count(0)

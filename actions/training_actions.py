@@ -38,6 +38,8 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
         out = t.stop(sender)
     elif route == Route.QUIZ_ANSWER:
         out = t.answer(sender, user_text(tracker))
+    elif route == Route.TRAINEE_NAME:
+        out = t.set_name(sender, decision.name or sender)
     elif route == Route.CATEGORY_LIST:
         out = [training_replies.category_list(quiz.categories(glossary()))]
     else:  # Route.WEAK_TERMS

@@ -31,7 +31,7 @@ for _name in ("handoff_message", "handoff_closed", "back_to_bot"):
     _kind(_name, "ticket")
 _kind("fallback", "", "reason")
 # training mode (README "Training mode")
-_kind("training_mode", "active total", "category")
+_kind("training_mode", "active total", "category trainee")
 _kind("quiz_question", "id qtype prompt options number total", "category")
 _kind("quiz_feedback", "correct chosen answer term definition source number total score")
 _kind("quiz_summary", "score total weak_terms")

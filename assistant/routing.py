@@ -15,7 +15,8 @@ Decisions, in the order they are tried:
    「〇〇のクイズ」「クイズを5問出して」 → `start_training` (explicit, in any mode);
    in training mode only:
    「終了」 → `stop_training`, 「カテゴリ一覧」 → `category_list`, 「苦手な用語」 →
-   `weak_terms`, and with a question pending anything but a term question
+   `weak_terms`, 「名前は佐藤」 → `trainee_name`, and with a question pending anything
+   but a term question
    (「ACWとは?」) or a person request → `quiz_answer`;
 4. nothing left once tags, URLs and e-mail addresses are set aside, or only emoji /
    random kana → `fallback`;
@@ -80,6 +81,7 @@ class Route(str, Enum):
     QUIZ_ANSWER = "quiz_answer"
     CATEGORY_LIST = "category_list"
     WEAK_TERMS = "weak_terms"
+    TRAINEE_NAME = "trainee_name"
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class Decision:
     offer_human: bool = False  # offer a person after this answer
     category: str | None = None  # start_training: the quiz's category (None: all)
     questions: int | None = None  # start_training: 「クイズを5問出して」 (None: the default)
+    name: str | None = None  # trainee_name: 「名前は佐藤」 (progress kept under this name)
     why: str = field(default="", compare=False)
 
     @property
@@ -246,7 +249,12 @@ TRAINING_ROUTES = frozenset(
         Route.QUIZ_ANSWER,
         Route.CATEGORY_LIST,
         Route.WEAK_TERMS,
+        Route.TRAINEE_NAME,
     }
+)
+# 「名前は佐藤」「研修者名: 佐藤」: progress kept under a name, not the conversation id.
+_NAME = re.compile(
+    r"^(?:名前は|なまえは|名前[:：]|研修者名[:：は]?)\s*([^\s、。!！?？]{1,20}?)(?:です)?[。!！]?$"
 )
 # Entering is explicit, in or out of training mode: 「研修モード」「クイズを出して」「用語クイズ」.
 _START = re.compile(
@@ -294,6 +302,9 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
         return Decision(Route.CATEGORY_LIST, why="categories asked for")
     if _WEAK.match(compact):
         return Decision(Route.WEAK_TERMS, why="weak terms asked for")
+    name = _NAME.match(compact)
+    if name:
+        return Decision(Route.TRAINEE_NAME, name=name.group(1), why="the trainee's name")
     if not inp.quiz_pending:
         return None
     if question.has_question_marker(text) and (inp.matches or question.asks_meaning(text)):

@@ -114,6 +114,13 @@ def weak_terms(terms: list[tuple[str, int, int]]) -> Reply:
     )
 
 
+def trainee_name(name: str, sessions: int) -> Reply:
+    text = f"{name}さんとして記録します。"
+    if sessions:
+        text += f"これまでの{sessions}回の記録を引き継ぎます。"
+    return Reply(text, payload("training_mode", text, active=True, total=0, trainee=name))
+
+
 def no_question() -> Reply:
     text = "いま答える問題はありません。「クイズを出して」で出題します。"
     return Reply(text, payload("fallback", text))

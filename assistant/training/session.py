@@ -107,5 +107,7 @@ class Trainer:
         wrong = self.store.wrong_counts(trainee)
         return [replies.weak_terms([(t, wrong[t], boxes[t]) for t in schedule.weak(boxes, wrong)])]
 
-    def set_name(self, sender: str, name: str) -> None:
+    def set_name(self, sender: str, name: str) -> list[Reply]:
+        """Progress from now on under `name` (another device, another day: same record)."""
         self.store.set_state(sender, trainee=name)
+        return [replies.trainee_name(name, len(self.store.sessions_of(name)))]

@@ -150,6 +150,8 @@ ROWS = [
     ("ACWとは?", True, True, None),
     ("アフターコールワーク", True, False, None),
     ("クイズを出して", True, True, "start_training"),
+    ("名前は佐藤です", True, False, "trainee_name"),
+    ("名前は佐藤です", False, False, None),
 ]
 
 
@@ -256,3 +258,15 @@ def test_glossary_gaps(trainer):
     trainer.store.record_gap("s5", "ほげ用語")
     trainer.store.record_gap("s6", "ほげ用語")
     assert trainer.store.glossary_gaps() == [("ほげ用語", 2)]
+
+
+def test_a_name_keeps_progress_across_conversations(trainer):
+    trainer.set_name("monday", "佐藤")
+    trainer.start("monday")
+    missed = trainer.store.state("monday").pending["term"]
+    trainer.answer("monday", "わかりません")
+    out = _payloads(trainer.set_name("tuesday", "佐藤"))
+    assert out[0]["trainee"] == "佐藤" and "引き継ぎ" in out[0]["text"]
+    trainer.start("tuesday")
+    assert trainer.store.weak_terms("佐藤") == [missed]
+    assert len(trainer.store.sessions_of("佐藤")) == 2

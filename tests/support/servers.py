@@ -216,4 +216,11 @@ def start_servers(
 
 
 def custom_payloads(messages: list[dict]) -> list[dict]:
-    return [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
+    """The payloads of a reply, each checked against the response contract
+    (assistant/contract.py): every test that reads a payload checks it."""
+    from assistant.contract import problems
+
+    found = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
+    for payload in found:
+        assert not problems(payload), (problems(payload), payload)
+    return found

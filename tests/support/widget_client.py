@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+from tests.support.servers import custom_payloads
+
 
 class Customer:
     """The widget's protocol (session_request, user_uttered, bot_uttered) from Python."""
@@ -30,7 +32,8 @@ class Customer:
         self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
 
     def kinds(self) -> list[str]:
-        return [m["custom"]["kind"] for m in self.received if isinstance(m.get("custom"), dict)]
+        """Kinds of the payloads received so far, each checked against the contract."""
+        return [p["kind"] for p in custom_payloads(self.received)]
 
     def wait_for(self, kind: str, count: int = 1, timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout

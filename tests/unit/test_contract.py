@@ -50,3 +50,21 @@ def test_the_contract_refuses_unknown_kinds_and_fields():
     with pytest.raises(ValueError):
         contract.payload("faq", "x", id="tmj")  # fields missing
     assert contract.problems({"kind": "greet", "text": "x", "extra": 1}) == ["greet: unexpected extra"]
+
+
+def test_the_readme_table_lists_exactly_the_contract_kinds():
+    """README "Response contract" is the documentation of assistant/contract.py."""
+    import re
+    from pathlib import Path
+
+    from assistant.contract import KINDS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Response contract", 1)[1].split("\n## ", 1)[0]
+    documented = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            documented |= set(re.findall(r"`([a-z_]+)`", first_cell))
+    assert documented == set(KINDS), {"undocumented": set(KINDS) - documented,
+                                      "not in contract": documented - set(KINDS)}

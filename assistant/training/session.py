@@ -23,7 +23,7 @@ def _rng(seed: int, number: int) -> random.Random:
 
 
 def seed_for(sender: str, session_id: int) -> int:
-    return zlib.crc32(f"{sender}:{session_id}".encode())
+    return zlib.crc32(f"{sender}:{session_id}".encode()) & 0x7FFFFFFF  # fits INTEGER
 
 
 class Trainer:

@@ -24,12 +24,14 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 
 from ..handoff.db import make_engine
 from ..handoff.schema import UTCDateTime, now_utc
 from . import schedule
 
+_DDL_LOCK_KEY = 0x5452414E  # arbitrary, "TRAN"
 metadata = MetaData()
 
 trainees = Table(
@@ -115,7 +117,11 @@ class TrainingStore:
         self.engine = (
             make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         )
-        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # several action servers starting at once: one creates the tables
+                conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
+            metadata.create_all(conn)
 
     # --- mode and pending question -------------------------------------------------
     def state(self, sender: str) -> TraineeState | None:

@@ -3,7 +3,7 @@ tickets) and carrying out the router's training decisions (assistant/training/).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import List
+from typing import Any, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,9 +18,14 @@ from . import handoff_services as services
 from .common import glossary, send, user_text
 
 
-@lru_cache(maxsize=1)
 def trainer() -> Trainer:
-    return Trainer(TrainingStore(services.store().engine), glossary())
+    """The trainer on the ticket store's engine (follows it when tests replace the store)."""
+    return _trainer(services.store().engine, glossary())
+
+
+@lru_cache(maxsize=2)
+def _trainer(engine: Any, content: Any) -> Trainer:
+    return Trainer(TrainingStore(engine), content)
 
 
 def state(sender: str) -> tuple[bool, bool]:

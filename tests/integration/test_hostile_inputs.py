@@ -7,7 +7,6 @@ the servers keep answering and nothing stored earlier is lost.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 
@@ -15,6 +14,7 @@ import pytest
 import requests
 
 from tests.support.servers import custom_payloads
+from tests.support.tracker import user_texts
 from tests.support.widget_client import Customer
 
 HOSTILE = [
@@ -74,21 +74,6 @@ HOSTILE = [
 IDS = [name for name, _ in HOSTILE]
 
 
-def stored_texts(bot, sender: str, wait: float = 5.0) -> list[str]:
-    """User texts in the tracker (Rasa saves it just after sending the replies)."""
-    deadline = time.monotonic() + wait
-    while True:
-        con = sqlite3.connect(bot.workdir / "tracker.db")
-        try:
-            rows = con.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                               (sender,)).fetchall()
-        finally:
-            con.close()
-        if rows or time.monotonic() > deadline:
-            return [json.loads(r[0]).get("text") or "" for r in rows]
-        time.sleep(0.1)
-
-
 def comparable(text: str) -> str:
     """Lone surrogates as U+FFFD (JSON keeps them escaped; UTF-8 cannot), first 20 characters."""
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").strip()[:20]
@@ -115,7 +100,7 @@ def test_rest_answers_and_stores_hostile_input(bot, ticket_before, name, text):
     replies = r.json()
     assert replies and all(m.get("text") or m.get("custom") for m in replies), replies
     assert all(isinstance(p.get("kind"), str) for p in custom_payloads(replies))
-    stored = stored_texts(bot, sender)
+    stored = user_texts(bot.workdir, sender)
     assert stored, "no user event stored"
     assert comparable(stored[-1]) == comparable(text) or not text.strip()
     assert len(stored[-1]) <= 5100
@@ -130,7 +115,7 @@ def test_socketio_answers_hostile_input(bot, name, text):
         while not customer.kinds():  # every reply ends with its payload (contract-checked)
             assert time.monotonic() < deadline, "no reply over socket.io"
             time.sleep(0.05)
-        assert stored_texts(bot, customer.session_id), "no user event stored"
+        assert user_texts(bot.workdir, customer.session_id), "no user event stored"
     finally:
         customer.close()
 

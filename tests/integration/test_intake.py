@@ -2,28 +2,17 @@
 Rasa's reset commands during a handoff (they used to end it silently)."""
 from __future__ import annotations
 
-import json
-import sqlite3
 import uuid
 
 import pytest
 import requests
 
 from tests.support.servers import custom_payloads
+from tests.support.tracker import user_texts
 
 
 def kinds(replies):
     return [p["kind"] for p in custom_payloads(replies)]
-
-
-def stored_user_texts(bot, sender: str) -> list[str]:
-    con = sqlite3.connect(bot.workdir / "tracker.db")
-    try:
-        rows = con.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                           (sender,)).fetchall()
-    finally:
-        con.close()
-    return [json.loads(r[0])["text"] for r in rows]
 
 
 @pytest.mark.parametrize("body", ["null", "[]", '"text"', "12", "{bad json", "{}", '{"message": "hi"}',
@@ -39,7 +28,7 @@ def test_a_huge_message_is_cut_with_a_note_and_answered(bot):
     sender = f"big-{uuid.uuid4().hex[:8]}"
     replies = bot.say(sender, "ACWとは?" + "あ" * 20_000)
     assert replies  # answered
-    stored = stored_user_texts(bot, sender)[-1]
+    stored = user_texts(bot.workdir, sender)[-1]
     assert len(stored) < 5100 and stored.startswith("ACWとは?") and "省略しました" in stored
     assert kinds(bot.say(sender, "ACWとは?"))[-1] == "definition"  # the conversation goes on
 

@@ -3,9 +3,7 @@ limit, claim, talk, hand back) and a REST customer. The widget side is in
 tests/e2e/test_live_takeover.py."""
 from __future__ import annotations
 
-import json
 import time
-import sqlite3
 import threading
 import uuid
 
@@ -13,6 +11,7 @@ import pytest
 import requests
 
 from tests.support.console import Console, add_agent
+from tests.support.tracker import events
 from tests.support.widget_client import Customer
 from tests.support.servers import custom_payloads
 
@@ -42,16 +41,6 @@ def tanaka(bot, agents):
 
 def kinds(replies: list[dict]) -> list[str]:
     return [p["kind"] for p in custom_payloads(replies)]
-
-
-def tracker_events(bot, sender: str) -> list[dict]:
-    """The conversation as Rasa stored it (SQL tracker store in the test's folder)."""
-    con = sqlite3.connect(bot.workdir / "tracker.db")
-    try:
-        rows = con.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
-    finally:
-        con.close()
-    return [json.loads(r[0]) for r in rows]
 
 
 def ask_for_person(bot, store, console: Console) -> tuple[str, str]:
@@ -136,10 +125,10 @@ def test_rest_customer_talks_to_an_agent_and_back_to_the_bot(bot, store, sato):
     detail = sato.ticket(ticket)
     assert [(m["role"], m["text"]) for m in detail["messages"]][-3:] == [
         ("agent", "担当の佐藤です。ご用件をどうぞ。"), ("customer", "ACWとは?"), ("customer", "さようなら")]
-    events = tracker_events(bot, sender)
-    user_texts = [e["text"] for e in events if e["event"] == "user"]
+    stored = events(bot.workdir, sender)
+    user_texts = [e["text"] for e in stored if e["event"] == "user"]
     assert user_texts[-2:] == ["ACWとは?", "さようなら"]
-    bot_kinds = [e.get("data", {}).get("custom", {}).get("kind") for e in events if e["event"] == "bot"]
+    bot_kinds = [e.get("data", {}).get("custom", {}).get("kind") for e in stored if e["event"] == "bot"]
     assert bot_kinds[-2:] == ["agent_joined", "agent_message"]
 
     # Polling returns what the agent wrote, after a cursor.

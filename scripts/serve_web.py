@@ -50,9 +50,12 @@ def origin_of(url: str) -> tuple[str, str]:
 def resolve(url_path: str) -> Path | None:
     """The file a URL path names, or None if it is not ours to serve."""
     path = unquote(urlsplit(url_path).path)
+    if "\x00" in path:  # pathlib raises on NUL: answer 404, never drop the connection
+        return None
     if path.startswith("/vendor/"):
         name = path[len("/vendor/"):]
-        return VENDOR / name if name in VENDOR_FILES else None
+        vendored = VENDOR / name
+        return vendored if name in VENDOR_FILES and vendored.is_file() else None
     parts = [p for p in path.split("/") if p]
     if any(p.startswith(".") or p in HIDDEN for p in parts):
         return None
@@ -76,7 +79,10 @@ class Handler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def _serve(self, head: bool) -> None:
-        target = resolve(self.path)
+        try:
+            target = resolve(self.path)
+        except (OSError, ValueError):  # an unreadable or odd path is simply not ours
+            target = None
         if target is None:
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", head)
             return

@@ -33,12 +33,20 @@ DELIVERY_LABELS = {
     "disabled": "通知なし",
 }
 
-# User text must not drive the staff terminal (ANSI escapes etc.).
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# User text must not drive the staff terminal: control characters (ANSI escapes…) and
+# bidirectional overrides (U+202E makes the rest of a line read backwards) are shown escaped.
+_CONTROL_RE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def safe(text: object) -> str:
-    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return _CONTROL_RE.sub(_escape, str(text))
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _width(text: str) -> int:

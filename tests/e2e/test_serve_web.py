@@ -50,6 +50,8 @@ def test_serves_assets_with_their_mime_type(served, path, ctype):
         "/%2e%2e/credentials.yml",
         "/.gitignore",
         "/nothing-here.js",
+        "/%00",  # used to close the connection without an answer
+        "/index.html%00.js",
     ],
 )
 def test_nothing_outside_web_and_no_listings(served, path):
@@ -64,3 +66,16 @@ def test_rasa_url_sets_config_and_csp(served):
     page = requests.get(served + "/", timeout=5).text
     assert "connect-src 'self' http://127.0.0.1:5999 ws://127.0.0.1:5999;" in page
     assert "script-src 'self';" in page and "unsafe-inline" not in page
+
+
+def test_a_vendor_file_that_is_missing_is_a_404_not_a_dropped_connection(served, monkeypatch):
+    import importlib.util
+
+    from tests.support.servers import REPO
+
+    spec = importlib.util.spec_from_file_location("serve_web", REPO / "scripts" / "serve_web.py")
+    serve_web = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve_web)
+    monkeypatch.setattr(serve_web, "VENDOR", REPO / "web" / "no-such-folder")
+    assert serve_web.resolve("/vendor/socket.io.min.js") is None  # listed, but not there
+    assert serve_web.resolve("/%00") is None

@@ -131,3 +131,11 @@ def test_ascii_terminal_does_not_crash(store, db_url):
     t = make(store)
     r = run(db_url, "show", t.id, PYTHONIOENCODING="ascii")
     assert r.returncode == 0 and t.id in r.stdout
+
+
+def test_user_text_cannot_drive_the_staff_terminal():
+    from assistant.handoff.cli import safe
+
+    assert safe("注文\u202eredro\x1b[31m") == "注文\\u202eredro\\x1b[31m"
+    assert safe("\u2066x\u2069\u200f") == "\\u2066x\\u2069\\u200f"
+    assert safe("👨\u200d👩 日本語") == "👨\u200d👩 日本語"  # joiners in emoji stay

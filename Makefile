@@ -95,8 +95,9 @@ scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s; test
 
 test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e scale-test-short eval ## Everything CI runs
 
-bench: $(MODEL) ## NLU and REST latency, train time, memory
+bench: $(MODEL) ## NLU and REST latency, train time, memory; then side by side with stock Rasa + GiNZA
 	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
+	$(PY) scripts/bench_stock.py
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
 	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)

@@ -25,7 +25,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.servers import custom_payloads, start_servers  # noqa: E402
+from rasa_runtime.launch import custom_payloads, start_servers  # noqa: E402
 
 CASES = REPO / "tests" / "eval" / "cases.yml"
 

@@ -33,7 +33,7 @@ from typing import Callable, Dict, List, Optional
 if __package__ in (None, ""):  # `python scripts/scale/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scripts.scale.cluster import Cluster, start_cluster, say  # noqa: E402
+from scripts.scale.cluster import Cluster, say, start_cluster  # noqa: E402
 from scripts.scale.verify import Report, existing_tickets, load_journal, tracker_counts, verify  # noqa: E402
 from scripts.scale.widget import WidgetCustomer  # noqa: E402
 
@@ -84,7 +84,7 @@ def burst(cluster: Cluster, messages: int = 20, base_url: Optional[str] = None) 
 
 def agent_push(cluster: Cluster) -> float:
     """Seconds from the agent's POST on Rasa 2 to the text in the socket held by Rasa 1."""
-    from tests.support.console import Console, add_agent
+    from rasa_runtime.console_client import Console, add_agent
 
     customer = WidgetCustomer(cluster.rasa[0].url)
     try:

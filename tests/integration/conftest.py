@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rasa_runtime.launch import MODEL, start_servers
 from tests.support.ci import unavailable
-from tests.support.servers import MODEL, start_servers
 from tests.support.pg import pg_server_url  # noqa: F401  (fixture)
 from tests.support.receiver import Receiver
 

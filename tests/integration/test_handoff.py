@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from rasa_runtime.launch import custom_payloads
 from tests.integration.conftest import hours_file
 from tests.support.receiver import wait_until
-from tests.support.servers import custom_payloads
 
 TICKET_ID = re.compile(r"^ESC-\d{8}-\d{4}$")
 

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from rasa_runtime.launch import MODEL, REPO, custom_payloads, free_port, start_servers
 from tests.integration.conftest import hours_file
-from tests.support.servers import MODEL, REPO, custom_payloads, free_port, start_servers
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model (make train)")
 

@@ -3,17 +3,17 @@ limit, claim, talk, hand back) and a REST customer. The widget side is in
 tests/e2e/test_live_takeover.py."""
 from __future__ import annotations
 
-import time
 import threading
+import time
 import uuid
 
 import pytest
 import requests
 
-from tests.support.console import Console, add_agent
+from rasa_runtime.console_client import Console, add_agent
+from rasa_runtime.launch import custom_payloads
 from tests.support.tracker import events
 from tests.support.widget_client import Customer
-from tests.support.servers import custom_payloads
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import subprocess
 import pytest
 from sqlalchemy.engine import make_url
 
+from rasa_runtime.launch import MODEL, RASA_CLI, spawn, start_servers, wait_http
 from tests.integration.conftest import hours_file
+from tests.integration.test_handoff import TICKET_ID, ask, new_sender
 from tests.support.ci import unavailable
 from tests.support.pg import fresh_pg_database
-from tests.integration.test_handoff import TICKET_ID, ask, new_sender
-from tests.support.servers import MODEL, RASA_CLI, spawn, start_servers, wait_http
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_pat
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    from tests.support.servers import REPO
+    from rasa_runtime.launch import REPO
 
     second = spawn(
         "rasa2",
@@ -127,7 +127,7 @@ def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_pat
         wait_http(f"http://127.0.0.1:{port}/", second)
         import requests
 
-        from tests.support.servers import custom_payloads
+        from rasa_runtime.launch import custom_payloads
 
         sender = new_sender()
         handoff = ask(pg_bot, sender, "担当者と話したいです")[0]

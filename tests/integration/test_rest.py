@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from tests.support.servers import custom_payloads
+from rasa_runtime.launch import custom_payloads
 
 
 def ask(bot, text, sender=None):

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from rasa_runtime.launch import free_port
 from tests.support.ci import unavailable
-from tests.support.servers import free_port
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
+from rasa_runtime.launch import MODEL
 from scripts.scale import run as scale
 from scripts.scale.cluster import ClusterError, start_cluster
 from tests.support.ci import unavailable
-from tests.support.servers import MODEL
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""An agent talking to the real console API over HTTP (integration and e2e tests)."""
+"""An agent talking to the real console API over HTTP (tests, the scale-out run)."""
 from __future__ import annotations
 
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import requests
 
-from tests.support.servers import REPO
+from rasa_runtime.launch import REPO
 
 
 def add_agent(env: dict, username: str, display_name: str, password: str = "password-123") -> str:

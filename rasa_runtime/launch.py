@@ -1,6 +1,7 @@
 """Starts the real action server and Rasa server on free localhost ports.
 
-Used by the integration/e2e tests, `scripts/eval.py` and the benchmarks, so all
+Shared launch code (scripts never import from tests/): used by the integration,
+e2e and scale tests, `scripts/eval.py`, the benchmarks and the scale-out cluster, so all
 of them talk to the same thing `make run` starts: the action server through
 `python -m rasa_runtime.actions` (loopback, token required), Rasa through
 `python -m rasa_runtime`, both with the same ACTION_SERVER_TOKEN (a random one
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 # How the tests start Rasa and the action server: as `make run` does (scripts/run.sh).
 RASA_CLI = (str(VENV_BIN / "python"), "-m", "rasa_runtime")

@@ -11,7 +11,7 @@ that config, domain.yml and every file under data/) only when that model is miss
 so a repeated run reuses it (training takes 10–20 minutes on 2 cores).
 
 Both bots are then served, one after the other, with the same action server, channels
-and endpoints (tests/support/servers.py), and get the same load: REST, the eval
+and endpoints (rasa_runtime/launch.py), and get the same load: REST, the eval
 questions (tests/eval/cases.yml), 1 and 16 concurrent clients (each its own sender ids)
 for --seconds each, loopback only. Then RSS of the Rasa process, start-up (spawn →
 ready), train time and eval accuracy (scripts/eval.py's cases and judge). One table:
@@ -38,7 +38,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.servers import MODEL, RASA_CLI, base_env, start_servers  # noqa: E402
+try:  # where the server launcher lives now (scripts must not import from tests/)
+    from rasa_runtime.launch import MODEL, RASA_CLI, base_env, start_servers
+except ImportError:  # before the move
+    from tests.support.servers import MODEL, RASA_CLI, base_env, start_servers
 
 CASES = REPO / "tests" / "eval" / "cases.yml"
 CACHE = REPO / "var" / "bench"

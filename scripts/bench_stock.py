@@ -123,9 +123,12 @@ def stock_model() -> tuple[Path, float]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        while proc.poll() is None:
-            time.sleep(30)
-            print(f"  … {time.perf_counter() - t0:.0f} s", flush=True)
+        while True:
+            try:
+                proc.wait(timeout=30)  # returns when training ends, not at the next tick
+                break
+            except subprocess.TimeoutExpired:
+                print(f"  … {time.perf_counter() - t0:.0f} s", flush=True)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0 or not model.exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])

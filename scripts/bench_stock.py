@@ -38,10 +38,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-try:  # where the server launcher lives now (scripts must not import from tests/)
-    from rasa_runtime.launch import MODEL, RASA_CLI, base_env, start_servers
-except ImportError:  # before the move
-    from tests.support.servers import MODEL, RASA_CLI, base_env, start_servers
+from rasa_runtime.launch import MODEL, RASA_CLI, base_env, start_servers  # noqa: E402
 
 CASES = REPO / "tests" / "eval" / "cases.yml"
 CACHE = REPO / "var" / "bench"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -86,6 +87,31 @@ def wait_http(url: str, proc: Process, timeout: float = 180) -> None:
             pass
         time.sleep(0.5)
     raise RuntimeError(f"{proc.name} not ready after {timeout}s:\n{proc.tail()}")
+
+
+def start_redis(workdir: Path, port: int | None = None) -> tuple[Process, int]:
+    """A throwaway redis-server on loopback, no persistence (lock store, socket.io
+    manager). FileNotFoundError without redis-server, RuntimeError if it does not answer."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        raise FileNotFoundError("redis-server not installed (scripts/install_scale_services.sh)")
+    port = port or free_port()
+    folder = workdir / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(folder)]
+    proc = spawn("redis", args, workdir, dict(os.environ))
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            return proc, port
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    proc.stop()
+    raise RuntimeError(f"redis-server did not start:\n{proc.tail()}")
 
 
 def base_env(extra: dict | None = None) -> dict:

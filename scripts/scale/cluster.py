@@ -48,6 +48,7 @@ from rasa_runtime.launch import (
     free_port,
     spawn,
     start_action_server,
+    start_redis,
     wait_http,
 )
 
@@ -258,22 +259,10 @@ def _create_databases(admin_url: str, names: List[str]) -> Dict[str, str]:
 
 
 def _start_redis(workdir: Path, port: int) -> Process:
-    binary = shutil.which("redis-server")
-    if not binary:
-        raise ClusterError("redis-server not installed (scripts/install_scale_services.sh)")
-    (workdir / "redis").mkdir(exist_ok=True)
-    proc = spawn("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                           "--appendonly", "no", "--dir", str(workdir / "redis")], workdir, dict(os.environ))
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            return proc
-        except redis.ConnectionError:
-            time.sleep(0.1)
-    raise ClusterError(f"redis-server did not start:\n{proc.tail()}")
+    try:
+        return start_redis(workdir, port)[0]
+    except (FileNotFoundError, RuntimeError) as exc:
+        raise ClusterError(str(exc)) from None
 
 
 def _start_haproxy(workdir: Path, config: str) -> Process:

@@ -3,14 +3,12 @@ two Rasa servers sharing PostgreSQL + a Redis lock store. Real servers from Debi
 packages; skipped locally without them, failed in CI."""
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from rasa_runtime.launch import MODEL, RASA_CLI, spawn, start_servers, wait_http
+from rasa_runtime.launch import MODEL, RASA_CLI, spawn, start_redis, start_servers, wait_http
 from tests.integration.conftest import hours_file
 from tests.integration.test_handoff import TICKET_ID, ask, new_sender
 from tests.support.ci import unavailable
@@ -75,31 +73,12 @@ def test_ticket_followups_and_restart_on_postgresql(pg_bot, pg_url):
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    binary = shutil.which("redis-server")
-    if not binary:
-        unavailable("redis-server not installed (apt-get install redis-server)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    import time
-
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(50):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.1)
+    try:
+        proc, port = start_redis(tmp_path_factory.mktemp("redis"))
+    except FileNotFoundError as exc:
+        unavailable(str(exc))
     yield port
-    proc.terminate()
-    proc.wait(10)
+    proc.stop()
 
 
 def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_path):

@@ -124,6 +124,19 @@ def write_journal(environment, **_kwargs) -> None:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
+def send_counted(send: Any, rec: Dict[str, Any]) -> None:
+    """One message of either kind of user: counted in flight while it is being sent
+    (the kill waits for some), marked if locust stops in the middle of it."""
+    IN_FLIGHT[0] += 1
+    try:
+        send(rec)
+    except gevent.GreenletExit:  # locust stopped mid-message (the grace period ran out)
+        rec["interrupted"] = True
+        raise
+    finally:
+        IN_FLIGHT[0] -= 1
+
+
 class RestCustomer(HttpUser):
     """A REST client (server-side integration, app): POST /webhooks/rest/webhook."""
 
@@ -145,14 +158,7 @@ class RestCustomer(HttpUser):
             self.turns = conversation(self.rng)
         text, step = self.turns.pop(0)
         rec = new_record("rest", self.sender, text, step)
-        IN_FLIGHT[0] += 1
-        try:
-            self._send(rec)
-        except gevent.GreenletExit:  # locust stopped mid-message (the grace period ran out)
-            rec["interrupted"] = True
-            raise
-        finally:
-            IN_FLIGHT[0] -= 1
+        send_counted(self._send, rec)
 
     def _send(self, rec: Dict[str, Any]) -> None:
         for attempt in range(MAX_ATTEMPTS):
@@ -272,14 +278,7 @@ class SocketCustomer(User):
             self.turns = conversation(self.rng)
         text, step = self.turns.pop(0)
         rec = new_record("socketio", self.session["session_id"] or "", text, step)
-        IN_FLIGHT[0] += 1
-        try:
-            self._send(rec)
-        except gevent.GreenletExit:  # locust stopped mid-message (the grace period ran out)
-            rec["interrupted"] = True
-            raise
-        finally:
-            IN_FLIGHT[0] -= 1
+        send_counted(self._send, rec)
 
     def _send(self, rec: Dict[str, Any]) -> None:
         for attempt in range(MAX_ATTEMPTS):

@@ -195,6 +195,24 @@ def is_lookup_word(text: str) -> bool:
     return len(stripped) <= 10 and all(is_hiragana(c) or c == "ー" for c in stripped)
 
 
+# 「英語の勉強法を教えて」「カレーの作り方を知りたい」: asks how to do something (a method noun:
+# 〜方 after a verb stem, 〜法, 方法, やり方, コツ, 手順…), not what a word means.
+_HOW_TO = re.compile(
+    r"(?:やり方|やりかた|仕方|しかた|方法|ほうほう|(?<=[ぁ-ん])方|(?<=[一-龥])法|コツ|こつ|秘訣|手順|ノウハウ)"
+    r"\s*(?:を|が|は|って|について|、)?\s*"
+    r"(?:教え|おしえ|知り|しり|知ら|しら|聞き|きき|ある|あり|ない|なに|何|どう|[?？]|$)"
+)
+
+
+def asks_how_to(text: str) -> bool:
+    """The text asks for a method (「Xの勉強法を教えて」), not for a word's meaning."""
+    # An abbreviation (「AHTの計算方法」) is likely jargon the glossary lacks: not off topic.
+    return bool(_HOW_TO.search(text)) and not asks_meaning(text) and not _ACRONYM.search(text)
+
+
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])")
+
+
 def has_question_marker(text: str) -> bool:
     """「〇〇とは」「〇〇って何」: the text asks what a word means."""
     return bool(_MARKER.search(text))

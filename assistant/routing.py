@@ -29,7 +29,9 @@ Decisions, in the order they are tried:
 10. by intent: FAQ (`faq`, the ResponseSelector's choice ≥ 0.5, or the lexical retriever
     when unsure), small talk (`small_talk`: greet / thanks / goodbye / feedback_thanks /
     ack), negative feedback (`offer_human`), person request (`handoff`), off-topic
-    (`out_of_scope`), a bare word (`unknown_term`), else `fallback`.
+    (`out_of_scope`), a bare word (`unknown_term`), else `fallback`; before the intent, a
+    how-to question about something the glossary does not name (「英語の勉強法を教えて」)
+    → `out_of_scope`.
 
 A failed turn (fallback, unknown term) counts towards offering a person: the decision
 carries the new count and whether to offer now (assistant/handoff/triggers.py).
@@ -411,6 +413,10 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return _define(subjects, "a glossary term asked about")
     if subjects and meaning:
         return _define(subjects, "the meaning of a word asked")
+    if not known_terms and not faq_ok and question.asks_how_to(text):
+        # 「英語の勉強法を教えて」: how to do something the glossary does not name. (With a
+        # term, 「ACWのやり方を知りたい」 was answered above as that term's definition.)
+        return Decision(Route.OUT_OF_SCOPE, why="how to do something off topic")
     if subjects and _NOUN_TOPIC_QUESTION.search(text):
         return _define(subjects, "「〇〇ってどう…」 about a noun")
     if subjects and marker and intent in ("define_term", "compare_terms"):

@@ -208,6 +208,18 @@ ROWS = [
     ("いま何時か教えて", "out_of_scope", "out_of_scope"),
     ("日本の首相は誰ですか", "out_of_scope", "out_of_scope"),
     ("宝くじの当て方を知りたい", "out_of_scope", "out_of_scope"),
+    # --- how to do something the glossary does not name, whatever the classifier said ---
+    ("英語の勉強法を教えて", "define_term", "out_of_scope"),
+    ("ダイエットの方法を教えてください", "define_term", "out_of_scope"),
+    ("将棋のコツを知りたい", "nlu_fallback", "out_of_scope"),
+    ("パスタのゆで方を教えて", "define_term", "out_of_scope"),
+    ("引っ越しの手順を教えてほしい", "define_term", "out_of_scope"),
+    ("ギターの練習法って?", "nlu_fallback", "out_of_scope"),
+    # ... but a term's how-to is its definition, and jargon stays an unknown word
+    ("クロスセルの方法を教えて", "define_term", "definition:クロスセル"),
+    ("スクリプトの作り方を知りたい", "define_term", "definition:スクリプト"),
+    ("AHTの計算方法を教えて", "define_term", "unknown"),
+    ("勉強法とは何ですか", "define_term", "unknown"),
 ]
 
 

@@ -35,7 +35,12 @@ _CONTEXT = (
 MARKERS: tuple[tuple[str, bool], ...] = (
     (_CONTEXT, _MEANING),
     (_TOWA, _MEANING),
-    (r"って(?=\s*(?:何|なに|なん))", _MEANING),
+    # 「CXって結局なんなの?」: a discourse adverb may stand between って and 何.
+    (
+        r"って(?=\s*(?:(?:結局|けっきょく|そもそも|一体|いったい|つまり|要するに|ようするに|ぶっちゃけ)"
+        r"\s*)?(?:何|なに|なん))",
+        _MEANING,
+    ),
     (
         r"の(?:意味|いみ)|(?:意味|いみ)(?:は|を|が)|どういう(?:意味|いみ)|どんな(?:意味|いみ)",
         _MEANING,

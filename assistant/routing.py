@@ -163,14 +163,14 @@ def _has_words(text: str) -> bool:
 
 # --- small talk and gibberish -----------------------------------------------------
 _SMALL_TALK_CUE = re.compile(
-    r"こんにち|こんばん|おはよう|はじめまして|初めまして|よろしく|お疲れ|おつかれ|もしもし|やあ|どうも"
+    r"こんにち|こんばん|おはよう|はじめまして|初めまして|よろしく|お疲れ|おつかれ|もしもし|やあ|やっほ|ハロー|どうも"
     r"|ありがと|有難|有り難|サンキュ|さんきゅ|感謝|助か|たすか|どういたし"
     r"|さようなら|さよなら|またね|また今度|またよろしく|失礼します|しつれいします|バイバイ|ばいばい|じゃあね|おやすみ"
     r"|よかった|良かった|わかりました|分かりました|了解|りょうかい|なるほど|はい|いいえ|いや|うん|ううん|不要|ふよう"
     r"|大丈夫|だいじょうぶ|結構|けっこう|OK|ok|オッケー|おっけー"
 )
 _GREET_CUE = re.compile(
-    r"こんにち|こんばん|おはよう|はじめまして|初めまして|お疲れ|おつかれ|もしもし"
+    r"こんにち|こんばん|おはよう|はじめまして|初めまして|お疲れ|おつかれ|もしもし|やっほ|ハロー"
 )
 _THANKS_CUE = re.compile(r"ありがと|有難|有り難|サンキュ|さんきゅ|感謝|助かり|たすかり")
 _GOODBYE_CUE = re.compile(
@@ -373,7 +373,8 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return Decision(Route.FALLBACK, failed=True, why="only tags, links, emoji or symbols")
     if _gibberish(text, matches):
         return Decision(Route.FALLBACK, failed=True, why="random kana")
-    if inp.intent == "back_to_bot":
+    if intent == "back_to_bot" and not question.asks_meaning(text):
+        # 「チャットボットとは何のこと?」 asks about a word; it does not ask for the bot.
         return Decision(Route.BACK_TO_BOT, why="back to the bot")
     if asks_for_person(text, matches, kb.people):
         return Decision(Route.HANDOFF, why="asks for a person")

@@ -208,6 +208,14 @@ ROWS = [
     ("いま何時か教えて", "out_of_scope", "out_of_scope"),
     ("日本の首相は誰ですか", "out_of_scope", "out_of_scope"),
     ("宝くじの当て方を知りたい", "out_of_scope", "out_of_scope"),
+    # --- a discourse adverb between って and 何; a word with ボット in it; greetings ------
+    ("CXって結局なんなの?", "out_of_scope", "definition:カスタマーエクスペリエンス"),
+    ("ACWってそもそもなに?", "out_of_scope", "definition:アフターコールワーク"),
+    ("IVRっていったい何", "nlu_fallback", "definition:IVR"),
+    ("チャットボットとは何のこと?", "back_to_bot", "unknown"),
+    ("ボイスボットって何ですか", "back_to_bot", "unknown"),
+    ("やっほー", "nlu_fallback", "small_talk:greet"),
+    ("ハロー", "nlu_fallback", "small_talk:greet"),
     # --- how to do something the glossary does not name, whatever the classifier said ---
     ("英語の勉強法を教えて", "define_term", "out_of_scope"),
     ("ダイエットの方法を教えてください", "define_term", "out_of_scope"),

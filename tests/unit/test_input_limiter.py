@@ -1,5 +1,5 @@
 """The first NLU steps on hostile input, with the real components and the real
-ja_ginza model (no Rasa server): InputLimiter → SpacyNLP → NormalizingSpacyTokenizer
+ja_ginza model (no Rasa server): InputLimiter → LeanSpacyNLP → NormalizingSpacyTokenizer
 → SpacyFeaturizer, as config.yml chains them.
 
 A message made only of control/format characters used to reach GiNZA as blanks:
@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.spacy_featurizer import SpacyFeaturizer
-from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.input_limiter import InputLimiter, limit_text
+from components.lean_spacy import LeanSpacyNLP
 from components.tokenizer import NormalizingSpacyTokenizer
 
 CONTROL_ONLY = [
@@ -32,8 +32,10 @@ CONTROL_ONLY = [
 
 @pytest.fixture(scope="module")
 def pipeline():
-    nlp_config = {**SpacyNLP.get_default_config(), "model": "ja_ginza"}
-    spacy_nlp = SpacyNLP(SpacyNLP.load_model("ja_ginza"), nlp_config)
+    nlp_config = {**LeanSpacyNLP.get_default_config(), "model": "ja_ginza"}
+    spacy_nlp = LeanSpacyNLP(
+        LeanSpacyNLP.load_lean_model("ja_ginza", nlp_config["exclude"]), nlp_config
+    )
     limiter = InputLimiter({**InputLimiter.get_default_config()})
     tokenizer = NormalizingSpacyTokenizer(NormalizingSpacyTokenizer.get_default_config())
     featurizer = SpacyFeaturizer(

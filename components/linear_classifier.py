@@ -1,0 +1,248 @@
+"""Intent classification with a linear model, without TensorFlow.
+
+The features are the pipeline's sentence features: the sparse counts of both
+CountVectorsFeaturizers (character n-grams and words) and the mean GiNZA vector.
+Raw counts make long messages look certain (large logits), so the sparse block is
+weighted like TF-IDF (log counts × inverse document frequency learnt from the
+training examples) and each block is scaled to unit length; then a multinomial
+logistic regression (scikit-learn) is trained. At run time the model is a matrix
+product and a softmax in numpy (~0.1 ms), and it is stored as plain arrays (.npz +
+JSON), not as a pickle.
+
+Why not DIET: it is what keeps TensorFlow's runtime and ~400 MiB in the server and
+~4 ms in every parse (README, Measurements); the router (assistant/routing.py)
+takes the intent as one piece of evidence, so what matters is a calibrated
+confidence, which the eval measures.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
+
+import numpy as np
+import scipy.sparse
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+ARRAYS_FILE = "linear.npz"
+META_FILE = "linear.json"
+
+
+class LinearModel:
+    """Feature weighting + multinomial logistic regression, as plain arrays."""
+
+    def __init__(
+        self,
+        labels: Sequence[Text],
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        idf: np.ndarray,
+        dense_weight: float,
+    ) -> None:
+        self.labels = list(labels)
+        self.coef = coef
+        self.intercept = intercept
+        self.idf = idf
+        self.dense_weight = dense_weight
+
+    @staticmethod
+    def raw_features(message: Message) -> Tuple[scipy.sparse.csr_matrix, np.ndarray]:
+        sparse = message.get_sparse_features(attribute=TEXT)[1]
+        dense = message.get_dense_features(attribute=TEXT)[1]
+        counts = (
+            scipy.sparse.csr_matrix(sparse.features)
+            if sparse is not None
+            else scipy.sparse.csr_matrix((1, 0))
+        )
+        vector = (
+            np.asarray(dense.features, dtype=np.float64).reshape(1, -1)
+            if dense is not None
+            else np.zeros((1, 0))
+        )
+        return counts, vector
+
+    @staticmethod
+    def learn_idf(counts: scipy.sparse.csr_matrix) -> np.ndarray:
+        document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+        return np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0
+
+    @staticmethod
+    def weigh(
+        counts: scipy.sparse.csr_matrix, vector: np.ndarray, idf: np.ndarray, dense_weight: float
+    ) -> np.ndarray:
+        """Rows of log(1 + count) × idf at unit length, beside the unit-length vector."""
+        counts = counts.tocsr().astype(np.float64)
+        counts.data = np.log1p(counts.data)
+        weighted = counts.multiply(idf.reshape(1, -1)).toarray()
+        weighted /= np.maximum(np.linalg.norm(weighted, axis=1, keepdims=True), 1e-12)
+        vector = vector / np.maximum(np.linalg.norm(vector, axis=1, keepdims=True), 1e-12)
+        return np.hstack([weighted, vector * dense_weight])
+
+    def features(self, message: Message) -> np.ndarray:
+        counts, vector = self.raw_features(message)
+        return self.weigh(counts, vector, self.idf, self.dense_weight)
+
+    def probabilities(self, row: np.ndarray) -> np.ndarray:
+        logits = row @ self.coef.T + self.intercept
+        if logits.shape[1] == 1:  # scikit-learn's binary form: one column for labels[1]
+            p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            return np.stack([1 - p, p], axis=1)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def ranking(self, message: Message) -> List[Tuple[Text, float]]:
+        p = self.probabilities(self.features(message))[0]
+        order = np.argsort(-p, kind="stable")
+        return [(self.labels[i], float(p[i])) for i in order]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Featurizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "C": 50.0,  # inverse regularisation (unit-length features need little)
+            "dense_weight": 1.0,  # the GiNZA vector's share beside the counts
+            "max_iter": 2000,
+            "random_state": 42,
+            "ranking_length": 10,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        name: Text,
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[LinearModel] = None,
+    ) -> None:
+        self.name = name
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LinearIntentClassifier":
+        return cls(config, execution_context.node_name, model_storage, resource)
+
+    # --- what is learnt: overridden by the FAQ selector ---------------------------------
+    def training_examples(self, training_data: TrainingData) -> List[Tuple[Message, Text]]:
+        return [
+            (e, e.get(INTENT))
+            for e in training_data.intent_examples
+            if e.get(INTENT) and e.get(TEXT)
+        ]
+
+    def set_prediction(self, message: Message, ranking: List[Tuple[Text, float]]) -> None:
+        shown = [{"name": k, "confidence": p} for k, p in ranking[: self.config["ranking_length"]]]
+        message.set(INTENT, shown[0], add_to_output=True)
+        message.set("intent_ranking", shown, add_to_output=True)
+
+    # --- training and prediction ---------------------------------------------------------
+    def train(self, training_data: TrainingData) -> Resource:
+        from sklearn.linear_model import LogisticRegression
+
+        examples = self.training_examples(training_data)
+        labels = sorted({label for _, label in examples})
+        if len(labels) < 2:
+            logger.debug(f"{self.name}: fewer than two labels, not trained.")
+            return self._resource
+        raw = [LinearModel.raw_features(m) for m, _ in examples]
+        counts = scipy.sparse.vstack([c for c, _ in raw]).tocsr()
+        vectors = np.vstack([v for _, v in raw])
+        idf = LinearModel.learn_idf(counts)
+        dense_weight = float(self.config["dense_weight"])
+        X = LinearModel.weigh(counts, vectors, idf, dense_weight)
+        y = [label for _, label in examples]
+        clf = LogisticRegression(
+            C=float(self.config["C"]),
+            class_weight="balanced",
+            max_iter=int(self.config["max_iter"]),
+            random_state=int(self.config["random_state"]),
+        )
+        clf.fit(X, y)
+        self.model = LinearModel(
+            [str(c) for c in clf.classes_], clf.coef_, clf.intercept_, idf, dense_weight
+        )
+        self.persist()
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.model is None:
+            return messages
+        for message in messages:
+            self.set_prediction(message, self.model.ranking(message))
+        return messages
+
+    def persist(self) -> None:
+        if self.model is None:
+            return
+        with self._model_storage.write_to(self._resource) as directory:
+            np.savez(
+                directory / ARRAYS_FILE,
+                coef=self.model.coef,
+                intercept=self.model.intercept,
+                idf=self.model.idf,
+            )
+            meta = {"labels": self.model.labels, "dense_weight": self.model.dense_weight}
+            meta.update(self.extra_to_persist())
+            (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+
+    def extra_to_persist(self) -> Dict[Text, Any]:
+        return {}
+
+    def restore_extra(self, meta: Dict[Text, Any]) -> None:
+        pass
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearIntentClassifier":
+        component = cls(config, execution_context.node_name, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as directory:
+                arrays = np.load(directory / ARRAYS_FILE, allow_pickle=False)
+                meta = json.loads((directory / META_FILE).read_text("utf-8"))
+        except (ValueError, OSError):
+            logger.debug(f"{cls.__name__}: nothing stored for '{resource.name}' (not trained).")
+            return component
+        component.model = LinearModel(
+            meta["labels"],
+            arrays["coef"],
+            arrays["intercept"],
+            arrays["idf"],
+            float(meta["dense_weight"]),
+        )
+        component.restore_extra(meta)
+        return component

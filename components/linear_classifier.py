@@ -5,7 +5,7 @@ CountVectorsFeaturizers (character n-grams and words) and the mean GiNZA vector.
 Raw counts make long messages look certain (large logits), so the sparse block is
 weighted like TF-IDF (log counts × inverse document frequency learnt from the
 training examples) and each block is scaled to unit length; then a multinomial
-logistic regression (scikit-learn) is trained. At run time the model is a matrix
+logistic regression (scikit-learn) is trained. At run time the model is a sparse
 product and a softmax in numpy (~0.1 ms), and it is stored as plain arrays (.npz +
 JSON), not as a pickle.
 
@@ -88,21 +88,33 @@ class LinearModel:
         vector = vector / np.maximum(np.linalg.norm(vector, axis=1, keepdims=True), 1e-12)
         return np.hstack([weighted, vector * dense_weight])
 
-    def features(self, message: Message) -> np.ndarray:
+    def logits(self, message: Message) -> np.ndarray:
+        """The same as weigh(...) @ coef.T + intercept, without building the dense row:
+        the count block stays sparse (a message has a few dozen n-grams out of tens of
+        thousands), so a prediction costs its non-zeros times the labels."""
         counts, vector = self.raw_features(message)
-        return self.weigh(counts, vector, self.idf, self.dense_weight)
+        n_sparse = self.idf.shape[0]
+        counts = counts.tocsr().astype(np.float64)
+        counts.data = np.log1p(counts.data) * self.idf[counts.indices]
+        out = self.intercept.reshape(1, -1).copy()
+        norm = np.sqrt(counts.multiply(counts).sum())
+        if norm > 0:
+            out += (counts @ self.coef[:, :n_sparse].T) / norm
+        vector_norm = np.linalg.norm(vector)
+        if vector.shape[1] and vector_norm > 0:
+            out += (vector @ self.coef[:, n_sparse:].T) * (self.dense_weight / vector_norm)
+        return np.asarray(out)
 
-    def probabilities(self, row: np.ndarray) -> np.ndarray:
-        logits = row @ self.coef.T + self.intercept
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
         if logits.shape[1] == 1:  # scikit-learn's binary form: one column for labels[1]
             p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
             return np.stack([1 - p, p], axis=1)
-        logits -= logits.max(axis=1, keepdims=True)
+        logits = logits - logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return e / e.sum(axis=1, keepdims=True)
 
     def ranking(self, message: Message) -> List[Tuple[Text, float]]:
-        p = self.probabilities(self.features(message))[0]
+        p = self.probabilities(self.logits(message))[0]
         order = np.argsort(-p, kind="stable")
         return [(self.labels[i], float(p[i])) for i in order]
 

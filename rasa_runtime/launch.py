@@ -32,6 +32,8 @@ TOKEN_ENV = "ACTION_SERVER_TOKEN"
 # One secret per test session, like one per `make run`; never written to the repo.
 _SESSION_TOKEN = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
 MODEL = REPO / "models" / "model.tar.gz"
+# As endpoints.yml: Rasa's SQL tracker store with the faster reads and writes.
+TRACKER_STORE = "rasa_runtime.tracker_store.FastSQLTrackerStore"
 
 
 def free_port() -> int:
@@ -195,7 +197,8 @@ class BotServers:
 
 def write_endpoints(workdir: Path, action_url: str, tracker_store: str | None = None) -> Path:
     tracker = tracker_store or (
-        "tracker_store:\n  type: SQL\n  dialect: sqlite\n" f"  db: {workdir / 'tracker.db'}\n"
+        f"tracker_store:\n  type: {TRACKER_STORE}\n  dialect: sqlite\n"
+        f"  db: {workdir / 'tracker.db'}\n"
     )
     path = workdir / "endpoints.yml"
     # As endpoints.yml: the token comes from Rasa's environment (unquoted: Rasa

@@ -10,8 +10,9 @@ this project's domain.yml and data/ into var/bench/stock-<hash>/ (hash = sha256 
 that config, domain.yml and every file under data/) only when that model is missing,
 so a repeated run reuses it (training takes 10–20 minutes on 2 cores).
 
-Both bots are then served, one after the other, with the same action server, channels
-and endpoints (rasa_runtime/launch.py), and get the same load: REST, the eval
+Both bots are then served, one after the other, with the same action server and
+channels (rasa_runtime/launch.py); the stock bot with Rasa's own SQL tracker store
+(SQLite), the project with its FastSQLTrackerStore (same table). Both get the same load: REST, the eval
 questions (tests/eval/cases.yml), 1 and 16 concurrent clients (each its own sender ids)
 for --seconds each, loopback only. Then RSS of the Rasa process, start-up (spawn →
 ready), train time and eval accuracy (scripts/eval.py's cases and judge). One table:
@@ -27,6 +28,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -192,14 +194,28 @@ def load(rest_url: str, texts: list[str], clients: int, seconds: float) -> dict:
     }
 
 
-def measure(name: str, model: Path, cases: list[dict], levels: list[int], seconds: float) -> dict:
+def measure(
+    name: str,
+    model: Path,
+    cases: list[dict],
+    levels: list[int],
+    seconds: float,
+    rasa_tracker_store: bool = False,
+) -> dict:
     from scripts.eval import is_new
     from scripts.eval import run as eval_run
 
     texts = [c["text"] for c in cases]
     print(f"\n[{name}] starting servers with {model}", flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"cc-bench-{name}-"))
+    # The stock bot keeps Rasa's own SQL tracker store; the project's is FastSQLTrackerStore.
+    tracker = (
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+        if rasa_tracker_store
+        else None
+    )
     t0 = time.perf_counter()
-    servers = start_servers(model=model)
+    servers = start_servers(model=model, workdir=workdir, tracker_store=tracker)
     out: dict = {"startup": time.perf_counter() - t0}
     try:
         warm = requests.Session()
@@ -295,7 +311,7 @@ def main() -> int:
     cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"]
     project = measure("project", MODEL, cases, levels, args.seconds)
     project["train"] = args.project_train_seconds
-    stock = measure("stock", model, cases, levels, args.seconds)
+    stock = measure("stock", model, cases, levels, args.seconds, rasa_tracker_store=True)
     stock["train"] = stock_train
     print_table(project, stock, levels)
     return 0

@@ -8,7 +8,15 @@ import socket
 import pytest
 from sqlalchemy.engine import make_url
 
-from rasa_runtime.launch import MODEL, RASA_CLI, spawn, start_redis, start_servers, wait_http
+from rasa_runtime.launch import (
+    MODEL,
+    RASA_CLI,
+    TRACKER_STORE,
+    spawn,
+    start_redis,
+    start_servers,
+    wait_http,
+)
 from tests.integration.conftest import hours_file
 from tests.integration.test_handoff import TICKET_ID, ask, new_sender
 from tests.support.ci import unavailable
@@ -23,7 +31,7 @@ def pg_url(pg_server_url):
 def tracker_store_yaml(url: str) -> str:
     u = make_url(url)
     return (
-        "tracker_store:\n  type: SQL\n  dialect: postgresql\n"
+        f"tracker_store:\n  type: {TRACKER_STORE}\n  dialect: postgresql\n"
         f"  url: {u.host}\n  port: {u.port}\n  username: {u.username}\n"
         f"  password: {u.password}\n  db: {u.database}\n"
     )

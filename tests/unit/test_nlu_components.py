@@ -159,3 +159,20 @@ def test_faq_selector_writes_response_selector_output(tmp_path):
     assert {r["intent_response_key"] for r in output["faq"]["ranking"]} == {"faq/cancel", "faq/fees"}
     # only the faq examples were learnt: no intent label leaks into the answers
     assert message.get(INTENT) == "?"
+
+
+def test_sparse_prediction_equals_the_trained_formula(tmp_path):
+    """The run-time shortcut (sparse product, norms applied to the logits) gives what the
+    model was trained on: weigh(...) @ coef.T + intercept."""
+    storage = _storage(tmp_path)
+    component = LinearIntentClassifier.create(
+        LinearIntentClassifier.get_default_config(), storage, Resource("i"), _context("i")
+    )
+    component.train(TrainingData(TRAIN))
+    model = component.model
+    for text in ["ACWとは", "人と話したい 料金", "ありがとう ありがとう ACW", "", "未知の文"]:
+        message = _message(text, "?")
+        counts, vector = model.raw_features(message)
+        row = model.weigh(counts, vector, model.idf, model.dense_weight)
+        expected = row @ model.coef.T + model.intercept
+        assert np.allclose(model.logits(message), expected), text

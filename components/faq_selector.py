@@ -37,7 +37,9 @@ from components.linear_classifier import LinearIntentClassifier
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class FaqSelector(LinearIntentClassifier):
-    responses: Dict[Text, List[Dict[Text, Any]]] = {}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.responses: Dict[Text, List[Dict[Text, Any]]] = {}
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -1,6 +1,6 @@
 """Evaluation: sends tests/eval/cases.yml to the real servers over REST, prints accuracy per group.
 
-    python scripts/eval.py [--url http://localhost:5005] [--min-accuracy 0.95]
+    python scripts/eval.py [--url http://localhost:5005 | --model models/x.tar.gz] [--min-accuracy 0.95]
                            [--min-new-accuracy 0.0] [--new-only] [--no-show-failures]
 
 Without --url it starts the action server and Rasa on free ports with the trained model.
@@ -25,7 +25,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rasa_runtime.launch import custom_payloads, start_servers  # noqa: E402
+from rasa_runtime.launch import MODEL, custom_payloads, start_servers  # noqa: E402
 
 CASES = REPO / "tests" / "eval" / "cases.yml"
 
@@ -118,6 +118,7 @@ def gate(name: str, accuracy: float | None, minimum: float) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="running Rasa server (default: start one)")
+    parser.add_argument("--model", type=Path, default=MODEL, help="model to serve (without --url)")
     parser.add_argument("--min-accuracy", type=float, default=0.0, help="gate on the established cases")
     parser.add_argument("--min-new-accuracy", type=float, default=0.0, help="gate on the `new: true` cases")
     parser.add_argument("--new-only", action="store_true", help="send only the `new: true` cases")
@@ -136,7 +137,7 @@ def main() -> int:
         if args.url:
             rest_url = args.url.rstrip("/") + "/webhooks/rest/webhook"
         else:
-            servers = start_servers()
+            servers = start_servers(model=args.model)
             rest_url = servers.rest_url
         established, new = report(run(rest_url, cases), args.show_failures)
     finally:

@@ -5,14 +5,14 @@
 In one process, with Rasa's own API:
 
 1. memory (VmRSS) after each step: Python, `import tensorflow`, `import rasa` (+ the
-   rasa_runtime patches the server applies), `spacy.load("ja_ginza")` (GiNZA + the
-   Sudachi dictionary; the model's SpacyNLP reuses this copy), `Agent.load(model)`,
+   rasa_runtime patches the server applies), ja_ginza as LeanSpacyNLP loads it (the
+   Sudachi tokenizer and dictionary + vectors; the model reuses this copy), `Agent.load(model)`,
    the parses; then the resident memory by mapping (/proc/self/smaps): TensorFlow's
    shared libraries, the Sudachi dictionary, other files, anonymous memory;
 2. per-component time of the NLU graph over the evaluation questions
    (`tests/eval/cases.yml`, each GraphNode's call timed by wrapping GraphNode.__call__);
-3. per-step cost of a REST turn without HTTP: `agent.handle_message` on a SQLite tracker
-   store with a real action server (started here), timing tracker retrieve / save, NLU,
+3. per-step cost of a REST turn without HTTP: `agent.handle_message` on the project's
+   SQLite tracker store (FastSQLTrackerStore) with a real action server (started here), timing tracker retrieve / save, NLU,
    policy graph, action-server calls (HTTP round trip + response validation).
 """
 
@@ -146,16 +146,18 @@ def main() -> int:
     memory.append(("+ import rasa (agent, NLU, rasa_runtime patches)", rss_mib()))
     import spacy
 
-    nlp = spacy.load("ja_ginza")
-    memory.append(("+ spacy.load('ja_ginza') (GiNZA + Sudachi dictionary)", rss_mib()))
-    # The model's SpacyNLP loads ja_ginza again: hand it the copy above, so the next row
-    # is the model itself.
+    from components.lean_spacy import GINZA_UNUSED
+
+    nlp = spacy.load("ja_ginza", exclude=GINZA_UNUSED)  # as LeanSpacyNLP loads it
+    memory.append(("+ ja_ginza's Sudachi tokenizer + vectors (as LeanSpacyNLP)", rss_mib()))
+    # The model's LeanSpacyNLP loads ja_ginza again: hand it the copy above, so the next
+    # row is the model itself.
     real_load = spacy.load
     spacy.load = lambda name, *a, **k: nlp if name == "ja_ginza" else real_load(name, *a, **k)
 
     from rasa.core.agent import Agent
     from rasa.core.lock_store import InMemoryLockStore
-    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa_runtime.tracker_store import FastSQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
     action_server = None
@@ -170,10 +172,10 @@ def main() -> int:
     db = Path(tempfile.mkdtemp()) / "tracker.db"
     load_t0 = time.perf_counter()
     agent = Agent.load(args.model, action_endpoint=action_endpoint, lock_store=InMemoryLockStore())
-    agent.tracker_store = SQLTrackerStore(domain=agent.domain, dialect="sqlite", db=str(db))
+    agent.tracker_store = FastSQLTrackerStore(domain=agent.domain, dialect="sqlite", db=str(db))
     agent.processor.tracker_store = agent.tracker_store
     load_s = time.perf_counter() - load_t0
-    memory.append(("+ Agent.load(model) (DIET, ResponseSelector, featurizers, policies)", rss_mib()))
+    memory.append(("+ Agent.load(model) (linear classifiers, featurizers, policies)", rss_mib()))
 
     import yaml
 
@@ -217,8 +219,8 @@ def main() -> int:
 
     turn_ms: list[float] = []
     if action_server is not None:
-        timers.wrap_async(SQLTrackerStore, "retrieve", "tracker store: retrieve (SQLite)")
-        timers.wrap_async(SQLTrackerStore, "save", "tracker store: save (SQLite)")
+        timers.wrap_async(FastSQLTrackerStore, "_retrieve", "tracker store: retrieve (SQLite)")
+        timers.wrap_async(FastSQLTrackerStore, "save", "tracker store: save (SQLite)")
         timers.wrap_async(RemoteAction, "run", "action server: call (HTTP + validation)")
         timers.wrap_sync(
             RemoteAction, "_validate_action_result", "action server: response validation"

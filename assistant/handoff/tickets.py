@@ -24,7 +24,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .db import create_schema, make_engine
+from .db import create_schema, make_engine, reading
 from .sanitize import clean_json, clean_optional, clean_text, normalize_transcript
 from .schema import (
     CONTACT_KINDS,
@@ -265,7 +265,7 @@ class TicketStore:
     # -- reading ----------------------------------------------------------
 
     def get(self, ticket_id: str) -> Ticket:
-        with self.engine.begin() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(tickets_table).where(tickets_table.c.id == ticket_id)).first()
             if row is None:
                 raise TicketNotFound(ticket_id)
@@ -274,7 +274,7 @@ class TicketStore:
 
     def open_for_sender(self, sender_id: str) -> Ticket | None:
         """The most recent open ticket of this sender, if any."""
-        with self.engine.begin() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(tickets_table)
                 .where(
@@ -304,7 +304,7 @@ class TicketStore:
 
     def select_tickets(self, stmt: Any) -> builtins.list[Ticket]:
         """Run a ``select(tickets_table)`` statement; the tickets with their messages."""
-        with self.engine.begin() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(stmt).all()
             msgs = self._messages(conn, [r.id for r in rows])
         return [_row_to_ticket(r, msgs.get(r.id, [])) for r in rows]
@@ -358,7 +358,7 @@ class TicketStore:
         """Agent/system messages stored after the customer's previous message and
         before ``message_id`` (a REST customer's reply carries these)."""
         m = messages_table.c
-        with self.engine.begin() as conn:
+        with reading(self.engine) as conn:
             previous = (
                 conn.execute(
                     select(func.max(m.id)).where(
@@ -386,7 +386,7 @@ class TicketStore:
     ) -> builtins.list[dict[str, Any]]:
         """Agent/system messages of all this sender's tickets with id > ``after``."""
         m, t = messages_table.c, tickets_table.c
-        with self.engine.begin() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(messages_table)
                 .join(tickets_table, t.id == m.ticket_id)
@@ -443,7 +443,7 @@ class TicketStore:
     def queue_position(self, ticket_id: str) -> int | None:
         """1-based place among waiting (open, unowned) tickets; None if not waiting."""
         t = tickets_table.c
-        with self.engine.begin() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(t.created_at, t.id).where(
                     t.id == ticket_id, t.status == "open", t.owner.is_(None)
@@ -469,7 +469,7 @@ class TicketStore:
         """Changes whenever a ticket is created, claimed, closed or gets a message
         (the console's live updates compare it; cheap: three aggregates)."""
         t, m = tickets_table.c, messages_table.c
-        with self.engine.begin() as conn:
+        with reading(self.engine) as conn:
             tickets = conn.execute(
                 select(func.count(), func.max(t.updated_at), func.max(t.created_at))
             ).one()

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 
-from ..handoff.db import make_engine
+from ..handoff.db import make_engine, reading
 from ..handoff.schema import UTCDateTime, now_utc
 from . import schedule
 
@@ -125,7 +125,7 @@ class TrainingStore:
 
     # --- mode and pending question -------------------------------------------------
     def state(self, sender: str) -> TraineeState | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(trainees).where(trainees.c.sender == sender)).first()
         if row is None:
             return None
@@ -169,7 +169,7 @@ class TrainingStore:
             conn.execute(update(sessions).where(sessions.c.id == session_id).values(seed=seed))
 
     def session(self, session_id: int) -> Session | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             r = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
         if r is None:
             return None
@@ -202,7 +202,7 @@ class TrainingStore:
             )
 
     def sessions_of(self, trainee: str) -> list[Session]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(sessions.c.id).where(sessions.c.trainee == trainee).order_by(sessions.c.id)
             ).all()
@@ -262,14 +262,14 @@ class TrainingStore:
         return box
 
     def boxes(self, trainee: str) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(mastery.c.term, mastery.c.box).where(mastery.c.trainee == trainee)
             ).all()
         return {r.term: r.box for r in rows}
 
     def wrong_counts(self, trainee: str) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(mastery.c.term, mastery.c.wrong).where(mastery.c.trainee == trainee)
             ).all()
@@ -279,7 +279,7 @@ class TrainingStore:
         return schedule.weak(self.boxes(trainee), self.wrong_counts(trainee))
 
     def answers_of(self, trainee: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(answers).where(answers.c.trainee == trainee).order_by(answers.c.id)
             ).all()
@@ -287,7 +287,7 @@ class TrainingStore:
 
     def hardest_terms(self, limit: int = 10) -> list[tuple[str, int, int]]:
         """(term, wrong, answered) over every trainee, most often missed first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(
                     answers.c.term,
@@ -300,7 +300,7 @@ class TrainingStore:
         return sorted(table, key=lambda t: (-t[1] / t[2], -t[1], t[0]))[:limit]
 
     def trainee_names(self) -> list[str]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(sessions.c.trainee).distinct()).all()
         return sorted(r.trainee for r in rows)
 
@@ -310,7 +310,7 @@ class TrainingStore:
             conn.execute(insert(gaps).values(trainee=trainee, query=query[:200], time=now_utc()))
 
     def glossary_gaps(self) -> list[tuple[str, int]]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(gaps.c.query, func.count().label("n"))
                 .group_by(gaps.c.query)

@@ -7,6 +7,7 @@ runtime fixes applied first:
 * `speedups`: the action-response validator built once;
 * `unavailable`: a failed action call still answers the user and records a
   handoff request or follow-up on the ticket.
+* `graph_runner`: the prediction graph run in order, without dask's bookkeeping;
 * `lockwait`: conversation locks without Rasa's 1-second sleep between looks,
   atomic on Redis, renewed while held (a dead server's lock ends after
   TICKET_LOCK_LIFETIME, 10 s).
@@ -16,12 +17,13 @@ from rasa_runtime import quiet
 
 def main() -> None:
     quiet.quiet_third_party_warnings()
-    from rasa_runtime import auth, speedups, unavailable
+    from rasa_runtime import auth, graph_runner, speedups, unavailable
 
     quiet.apply_to_rasa()
 
     auth.set_default_action_endpoint_url()
     speedups.apply()
+    graph_runner.apply()
     unavailable.apply()
     from rasa_runtime import lockwait
 

@@ -127,10 +127,11 @@ def main() -> int:
     from rasa_runtime import quiet
 
     quiet.quiet_third_party_warnings()
-    from rasa_runtime import auth, lockwait, speedups, unavailable
+    from rasa_runtime import auth, graph_runner, lockwait, speedups, unavailable
 
     quiet.apply_to_rasa()
     speedups.apply()
+    graph_runner.apply()
     unavailable.apply()
     lockwait.apply()
     import logging

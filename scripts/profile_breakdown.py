@@ -167,7 +167,7 @@ def main() -> int:
         from rasa_runtime.launch import base_env, start_action_server
 
         env = base_env()
-        action_server = start_action_server(REPO, env)
+        action_server = start_action_server(Path(tempfile.mkdtemp(prefix="cc-profile-")), env)
         action_endpoint = EndpointConfig(action_server.url, headers=action_server.headers)
         os.environ[auth.TOKEN_ENV] = action_server.token
     db = Path(tempfile.mkdtemp()) / "tracker.db"

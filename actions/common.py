@@ -65,7 +65,9 @@ def routing_input(tracker: Tracker) -> routing.RoutingInput:
     training_mode, quiz_pending = state(tracker.sender_id)
     latest = tracker.latest_message
     intent = latest.get("intent") or {}
-    selected = (latest.get("response_selector") or {}).get("faq", {}).get("response", {}) or {}
+    faq = (latest.get("response_selector") or {}).get("faq", {}) or {}
+    selected = faq.get("response", {}) or {}
+    ranking = faq.get("ranking") or []
     key = (selected.get("intent_response_key") or "").split("/", 1)[-1] or None
     return routing.RoutingInput(
         text=user_text(tracker),
@@ -76,6 +78,7 @@ def routing_input(tracker: Tracker) -> routing.RoutingInput:
         ),
         faq_id=key,
         faq_confidence=float(selected.get("confidence") or 0.0),
+        faq_runner_up=float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0,
         matches=tuple(term_matches(tracker)),
         handoff_active=tracker.active_loop.get("name") == "handoff_form" if tracker.active_loop else False,
         agent_owns=False,  # the live-chat gate keeps such messages from Rasa (channels/live.py)

@@ -23,7 +23,9 @@ Decisions, in the order they are tried:
 5. 「ボットに戻る」 → `back_to_bot`;
 6. a person asked for (「担当の方をお願いできますか」「SVに代わって」) → `handoff`;
 7. two glossary terms and a comparison cue → `comparison`;
-8. a confident FAQ whose topic names the term asked about → `faq`;
+8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
+   when the intent is surely an FAQ and the pick leads the runner-up twofold: sibling FAQs
+   share the selector's confidence);
 9. a glossary question (a term named and asked about, or asked what a word means)
    → `definition` (subjects, known or unknown; all unknown → `unknown_term`);
 10. by intent: FAQ (`faq`, the ResponseSelector's choice ≥ 0.5, or the lexical retriever
@@ -53,7 +55,12 @@ from .handoff.triggers import after_turn
 from .matcher import Match
 from .normalize import is_hiragana, is_katakana
 
-MIN_FAQ_CONFIDENCE = 0.5  # the ResponseSelector's own score (FallbackClassifier ignores it)
+MIN_FAQ_CONFIDENCE = 0.5  # the FAQ selector's own score (FallbackClassifier ignores it)
+# Sibling FAQs (five about コンタクトセンター) share the selector's confidence: when the intent is
+# surely an FAQ question and the pick clearly leads the runner-up, a topic match is enough.
+SURE_FAQ_INTENT = 0.9
+MIN_SIBLING_FAQ = 0.3
+SIBLING_LEAD = 2.0  # the pick's confidence at least twice the runner-up's
 MIN_INTENT_CONFIDENCE = 0.5
 MAX_SUBJECTS = 3
 SMALL_TALK_INTENTS = {
@@ -94,6 +101,7 @@ class RoutingInput:
     intent_ranking: tuple[tuple[str, float], ...] = ()
     faq_id: str | None = None  # the ResponseSelector's choice (id without faq/)
     faq_confidence: float = 0.0
+    faq_runner_up: float = 0.0  # the selector's second-best confidence
     matches: tuple[Match, ...] = ()
     handoff_active: bool = False
     agent_owns: bool = False
@@ -402,8 +410,16 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             subjects or [question.Subject(m.text, m.term) for m in matches], "a term's meaning"
         )
     faq_ok = intent == "faq" and inp.faq_id is not None and inp.faq_confidence >= MIN_FAQ_CONFIDENCE
+    leads_siblings = (
+        intent == "faq"
+        and inp.faq_id is not None
+        and inp.intent_confidence >= SURE_FAQ_INTENT
+        and inp.faq_confidence >= MIN_SIBLING_FAQ
+        and inp.faq_confidence >= SIBLING_LEAD * inp.faq_runner_up
+        and not meaning  # 「コンタクトセンターってどういう意味?」 wants the glossary
+    )
     words = known_terms | {s.query for s in subjects if not s.term}
-    if faq_ok and any(kb.faq_mentions(inp.faq_id or "", w) for w in words):
+    if (faq_ok or leads_siblings) and any(kb.faq_mentions(inp.faq_id or "", w) for w in words):
         # 「コンタクトセンターの役割とは?」「TMJって何してる会社?」 name the FAQ's topic.
         return Decision(Route.FAQ, faq_id=inp.faq_id, why="FAQ about the word named")
     small = SMALL_TALK_INTENTS.get(intent or "")

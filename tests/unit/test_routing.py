@@ -1,7 +1,7 @@
 """Table test of the router (assistant/routing.py), GiNZA style: Japanese input and what
 the classifier said (often wrong on purpose) → the one decision.
 
-Row: (text, nlu, expected). `nlu` is the top intent, or "faq:<id>:<confidence>" for the
+Row: (text, nlu, expected). `nlu` is the top intent, or "faq:<id>:<confidence>[:<runner-up>]" for the
 ResponseSelector's pick, or "nlu_fallback". `expected` is "definition:<headword>",
 "comparison:<A>,<B>", "unknown", "faq:<id>", "handoff", "offer_human", "small_talk:<kind>",
 "out_of_scope", "fallback", "decline_offer", "back_to_bot".
@@ -208,6 +208,12 @@ ROWS = [
     ("いま何時か教えて", "out_of_scope", "out_of_scope"),
     ("日本の首相は誰ですか", "out_of_scope", "out_of_scope"),
     ("宝くじの当て方を知りたい", "out_of_scope", "out_of_scope"),
+    # --- sibling FAQs share the selector's confidence: a clear lead on the topic is enough ---
+    ("コンタクトセンターの役割についてお伺いできますか", "faq:contact_center_role:0.49:0.14", "faq:contact_center_role"),
+    ("コンタクトセンターの特徴について知りたいです", "faq:contact_center_features:0.41:0.2", "faq:contact_center_features"),
+    ("コンタクトセンターについて簡単にまとめてもらえますか", "faq:contact_center_basics:0.47:0.44", "definition:コンタクトセンター"),
+    ("コンタクトセンターについて教えて", "faq:contact_center_role:0.29:0.1", "definition:コンタクトセンター"),
+    ("コンタクトセンターってどういう意味?", "faq:contact_center_summary:0.43:0.18", "definition:コンタクトセンター"),
     # --- a discourse adverb between って and 何; a word with ボット in it; greetings ------
     ("CXって結局なんなの?", "out_of_scope", "definition:カスタマーエクスペリエンス"),
     ("ACWってそもそもなに?", "out_of_scope", "definition:アフターコールワーク"),
@@ -233,15 +239,18 @@ ROWS = [
 
 def routing_input(text: str, nlu: str, **state) -> RoutingInput:
     faq_id, faq_confidence, intent, confidence = None, 0.0, nlu, 0.95
+    runner_up = 0.0
     if nlu.startswith("faq:"):
-        _, faq_id, score = nlu.split(":")
+        _, faq_id, score, *second = nlu.split(":")
         intent, faq_confidence = "faq", float(score)
+        runner_up = float(second[0]) if second else 0.0
     if nlu == "nlu_fallback":
         confidence = 0.5
     ranking = (("nlu_fallback", 0.5), ("out_of_scope", 0.48)) if "雨" in text else ()
     return RoutingInput(
         text=text, intent=intent, intent_confidence=confidence, intent_ranking=ranking,
-        faq_id=faq_id, faq_confidence=faq_confidence, matches=tuple(MATCHER.find(text)), **state,
+        faq_id=faq_id, faq_confidence=faq_confidence, faq_runner_up=runner_up,
+        matches=tuple(MATCHER.find(text)), **state,
     )
 
 

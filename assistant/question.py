@@ -208,14 +208,13 @@ _HOW_TO = re.compile(
     r"(?:教え|おしえ|知り|しり|知ら|しら|聞き|きき|ある|あり|ない|なに|何|どう|[?？]|$)"
 )
 
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])")
+
 
 def asks_how_to(text: str) -> bool:
     """The text asks for a method (「Xの勉強法を教えて」), not for a word's meaning."""
     # An abbreviation (「AHTの計算方法」) is likely jargon the glossary lacks: not off topic.
     return bool(_HOW_TO.search(text)) and not asks_meaning(text) and not _ACRONYM.search(text)
-
-
-_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])")
 
 
 def has_question_marker(text: str) -> bool:

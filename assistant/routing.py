@@ -409,10 +409,10 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return _define(
             subjects or [question.Subject(m.text, m.term) for m in matches], "a term's meaning"
         )
-    faq_ok = intent == "faq" and inp.faq_id is not None and inp.faq_confidence >= MIN_FAQ_CONFIDENCE
+    picked = intent == "faq" and inp.faq_id is not None
+    faq_ok = picked and inp.faq_confidence >= MIN_FAQ_CONFIDENCE
     leads_siblings = (
-        intent == "faq"
-        and inp.faq_id is not None
+        picked
         and inp.intent_confidence >= SURE_FAQ_INTENT
         and inp.faq_confidence >= MIN_SIBLING_FAQ
         and inp.faq_confidence >= SIBLING_LEAD * inp.faq_runner_up

@@ -15,6 +15,7 @@ message processor load models with it (`python -m rasa_runtime`).
 """
 from __future__ import annotations
 
+import graphlib
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.exceptions import GraphRunError
@@ -23,30 +24,25 @@ from rasa.engine.runner.dask import DaskGraphRunner
 
 
 class SequentialGraphRunner(DaskGraphRunner):
-    _plans: Dict[Tuple[Text, ...], Tuple[List[Text], GraphSchema]]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # per target list: the nodes it needs, in an order that runs each after its needs
+        self._plans: Dict[Tuple[Text, ...], Tuple[List[Text], GraphSchema]] = {}
 
     def _plan(self, targets: List[Text]) -> Tuple[List[Text], GraphSchema]:
-        plans = self.__dict__.setdefault("_plans", {})
         key = tuple(targets)
-        if key not in plans:
+        if key not in self._plans:
             schema = self._graph_schema.minimal_graph_schema(targets)
-            order: List[Text] = []
-            seen: set = set()
-
-            def visit(name: Text, path: Tuple[Text, ...]) -> None:
-                if name in seen or name not in schema.nodes:
-                    return
-                if name in path:
-                    raise GraphRunError(f"Cycle in the graph at '{name}'.")
-                for need in schema.nodes[name].needs.values():
-                    visit(need, path + (name,))
-                seen.add(name)
-                order.append(name)
-
-            for target in targets:
-                visit(target, ())
-            plans[key] = (order, schema)
-        return plans[key]
+            needs = {
+                name: [n for n in node.needs.values() if n in schema.nodes]
+                for name, node in schema.nodes.items()
+            }
+            try:
+                order = list(graphlib.TopologicalSorter(needs).static_order())
+            except graphlib.CycleError as e:
+                raise GraphRunError(f"Cycle in the graph: {e.args[1]}") from e
+            self._plans[key] = (order, schema)
+        return self._plans[key]
 
     def run(
         self,

@@ -195,11 +195,14 @@ class BotServers:
             p.stop()
 
 
+def sqlite_tracker_store(workdir: Path, store_type: str = TRACKER_STORE) -> str:
+    """The endpoints.yml section of a SQLite tracker store in `workdir` (`store_type` "SQL":
+    Rasa's own store, as a stock bot runs it)."""
+    return f"tracker_store:\n  type: {store_type}\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+
+
 def write_endpoints(workdir: Path, action_url: str, tracker_store: str | None = None) -> Path:
-    tracker = tracker_store or (
-        f"tracker_store:\n  type: {TRACKER_STORE}\n  dialect: sqlite\n"
-        f"  db: {workdir / 'tracker.db'}\n"
-    )
+    tracker = tracker_store or sqlite_tracker_store(workdir)
     path = workdir / "endpoints.yml"
     # As endpoints.yml: the token comes from Rasa's environment (unquoted: Rasa
     # expands ${VAR} only in plain YAML scalars), never from a file.

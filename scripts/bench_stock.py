@@ -40,7 +40,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rasa_runtime.launch import MODEL, RASA_CLI, base_env, start_servers  # noqa: E402
+from rasa_runtime.launch import (  # noqa: E402
+    MODEL,
+    RASA_CLI,
+    base_env,
+    sqlite_tracker_store,
+    start_servers,
+)
 
 CASES = REPO / "tests" / "eval" / "cases.yml"
 CACHE = REPO / "var" / "bench"
@@ -205,11 +211,7 @@ def measure(
     print(f"\n[{name}] starting servers with {model}", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"cc-bench-{name}-"))
     # The stock bot keeps Rasa's own SQL tracker store; the project's is FastSQLTrackerStore.
-    tracker = (
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
-        if rasa_tracker_store
-        else None
-    )
+    tracker = sqlite_tracker_store(workdir, "SQL") if rasa_tracker_store else None
     t0 = time.perf_counter()
     servers = start_servers(model=model, workdir=workdir, tracker_store=tracker)
     out: dict = {"startup": time.perf_counter() - t0}

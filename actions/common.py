@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import routing
+from assistant.conversation import FAILED_TURNS, HANDOFF_FORM, HANDOFF_OFFERED
 from assistant.faq import FaqEntry, load_faq
 from assistant.faq_retrieval import FaqRetriever
 from assistant.glossary import Glossary, load_glossary
@@ -80,10 +81,10 @@ def routing_input(tracker: Tracker) -> routing.RoutingInput:
         faq_confidence=float(selected.get("confidence") or 0.0),
         faq_runner_up=float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0,
         matches=tuple(term_matches(tracker)),
-        handoff_active=tracker.active_loop.get("name") == "handoff_form" if tracker.active_loop else False,
+        handoff_active=tracker.active_loop.get("name") == HANDOFF_FORM if tracker.active_loop else False,
         agent_owns=False,  # the live-chat gate keeps such messages from Rasa (channels/live.py)
-        offer_pending=bool(tracker.get_slot("handoff_offered")),
-        failed_turns=int(tracker.get_slot("failed_turns") or 0),
+        offer_pending=bool(tracker.get_slot(HANDOFF_OFFERED)),
+        failed_turns=int(tracker.get_slot(FAILED_TURNS) or 0),
         training_mode=training_mode,
         quiz_pending=quiz_pending,
     )

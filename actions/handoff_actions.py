@@ -11,14 +11,24 @@ from rasa_sdk.types import DomainDict
 
 from assistant.handoff import replies as handoff_replies
 from assistant.handoff.contact import parse_contact
-from assistant.handoff.tickets import TicketNotFound
-from assistant.transcript import last_user_question, transcript_from_events
+from assistant.conversation import (
+    CONTACT,
+    FAILED_TURNS,
+    FOLLOWUP,
+    HANDOFF_FORM,
+    HANDOFF_OFFERED,
+    HANDOFF_REASON,
+    HANDOFF_TICKET,
+    NEEDS_CONTACT,
+    RESET_AFTER_HANDOFF,
+    TERM,
+    UNKNOWN_QUERY,
+    handoff_reason,
+)
+from assistant.handoff.service import HandoffRequest
 
 from . import handoff_services as services
-from .common import decide, matcher, send, user_text
-
-# Messages that trigger or steer the handoff are not "the question" staff need.
-NOT_A_QUESTION = {"request_human", "affirm", "deny", "feedback_negative", "decline_contact", "back_to_bot"}
+from .common import decide, send, user_text
 
 services.notifier()  # start webhook delivery (and retries of pending tickets) with the server
 
@@ -50,25 +60,19 @@ def _carry_out(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[
 def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
     """Creates (or reuses) the sender's open ticket, says what happens next and starts
     handoff_form, which takes every message until the handoff ends."""
-    store = services.store()
-    ticket = store.open_for_sender(tracker.sender_id)
-    if ticket is None:
-        asked = last_user_question(tracker.events, NOT_A_QUESTION)
-        candidates = matcher().suggest(asked) if asked else []
-        reason = tracker.get_slot("handoff_reason") if tracker.get_slot("handoff_offered") else None
-        ticket = store.create(
+    opened = services.handoff().open(
+        HandoffRequest(
             sender_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "unknown",
-            reason=reason or "explicit",
-            last_question=asked,
-            term=tracker.get_slot("term") or tracker.get_slot("unknown_query"),
-            candidates=candidates,
-            transcript=transcript_from_events(tracker.events),
-            notify=bool(services.settings().webhook_url),
+            reason=handoff_reason(
+                bool(tracker.get_slot(HANDOFF_OFFERED)), tracker.get_slot(HANDOFF_REASON)
+            ),
+            text=user_text(tracker).strip(),
+            term=tracker.get_slot(TERM) or tracker.get_slot(UNKNOWN_QUERY),
+            events=tracker.events,
         )
-        services.notifier().notify_async(ticket.id)
-    else:
-        store.append_message(ticket.id, user_text(tracker).strip() or "(空のメッセージ)")
+    )
+    ticket = opened.ticket
     now = _now()
     hours = services.hours()
     within = hours.is_open(now)
@@ -77,15 +81,15 @@ def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Di
         handoff_replies.handoff_started(
             ticket.id, within, hours.describe_hours(), hours.describe_next_opening(now),
             agents_available=services.agents().available_count(now),
-            queue_position=store.queue_position(ticket.id),
+            queue_position=services.store().queue_position(ticket.id),
         ),
     )
     return [
-        SlotSet("handoff_ticket", ticket.id),
-        SlotSet("needs_contact", not within and not ticket.contact),
-        SlotSet("handoff_offered", False),
-        SlotSet("failed_turns", 0.0),
-        FollowupAction("handoff_form"),
+        SlotSet(HANDOFF_TICKET, ticket.id),
+        SlotSet(NEEDS_CONTACT, not within and not ticket.contact),
+        SlotSet(HANDOFF_OFFERED, False),
+        SlotSet(FAILED_TURNS, 0.0),
+        FollowupAction(HANDOFF_FORM),
     ]
 
 
@@ -99,55 +103,48 @@ class ValidateHandoffForm(FormValidationAction):
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
         tracker: Tracker, domain: DomainDict,
     ) -> List[Text]:
-        if tracker.get_slot("needs_contact"):
+        if tracker.get_slot(NEEDS_CONTACT):
             return domain_slots
-        return [s for s in domain_slots if s != "contact"]
+        return [s for s in domain_slots if s != CONTACT]
 
     async def validate_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        ticket_id = tracker.get_slot("handoff_ticket")
+        ticket_id = tracker.get_slot(HANDOFF_TICKET)
         intent = tracker.latest_message.get("intent", {}).get("name")
         if intent in ("decline_contact", "deny"):
             send(dispatcher, handoff_replies.contact_declined(ticket_id))
-            return {"contact": "declined", "needs_contact": False}
+            return {CONTACT: "declined", NEEDS_CONTACT: False}
         contact = parse_contact(user_text(tracker))
         if contact is None:
             _append(ticket_id, tracker)
             send(dispatcher, handoff_replies.contact_invalid())
-            return {"contact": None}
+            return {CONTACT: None}
         services.store().set_contact(ticket_id, contact.value, contact.kind)
         send(dispatcher, handoff_replies.contact_saved(contact.display(), ticket_id))
-        return {"contact": contact.value, "needs_contact": False}
+        return {CONTACT: contact.value, NEEDS_CONTACT: False}
 
     async def validate_followup(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        ticket_id = tracker.get_slot("handoff_ticket")
+        ticket_id = tracker.get_slot(HANDOFF_TICKET)
         if tracker.latest_message.get("intent", {}).get("name") == "back_to_bot":
             # 「ボットに戻る」: fill the slot so the form ends; the ticket stays with staff.
             send(dispatcher, handoff_replies.back_to_bot(ticket_id))
-            return {"followup": "back_to_bot", "handoff_ticket": None}
+            return {FOLLOWUP: "back_to_bot", HANDOFF_TICKET: None}
         if not _append(ticket_id, tracker):
             # Staff closed the ticket: fill the slot so the form ends.
             send(dispatcher, handoff_replies.ticket_closed(ticket_id))
-            return {"followup": "closed", "handoff_ticket": None}
+            return {FOLLOWUP: "closed", HANDOFF_TICKET: None}
         send(dispatcher, handoff_replies.followup_received(ticket_id))
-        return {"followup": None}
+        return {FOLLOWUP: None}
 
 
 def _append(ticket_id: Optional[str], tracker: Tracker) -> bool:
     """Store the user's message on the ticket; False if the ticket is gone or closed."""
     if not ticket_id:
         return False
-    store = services.store()
-    try:
-        if store.get(ticket_id).status != "open":
-            return False
-    except TicketNotFound:
-        return False
-    store.append_message(ticket_id, _full_text(tracker) or "(空のメッセージ)")
-    return True
+    return services.handoff().append_if_open(ticket_id, _full_text(tracker)) is not None
 
 
 def _full_text(tracker: Tracker) -> str:
@@ -184,7 +181,7 @@ class ActionBackToBot(Action):
         return "action_back_to_bot"
 
     async def run(self, dispatcher, tracker, domain):
-        send(dispatcher, handoff_replies.back_to_bot(tracker.get_slot("handoff_ticket")))
+        send(dispatcher, handoff_replies.back_to_bot(tracker.get_slot(HANDOFF_TICKET)))
         return reset_handoff()
 
 
@@ -208,11 +205,4 @@ class ActionAffirm(Action):
 
 
 def reset_handoff() -> List[Dict[Text, Any]]:
-    return [
-        SlotSet("handoff_ticket", None),
-        SlotSet("needs_contact", None),
-        SlotSet("contact", None),
-        SlotSet("followup", None),
-        SlotSet("handoff_offered", False),
-        SlotSet("failed_turns", 0.0),
-    ]
+    return [SlotSet(slot, value) for slot, value in RESET_AFTER_HANDOFF]

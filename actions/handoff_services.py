@@ -10,8 +10,11 @@ from functools import lru_cache
 from assistant.handoff.agents import AgentDirectory
 from assistant.handoff.hours import BusinessHours, load_hours
 from assistant.handoff.notify import WebhookNotifier
+from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.tickets import TicketStore
+
+from .common import matcher
 
 
 @lru_cache(maxsize=1)
@@ -44,3 +47,10 @@ def notifier() -> WebhookNotifier:
     )
     n.start()
     return n
+
+
+def handoff() -> HandoffService:
+    """Opening tickets and adding to them, on the current store (assistant/handoff/service.py)."""
+    return HandoffService(
+        store(), settings().webhook_url, notifier, suggest=lambda q: matcher().suggest(q)
+    )

@@ -12,6 +12,14 @@ from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import replies
+from assistant.conversation import (
+    FAILED_TURNS,
+    HANDOFF_OFFERED,
+    HANDOFF_REASON,
+    HANDOFF_TICKET,
+    TERM,
+    UNKNOWN_QUERY,
+)
 from assistant.handoff import replies as handoff_replies
 from assistant.question import Subject
 from assistant.routing import TRAINING_ROUTES, Decision, Route
@@ -55,7 +63,7 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
     events: Events = []
     if route in TRAINING_ROUTES:
         carry_out_training(decision, dispatcher, tracker)
-        return [SlotSet("failed_turns", 0.0), SlotSet("handoff_offered", False)]
+        return [SlotSet(FAILED_TURNS, 0.0), SlotSet(HANDOFF_OFFERED, False)]
     if route in (Route.DEFINITION, Route.UNKNOWN_TERM):
         for subject in decision.subjects:
             send(dispatcher, _answer_for(subject))
@@ -64,8 +72,8 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
         if unknown and decision.failed_turns is not None and _in_training(tracker):
             record_gaps(tracker.sender_id, unknown)
         events += [
-            SlotSet("term", known[-1] if known else None),
-            SlotSet("unknown_query", unknown[-1] if unknown else None),
+            SlotSet(TERM, known[-1] if known else None),
+            SlotSet(UNKNOWN_QUERY, unknown[-1] if unknown else None),
         ]
     elif route == Route.COMPARISON:
         a, b = (glossary().get(s.term or "") for s in decision.subjects[:2])
@@ -78,10 +86,10 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
     elif route == Route.OFFER_HUMAN:
         reason = decision.reason or "feedback"
         send(dispatcher, handoff_replies.offer_human(reason))
-        return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", reason)]
+        return [SlotSet(HANDOFF_OFFERED, True), SlotSet(HANDOFF_REASON, reason)]
     elif route == Route.DECLINE_OFFER:
         send(dispatcher, handoff_replies.offer_declined())
-        return [SlotSet("handoff_offered", False), SlotSet("failed_turns", 0.0)]
+        return [SlotSet(HANDOFF_OFFERED, False), SlotSet(FAILED_TURNS, 0.0)]
     elif route == Route.SMALL_TALK:
         kind = decision.small_talk or "ack"
         send(dispatcher, handoff_replies.acknowledged() if kind == "ack" else replies.small_talk(kind))
@@ -90,7 +98,7 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
         send(dispatcher, replies.out_of_scope())
         return []
     elif route == Route.BACK_TO_BOT:
-        send(dispatcher, handoff_replies.back_to_bot(tracker.get_slot("handoff_ticket")))
+        send(dispatcher, handoff_replies.back_to_bot(tracker.get_slot(HANDOFF_TICKET)))
         return reset_handoff()
     elif route == Route.FOLLOWUP:
         return []  # the handoff form (or the live-chat gate) stores the message
@@ -98,12 +106,12 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
         send(dispatcher, replies.empty_input() if decision.reason == "empty" else replies.fallback())
     if decision.failed_turns is not None:
         events += [
-            SlotSet("failed_turns", float(decision.failed_turns)),
-            SlotSet("handoff_offered", decision.offer_human),
+            SlotSet(FAILED_TURNS, float(decision.failed_turns)),
+            SlotSet(HANDOFF_OFFERED, decision.offer_human),
         ]
     if decision.offer_human:
         send(dispatcher, handoff_replies.offer_human("fallback"))
-        events.append(SlotSet("handoff_reason", "fallback"))
+        events.append(SlotSet(HANDOFF_REASON, "fallback"))
     return events
 
 

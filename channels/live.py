@@ -26,10 +26,12 @@ from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered
 
 from assistant import replies as replies_main
+from assistant.conversation import HANDOFF_FORM, RESET_AFTER_HANDOFF
 from assistant.handoff import replies
 from assistant.handoff.agents import Agent, AgentDirectory
 from assistant.handoff.console_auth import AuditLog, ConsoleSessions
 from assistant.handoff.replies import Reply
+from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.takeover import check_agent_text, wants_bot
 from assistant.intake import is_reset_command
@@ -40,13 +42,6 @@ logger = logging.getLogger(__name__)
 WATCH_INTERVAL = 0.5  # seconds between change-marker reads
 LOCK_WAIT = 0.05  # Rasa's lock store polls every second by default
 
-# The handoff form and its slots end with the takeover (as action_back_to_bot does).
-_RESET = [
-    ("handoff_ticket", None), ("needs_contact", None), ("contact", None), ("followup", None),
-    ("requested_slot", None), ("handoff_offered", False), ("failed_turns", 0.0),
-]
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -54,6 +49,7 @@ def _now() -> datetime:
 class LiveChat:
     def __init__(self, store: TicketStore):
         self.store = store
+        self.handoff = HandoffService(store)  # appends only: tickets are opened by the bot
         self.agents = AgentDirectory(store.engine)
         self.sessions = ConsoleSessions(store.engine)
         self.audit = AuditLog(store.engine)
@@ -117,7 +113,7 @@ class LiveChat:
         if wants_bot(text):
             await self._end(ticket, "customer", extra_user=message)
             return True
-        stored = await self.db(self.store.append_message, ticket.id, text or "(空のメッセージ)")
+        stored = await self.db(self.handoff.append, ticket.id, text)
         await self.append_tracker(message.sender_id, [self._user_event(message), ActionExecuted("action_listen")])
         if message.input_channel != "socketio":
             # REST and other pull channels: what the agent said since the last message.
@@ -134,7 +130,7 @@ class LiveChat:
             return False
         if ticket.owner:  # the agent sees it like any other message
             return await self.divert_owned(message, ticket)
-        await self.db(self.store.append_message, ticket.id, message.text or "")
+        await self.db(self.handoff.append, ticket.id, message.text)
         reply = replies.command_refused(ticket.id)
         await self.append_tracker(message.sender_id, [
             self._user_event(message), BotUttered(reply.text, {"custom": reply.payload}), ActionExecuted("action_listen"),
@@ -148,7 +144,7 @@ class LiveChat:
         if agent is None:
             return False
         tracker = await agent.tracker_store.retrieve(sender_id)
-        return tracker is not None and tracker.active_loop_name == "handoff_form"
+        return tracker is not None and tracker.active_loop_name == HANDOFF_FORM
 
     def _rasa_agent(self) -> Any:
         agent = getattr(self.app.ctx, "agent", None) if self.app is not None else None
@@ -183,7 +179,7 @@ class LiveChat:
         who = ticket.owner_name or "担当者"
         reply = replies.agent_left(ticket.id, who, reason)
         if extra_user is not None:
-            await self.db(self.store.append_message, ticket.id, extra_user.text or "")
+            await self.db(self.handoff.append, ticket.id, extra_user.text)
         closed = await self.db(self.store.close, ticket.id, None, "customer" if extra_user else reason)
         message = await self.db(self.store.append_message, ticket.id, reply.text, "system", who, reply.payload)
         sent = replies.staff_reply(ticket.id, message)
@@ -193,7 +189,7 @@ class LiveChat:
         events += [
             BotUttered(sent.text, {"custom": sent.payload}, {"live_message_id": message["id"]}),
             ActiveLoop(None),
-            *[SlotSet(k, v) for k, v in _RESET],
+            *[SlotSet(k, v) for k, v in RESET_AFTER_HANDOFF],  # the form ends too
             ActionExecuted("action_listen"),
         ]
         await self.append_tracker(ticket.sender_id, events)

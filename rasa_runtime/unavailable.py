@@ -31,23 +31,21 @@ import logging
 from functools import lru_cache
 from typing import Any
 
+from assistant.conversation import (
+    HANDOFF_FORM,
+    HANDOFF_OFFERED,
+    HANDOFF_REASON,
+    HANDOFF_TICKET,
+    TERM,
+    UNKNOWN_QUERY,
+    handoff_reason,
+)
+
 logger = logging.getLogger("rasa_runtime.unavailable")
 
 KIND = "service_unavailable"
 TEXT = "ただいまシステムに接続できません。しばらくしてからもう一度お試しください。"
-HANDOFF_FORM = "handoff_form"
 HANDOFF_ACTIONS = {"action_handoff"}
-# Messages that trigger or steer a handoff are not "the question" staff need
-# (as actions/handoff_actions.py NOT_A_QUESTION).
-NOT_A_QUESTION = {
-    "request_human",
-    "affirm",
-    "deny",
-    "feedback_negative",
-    "decline_contact",
-    "back_to_bot",
-}
-EMPTY_MESSAGE = "(空のメッセージ)"
 
 
 def reply_text(ticket_id: str | None = None, appended: bool = False) -> str:
@@ -81,62 +79,41 @@ def _notifier():
     return notifier_from_env(_store())
 
 
-def _open_ticket(ticket_id: str | None, sender_id: str):
-    from assistant.handoff.tickets import TicketNotFound
+def _service():
+    from assistant.handoff.service import HandoffService
+    from assistant.handoff.settings import HandoffSettings
 
-    store = _store()
-    if ticket_id:
-        try:
-            ticket = store.get(ticket_id)
-            if ticket.status == "open":
-                return ticket
-        except TicketNotFound:
-            pass
-    return store.open_for_sender(sender_id)
+    webhook_url = ""
+    try:
+        webhook_url = HandoffSettings.from_env().webhook_url
+    except Exception:  # a bad webhook setting must not lose the ticket
+        logger.exception("handoff settings")
+    return HandoffService(_store(), webhook_url, _notifier)
 
 
 def record_handoff(state: dict[str, Any]) -> tuple[str | None, bool]:
     """Write what the action server would have written. Returns (ticket id, appended).
     Runs in a worker thread; `state` is plain data taken from the tracker."""
-    from assistant.transcript import last_user_question, transcript_from_events
+    from assistant.handoff.service import HandoffRequest
 
-    store = _store()
-    text = state["text"] or EMPTY_MESSAGE
+    service = _service()
     if state["active"]:
-        ticket = _open_ticket(state["ticket"], state["sender_id"])
-        if ticket is None:
-            return None, False  # staff closed it: nothing to append to
-        store.append_message(ticket.id, text)
-        return ticket.id, True
+        ticket = service.append_if_open(state["ticket"], state["text"], state["sender_id"])
+        # None: staff closed it, nothing to append to
+        return (ticket.id, True) if ticket is not None else (None, False)
     if not state["requested"]:
         return None, False
-    ticket = store.open_for_sender(state["sender_id"])
-    if ticket is not None:
-        store.append_message(ticket.id, text)
-        return ticket.id, False
-    notify = False
-    try:
-        from assistant.handoff.settings import HandoffSettings
-
-        notify = bool(HandoffSettings.from_env().webhook_url)
-    except Exception:  # a bad webhook setting must not lose the ticket
-        logger.exception("handoff settings")
-    ticket = store.create(
-        sender_id=state["sender_id"],
-        channel=state["channel"],
-        reason=state["reason"],
-        last_question=last_user_question(state["events"], NOT_A_QUESTION),
-        term=state["term"],
-        candidates=[],
-        transcript=transcript_from_events(state["events"]),
-        notify=notify,
+    opened = service.open(
+        HandoffRequest(
+            sender_id=state["sender_id"],
+            channel=state["channel"],
+            reason=state["reason"],
+            text=state["text"],
+            term=state["term"],
+            events=state["events"],
+        )
     )
-    if notify:
-        try:
-            _notifier().notify_async(ticket.id)
-        except Exception:  # stored as pending: delivered later
-            logger.exception("webhook for %s", ticket.id)
-    return ticket.id, False
+    return opened.ticket.id, False
 
 
 # --------------------------------------------------------------------------
@@ -182,20 +159,18 @@ def _handoff_state(action_name: str, tracker) -> dict[str, Any]:
     from rasa.shared.core.trackers import EventVerbosity
 
     latest = tracker.latest_message
-    active = tracker.active_loop_name == HANDOFF_FORM or bool(tracker.get_slot("handoff_ticket"))
-    offered = bool(tracker.get_slot("handoff_offered"))
+    active = tracker.active_loop_name == HANDOFF_FORM or bool(tracker.get_slot(HANDOFF_TICKET))
+    offered = bool(tracker.get_slot(HANDOFF_OFFERED))
     requested = action_name in HANDOFF_ACTIONS or (action_name == "action_affirm" and offered)
-    reason = (tracker.get_slot("handoff_reason") if offered else None) or "explicit"
-    if reason not in ("explicit", "fallback", "feedback"):
-        reason = "explicit"
+    reason = handoff_reason(offered, tracker.get_slot(HANDOFF_REASON))
     state: dict[str, Any] = {
         "sender_id": tracker.sender_id,
         "text": (latest.text if latest is not None else "") or "",
         "active": active,
         "requested": requested,
-        "ticket": tracker.get_slot("handoff_ticket"),
+        "ticket": tracker.get_slot(HANDOFF_TICKET),
         "reason": reason,
-        "term": tracker.get_slot("term") or tracker.get_slot("unknown_query"),
+        "term": tracker.get_slot(TERM) or tracker.get_slot(UNKNOWN_QUERY),
         "channel": tracker.get_latest_input_channel() or "unknown",
         "events": [],
     }
@@ -232,7 +207,7 @@ async def unavailable_events(action_name: str, tracker) -> list:
         except Exception:  # the reply must still go out
             logger.exception("could not record the handoff for %s", tracker.sender_id)
     if ticket_id and not appended and not state["active"]:
-        events += [SlotSet("handoff_ticket", ticket_id), SlotSet("handoff_offered", False)]
+        events += [SlotSet(HANDOFF_TICKET, ticket_id), SlotSet(HANDOFF_OFFERED, False)]
 
     text = reply_text(ticket_id, appended)
     events.insert(0, create_bot_utterance({"text": text, "custom": payload(text, ticket_id)}))

@@ -30,10 +30,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from ..conversation import HANDOFF_REASONS
+
 # Japan has no DST, so a fixed offset is exact and needs no tz database.
 JST = timezone(timedelta(hours=9), "JST")
 
-REASONS = ("explicit", "fallback", "feedback")
+REASONS = HANDOFF_REASONS
 STATUSES = ("open", "closed")
 MESSAGE_ROLES = ("customer", "agent", "system")
 CONTACT_KINDS = ("email", "phone")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -37,6 +37,7 @@ from .schema import (
     now_utc,
     tickets_table,
 )
+from .takeover import QueueEntry, queue_positions
 
 _ID_RETRIES = 5
 
@@ -441,29 +442,20 @@ class TicketStore:
         raise AlreadyClaimed(ticket_id, ticket.owner_name)
 
     def queue_position(self, ticket_id: str) -> int | None:
-        """1-based place among waiting (open, unowned) tickets; None if not waiting."""
+        """1-based place among waiting (open, unowned) tickets; None if not waiting.
+        The order is the console's (takeover.queue_positions); only the tickets
+        created up to this one are read."""
         t = tickets_table.c
+        waiting = (t.status == "open", t.owner.is_(None))
         with reading(self.engine) as conn:
-            row = conn.execute(
-                select(t.created_at, t.id).where(
-                    t.id == ticket_id, t.status == "open", t.owner.is_(None)
-                )
-            ).first()
+            row = conn.execute(select(t.created_at).where(t.id == ticket_id, *waiting)).first()
             if row is None:
                 return None
-            ahead = conn.execute(
-                select(func.count())
-                .select_from(tickets_table)
-                .where(
-                    t.status == "open",
-                    t.owner.is_(None),
-                    or_(
-                        t.created_at < row.created_at,
-                        and_(t.created_at == row.created_at, t.id < row.id),
-                    ),
-                )
-            ).scalar_one()
-        return int(ahead) + 1
+            rows = conn.execute(
+                select(t.id, t.created_at).where(*waiting, t.created_at <= row.created_at)
+            ).all()
+        entries = [QueueEntry(r.id, r.created_at, None) for r in rows]
+        return queue_positions(entries).get(ticket_id)
 
     def change_marker(self) -> tuple[Any, ...]:
         """Changes whenever a ticket is created, claimed, closed or gets a message

@@ -1,4 +1,5 @@
-"""Handoff to a person: ticket, business hours, contact form, follow-up messages."""
+"""Handoff to a person: ticket, business hours, contact form, follow-up messages
+(the request itself is routed: actions/route.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -27,34 +28,12 @@ from assistant.conversation import (
 )
 from assistant.handoff.service import HandoffRequest
 
-from . import handoff_services as services
-from .common import decide, send, user_text
-
-services.notifier()  # start webhook delivery (and retries of pending tickets) with the server
+from . import services
+from .common import send, user_text
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class ActionHandoff(Action):
-    """An explicit request for a person (rule: request_human). The router decides
-    (「すーぱーばいざーの意味」 is a definition, not a request); a handoff creates (or
-    reuses) the sender's open ticket and tells the user what happens next."""
-
-    def name(self) -> Text:
-        return "action_handoff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        return _carry_out(dispatcher, tracker)
-
-
-def _carry_out(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-    from .route import execute  # route imports this module
-
-    return execute(decide(tracker), dispatcher, tracker)
 
 
 def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -191,17 +170,6 @@ class ActionHandoffClosed(Action):
 
     async def run(self, dispatcher, tracker, domain):
         return reset_handoff()
-
-
-class ActionAffirm(Action):
-    """はい (rule: affirm): the router accepts a pending offer of a person (handoff),
-    otherwise acknowledges it."""
-
-    def name(self) -> Text:
-        return "action_affirm"
-
-    async def run(self, dispatcher, tracker, domain):
-        return _carry_out(dispatcher, tracker)
 
 
 def reset_handoff() -> List[Dict[Text, Any]]:

@@ -1,7 +1,9 @@
 """The one action for every message: asks assistant/routing.py what to do and does it.
 
-No decision is made here: `execute` only turns a routing.Decision into replies and
-slot events (the handoff itself is actions/handoff_actions.start_handoff).
+action_route, and under their rules' names action_handoff (request_human) and
+action_affirm (はい). No decision is made here: `execute` only turns the turn's
+routing.Decision into replies and slot events (the handoff itself is
+actions/handoff_actions.start_handoff).
 """
 from __future__ import annotations
 
@@ -22,12 +24,14 @@ from assistant.conversation import (
 )
 from assistant.handoff import replies as handoff_replies
 from assistant.question import Subject
-from assistant.routing import TRAINING_ROUTES, Decision, Route
+from assistant.routing import TRAINING_ROUTES, Route
 
-from .common import decide, faq_entries, glossary, matcher, send
+from . import services
+from .common import send
 from .handoff_actions import reset_handoff, start_handoff
 from .training_actions import carry_out as carry_out_training
 from .training_actions import record_gaps
+from .turn import Turn, read
 
 Events = List[Dict[Text, Any]]
 
@@ -39,7 +43,24 @@ class ActionRoute(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> Events:
-        return execute(decide(tracker), dispatcher, tracker)
+        return execute(read(tracker), dispatcher, tracker)
+
+
+class ActionHandoff(ActionRoute):
+    """An explicit request for a person (rule: request_human). The router decides
+    (「すーぱーばいざーの意味」 is a definition, not a request); a handoff creates (or
+    reuses) the sender's open ticket and tells the user what happens next."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+
+class ActionAffirm(ActionRoute):
+    """はい (rule: affirm): the router accepts a pending offer of a person (handoff),
+    otherwise acknowledges it."""
+
+    def name(self) -> Text:
+        return "action_affirm"
 
 
 class ActionCoreFallback(Action):
@@ -57,8 +78,9 @@ class ActionCoreFallback(Action):
         return [UserUtteranceReverted()]
 
 
-def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
+def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
     """Carry out the router's decision."""
+    decision = turn.decision
     route = decision.route
     events: Events = []
     if route in TRAINING_ROUTES:
@@ -69,18 +91,18 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
             send(dispatcher, _answer_for(subject))
         known = decision.known_terms
         unknown = [s.query for s in decision.subjects if not s.term]
-        if unknown and decision.failed_turns is not None and _in_training(tracker):
+        if unknown and decision.failed_turns is not None and turn.facts.training_mode:
             record_gaps(tracker.sender_id, unknown)
         events += [
             SlotSet(TERM, known[-1] if known else None),
             SlotSet(UNKNOWN_QUERY, unknown[-1] if unknown else None),
         ]
     elif route == Route.COMPARISON:
-        a, b = (glossary().get(s.term or "") for s in decision.subjects[:2])
+        a, b = (services.glossary().get(s.term or "") for s in decision.subjects[:2])
         if a is not None and b is not None:
             send(dispatcher, replies.comparison(a, b))
     elif route == Route.FAQ:
-        send(dispatcher, replies.faq(faq_entries()[decision.faq_id or ""]))
+        send(dispatcher, replies.faq(services.faq_entries()[decision.faq_id or ""]))
     elif route == Route.HANDOFF:
         return start_handoff(dispatcher, tracker)
     elif route == Route.OFFER_HUMAN:
@@ -115,14 +137,8 @@ def execute(decision: Decision, dispatcher: CollectingDispatcher, tracker: Track
     return events
 
 
-def _in_training(tracker: Tracker) -> bool:
-    from .training_actions import state
-
-    return state(tracker.sender_id)[0]
-
-
 def _answer_for(subject: Subject) -> replies.Reply:
-    term = glossary().get(subject.term) if subject.term else None
+    term = services.glossary().get(subject.term) if subject.term else None
     if term is not None:
         return replies.definition(term)
-    return replies.unknown_term(subject.query, matcher().suggest(subject.query))
+    return replies.unknown_term(subject.query, services.matcher().suggest(subject.query))

@@ -1,9 +1,8 @@
-"""Training mode in the action server: the trainee store (same database as the
-tickets) and carrying out the router's training decisions (assistant/training/)."""
+"""Training mode in the action server: carrying out the router's training decisions
+(assistant/training/) on the trainee store (same database as the tickets)."""
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, List
+from typing import List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -11,31 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant.routing import Decision, Route
 from assistant.training import quiz
 from assistant.training import replies as training_replies
-from assistant.training.session import Trainer
-from assistant.training.store import TrainingStore
 
-from . import handoff_services as services
-from .common import glossary, send, user_text
-
-
-def trainer() -> Trainer:
-    """The trainer on the ticket store's engine (follows it when tests replace the store)."""
-    return _trainer(services.store().engine, glossary())
-
-
-@lru_cache(maxsize=2)
-def _trainer(engine: Any, content: Any) -> Trainer:
-    return Trainer(TrainingStore(engine), content)
-
-
-def state(sender: str) -> tuple[bool, bool]:
-    """(in training mode, a question pending) for this conversation."""
-    return trainer().active(sender)
+from . import services
+from .common import send, user_text
 
 
 def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     sender = tracker.sender_id
-    t = trainer()
+    t = services.trainer()
     route = decision.route
     if route == Route.START_TRAINING:
         out = t.start(sender, decision.category, decision.questions)
@@ -46,7 +28,7 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
     elif route == Route.TRAINEE_NAME:
         out = t.set_name(sender, decision.name or sender)
     elif route == Route.CATEGORY_LIST:
-        out = [training_replies.category_list(quiz.categories(glossary()))]
+        out = [training_replies.category_list(quiz.categories(services.glossary()))]
     else:  # Route.WEAK_TERMS
         out = t.weak(sender)
     for reply in out:
@@ -55,6 +37,6 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
 
 def record_gaps(sender: str, queries: List[str]) -> None:
     """Words a trainee asked about that the glossary lacks (for its maintainers)."""
-    t = trainer()
+    t = services.trainer()
     for q in queries:
         t.store.record_gap(t.trainee(sender), q)

@@ -4,7 +4,7 @@ instead of Rasa's TensorFlow ResponseSelector.
 Same input (the pipeline's sentence features) and the same output as
 ResponseSelector (`response_selector.faq`: response with confidence,
 intent_response_key and utter_action, and a ranking), so the router
-(actions/common.py) and Rasa's `utter_faq` read it unchanged. Trained on the
+(actions/turn.py) and Rasa's `utter_faq` read it unchanged. Trained on the
 examples of the retrieval intent (`faq/<id>`) only; the router checks the
 confidence (assistant/routing.py) and asks the lexical retriever when it is low.
 """

@@ -67,7 +67,27 @@ def create_app(actions: str, token: str, cors=None, auto_reload: bool = False):
     app = sdk_create_app(actions, cors_origins=cors or "", auto_reload=auto_reload)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     add_token_check(app, auth.check_token(token))
+    start_services_with(app, actions)
     return app
+
+
+def start_services_with(app, actions: str) -> None:
+    """Call the actions package's `services.start()` once the server runs (webhook
+    delivery, retries of tickets left pending): importing the actions starts nothing."""
+    import importlib
+
+    name = f"{actions}.services"
+    try:
+        services = importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name != name:
+            raise
+        return
+
+    async def start(app, loop) -> None:
+        services.start()
+
+    app.register_listener(start, "after_server_start")
 
 
 def main(argv: list[str] | None = None) -> None:

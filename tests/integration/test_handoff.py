@@ -172,3 +172,34 @@ def test_out_of_hours_collects_a_contact(bot, store, tmp_path):
         assert store.open_for_sender(other).contact is None
     finally:
         bot.restart_actions({"HANDOFF_HOURS_FILE": str(hours_file(tmp_path / "open.yml", True))})
+
+
+def test_the_action_server_delivers_pending_tickets_when_it_starts(tmp_path):
+    """Webhook delivery starts with the server (actions.services.start, called by
+    rasa_runtime.actions), not at import: a ticket left pending is delivered."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from assistant.handoff.tickets import TicketStore
+    from rasa_runtime.launch import free_port
+    from tests.support.receiver import Receiver
+
+    db_url = f"sqlite:///{tmp_path / 'handoff.db'}"
+    ticket = TicketStore(db_url).create("cust-1", "rest", "explicit", "ACWとは", None, [], [], notify=True)
+    receiver = Receiver().start()
+    env = {
+        **os.environ, "HANDOFF_DB_URL": db_url, "HANDOFF_WEBHOOK_URL": receiver.url,
+        "ACTION_SERVER_TOKEN": "pending-" + uuid.uuid4().hex,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rasa_runtime.actions", "--port", str(free_port())],
+        cwd=Path(__file__).parents[2], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: ticket.id in receiver.ticket_ids(), timeout=120)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        receiver.stop()

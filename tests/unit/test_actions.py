@@ -40,15 +40,11 @@ def kinds(messages):
 def isolated_handoff(tmp_path, monkeypatch):
     monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'h.db'}")
     monkeypatch.delenv("HANDOFF_WEBHOOK_URL", raising=False)
-    from actions import handoff_services
+    from actions import services
 
-    from actions import common
-
-    for f in (handoff_services.settings, handoff_services.store, handoff_services.hours):
-        f.cache_clear()
-    common.clear_caches()
+    services.reset()
     yield
-    common.clear_caches()
+    services.reset()
 
 
 DEFINE_CASES = [
@@ -142,8 +138,8 @@ def test_fallback_answers_a_named_term_and_asks_to_rephrase_otherwise():
 
 
 def test_handoff_creates_a_ticket_with_the_transcript():
-    from actions import handoff_services
-    from actions.handoff_actions import ActionHandoff
+    from actions import services
+    from actions.route import ActionHandoff
 
     tracker = make_tracker("オペレーターと話したい", "request_human", sender="cust-1")
     tracker.events.insert(0, {"event": "user", "text": "ACWとは?", "timestamp": 1699999990.0,
@@ -151,7 +147,7 @@ def test_handoff_creates_a_ticket_with_the_transcript():
     messages, events = run(ActionHandoff(), tracker)
     payload = messages[0]["custom"]
     assert payload["kind"] == "handoff" and payload["ticket"].startswith("ESC-")
-    ticket = handoff_services.store().get(payload["ticket"])
+    ticket = services.store().get(payload["ticket"])
     assert ticket.sender_id == "cust-1" and ticket.last_question == "ACWとは?"
     assert [t["text"] for t in ticket.transcript] == ["ACWとは?", "オペレーターと話したい"]
     assert {"event": "slot", "name": "handoff_ticket", "value": payload["ticket"], "timestamp": None} in events
@@ -211,7 +207,7 @@ def test_a_request_for_a_person_is_handed_off_whatever_the_intent(intent, text):
     ],
 )
 def test_every_intent_goes_through_the_router(text, intent, expected):
-    from actions.handoff_actions import ActionHandoff
+    from actions.route import ActionHandoff
     from actions.route import ActionRoute
 
     action = ActionHandoff() if intent == "request_human" else ActionRoute()
@@ -220,7 +216,7 @@ def test_every_intent_goes_through_the_router(text, intent, expected):
 
 
 def test_pending_offer_yes_hands_off_and_no_declines():
-    from actions.handoff_actions import ActionAffirm
+    from actions.route import ActionAffirm
     from actions.route import ActionRoute
 
     offered = {"handoff_offered": True, "handoff_reason": "feedback"}
@@ -239,7 +235,7 @@ def test_a_term_added_to_the_glossary_is_answered_without_retraining(tmp_path, m
 
     import yaml
 
-    from actions import common
+    from actions import services
     from actions.route import ActionRoute
 
     raw = yaml.safe_load((Path(__file__).parents[2] / "data" / "glossary.yml").read_text(encoding="utf-8"))
@@ -256,7 +252,7 @@ def test_a_term_added_to_the_glossary_is_answered_without_retraining(tmp_path, m
     copy = tmp_path / "glossary.yml"
     copy.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("GLOSSARY_FILE", str(copy))
-    common.clear_caches()
+    services.reset()
     for text, intent in [
         ("ウィスパリングとは?", "define_term"),
         ("うぃすぱりんぐってなに", "goodbye"),

@@ -7,7 +7,7 @@
 * The linear classifier and the FAQ selector learn from real Rasa messages with
   sparse + dense features, survive a save and load through Rasa's model storage with
   the same predictions, and the selector writes ResponseSelector's output shape,
-  which the router's reader (actions/common.py) understands.
+  which the router's reader (actions/turn.py) understands.
 """
 
 from __future__ import annotations

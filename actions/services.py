@@ -1,0 +1,125 @@
+"""The action server's composition root: the content, the ticket store, business
+hours, the agent directory, the webhook notifier, the trainer and the handoff
+service, each built on first use and shared by every action.
+
+Nothing is built at import: `start()` runs when the server starts (webhook
+delivery, and retries of tickets left pending when it last stopped; see
+rasa_runtime/actions.py), and `reset()` forgets everything (tests, a new
+glossary file, another HANDOFF_DB_URL).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable, Dict, List, TypeVar
+
+from assistant import routing
+from assistant.faq import FaqEntry, load_faq
+from assistant.faq_retrieval import FaqRetriever
+from assistant.glossary import Glossary, load_glossary
+from assistant.handoff.agents import AgentDirectory
+from assistant.handoff.hours import BusinessHours, load_hours
+from assistant.handoff.notify import WebhookNotifier
+from assistant.handoff.service import HandoffService
+from assistant.handoff.settings import HandoffSettings
+from assistant.handoff.tickets import TicketStore
+from assistant.matcher import TermMatcher
+from assistant.training.session import Trainer
+from assistant.training.store import TrainingStore
+
+F = TypeVar("F", bound=Callable[..., Any])
+_BUILT: List[Any] = []
+
+
+def _once(build: F) -> F:
+    cached = lru_cache(maxsize=1)(build)
+    _BUILT.append(cached)
+    return cached  # type: ignore[return-value]
+
+
+# -- content ------------------------------------------------------------------
+
+
+@_once
+def glossary() -> Glossary:
+    return load_glossary()
+
+
+@_once
+def matcher() -> TermMatcher:
+    return TermMatcher(glossary())
+
+
+@_once
+def faq_entries() -> Dict[str, FaqEntry]:
+    return load_faq()
+
+
+@_once
+def knowledge() -> routing.Knowledge:
+    return routing.knowledge(glossary(), faq_entries(), FaqRetriever(faq_entries()))
+
+
+# -- handoff ------------------------------------------------------------------
+
+
+@_once
+def settings() -> HandoffSettings:
+    return HandoffSettings.from_env()
+
+
+@_once
+def store() -> TicketStore:
+    return TicketStore(settings().db_url)
+
+
+@_once
+def agents() -> AgentDirectory:
+    """Who is available: the handoff reply says whether a person can answer now."""
+    return AgentDirectory(store().engine)
+
+
+@_once
+def hours() -> BusinessHours:
+    return load_hours(settings().hours_file)
+
+
+@_once
+def notifier() -> WebhookNotifier:
+    s = settings()
+    n = WebhookNotifier(
+        store(), s.webhook_url, fmt=s.webhook_format, timeout=s.webhook_timeout,
+        max_attempts=s.webhook_max_attempts,
+    )
+    n.start()
+    return n
+
+
+@_once
+def handoff() -> HandoffService:
+    """Opening tickets and adding to them (assistant/handoff/service.py)."""
+    return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest)
+
+
+# -- training -----------------------------------------------------------------
+
+
+@_once
+def trainer() -> Trainer:
+    """On the ticket store's database (one handoff database)."""
+    return Trainer(TrainingStore(store().engine), glossary())
+
+
+# -----------------------------------------------------------------------------
+
+
+def start() -> None:
+    """At server start: webhook delivery, and retries of pending tickets."""
+    notifier()
+
+
+def reset() -> None:
+    """Forget everything built (the notifier's thread is stopped)."""
+    if notifier.cache_info().currsize:
+        notifier().stop(timeout=1.0)
+    for built in _BUILT:
+        built.cache_clear()

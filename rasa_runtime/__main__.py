@@ -11,12 +11,16 @@ runtime fixes applied first:
 * `lockwait`: conversation locks without Rasa's 1-second sleep between looks,
   atomic on Redis, renewed while held (a dead server's lock ends after
   TICKET_LOCK_LIFETIME, 10 s).
+* `soak`: with MEMTRACE_DIR set, tracemalloc snapshots on SIGUSR1 (scripts/soak.py).
 """
 from rasa_runtime import quiet
 
 
 def main() -> None:
     quiet.quiet_third_party_warnings()
+    from rasa_runtime.soak import install_snapshot_handler
+
+    install_snapshot_handler()  # only with MEMTRACE_DIR / MALLOC_TRIM_EVERY (scripts/soak.py)
     from rasa_runtime import auth, graph_runner, speedups, unavailable
 
     quiet.apply_to_rasa()

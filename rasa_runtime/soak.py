@@ -7,8 +7,8 @@
 * `rss_kib`: VmRSS / RssAnon of a process from /proc;
 * `slope`: least-squares growth in KiB per 1,000 messages after warm-up.
 
-`MEMTRACE_DIR` (env): servers started with it run tracemalloc and write a snapshot to
-that folder on SIGUSR1 (`install_snapshot_handler`; rasa_runtime/__main__.py and
+`MEMTRACE_DIR` (env): servers started with it start tracemalloc on a first SIGUSR1 and
+write a snapshot to that folder on the next ones (`install_snapshot_handler`; rasa_runtime/__main__.py and
 rasa_runtime/actions.py call it) — used only by `scripts/soak.py --trace`.
 """
 from __future__ import annotations
@@ -122,10 +122,13 @@ def slope(points: Sequence[Tuple[float, float]]) -> float:
 
 
 def install_snapshot_handler() -> None:
-    """With MEMTRACE_DIR set: start tracemalloc (25 frames) and, on SIGUSR1, write a
-    snapshot to MEMTRACE_DIR/<pid>-<n>.snap. Without it: nothing. With MALLOC_TRIM_EVERY
-    set (seconds): glibc's malloc_trim(0) that often (a measurement switch: does
-    the RSS that grows come back?)."""
+    """With MEMTRACE_DIR set: the first SIGUSR1 starts tracemalloc (MEMTRACE_FRAMES
+    frames, default 12: tracing from the start would slow start-up and every message
+    several times), every later one writes a snapshot to MEMTRACE_DIR/<pid>-<n>.snap —
+    what was allocated since tracing began and is still alive. A `<pid>-0.snap` marker
+    (empty) says tracing started. Without MEMTRACE_DIR: nothing. With MALLOC_TRIM_EVERY
+    (seconds): glibc's malloc_trim(0) that often (a measurement switch: does the RSS
+    that grows come back?)."""
     folder = os.environ.get(MEMTRACE_ENV)
     trim = os.environ.get(MALLOC_TRIM_ENV)
     if trim:
@@ -135,19 +138,24 @@ def install_snapshot_handler() -> None:
     import signal
     import tracemalloc
 
-    tracemalloc.start(25)
+    frames = int(os.environ.get("MEMTRACE_FRAMES") or 12)
     counter = [0]
 
-    def dump(signum, frame) -> None:  # noqa: ARG001
+    def on_signal(signum, frame) -> None:  # noqa: ARG001
         import gc
 
-        gc.collect()
-        counter[0] += 1
         path = Path(folder) / f"{os.getpid()}-{counter[0]}.snap"
-        tracemalloc.take_snapshot().dump(str(path) + ".tmp")
-        os.replace(str(path) + ".tmp", path)
+        if not tracemalloc.is_tracing():
+            gc.collect()
+            tracemalloc.start(frames)
+            path.write_bytes(b"")
+        else:
+            gc.collect()
+            tracemalloc.take_snapshot().dump(str(path) + ".tmp")
+            os.replace(str(path) + ".tmp", path)
+        counter[0] += 1
 
-    signal.signal(signal.SIGUSR1, dump)
+    signal.signal(signal.SIGUSR1, on_signal)
 
 
 def _start_trimmer(every: float) -> None:

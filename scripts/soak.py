@@ -11,9 +11,9 @@ server processes and prints a table and the slope after warm-up in KiB per 1,000
 messages. The texts are the eval questions with `--unseen` of them carrying a word made
 up for the message (katakana names, numbers, typos): rasa_runtime/soak.py.
 
-`--trace` starts the servers with MEMTRACE_DIR: they run tracemalloc and dump a snapshot
-on SIGUSR1, taken at the end of warm-up and at the end; the script prints the top growth
-by traceback for each process. `--env K=V` passes settings to both servers (e.g.
+`--trace` starts the servers with MEMTRACE_DIR: at the end of warm-up a SIGUSR1 starts
+tracemalloc in both, at the end another writes a snapshot; the script prints, by
+traceback, what was allocated since warm-up and is still alive in each process. `--env K=V` passes settings to both servers (e.g.
 MALLOC_ARENA_MAX=2, MALLOC_TRIM_EVERY=10).
 
 `--in-process` loads the model in this process and parses the texts with
@@ -87,6 +87,8 @@ class Traffic:
 
 
 def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:
+    """SIGUSR1 to a server started with MEMTRACE_DIR: the first starts tracing (an empty
+    marker file appears), the next ones write a snapshot. The file, or None."""
     before = set(folder.glob(f"{pid}-*.snap"))
     os.kill(pid, signal.SIGUSR1)
     deadline = time.monotonic() + timeout
@@ -98,22 +100,22 @@ def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None
     return None
 
 
-def print_growth(label: str, first: Path, last: Path, messages: int, top: int) -> None:
+def print_growth(label: str, snap: Path, messages: int, top: int) -> None:
+    """What was allocated since tracing began (end of warm-up) and is still alive."""
     import tracemalloc
 
-    a = tracemalloc.Snapshot.load(str(first))
-    b = tracemalloc.Snapshot.load(str(last))
-    ignore = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib._bootstrap>")]
-    a, b = a.filter_traces(ignore), b.filter_traces(ignore)
-    total = sum(s.size for s in b.statistics("filename")) - sum(s.size for s in a.statistics("filename"))
-    print(f"\n{label}: traced heap {total / 1024:+,.0f} KiB over {messages:,} messages "
-          f"({total / 1024 / max(messages, 1) * 1000:+,.1f} KiB per 1,000)")
-    for stat in b.compare_to(a, "traceback")[:top]:
-        if stat.size_diff <= 0:
-            continue
-        print(f"  {stat.size_diff / 1024:+9,.1f} KiB {stat.count_diff:+8,} blocks")
+    snapshot = tracemalloc.Snapshot.load(str(snap)).filter_traces([
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+    ])
+    stats = snapshot.statistics("traceback")
+    total = sum(s.size for s in stats)
+    print(f"\n{label}: {total / 1024:,.0f} KiB allocated since warm-up and alive after {messages:,} "
+          f"messages ({total / 1024 / max(messages, 1) * 1000:,.1f} KiB per 1,000)")
+    for stat in stats[:top]:
+        print(f"  {stat.size / 1024:9,.1f} KiB {stat.count:8,} blocks")
         frames = [f for f in stat.traceback if "site-packages" in f.filename or str(REPO) in f.filename]
-        for frame in (frames or list(stat.traceback))[-6:]:
+        for frame in (frames or list(stat.traceback))[-8:]:
             print(f"      {frame.filename.replace(str(REPO) + '/', '')}:{frame.lineno}")
 
 
@@ -176,6 +178,7 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
         traffic.stop.set()
     for t in threads:
         t.join(timeout=90)
+    time.sleep(args.idle)  # let keep-alive connections and in-flight work end first
     if trace_dir:
         for name, pid in pids.items():
             snap = signal_snapshot(pid, trace_dir)
@@ -203,8 +206,8 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
         print(f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}{s_rss:12.1f}{s_anon:12.1f}")
     for name, got in snaps.items():
         if len(got) == 2:
-            (first, n0), (last, n1) = got
-            print_growth(f"{name} (pid {pids[name]})", first, last, n1 - n0, args.top)
+            (_, n0), (last, n1) = got
+            print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     bad = [n for n, s in result["slopes"].items() if args.max_slope and s["anon"] > args.max_slope]
@@ -242,7 +245,6 @@ def run_in_process(args: argparse.Namespace) -> int:
         loop.run_until_complete(agent.parse_message(next(texts)))
     tracemalloc.start(25)
     gc.collect()
-    first = tracemalloc.take_snapshot()
     points = [(0, tracemalloc.get_traced_memory()[0] / 1024)]
     step = max(1, (total - args.warmup) // 20)
     for i in range(1, total - args.warmup + 1):
@@ -258,10 +260,9 @@ def run_in_process(args: argparse.Namespace) -> int:
           f"{texts.unseen_count / max(texts.count, 1):.0%} with unseen words; traced heap "
           f"{points[0][1]:,.0f} → {points[-1][1]:,.0f} KiB; slope {s:.1f} KiB per 1,000 messages")
     with tempfile.TemporaryDirectory() as tmp:
-        a, b = Path(tmp) / "a", Path(tmp) / "b"
-        first.dump(str(a))
-        last.dump(str(b))
-        print_growth("in-process NLU", a, b, measured, args.top)
+        path = Path(tmp) / "last"
+        last.dump(str(path))
+        print_growth("in-process NLU", path, measured, args.top)
     if args.json:
         Path(args.json).write_text(json.dumps({"messages": total, "slope": round(s, 1)}))
     if args.max_slope and s > args.max_slope:
@@ -282,6 +283,8 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--every", type=float, default=2.0, help="seconds between RSS samples")
     p.add_argument("--print-every", type=float, default=30.0)
+    p.add_argument("--idle", type=float, default=10.0, help="seconds to wait after the traffic "
+                   "before the last snapshot")
     p.add_argument("--trace", action="store_true", help="tracemalloc in the servers (slower)")
     p.add_argument("--env", action="append", default=[], help="K=V for both servers")
     p.add_argument("--rasa-url")

@@ -271,7 +271,12 @@ def run_in_process(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum, frame) -> None:  # noqa: ARG001
+    raise KeyboardInterrupt  # SIGTERM ends the soak like Ctrl-C: report, stop the servers
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--messages", type=int, default=0, help="stop after this many (0: --seconds)")
     p.add_argument("--seconds", type=float, default=0, help="stop after this long")

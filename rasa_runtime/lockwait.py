@@ -293,6 +293,9 @@ async def lock(
 def apply() -> None:
     from rasa.core.lock_store import LockStore
 
+    from rasa_runtime import rasa_version
+
+    rasa_version.check("rasa_runtime.lockwait")
     if getattr(LockStore, "_cc_lockwait", False):
         return
     lifetime_seconds(), retry_seconds(), wait_seconds()  # a bad value fails at start

@@ -50,6 +50,9 @@ def apply_to_rasa() -> None:
         return
     import rasa.utils.common as common
 
+    from rasa_runtime import rasa_version
+
+    rasa_version.check("rasa_runtime.quiet")
     original = common._filter_warnings
     if getattr(original, "_quiet", False):
         return

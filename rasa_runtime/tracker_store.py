@@ -35,6 +35,8 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from rasa_runtime import rasa_version
+
 logger = logging.getLogger(__name__)
 
 # The latest conversation session: events from the last session_started on (all events
@@ -69,6 +71,7 @@ def is_sqlite_memory(url: Any) -> bool:
 
 class FastSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        rasa_version.check("rasa_runtime.tracker_store.FastSQLTrackerStore")
         super().__init__(*args, **kwargs)
         self._schema_checked = False
         if self.engine.dialect.name == "sqlite":

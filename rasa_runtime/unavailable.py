@@ -237,8 +237,9 @@ def apply() -> None:
     import jsonschema
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 
-    from rasa_runtime import auth
+    from rasa_runtime import auth, rasa_version
 
+    rasa_version.check("rasa_runtime.unavailable")
     original = RemoteAction.run
     if getattr(original, "_unavailable_guard", False):
         return

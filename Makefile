@@ -80,7 +80,7 @@ eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per gro
 lint: install ## ruff: lint + format check of assistant/ (pyproject.toml); import layering (.importlinter)
 	$(VENV)/bin/ruff check assistant
 	$(VENV)/bin/ruff format --check assistant
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 
 types: install ## mypy on assistant/ (settings in pyproject.toml)
 	$(VENV)/bin/mypy

@@ -20,7 +20,7 @@ import os
 import sys
 import warnings
 
-OWN_MODULES = r"(actions|assistant|channels|components|rasa_runtime|scripts|tests)(\..*)?$"
+OWN_MODULES = r"(actions|assistant|channels|components|devtools|rasa_runtime|scripts|tests)(\..*)?$"
 CATEGORIES = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
 

@@ -11,16 +11,19 @@ runtime fixes applied first:
 * `lockwait`: conversation locks without Rasa's 1-second sleep between looks,
   atomic on Redis, renewed while held (a dead server's lock ends after
   TICKET_LOCK_LIFETIME, 10 s).
-* `soak`: with MEMTRACE_DIR set, tracemalloc snapshots on SIGUSR1 (scripts/soak.py).
+* `memory`: malloc_trim every MALLOC_TRIM_EVERY seconds; with MEMTRACE_DIR set,
+  tracemalloc snapshots on SIGUSR1 (scripts/soak.py, docs/memory.md).
+
+Each refuses to patch a Rasa it was not written for (`rasa_version`).
 """
 from rasa_runtime import quiet
 
 
 def main() -> None:
     quiet.quiet_third_party_warnings()
-    from rasa_runtime.soak import install_snapshot_handler
+    from rasa_runtime.memory import install_memory_hooks
 
-    install_snapshot_handler()  # only with MEMTRACE_DIR / MALLOC_TRIM_EVERY (scripts/soak.py)
+    install_memory_hooks()  # MALLOC_TRIM_EVERY, MEMTRACE_DIR (docs/memory.md)
     from rasa_runtime import auth, graph_runner, speedups, unavailable
 
     quiet.apply_to_rasa()

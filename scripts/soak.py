@@ -9,7 +9,7 @@ ports, a temporary folder for the databases; or `--rasa-url` with `--rasa-pid` /
 threads (a new conversation every `--turns` messages), samples VmRSS and RssAnon of both
 server processes and prints a table and the slope after warm-up in KiB per 1,000
 messages. The texts are the eval questions with `--unseen` of them carrying a word made
-up for the message (katakana names, numbers, typos): rasa_runtime/soak.py.
+up for the message (katakana names, numbers, typos): devtools/soak.py.
 
 `--trace` starts the servers with MEMTRACE_DIR: at the end of warm-up a SIGUSR1 starts
 tracemalloc in both, at the end another writes a snapshot; the script prints, by
@@ -37,7 +37,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rasa_runtime.soak import MEMTRACE_ENV, SoakTexts, rss_kib, slope  # noqa: E402
+from devtools.soak import SoakTexts, rss_kib, slope
+from rasa_runtime.memory import MEMTRACE_ENV  # noqa: E402
 
 
 # --- stack ------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def print_growth(label: str, snap: Path, messages: int, top: int) -> None:
 
 
 def run_stack(args: argparse.Namespace) -> int:
-    from rasa_runtime.launch import start_servers
+    from devtools.launch import start_servers
 
     texts = SoakTexts(unseen=args.unseen, seed=args.seed)
     servers = None

@@ -16,7 +16,7 @@ import spacy
 
 from components.lean_spacy import GINZA_UNUSED, LeanSpacyNLP
 from components.lean_tokenizer import LeanJapaneseTokenizer, install, reading, view
-from rasa_runtime.soak import SoakTexts, eval_texts, slope
+from devtools.soak import SoakTexts, eval_texts, slope
 
 
 @pytest.fixture(scope="module")

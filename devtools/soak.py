@@ -1,4 +1,4 @@
-"""Soak measurement helpers (scripts/soak.py, tests/unit/test_memory.py).
+"""Soak measurement helpers (scripts/soak.py, tests/unit/test_memory.py; docs/memory.md).
 
 * `SoakTexts`: the eval questions mixed with generated unseen words — katakana names,
   numbers, typos of real questions — in a fixed, seeded order, so the growth that
@@ -7,13 +7,10 @@
 * `rss_kib`: VmRSS / RssAnon of a process from /proc;
 * `slope`: least-squares growth in KiB per 1,000 messages after warm-up.
 
-`MEMTRACE_DIR` (env): servers started with it start tracemalloc on a first SIGUSR1 and
-write a snapshot to that folder on the next ones (`install_snapshot_handler`; rasa_runtime/__main__.py and
-rasa_runtime/actions.py call it) — used only by `scripts/soak.py --trace`.
+The servers' side (tracemalloc on SIGUSR1, malloc_trim) is rasa_runtime/memory.py.
 """
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 from typing import Iterator, List, Sequence, Tuple
@@ -21,8 +18,6 @@ from typing import Iterator, List, Sequence, Tuple
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-MEMTRACE_ENV = "MEMTRACE_DIR"
-MALLOC_TRIM_ENV = "MALLOC_TRIM_EVERY"
 
 KATAKANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
 SMALL = "ャュョッー"
@@ -119,55 +114,3 @@ def slope(points: Sequence[Tuple[float, float]]) -> float:
         return 0.0
     sxy = sum((x - mx) * (y - my) for x, y in points)
     return sxy / sxx * 1000
-
-
-def install_snapshot_handler() -> None:
-    """With MEMTRACE_DIR set: the first SIGUSR1 starts tracemalloc (MEMTRACE_FRAMES
-    frames, default 12: tracing from the start would slow start-up and every message
-    several times), every later one writes a snapshot to MEMTRACE_DIR/<pid>-<n>.snap —
-    what was allocated since tracing began and is still alive. A `<pid>-0.snap` marker
-    (empty) says tracing started. Without MEMTRACE_DIR: nothing. With MALLOC_TRIM_EVERY
-    (seconds): glibc's malloc_trim(0) that often (a measurement switch: does the RSS
-    that grows come back?)."""
-    folder = os.environ.get(MEMTRACE_ENV)
-    trim = os.environ.get(MALLOC_TRIM_ENV)
-    if trim:
-        _start_trimmer(float(trim))
-    if not folder:
-        return
-    import signal
-    import tracemalloc
-
-    frames = int(os.environ.get("MEMTRACE_FRAMES") or 12)
-    counter = [0]
-
-    def on_signal(signum, frame) -> None:  # noqa: ARG001
-        import gc
-
-        path = Path(folder) / f"{os.getpid()}-{counter[0]}.snap"
-        if not tracemalloc.is_tracing():
-            gc.collect()
-            tracemalloc.start(frames)
-            path.write_bytes(b"")
-        else:
-            gc.collect()
-            tracemalloc.take_snapshot().dump(str(path) + ".tmp")
-            os.replace(str(path) + ".tmp", path)
-        counter[0] += 1
-
-    signal.signal(signal.SIGUSR1, on_signal)
-
-
-def _start_trimmer(every: float) -> None:
-    import ctypes
-    import threading
-    import time
-
-    libc = ctypes.CDLL("libc.so.6")
-
-    def loop() -> None:
-        while True:
-            time.sleep(every)
-            libc.malloc_trim(0)
-
-    threading.Thread(target=loop, name="malloc-trim", daemon=True).start()

@@ -88,3 +88,31 @@ def test_soak_texts_have_the_share_of_unseen_words():
 def test_slope_is_kib_per_thousand_messages():
     assert slope([(0, 100.0), (1000, 110.0), (2000, 120.0)]) == pytest.approx(10.0)
     assert slope([(0, 5.0), (500, 5.0)]) == 0.0
+
+
+def test_servers_memory_hooks_trace_on_signal_and_trim(tmp_path):
+    # What `scripts/soak.py --trace` relies on in both servers (rasa_runtime/memory.py):
+    # the first SIGUSR1 starts tracemalloc (a marker file), the second writes a snapshot.
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    import tracemalloc
+    from pathlib import Path
+
+    code = textwrap.dedent("""
+        import os, signal, sys, time
+        from rasa_runtime.memory import install_memory_hooks
+        install_memory_hooks()
+        os.kill(os.getpid(), signal.SIGUSR1)
+        keep = [bytearray(1000) for _ in range(100)]
+        os.kill(os.getpid(), signal.SIGUSR1)
+        time.sleep(0.2)
+    """)
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), "MEMTRACE_DIR": str(tmp_path), "MALLOC_TRIM_EVERY": "0.05"}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    files = sorted(p.name.split("-", 1)[1] for p in tmp_path.glob("*.snap"))
+    assert files == ["0.snap", "1.snap"]
+    snap = tracemalloc.Snapshot.load(str(next(tmp_path.glob("*-1.snap"))))
+    assert sum(s.size for s in snap.statistics("filename")) >= 100_000  # the 100 KB kept alive

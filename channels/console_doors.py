@@ -11,10 +11,14 @@ are Secure, and where Argon2 runs.
   waiting (default 4); beyond that a log-in is refused at once (429 busy). The
   default thread pool, which the live chat's database calls use, never waits
   for an attacker's log-ins.
+* Both customer channels put ``client_key`` (a keyed hash of the address) in a
+  message's metadata, for the cap on new tickets per client.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -24,7 +28,10 @@ from sanic.request import Request
 
 from assistant.intake import is_trusted
 
+from . import session_tokens
 from .intake import intake
+
+CLIENT_KEY = "client_key"
 
 
 class HashPoolBusy(Exception):
@@ -71,3 +78,22 @@ def https(request: Request) -> bool:
     if not proto or not is_trusted(request.ip or "", intake().settings.trusted):
         return False
     return proto.split(",")[0].strip().lower() == "https"
+
+
+def client_key(address: str) -> Optional[str]:
+    """A keyed hash of a client address for the ticket cap (assistant/handoff/ticket_cap.py):
+    it tells clients apart without storing their address. None for loopback and trusted
+    networks (the balancer, the benchmark, the evaluation), which are not capped."""
+    if not address or is_trusted(address, intake().settings.trusted):
+        return None
+    mac = hmac.new(session_tokens._secret(), b"client|" + address.encode("utf-8"), hashlib.sha256)
+    return "c-" + mac.hexdigest()[:24]
+
+
+def with_client_key(metadata: dict, address: str) -> dict:
+    """The message's metadata with the channel's own client key (never the client's)."""
+    out = {k: v for k, v in metadata.items() if k != CLIENT_KEY}
+    key = client_key(address)
+    if key:
+        out[CLIENT_KEY] = key
+    return out

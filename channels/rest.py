@@ -19,7 +19,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -29,7 +29,7 @@ from sanic.response import HTTPResponse
 
 from assistant.handoff import replies
 
-from . import privacy, session_tokens
+from . import console_doors, privacy, session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -79,6 +79,11 @@ class CheckedRestInput(RestInput):
 
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        """Only the client key for the ticket cap (channels/console_doors.py)."""
+        client = intake().client(request.ip, request.headers.get("x-forwarded-for"))
+        return console_doors.with_client_key({}, client) or None
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         return privacy.mask_rest_text(intake().cap(req.json.get("message") or ""))

@@ -45,7 +45,7 @@ from socketio import AsyncServer
 
 from assistant.handoff import replies as handoff_replies
 
-from . import privacy, session_tokens
+from . import console_doors, privacy, session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -277,7 +277,8 @@ class SocketIOAllowlistInput(SocketIOInput):
                 await sio.emit(self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
                                room=sid, namespace=self.namespace)
                 return
-            metadata = bounded_metadata(data.get(self.metadata_key))
+            metadata = console_doors.with_client_key(bounded_metadata(data.get(self.metadata_key)),
+                                                     clients.get(sid, ""))
             text = data.get("message")
             message = UserMessage(
                 limits.cap(text if isinstance(text, str) else ""),

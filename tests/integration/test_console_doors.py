@@ -42,6 +42,7 @@ def bot(tmp_path_factory):
         "CHAT_SESSION_SECRET": SECRET,
         "CONSOLE_HASH_WORKERS": "1",
         "CONSOLE_HASH_QUEUE": "4",
+        "HANDOFF_MAX_TICKETS_PER_CLIENT": "3",
     })
     yield servers
     servers.stop()
@@ -302,3 +303,27 @@ def test_widget_session_tokens_expire_and_rotate(bot):
     legacy = Customer(bot.rasa_url, sid, _legacy_token(sid))
     assert legacy.session_id != sid  # tokens without a time never expired: refused
     legacy.close()
+
+
+def test_one_client_cannot_open_ticket_after_ticket(bot):
+    """A new sender id per message used to open 120 tickets a minute from one address."""
+    from assistant.handoff.tickets import TicketStore
+
+    store = TicketStore(bot.env["HANDOFF_DB_URL"])
+    try:
+        where = address()
+
+        def ask(sender: str, at: str) -> list[str]:
+            r = requests.post(bot.rest_url, json={"sender": sender, "message": "オペレーターと話したい"},
+                              headers={"X-Forwarded-For": at}, timeout=30)
+            r.raise_for_status()
+            return [m["custom"]["kind"] for m in r.json() if isinstance(m.get("custom"), dict)]
+
+        senders = [f"cap-{uuid.uuid4().hex[:8]}" for _ in range(4)]
+        assert ["handoff" in ask(s, where) for s in senders] == [True, True, True, False]
+        assert "rate_limited" in ask(f"cap-{uuid.uuid4().hex[:8]}", where)
+        assert store.open_for_sender(senders[3]) is None  # no ticket, so no webhook either
+        assert "handoff" in ask(f"cap-{uuid.uuid4().hex[:8]}", address())  # another client: fine
+        assert "handoff_message" in ask(senders[0], where)  # a sender with a ticket still reaches it
+    finally:
+        store.dispose()

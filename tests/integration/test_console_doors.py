@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from assistant.handoff.console_auth import MAX_FAILURES, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_USER
-from rasa_runtime.console_client import Console, add_agent
-from rasa_runtime.launch import MODEL, REPO, start_servers
+from devtools.console_client import Console, add_agent
+from devtools.launch import MODEL, REPO, start_servers
 from tests.integration.conftest import hours_file
 from tests.support.ci import unavailable
 from tests.support.tracker import events

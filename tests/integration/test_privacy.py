@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from rasa_runtime.console_client import Console, add_agent
-from rasa_runtime.launch import custom_payloads, start_servers, MODEL
+from devtools.console_client import Console, add_agent
+from devtools.launch import custom_payloads, start_servers, MODEL
 from tests.integration.conftest import hours_file
 from tests.support.ci import unavailable
 from tests.support.receiver import Receiver, wait_until

@@ -110,3 +110,14 @@ agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤
 
 clean:
 	rm -rf models results .rasa var/*.db
+
+# --- Reliability: retention, deletion, backups (docs/retention.md, docs/backups.md) ---
+.PHONY: purge forget retention
+purge: install ## Delete/anonymise data older than RETENTION_*_DAYS (tracker + handoff DB; safe while serving)
+	$(PY) -m assistant.retention.cli $(ARGS) purge
+
+forget: install ## Delete one customer's data: make forget ARGS="<sender id or ESC-…>" (audit entry, no personal data)
+	$(PY) -m assistant.retention.cli forget $(ARGS)
+
+retention: install ## What is stored where and how long (the retention registry)
+	$(PY) -m assistant.retention.cli registry

@@ -112,7 +112,7 @@ clean:
 	rm -rf models results .rasa var/*.db
 
 # --- Reliability: retention, deletion, backups (docs/retention.md, docs/backups.md) ---
-.PHONY: purge forget retention
+.PHONY: purge forget retention backup restore
 purge: install ## Delete/anonymise data older than RETENTION_*_DAYS (tracker + handoff DB; safe while serving)
 	$(PY) -m assistant.retention.cli $(ARGS) purge
 
@@ -121,3 +121,9 @@ forget: install ## Delete one customer's data: make forget ARGS="<sender id or E
 
 retention: install ## What is stored where and how long (the retention registry)
 	$(PY) -m assistant.retention.cli registry
+
+backup: install ## Copy var/tracker.db + var/handoff.db with SQLite's online backup API (safe while serving) to var/backups/<time>/
+	$(PY) -m assistant.backup backup $(ARGS)
+
+restore: install ## Restore a backup: make restore ARGS="var/backups/<time> [--to DIR | --force]"
+	$(PY) -m assistant.backup restore $(ARGS)

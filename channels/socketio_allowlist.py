@@ -45,7 +45,7 @@ from socketio import AsyncServer
 
 from assistant.handoff import replies as handoff_replies
 
-from . import session_tokens
+from . import exactly_once, session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -253,6 +253,10 @@ class SocketIOAllowlistInput(SocketIOInput):
                 input_channel=self.name(),
                 metadata=metadata if isinstance(metadata, dict) else {},
             )
-            await on_new_message(message)
+            # replies held until the turn is stored; the widget's message id (exactly_once.py)
+            await exactly_once.handle_socketio_message(
+                sio, sid, self.namespace, self.bot_message_evt, message, data.get("message_id"),
+                on_new_message,
+            )
 
         return bp

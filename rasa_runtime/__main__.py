@@ -13,6 +13,8 @@ runtime fixes applied first:
   TICKET_LOCK_LIFETIME, 10 s).
 * `loud_store`: a tracker store error fails the turn instead of Rasa's silent
   fallback to memory (no turn acknowledged unsaved).
+
+Each refuses to patch a Rasa it was not written for (`rasa_version`).
 """
 from rasa_runtime import quiet
 

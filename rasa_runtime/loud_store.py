@@ -21,6 +21,9 @@ class TrackerStoreUnavailable(RuntimeError):
 
 
 def apply() -> None:
+    from rasa_runtime import rasa_version
+
+    rasa_version.check("rasa_runtime.loud_store")
     from rasa.core.tracker_store import FailSafeTrackerStore
 
     if getattr(FailSafeTrackerStore, "_loud", False):

@@ -57,8 +57,8 @@ def test_an_unacknowledged_message_is_resent_with_its_id_and_processed_once(bot,
     # the acknowledgement was lost: the next page load sends the same id again
     page.evaluate("(p) => localStorage.setItem('ccAssistant.pending', JSON.stringify(p))",
                   seed["pending"])
-    page.reload()
-    open_chat(page)
+    page.reload()  # the panel was open: the widget reopens it and reconnects
+    expect(page.locator(".cca-status")).to_have_attribute("data-state", "online")
     page.wait_for_function("JSON.parse(localStorage.getItem('ccAssistant.pending') || '[]').length === 0")
     page.wait_for_timeout(1000)
     expect(page.locator(".cca-card--definition")).to_have_count(1)  # from the history only

@@ -11,7 +11,7 @@ import sys
 import threading
 import uuid
 
-from rasa_runtime.launch import MODEL, REPO, custom_payloads, start_servers
+from devtools.launch import MODEL, REPO, custom_payloads, start_servers
 from tests.integration.conftest import hours_file
 from tests.support.ci import unavailable
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from rasa_runtime.launch import custom_payloads, free_port, spawn, wait_http
+from devtools.launch import custom_payloads, free_port, spawn, wait_http
 from tests.support.tracker import events, user_texts
 from tests.support.widget_client import Customer
 

@@ -9,7 +9,7 @@ import sys
 import threading
 import uuid
 
-from rasa_runtime.launch import REPO, custom_payloads
+from devtools.launch import REPO, custom_payloads
 from tests.support.stores import dump, where
 from tests.support.tracker import user_texts
 

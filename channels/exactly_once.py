@@ -295,7 +295,8 @@ async def handle_socketio_message(
             if found.outcome == "takeover":
                 events = await _db(stored_events, app, sender, message_id)
                 if events is not None:
-                    found = Claim("done", await _record_replies(bot_message_evt, sender, events))
+                    found = Claim("done", await _record_replies(
+                        type(message.output_channel), bot_message_evt, sender, events))
                     await _db(receipts(app).finish, message_id, found.reply)
         except Exception as exc:
             logger.error("message receipt check failed: %s", exc)
@@ -330,7 +331,8 @@ async def handle_socketio_message(
             renewer.cancel()
         settled = None
         if message_id:
-            settled = await _settle_socketio_failure(app, bot_message_evt, sender, message_id)
+            settled = await _settle_socketio_failure(app, type(message.output_channel),
+                                                     bot_message_evt, sender, message_id)
         if settled is None:
             await sio.emit("message_failed", {"message_id": message_id, "retry_after": 2},
                            room=sid, namespace=namespace)
@@ -353,23 +355,22 @@ async def handle_socketio_message(
         await sio.emit("message_ack", {"message_id": message_id}, room=sid, namespace=namespace)
 
 
-async def _record_replies(bot_message_evt: str, sender: str,
+async def _record_replies(output_class: Any, bot_message_evt: str, sender: str,
                           events: List[Dict[str, Any]]) -> List[Tuple[str, Any]]:
-    from .socketio_allowlist import AllowlistSocketIOOutput
-
+    """A stored turn's replies as the channel's output (``output_class``) emits them."""
     recorder = Recorder()
-    await replies_of(AllowlistSocketIOOutput(recorder, bot_message_evt), sender, events)
+    await replies_of(output_class(recorder, bot_message_evt), sender, events)
     return [(event, data) for event, data, _ in recorder.calls]
 
 
-async def _settle_socketio_failure(app: Any, bot_message_evt: str, sender: str,
+async def _settle_socketio_failure(app: Any, output_class: Any, bot_message_evt: str, sender: str,
                                    message_id: str) -> Optional[List[Tuple[str, Any]]]:
     try:
         events = await _db(stored_events, app, sender, message_id)
         if events is None:
             await _db(receipts(app).release, message_id)
             return None
-        recorded = await _record_replies(bot_message_evt, sender, events)
+        recorded = await _record_replies(output_class, bot_message_evt, sender, events)
         await _db(receipts(app).finish, message_id, recorded)
         return recorded
     except Exception as exc:

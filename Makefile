@@ -86,11 +86,11 @@ types: install ## mypy on assistant/ (settings in pyproject.toml)
 	$(VENV)/bin/mypy
 
 .PHONY: scale-test scale-test-short
-scale-test: $(MODEL) ## Scale-out: 2 Rasa + 2 action servers behind HAProxy, PostgreSQL, Redis; 50 users 60 s, one Rasa killed
+scale-test: $(MODEL) ## Scale-out: 2 Rasa + 2 action servers behind HAProxy, PostgreSQL, Redis; 50 users 60 s; Rasa and an action server killed, PostgreSQL and Redis restarted
 	scripts/install_scale_services.sh
 	$(PY) scripts/scale/run.py
 
-scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s; tests/scale)
+scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s, Rasa and an action server killed; tests/scale)
 	scripts/install_scale_services.sh
 	$(PY) -m pytest tests/scale -q -s
 

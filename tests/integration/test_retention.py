@@ -12,6 +12,7 @@ import uuid
 from devtools.launch import REPO, custom_payloads
 from tests.support.stores import dump, where
 from tests.support.tracker import user_texts
+from tests.support.widget_client import Customer
 
 
 def cli(bot, *args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
@@ -48,6 +49,20 @@ def test_forget_leaves_no_trace_of_the_customer_in_any_table(bot):
     assert audit and all(sender not in r and secret not in r for r in audit)
     # the customer can start again: a new conversation, answered
     assert custom_payloads(bot.say(sender, "ACWとは?"))[0]["kind"] == "definition"
+
+
+def test_forget_a_widget_session(bot):
+    secret = f"WS{uuid.uuid4().hex[:8]}"
+    customer = Customer(bot.rasa_url)
+    try:
+        customer.say(f"ACWとは? {secret}")
+        customer.wait_for("definition")
+    finally:
+        customer.close()
+    assert user_texts(bot.workdir, customer.session_id)
+    done = cli(bot, "forget", customer.session_id)
+    assert done.returncode == 0, done.stderr
+    assert where(secret, *urls(bot)) == [] and where(customer.session_id, *urls(bot)) == []
 
 
 def test_malformed_or_unknown_arguments_change_nothing_and_say_why(bot):

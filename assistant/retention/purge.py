@@ -79,11 +79,12 @@ def _has_table(conn: Connection, name: str) -> bool:
     return bool(inspect(conn).has_table(name))
 
 
-def _batched_delete(engine: Engine, table: str, where: str, params: dict) -> int:
-    """DELETE … WHERE ``where`` in transactions of BATCH rows (short write locks)."""
+def _batched_delete(engine: Engine, table: str, where: str, params: dict, key: str = "id") -> int:
+    """DELETE … WHERE ``where`` in transactions of BATCH rows (short write locks);
+    ``key`` is the table's primary key column."""
     total = 0
     stmt = sql_text(
-        f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {where} LIMIT :n)"
+        f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {where} LIMIT :n)"
     )
     while True:
         with engine.begin() as conn:
@@ -117,7 +118,11 @@ def purge(
         counts.add(
             "message_receipts",
             _batched_delete(
-                tracker, "message_receipts", "expires_at < :now", {"now": now.timestamp()}
+                tracker,
+                "message_receipts",
+                "expires_at < :now",
+                {"now": now.timestamp()},
+                key="message_id",
             ),
         )
     if handoff is not None:

@@ -90,6 +90,11 @@ def test_purge_while_serving(bot):
     """Purge runs in short transactions: customers keep getting replies meanwhile."""
     failures: list[str] = []
     stop = threading.Event()
+    # a message with an id: the receipts table exists and is purged too
+    import requests
+
+    requests.post(bot.rest_url, json={"sender": f"rcpt-{uuid.uuid4().hex}", "message": "ACWとは?",
+                                      "message_id": str(uuid.uuid4())}, timeout=30).raise_for_status()
 
     def chat() -> None:
         sender = f"busy-{uuid.uuid4().hex}"

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from assistant.handoff.console_auth import AuditLog
 from assistant.handoff.tickets import TicketStore
+from assistant.receipts import ReceiptStore
 from assistant.retention import registry
 from assistant.retention.locations import LocationError, tracker_url
 from assistant.retention.purge import (
@@ -64,6 +65,11 @@ def world(db_url):
     training.set_state("alice-7f3", trainee="alice-7f3")
     sid = training.start_session("alice-7f3", 3, 1, None)
     training.record_gap("alice-7f3", "アリスの語QX6")
+    receipts = ReceiptStore(engine, ttl_hours=24)
+    receipts.claim("rcpt-old", "alice-7f3", "rest", now=NOW.timestamp() - 2 * 86400)
+    receipts.finish("rcpt-old", [{"text": "アリスへの返事QX7"}])
+    receipts.claim("rcpt-new", "bob-19c", "rest", now=NOW.timestamp() - 60)
+    receipts.finish("rcpt-new", [{"text": "ボブへの返事BX4"}])
     yield {"url": db_url, "engine": engine, "alice_ticket": a.id, "bob_ticket": b.id,
            "session": sid}
     tickets.dispose()
@@ -74,6 +80,7 @@ def test_forget_a_sender_leaves_nothing_of_them(world):
     result = forget(engine, engine, "alice-7f3", actor="cli:test", now=NOW)
     assert result.kind == "sender" and result.counts.rows["events"] == 2
     assert result.counts.rows["handoff_tickets"] == 1
+    assert result.counts.rows["message_receipts"] == 1
     for secret in ("alice-7f3", "アリス", "QX", "alice@example.jp", world["alice_ticket"]):
         assert where(secret, url) == [], secret
     assert where("ボブの質問BX1", url) and where("ボブの追加BX3", url)  # bob untouched
@@ -120,6 +127,8 @@ def test_purge_deletes_and_anonymises_only_what_is_old(world):
     url, engine = world["url"], world["engine"]
     counts = purge(engine, engine, RetentionSettings(), now=NOW)
     assert counts.rows["events"] == 1  # alice's old message; the recent ones stay
+    assert counts.rows["message_receipts"] == 1  # the expired receipt; bob's stays
+    assert where("アリスへの返事QX7", url) == [] and where("ボブへの返事BX4", url)
     assert where("アリスの古い質問QX1", url) == [] and where("アリスの新しい質問QX2", url)
     # the old closed ticket is anonymised (kept for statistics), its messages deleted
     assert where("アリスの質問QX3", url) == [] and where("アリスの追加QX5", url) == []
@@ -136,8 +145,13 @@ def test_zero_days_keeps_forever(world):
     engine = world["engine"]
     keep = RetentionSettings(conversations_days=0, tickets_days=0, training_days=0, audit_days=0)
     before = dump(world["url"])
-    assert purge(engine, engine, keep, now=NOW).total == 0
-    assert dump(world["url"]) == before
+    # expired message receipts go by their own expiry (MESSAGE_ID_TTL_HOURS), nothing else
+    assert purge(engine, engine, keep, now=NOW).rows == {"message_receipts": 1}
+    after = dump(world["url"])
+    assert len(after.pop("message_receipts")) == len(before.pop("message_receipts")) - 1
+    assert {k: v for k, v in after.items() if k != "handoff_audit"} == {
+        k: v for k, v in before.items() if k != "handoff_audit"
+    }
 
 
 def test_every_table_is_in_the_registry(world):

@@ -86,11 +86,11 @@ types: install ## mypy on assistant/ (settings in pyproject.toml)
 	$(VENV)/bin/mypy
 
 .PHONY: scale-test scale-test-short
-scale-test: $(MODEL) ## Scale-out: 2 Rasa + 2 action servers behind HAProxy, PostgreSQL, Redis; 50 users 60 s, one Rasa killed
+scale-test: $(MODEL) ## Scale-out: 2 Rasa + 2 action servers behind HAProxy, PostgreSQL, Redis; 50 users 60 s; Rasa and an action server killed, PostgreSQL and Redis restarted
 	scripts/install_scale_services.sh
 	$(PY) scripts/scale/run.py
 
-scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s; tests/scale)
+scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s, Rasa and an action server killed; tests/scale)
 	scripts/install_scale_services.sh
 	$(PY) -m pytest tests/scale -q -s
 
@@ -111,3 +111,20 @@ agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤
 
 clean:
 	rm -rf models results .rasa var/*.db
+
+# --- Reliability: retention, deletion, backups (docs/retention.md, docs/backups.md) ---
+.PHONY: purge forget retention backup restore
+purge: install ## Delete/anonymise data older than RETENTION_*_DAYS (tracker + handoff DB; safe while serving)
+	$(PY) -m assistant.retention.cli $(ARGS) purge
+
+forget: install ## Delete one customer's data: make forget ARGS="<sender id or ESC-…>" (audit entry, no personal data)
+	$(PY) -m assistant.retention.cli forget $(ARGS)
+
+retention: install ## What is stored where and how long (the retention registry)
+	$(PY) -m assistant.retention.cli registry
+
+backup: install ## Copy var/tracker.db + var/handoff.db with SQLite's online backup API (safe while serving) to var/backups/<time>/
+	$(PY) -m assistant.backup backup $(ARGS)
+
+restore: install ## Restore a backup: make restore ARGS="var/backups/<time> [--to DIR | --force]"
+	$(PY) -m assistant.backup restore $(ARGS)

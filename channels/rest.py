@@ -29,7 +29,11 @@ from sanic.response import HTTPResponse
 
 from assistant.handoff import replies
 
+<<<<<<< HEAD
 from . import console_doors, privacy, session_tokens
+=======
+from . import exactly_once, privacy, session_tokens
+>>>>>>> reliability
 from .intake import intake
 from .live import live_chat
 
@@ -90,7 +94,8 @@ class CheckedRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         live, limits = live_chat(), intake()
-        bp = super().blueprint(privacy.guard(live.gate(on_new_message)))
+        # exactly once: client message ids, 503 for a failed turn (channels/exactly_once.py)
+        bp = super().blueprint(exactly_once.wrap(privacy.guard(live.gate(on_new_message))))
 
         @bp.middleware("request")
         async def check_body(request: Request) -> Optional[HTTPResponse]:
@@ -109,6 +114,8 @@ class CheckedRestInput(RestInput):
                 return response.json({"error": "rate_limited", "retry_after": wait}, status=429,
                                      headers={"Retry-After": str(wait)})
             return None
+
+        exactly_once.install_rest(bp)  # after the body checks: message_id / Idempotency-Key
 
         @bp.route("/agent_messages", methods=["GET"])
         async def agent_messages(request: Request) -> HTTPResponse:

@@ -45,7 +45,7 @@ from socketio import AsyncServer
 
 from assistant.handoff import replies as handoff_replies
 
-from . import console_doors, privacy, session_tokens
+from . import console_doors, exactly_once, privacy, session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -287,6 +287,10 @@ class SocketIOAllowlistInput(SocketIOInput):
                 input_channel=self.name(),
                 metadata=metadata,
             )
-            await on_new_message(message)
+            # replies held until the turn is stored; the widget's message id (exactly_once.py)
+            await exactly_once.handle_socketio_message(
+                sio, sid, self.namespace, self.bot_message_evt, message, data.get("message_id"),
+                on_new_message,
+            )
 
         return bp

@@ -29,11 +29,7 @@ from sanic.response import HTTPResponse
 
 from assistant.handoff import replies
 
-<<<<<<< HEAD
-from . import console_doors, privacy, session_tokens
-=======
-from . import exactly_once, privacy, session_tokens
->>>>>>> reliability
+from . import console_doors, exactly_once, privacy, session_tokens
 from .intake import intake
 from .live import live_chat
 

@@ -73,8 +73,8 @@ test-e2e: $(MODEL)
 	scripts/install_browser.sh
 	$(PY) -m pytest tests/e2e -q
 
-eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per group (fails < 97% on established or new cases)
-	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97
+eval: $(MODEL) ## Send tests/eval/cases.yml over REST, accuracy per group and set (fails < 97% on any set but the holdout, or on any false handoff)
+	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97 --min-set-accuracy 0.97 --report-only holdout
 
 .PHONY: lint types
 lint: install ## ruff: lint + format check of assistant/ (settings in pyproject.toml)

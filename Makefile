@@ -98,6 +98,7 @@ test: install lint types check-generated validate test-unit train test-stories t
 bench: $(MODEL) ## NLU and REST latency, train time, memory; then side by side with stock Rasa + GiNZA
 	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
 	$(PY) scripts/bench_stock.py
+	$(PY) scripts/bench_routing.py
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
 	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)
@@ -110,3 +111,11 @@ agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤
 
 clean:
 	rm -rf models results .rasa var/*.db
+
+# --- understanding fresh phrasings (issue 17) ---
+.PHONY: bench-routing eval-holdout
+bench-routing: install ## Router cost per message (routing.decide on the eval texts, no Rasa)
+	$(PY) scripts/bench_routing.py
+
+eval-holdout: $(MODEL) ## Only the blind holdout set of the eval (report only)
+	$(PY) scripts/eval.py --set holdout --report-only holdout

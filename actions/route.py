@@ -125,7 +125,10 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     elif route == Route.FOLLOWUP:
         return []  # the handoff form (or the live-chat gate) stores the message
     else:  # Route.FALLBACK
-        send(dispatcher, replies.empty_input() if decision.reason == "empty" else replies.fallback())
+        if decision.reason == "empty":
+            send(dispatcher, replies.empty_input())
+        else:
+            send(dispatcher, replies.fallback(_candidates(decision)))
     if decision.failed_turns is not None:
         events += [
             SlotSet(FAILED_TURNS, float(decision.failed_turns)),
@@ -135,6 +138,18 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
         send(dispatcher, handoff_replies.offer_human("fallback"))
         events.append(SlotSet(HANDOFF_REASON, "fallback"))
     return events
+
+
+def _candidates(decision) -> list[tuple[str, str, str]]:
+    """The router's "did you mean" as (kind, key, title) for the reply's buttons."""
+    entries = services.faq_entries()
+    out = []
+    for kind, key in decision.candidates:
+        if kind == "faq" and key in entries:
+            out.append((kind, key, entries[key].title))
+        elif kind == "term" and services.glossary().get(key) is not None:
+            out.append((kind, key, key))
+    return out
 
 
 def _answer_for(subject: Subject) -> replies.Reply:

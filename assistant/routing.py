@@ -47,12 +47,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from . import question
+from . import question, structure
 from .faq import FaqEntry
 from .faq_retrieval import FaqRetriever
+from .faq_topics import FaqTopics
 from .glossary import Glossary
 from .handoff.triggers import after_turn
-from .matcher import Match
+from .matcher import Match, TermMatcher
 from .normalize import is_hiragana, is_katakana
 
 MIN_FAQ_CONFIDENCE = 0.5  # the FAQ selector's own score (FallbackClassifier ignores it)
@@ -120,6 +121,12 @@ class Knowledge:
     faq_mentions: Callable[[str, str], bool] = lambda faq_id, word: False
     retrieve_faq: Callable[[str], str | None] = lambda text: None
     categories: Collection[str] = frozenset()  # glossary categories (a quiz of one)
+    # Issue 17 (each reads the content it was built from, so a reloaded Knowledge is current):
+    find_terms: Callable[[str], Sequence[Match]] = lambda text: ()  # terms in other text (romaji)
+    spelled_like: Callable[[str], str | None] = lambda word: None  # one character off a name
+    faq_named: Callable[[str], Sequence[str]] = lambda text: ()  # FAQs whose title/subject is named
+    retrieve_faq_named: Callable[[str], str | None] = lambda text: None  # FAQ facts, term named
+    candidates: Callable[[str], tuple[tuple[str, str], ...]] = lambda text: ()  # did you mean
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,8 @@ class Decision:
     category: str | None = None  # start_training: the quiz's category (None: all)
     questions: int | None = None  # start_training: 「クイズを5問出して」 (None: the default)
     name: str | None = None  # trainee_name: 「名前は佐藤」 (progress kept under this name)
+    # fallback: "did you mean" — ("faq", id) / ("term", headword), closest first
+    candidates: tuple[tuple[str, str], ...] = ()
     why: str = field(default="", compare=False)
 
     @property
@@ -238,11 +247,15 @@ _STAFF_REQUEST = re.compile(
 
 def asks_for_person(text: str, matches: Sequence[Match], people: Collection[str]) -> bool:
     """A person is asked for: a glossary role with a request phrase (「SVに代わって」),
-    or generic staff words (「担当の方をお願いできますか」). Never when the text asks
-    what a word means (「オペレーターとは」)."""
+    or generic staff words (「担当の方をお願いできますか」), as the sentence's own
+    predicate. Never when the text asks what a word means (「オペレーターとは」), nor when
+    the request sits inside a question about it (「SVに代わってもらうのはどんな時?」
+    「エスカレーションしてほしいと言われたら」)."""
     if question.has_question_marker(text):
         return False
-    return question.requests_person(text, matches, people) or bool(_STAFF_REQUEST.search(text))
+    ends = question.person_request_ends(text, matches, people)
+    ends += [m.end() for m in _STAFF_REQUEST.finditer(text)]
+    return any(not structure.embedded_request(text, end) for end in ends)
 
 
 # 「一次解決率ってどう計算するの?」: a noun compound as the topic of a question.
@@ -304,6 +317,13 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
         return Decision(Route.START_TRAINING, questions=n, why="a quiz of N questions")
     if _START.match(compact):
         return Decision(Route.START_TRAINING, why="training mode asked for")
+    if structure.asks_for_training(compact):
+        # 「新人研修用にクイズをやりたい」「システムの用語でクイズをやりたい」
+        named = [c for c in kb.categories if c and c in compact]
+        category = max(named, key=len) if named else None
+        return Decision(
+            Route.START_TRAINING, category=category, why="training asked for in a sentence"
+        )
     if not inp.training_mode:
         return None
     if _STOP.match(compact):
@@ -340,7 +360,14 @@ def _failure(inp: RoutingInput, decision: Decision) -> Decision:
     return replace(decision, failed_turns=count, offer_human=offer)
 
 
-def _define(subjects: Sequence[question.Subject], why: str) -> Decision:
+def _define(
+    subjects: Sequence[question.Subject], why: str, kb: Knowledge | None = None
+) -> Decision:
+    if kb is not None:
+        # 「アフターコールワーフとは」: one character off a glossary name is that term.
+        subjects = [
+            s if s.term else question.Subject(s.query, kb.spelled_like(s.query)) for s in subjects
+        ]
     subjects = tuple(subjects[:MAX_SUBJECTS])
     known = any(s.term for s in subjects)
     route = Route.DEFINITION if known else Route.UNKNOWN_TERM
@@ -379,8 +406,22 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     text, matches = without_noise(inp.text, inp.matches)
     if not _has_words(text):
         return Decision(Route.FALLBACK, failed=True, why="only tags, links, emoji or symbols")
+    if not matches:
+        kana = structure.romaji_to_kana(text)
+        found = tuple(kb.find_terms(kana)) if kana else ()
+        if kana and found:
+            # 「autobaundo tte nani」: romaji read as kana; the classifier saw another text.
+            return _decide(
+                replace(
+                    inp, text=kana, matches=found, intent=None, intent_confidence=0.0,
+                    intent_ranking=(), faq_id=None, faq_confidence=0.0, faq_runner_up=0.0,
+                ),
+                kb,
+            )
     if _gibberish(text, matches):
         return Decision(Route.FALLBACK, failed=True, why="random kana")
+    # 「ACWじゃなくて応答率の意味」: a term put aside is not asked about.
+    matches = structure.without_negated(text, matches)
     if intent == "back_to_bot" and not question.asks_meaning(text):
         # 「チャットボットとは何のこと?」 asks about a word; it does not ask for the bot.
         return Decision(Route.BACK_TO_BOT, why="back to the bot")
@@ -402,12 +443,23 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         if len(subjects) >= 2:
             return _define(subjects[:2], "comparison of words the glossary lacks")
 
+    named = kb.faq_named(text)
+    if named:
+        # 「楽天カードのコンタクトセンターとは?」「TMJのアップセル研修とは」: an FAQ's own
+        # title, or the company / product it is about, names what is asked (of the FAQs
+        # about it, the selector's confident pick, else the closest by text).
+        pick = inp.faq_id if intent == "faq" and inp.faq_id in named and (
+            inp.faq_confidence >= MIN_FAQ_CONFIDENCE
+        ) else named[0]
+        return Decision(Route.FAQ, faq_id=pick, why="an FAQ's title or subject named")
     subjects = question.definition_subjects(text, matches) if (marker or matches) else []
     known = [s for s in subjects if s.term]
     if any(question.meaning_marker_at(text, m.end) for m in matches):
         # 「トラッキングはコンタクトセンターでは何を指しますか」: the term itself is asked.
         return _define(
-            subjects or [question.Subject(m.text, m.term) for m in matches], "a term's meaning"
+            subjects or [question.Subject(m.text, m.term) for m in matches],
+            "a term's meaning",
+            kb,
         )
     picked = intent == "faq" and inp.faq_id is not None
     faq_ok = picked and inp.faq_confidence >= MIN_FAQ_CONFIDENCE
@@ -426,30 +478,45 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     if small and not meaning and not _QUESTION_END.search(text) and _small_talk_by_cue(text):
         # 「ACWの説明ありがとう」 thanks for an answer, it asks nothing.
         return Decision(Route.SMALL_TALK, small_talk=small, why="small talk naming a term")
+    if known_terms and not (known and marker) and not meaning:
+        # 「初めてコールセンターを外注するのですが、どこに頼めば…」: a term is named but is not
+        # what is asked; the FAQ whose text holds the situation is (also when the term is the
+        # topic, if the FAQ is about that term: 「コンタクトセンターを初めて知りました…」).
+        hit = kb.retrieve_faq_named(text)
+        topics = {m.term for m in matches if structure.term_is_topic(text, m)}
+        if hit is not None and all(kb.faq_mentions(hit, t) for t in topics):
+            return Decision(Route.FAQ, faq_id=hit, why="FAQ found by its facts, a term named")
     if known and marker:
-        return _define(subjects, "a glossary term asked about")
+        return _define(subjects, "a glossary term asked about", kb)
     if subjects and meaning:
-        return _define(subjects, "the meaning of a word asked")
+        return _define(subjects, "the meaning of a word asked", kb)
     if not known_terms and not faq_ok and question.asks_how_to(text):
         # 「英語の勉強法を教えて」: how to do something the glossary does not name. (With a
         # term, 「ACWのやり方を知りたい」 was answered above as that term's definition.)
         return Decision(Route.OUT_OF_SCOPE, why="how to do something off topic")
     if subjects and _NOUN_TOPIC_QUESTION.search(text):
-        return _define(subjects, "「〇〇ってどう…」 about a noun")
+        return _define(subjects, "「〇〇ってどう…」 about a noun", kb)
     if subjects and marker and intent in ("define_term", "compare_terms"):
-        return _define(subjects, "a word asked about")
-    if known and intent not in ("request_human", "feedback_negative", "out_of_scope"):
+        return _define(subjects, "a word asked about", kb)
+    informs = structure.asks_information(text)
+    # The classifier's request_human is not enough for a ticket when the text asks to know
+    # something (「エスカレーションの基準を知りたい」) or names a term that is no role.
+    person_only = intent == "request_human" and not informs and known_terms <= set(kb.people)
+    if known and intent not in ("feedback_negative", "out_of_scope") and not person_only:
         if small and _SMALL_TALK_CUE.search(text):
             return Decision(Route.SMALL_TALK, small_talk=small, why="small talk naming a term")
         if intent in YES_NO_INTENTS and _SMALL_TALK_CUE.search(text):
             return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no naming a term")
-        return _define(subjects, "a glossary term named")
-    if known and intent == "out_of_scope" and question.is_lookup_word(text):
-        return _define(subjects, "a bare glossary term")
+        return _define(subjects, "a glossary term named", kb)
+    if known and intent == "out_of_scope" and (
+        question.is_lookup_word(text) or informs or _QUESTION_END.search(text)
+    ):
+        # 「応答率はどうやって計算するの?」: a question about a glossary term is in scope.
+        return _define(subjects, "a glossary term asked about (classifier: off topic)", kb)
 
     if faq_ok:
         return Decision(Route.FAQ, faq_id=inp.faq_id, why="FAQ chosen by the ResponseSelector")
-    if not matches and intent in (None, "faq", "define_term", "compare_terms"):
+    if not matches and intent not in (*SMALL_TALK_INTENTS, *YES_NO_INTENTS, "feedback_negative"):
         hit = kb.retrieve_faq(text)
         if hit is not None:
             return Decision(Route.FAQ, faq_id=hit, why="FAQ found by its facts")
@@ -457,7 +524,7 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return Decision(Route.SMALL_TALK, small_talk=small, why="small talk")
     if intent == "feedback_negative":
         return Decision(Route.OFFER_HUMAN, reason="feedback", why="negative feedback")
-    if intent == "request_human":
+    if intent == "request_human" and not informs:
         return Decision(Route.HANDOFF, why="request_human intent")
     if intent in YES_NO_INTENTS:
         return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no with nothing pending")
@@ -470,15 +537,24 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     if intent is None and runner_up == "out_of_scope" and not matches and not marker:
         return Decision(Route.OUT_OF_SCOPE, why="unsure, most likely off topic")
     if question.is_lookup_word(text) and intent in ("define_term", "compare_terms"):
-        return _define([question.Subject(text.strip(), None)], "a bare unknown word")
-    return Decision(Route.FALLBACK, failed=True, why="nothing to answer")
+        return _define([question.Subject(text.strip(), None)], "a bare unknown word", kb)
+    return Decision(
+        Route.FALLBACK, failed=True, candidates=kb.candidates(text), why="nothing to answer"
+    )
 
 
 def knowledge(
-    glossary: Glossary, faq_entries: Mapping[str, FaqEntry], retriever: FaqRetriever
+    glossary: Glossary,
+    faq_entries: Mapping[str, FaqEntry],
+    retriever: FaqRetriever,
+    matcher: TermMatcher | None = None,
 ) -> Knowledge:
-    """Knowledge from the loaded glossary, FAQ entries and lexical FAQ retriever."""
+    """Knowledge from the loaded glossary, FAQ entries and lexical FAQ retriever (and the
+    term matcher over the same glossary; built here when not given)."""
     from .normalize import key_form
+
+    terms = matcher if matcher is not None else TermMatcher(glossary)
+    topics = FaqTopics(faq_entries, glossary, retriever)
 
     def mentions(faq_id: str, word: str) -> bool:
         entry = faq_entries.get(faq_id)
@@ -498,6 +574,11 @@ def knowledge(
         faq_mentions=mentions,
         retrieve_faq=retrieve,
         categories=frozenset(t.category for t in glossary),
+        find_terms=terms.find,
+        spelled_like=topics.spelled_like,
+        faq_named=topics.named,
+        retrieve_faq_named=topics.about_situation,
+        candidates=lambda text: topics.candidates(text, terms.suggest),
     )
 
 

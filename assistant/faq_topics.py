@@ -26,13 +26,21 @@ from rapidfuzz.distance import Levenshtein
 from .faq import FaqEntry
 from .faq_retrieval import FaqRetriever
 from .glossary import Glossary
-from .normalize import is_hiragana, is_kanji, is_katakana, is_noun_char, key_form, normalize_with_map
+from .normalize import (
+    is_hiragana,
+    is_kanji,
+    is_katakana,
+    is_noun_char,
+    key_form,
+    normalize_with_map,
+)
 
 # A question naming a glossary term in passing must match an FAQ's text more clearly than
 # one that names none (faq_retrieval.MIN_SCORE 15, margin 3).
 SITUATION_MIN_SCORE = 18.0
 SITUATION_MIN_MARGIN = 6.0
 CANDIDATE_MIN_SCORE = 6.0
+ITEM_RATIO = 0.9  # an item within 90 % of its list's score comes first
 MAX_CANDIDATES = 3
 _SEGMENTS = re.compile(r"への|の|で|[()（）\s]")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
@@ -54,6 +62,7 @@ class FaqTopics:
         self, entries: Mapping[str, FaqEntry], glossary: Glossary, retriever: FaqRetriever
     ):
         self._retriever = retriever
+        self._last_rank: tuple[str | None, list[tuple[str, float]]] = (None, [])
         names = {key_form(n) for t in glossary for n in (*t.names, t.reading)}
         self._titles: list[tuple[str, str]] = []  # (title key, id)
         subjects: dict[str, set[str]] = {}
@@ -62,8 +71,19 @@ class FaqTopics:
             if title_key not in names:
                 self._titles.append((title_key, faq_id))
             parts = [p for p in _SEGMENTS.split(entry.title) if p]
-            found = [parts[0]] if parts else []
-            found += _LATIN.findall(entry.title)
+            # A proper subject: the whole title (TMJ, トランスコスモス), its Latin-letter names
+            # (NTT, ProCX), or a first part that several titles share (楽天カード); a
+            # descriptive part (外部委託, アウトソーシング先) is a topic the retriever weighs.
+            found = [entry.title, *_LATIN.findall(entry.title)]
+            if (
+                parts
+                and sum(
+                    key_form(e.title).startswith(key_form(parts[0]) + "ノ")
+                    for e in entries.values()
+                )
+                >= 2
+            ):
+                found.append(parts[0])
             for part in found:
                 key = key_form(part)
                 if len(key) < 2 or key in names or all(is_hiragana(c) for c in part):
@@ -72,6 +92,16 @@ class FaqTopics:
         for key in subjects:
             subjects[key] = {i for t, i in self._titles if key in t}
         self._subjects = {k: v for k, v in subjects.items() if v}
+        # (list, item): an FAQ whose answer names another FAQ's title (おすすめの
+        # アウトソーシング先 names TMJ): for a question about the item's facts, the item.
+        self._lists = {
+            (a, b)
+            for a in entries
+            for b in entries
+            if a != b
+            and len(key_form(entries[b].title)) >= 3
+            and key_form(entries[b].title) in key_form(entries[a].answer)
+        }
         # Headword by folded name, for typos.
         self._names: list[tuple[str, str]] = sorted(
             {(key_form(n), t.term) for t in glossary for n in t.names if len(key_form(n)) >= 3}
@@ -97,20 +127,43 @@ class FaqTopics:
             return ()
         subject = min(hits)[2]
         ids = self._subjects[subject]
-        ranked = [i for i, _ in self._retriever.rank(text) if i in ids]
+        ranked = [i for i, _ in self.ranked(text) if i in ids]
         return tuple(ranked)
 
-    # -- an FAQ by its facts, a term named in passing --------------------------------------
+    # -- an FAQ by its facts ------------------------------------------------------------
+    def lists(self, list_id: str, item_id: str) -> bool:
+        """The FAQ `list_id`'s answer names the FAQ `item_id` (a list and one of its items)."""
+        return (list_id, item_id) in self._lists
+
+    def ranked(self, text: str) -> list[tuple[str, float]]:
+        """BM25 ranking, with an item moved before the list that names it when the two are
+        close (「在宅勤務やDXに強いアウトソーシング先」: トランスコスモス, not the list)."""
+        if self._last_rank[0] == text:  # the router asks several times about one message
+            return self._last_rank[1]
+        ranked = self._retriever.rank(text)
+        if len(ranked) >= 2:
+            (a, sa), (b, sb) = ranked[0], ranked[1]
+            if self.lists(a, b) and sb >= ITEM_RATIO * sa:
+                # The lists that name the item are no rivals of it.
+                ranked = [(b, sb)] + [(i, x) for i, x in ranked[2:] if not self.lists(i, b)]
+        self._last_rank = (text, ranked)
+        return ranked
+
+    def clear_winner(self, text: str, min_score: float, min_margin: float) -> str | None:
+        ranked = self.ranked(text)
+        top, score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        return top if score >= min_score and score - runner_up >= min_margin else None
+
     def about_situation(self, text: str) -> str | None:
-        hit = self._retriever.best(text, SITUATION_MIN_SCORE, SITUATION_MIN_MARGIN)
-        return None if hit is None else hit.id
+        return self.clear_winner(text, SITUATION_MIN_SCORE, SITUATION_MIN_MARGIN)
 
     # -- did you mean ------------------------------------------------------------------
     def candidates(
         self, text: str, suggest: Callable[[str], Sequence[str]]
     ) -> tuple[tuple[str, str], ...]:
         out: list[tuple[str, str]] = []
-        ranked = self._retriever.rank(text)
+        ranked = self.ranked(text)
         out += [("faq", i) for i, score in ranked[:2] if score >= CANDIDATE_MIN_SCORE]
         for word in sorted(_NOUN_RUN.findall(text), key=len, reverse=True)[:2]:
             for term in suggest(word):

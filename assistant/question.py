@@ -160,12 +160,12 @@ _TOPIC_PARTICLE = re.compile(r"(?:が|は|で|に|を|も|と|って|から|ま�
 # Bound nouns that do not make a new word of a term (「スクリプト通りに話せ」「ACW中」).
 _BOUND_SUFFIX = re.compile(r"(?:通り|どおり|型|的|化|中|上|用|系|側|時|後|前|内|外)(?![一-龥])")
 # Hiragana adverbs and fillers a clause may start with.
-_LEAD = re.compile(r"(?:そもそも|結局|けっきょく|つまり|ねえ|ねぇ|あの|えっと|てか|で、|じゃあ)[、,\s]*")
+_LEAD = re.compile(
+    r"(?:そもそも|結局|けっきょく|つまり|ねえ|ねぇ|あの|えっと|てか|で、|じゃあ)[、,\s]*"
+)
 
 
-def _clause_topic(
-    text: str, start: int, end: int, inside: Sequence[Match]
-) -> Subject | None:
+def _clause_topic(text: str, start: int, end: int, inside: Sequence[Match]) -> Subject | None:
     """「ACWが長いってどういうこと?」「SVが不在ってどういうこと?」: when a clause stands
     between the term and the question, the clause's first noun phrase is what is asked
     about — a glossary term (also with a bound suffix: 「スクリプト通りに」), or an unknown
@@ -209,9 +209,9 @@ def _clause_topic(
         return None
     # Another term of the clause marked as its subject or topic (「今月はACWが長い」).
     for m in inside:
-        if m.start > i and _TOPIC_PARTICLE.match(text, m.end) and not _glued_before(text, i, m.start):
-            if text[m.end] in "がはって":
-                return Subject(m.text, m.term)
+        topic = m.start > i and _TOPIC_PARTICLE.match(text, m.end) and text[m.end] in "がはって"
+        if topic and not _glued_before(text, i, m.start):
+            return Subject(m.text, m.term)
     word = text[i:j]  # 「新人オペレーターが…」「ACW時間が…」: the unknown word, not the clause
     return Subject(word[-MAX_QUERY_CHARS:], None) if len(word) >= 2 else None
 
@@ -338,9 +338,7 @@ def requests_person(text: str, matches: Sequence[Match], people: Collection[str]
     return bool(person_request_ends(text, matches, people))
 
 
-def person_request_ends(
-    text: str, matches: Sequence[Match], people: Collection[str]
-) -> list[int]:
+def person_request_ends(text: str, matches: Sequence[Match], people: Collection[str]) -> list[int]:
     """Where each request phrase after a role or エスカレーション ends (「SVに代わ|って」)."""
     ends = []
     for m in matches:

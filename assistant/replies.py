@@ -7,9 +7,8 @@ payload can replace the plain bubble instead of showing both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .contract import payload

@@ -49,7 +49,7 @@ from enum import Enum
 
 from . import question, structure
 from .faq import FaqEntry
-from .faq_retrieval import FaqRetriever
+from .faq_retrieval import MIN_MARGIN, MIN_SCORE, FaqRetriever
 from .faq_topics import FaqTopics
 from .glossary import Glossary
 from .handoff.triggers import after_turn
@@ -63,6 +63,13 @@ SURE_FAQ_INTENT = 0.9
 MIN_SIBLING_FAQ = 0.3
 SIBLING_LEAD = 2.0  # the pick's confidence at least twice the runner-up's
 MIN_INTENT_CONFIDENCE = 0.5
+# The FAQ's own text outweighs the selector (which learnt the example questions): a specific
+# FAQ holding the question's facts beats the list FAQ 「おすすめのアウトソーシング先」 the
+# selector picks for every 「〜してくれる会社はどこ?」.
+FACTS_OVERRIDE_SCORE, FACTS_OVERRIDE_LEAD = 17.0, 8.0
+# The classifier is sure it is an FAQ question and the selector unsure which: a weaker lexical
+# winner will do.
+SURE_FAQ_SCORE, SURE_FAQ_LEAD = 10.0, 2.0
 MAX_SUBJECTS = 3
 SMALL_TALK_INTENTS = {
     "greet": "greet",
@@ -126,6 +133,9 @@ class Knowledge:
     spelled_like: Callable[[str], str | None] = lambda word: None  # one character off a name
     faq_named: Callable[[str], Sequence[str]] = lambda text: ()  # FAQs whose title/subject is named
     retrieve_faq_named: Callable[[str], str | None] = lambda text: None  # FAQ facts, term named
+    # the lexical retriever's winner at a given score and lead (None: no clear winner)
+    faq_winner: Callable[[str, float, float], str | None] = lambda text, score, lead: None
+    faq_lists: Callable[[str, str], bool] = lambda list_id, item_id: False  # answer names item
     candidates: Callable[[str], tuple[tuple[str, str], ...]] = lambda text: ()  # did you mean
 
 
@@ -144,6 +154,8 @@ class Decision:
     name: str | None = None  # trainee_name: 「名前は佐藤」 (progress kept under this name)
     # fallback: "did you mean" — ("faq", id) / ("term", headword), closest first
     candidates: tuple[tuple[str, str], ...] = ()
+    # two questions in one message: the answers to the later ones (definition/faq/comparison)
+    also: tuple[Decision, ...] = ()
     why: str = field(default="", compare=False)
 
     @property
@@ -320,9 +332,10 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
     if structure.asks_for_training(compact):
         # 「新人研修用にクイズをやりたい」「システムの用語でクイズをやりたい」
         named = [c for c in kb.categories if c and c in compact]
-        category = max(named, key=len) if named else None
         return Decision(
-            Route.START_TRAINING, category=category, why="training asked for in a sentence"
+            Route.START_TRAINING,
+            category=max(named, key=len) if named else None,
+            why="training asked for in a sentence",
         )
     if not inp.training_mode:
         return None
@@ -374,9 +387,53 @@ def _define(
     return Decision(route, subjects, failed=not known, why=why)
 
 
+ANSWERS = frozenset({Route.DEFINITION, Route.FAQ, Route.COMPARISON})
+_QUESTION_BREAK = re.compile(r"[?？。!！\n]+")
+
+
+def _questions(inp: RoutingInput, kb: Knowledge, whole: Decision) -> Decision:
+    """「ACWとは?あとSVって何?」「…では何ができる?連絡方法も知りたい」: two questions in
+    one message. Each sentence is decided on its own (the classifier saw the whole text, so
+    its intent and FAQ pick are left out); when the first is answered, the later answers
+    come with it (`also`). A comparison across the sentences (「CXって何?CSとは違うの?」)
+    stays one answer."""
+    if whole.route not in (*ANSWERS, Route.FALLBACK, Route.UNKNOWN_TERM):
+        return whole
+    if whole.route == Route.COMPARISON and question.wants_comparison(inp.text, inp.matches):
+        return whole
+    spans, start = [], 0
+    for brk in _QUESTION_BREAK.finditer(inp.text):
+        spans.append((start, brk.end()))
+        start = brk.end()
+    spans.append((start, len(inp.text)))
+    spans = [(a, b) for a, b in spans if sum(c.isalnum() for c in inp.text[a:b]) >= 2]
+    if len(spans) < 2:
+        return whole
+    parts = []
+    for a, b in spans:
+        matches = tuple(
+            replace(m, start=m.start - a, end=m.end - a)
+            for m in inp.matches
+            if m.start >= a and m.end <= b
+        )
+        part = RoutingInput(text=inp.text[a:b], matches=matches, failed_turns=inp.failed_turns)
+        parts.append(_decide(part, kb))
+    first = parts[0]
+    if first.route not in ANSWERS:
+        return whole
+    seen = {(first.route, first.faq_id, tuple(first.known_terms))}
+    also = []
+    for d in parts[1:]:
+        key = (d.route, d.faq_id, tuple(d.known_terms))
+        if d.route in ANSWERS and key not in seen:
+            seen.add(key)
+            also.append(d)
+    return replace(first, also=tuple(also), why=first.why + " (one of several questions)")
+
+
 def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     """What to do with this message. Pure: same input, same decision."""
-    decision = _decide(inp, kb)
+    decision = _questions(inp, kb, _decide(inp, kb))
     if decision.route in (Route.FOLLOWUP, Route.BACK_TO_BOT, Route.HANDOFF, Route.DECLINE_OFFER):
         return decision
     if decision.route in TRAINING_ROUTES:
@@ -413,8 +470,15 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             # 「autobaundo tte nani」: romaji read as kana; the classifier saw another text.
             return _decide(
                 replace(
-                    inp, text=kana, matches=found, intent=None, intent_confidence=0.0,
-                    intent_ranking=(), faq_id=None, faq_confidence=0.0, faq_runner_up=0.0,
+                    inp,
+                    text=kana,
+                    matches=found,
+                    intent=None,
+                    intent_confidence=0.0,
+                    intent_ranking=(),
+                    faq_id=None,
+                    faq_confidence=0.0,
+                    faq_runner_up=0.0,
                 ),
                 kb,
             )
@@ -448,9 +512,13 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         # 「楽天カードのコンタクトセンターとは?」「TMJのアップセル研修とは」: an FAQ's own
         # title, or the company / product it is about, names what is asked (of the FAQs
         # about it, the selector's confident pick, else the closest by text).
-        pick = inp.faq_id if intent == "faq" and inp.faq_id in named and (
-            inp.faq_confidence >= MIN_FAQ_CONFIDENCE
-        ) else named[0]
+        pick = (
+            inp.faq_id
+            if intent == "faq"
+            and inp.faq_id in named
+            and (inp.faq_confidence >= MIN_FAQ_CONFIDENCE)
+            else named[0]
+        )
         return Decision(Route.FAQ, faq_id=pick, why="an FAQ's title or subject named")
     subjects = question.definition_subjects(text, matches) if (marker or matches) else []
     known = [s for s in subjects if s.term]
@@ -508,14 +576,28 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         if intent in YES_NO_INTENTS and _SMALL_TALK_CUE.search(text):
             return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no naming a term")
         return _define(subjects, "a glossary term named", kb)
-    if known and intent == "out_of_scope" and (
-        question.is_lookup_word(text) or informs or _QUESTION_END.search(text)
+    if (
+        known
+        and intent == "out_of_scope"
+        and (question.is_lookup_word(text) or informs or _QUESTION_END.search(text))
     ):
         # 「応答率はどうやって計算するの?」: a question about a glossary term is in scope.
         return _define(subjects, "a glossary term asked about (classifier: off topic)", kb)
 
     if faq_ok:
+        facts = kb.faq_winner(text, FACTS_OVERRIDE_SCORE, FACTS_OVERRIDE_LEAD)
+        if facts is not None and facts != inp.faq_id:
+            return Decision(Route.FAQ, faq_id=facts, why="FAQ whose text holds the facts asked")
+        item = kb.faq_winner(text, SURE_FAQ_SCORE, SURE_FAQ_LEAD)
+        if item is not None and kb.faq_lists(inp.faq_id or "", item):
+            # 「客単価を上げたいEC事業者におすすめの会社は?」: the list picked, one of its
+            # items holds the facts asked.
+            return Decision(Route.FAQ, faq_id=item, why="the item of the list FAQ picked")
         return Decision(Route.FAQ, faq_id=inp.faq_id, why="FAQ chosen by the ResponseSelector")
+    if picked and inp.intent_confidence >= SURE_FAQ_INTENT and not matches:
+        hit = kb.faq_winner(text, SURE_FAQ_SCORE, SURE_FAQ_LEAD)
+        if hit is not None:
+            return Decision(Route.FAQ, faq_id=hit, why="surely an FAQ; the closest by its text")
     if not matches and intent not in (*SMALL_TALK_INTENTS, *YES_NO_INTENTS, "feedback_negative"):
         hit = kb.retrieve_faq(text)
         if hit is not None:
@@ -556,18 +638,21 @@ def knowledge(
     terms = matcher if matcher is not None else TermMatcher(glossary)
     topics = FaqTopics(faq_entries, glossary, retriever)
 
+    topic_keys = {
+        faq_id: key_form(" ".join((entry.title, *entry.questions)))
+        for faq_id, entry in faq_entries.items()
+    }
+
     def mentions(faq_id: str, word: str) -> bool:
-        entry = faq_entries.get(faq_id)
-        if entry is None:
+        topic = topic_keys.get(faq_id)
+        if topic is None:
             return False
         term = glossary.get(word)
         names = term.names if term is not None else (word,)
-        topic = key_form(" ".join((entry.title, *entry.questions)))
         return any(key_form(name) in topic for name in names if len(key_form(name)) >= 2)
 
     def retrieve(text: str) -> str | None:
-        hit = retriever.best(text)
-        return None if hit is None else hit.id
+        return topics.clear_winner(text, MIN_SCORE, MIN_MARGIN)
 
     return Knowledge(
         people=glossary.people,
@@ -578,6 +663,8 @@ def knowledge(
         spelled_like=topics.spelled_like,
         faq_named=topics.named,
         retrieve_faq_named=topics.about_situation,
+        faq_winner=topics.clear_winner,
+        faq_lists=topics.lists,
         candidates=lambda text: topics.candidates(text, terms.suggest),
     )
 

@@ -55,7 +55,8 @@ _SENTENCE_END = re.compile(r"[。!?！？\n]")
 # What follows a request verb when the request is not the sentence's own predicate.
 _EMBEDDING = re.compile(
     r"の(?:は|が|を|に|も)|の(?:で|だ)(?!す|し|け|ろ)|こと|とき|時|場合|基準|場面|ケース|タイミング|前に|前の|ため|べき"
-    r"|と(?:言|い)(?:われ|う)|って(?:言|い)(?:われ|う)|方法|手順|仕方|やり方|流れ|ルール|相手|理由"
+    r"|と(?:言|い|頼|たの|聞|き)(?:われ|まれ|かれ|う|って)|って(?:言|い|頼|たの|聞|き)(?:われ|まれ|かれ|う)"
+    r"|方法|手順|仕方|やり方|流れ|ルール|相手|理由"
 )
 # 「話すことは可能でしょうか」「切り替えてもらうことってできる?」: still a request.
 _ABILITY = re.compile(r"こと(?:は|って|が|も)?\s*(?:可能|でき|出来)")
@@ -124,7 +125,9 @@ def asks_for_training(text: str) -> bool:
 
 
 # --- romaji -------------------------------------------------------------------------
-_MACRONS = str.maketrans({"ā": "a-", "ī": "i-", "ū": "u-", "ē": "e-", "ō": "o-", "â": "a-", "ô": "o-"})
+_MACRONS = str.maketrans(
+    {"ā": "a-", "ī": "i-", "ū": "u-", "ē": "e-", "ō": "o-", "â": "a-", "ô": "o-"}
+)
 _ROMAJI_WORD = re.compile(r"[a-z\-']+")
 _PARTICLES = {"wa": "は", "towa": "とは", "o": "を", "wo": "を", "e": "へ"}
 _KANA = re.compile(r"^[ぁ-んァ-ヶー]+$")
@@ -142,13 +145,13 @@ def romaji_to_kana(text: str) -> str | None:
         if not token or token.isspace():
             continue
         core = token.rstrip("?？!！。.")
-        tail = token[len(core):]
+        tail = token[len(core) :]
         kana = None
         if core in _PARTICLES and converted:
             kana = _PARTICLES[core]
         elif _ROMAJI_WORD.fullmatch(core):
             # 「supaabaizaa」: a doubled vowel is a long one.
-            long_vowels = re.sub(r"([aiue])\1", r"\1-", core)
+            long_vowels = re.sub(r"([aiueo])\1", r"\1-", core)
             candidate = jaconv.alphabet2kana(long_vowels)
             if _KANA.match(candidate):
                 kana = candidate

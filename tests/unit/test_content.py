@@ -96,7 +96,7 @@ EVAL_SET_GROUP_MINIMUMS = {
 }
 EVAL_FRESH_MIN_TOTAL = 300
 # Misspelt or romanised on purpose: the term is not spelt as the glossary spells it.
-EVAL_UNREACHABLE_GROUPS = {"typo_one_char", "english_romaji"}
+EVAL_UNREACHABLE_GROUPS = {"typo", "typo_one_char", "english_romaji"}
 EVAL_KINDS = {
     "definition",
     "comparison",

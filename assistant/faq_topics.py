@@ -40,7 +40,8 @@ from .normalize import (
 SITUATION_MIN_SCORE = 18.0
 SITUATION_MIN_MARGIN = 6.0
 CANDIDATE_MIN_SCORE = 6.0
-ITEM_RATIO = 0.9  # an item within 90 % of its list's score comes first
+ITEM_RATIO = 0.75  # an item within 75 % of its list's score comes first
+_DROPPED_MARKS = "ーｰ-‐・･"
 MAX_CANDIDATES = 3
 _SEGMENTS = re.compile(r"への|の|で|[()（）\s]")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
@@ -117,7 +118,12 @@ class FaqTopics:
             if (pos := _word_at(text, key, spans, t)) is not None
         ]
         if titles:
-            return (min(titles)[2],)
+            # The title named first, then the FAQs whose longer titles hold it (楽天カードの
+            # コンタクトセンター → …への連絡方法): the router may prefer the selector's pick.
+            _, _, first = min(titles)
+            title = dict((i, t) for t, i in self._titles)[first]
+            longer = [i for t, i in self._titles if i != first and title in t]
+            return (first, *longer)
         hits = [
             (pos, -len(k), k)
             for k in self._subjects
@@ -208,6 +214,8 @@ def _word_at(text: str, key: str, spans: Sequence[tuple[int, int]], word: str) -
     start = 0
     while word and (pos := key.find(word, start)) >= 0:
         first, last = spans[pos][0], spans[pos + len(word) - 1][1]
+        while last < len(text) and text[last] in _DROPPED_MARKS:
+            last += 1  # 「…センター」: the long vowel the folded form drops
         before = first == 0 or not is_noun_char(text[first - 1])
         after = last >= len(text) or not is_noun_char(text[last])
         if before and after:

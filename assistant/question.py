@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from .matcher import Match
-from .normalize import is_hiragana, is_noun_char
+from .normalize import is_hiragana, is_kanji, is_noun_char
 
 # 「〇〇とは」「〇〇と呼ばれる…」; 「とはなしたい」 is と話したい, not 「とは」, and 「話すことは
 # 可能ですか」「選ぶことは」 is the nominaliser こと + は (after a verb or adjective ending).
@@ -85,7 +85,8 @@ def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
         region_start = marker.end()
         if region is None:
             continue
-        subjects.extend(_subjects_in_region(text, region, matches))
+        about = not _MEANING_MARKER.match(text, marker.start())
+        subjects.extend(_subjects_in_region(text, region, matches, about=about))
     if not subjects:
         # No marker (「ACW」「ACW?」): every term mentioned is asked about.
         subjects = [Subject(m.text, m.term) for m in matches]
@@ -117,7 +118,11 @@ def comparison_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
 
 
 def _subjects_in_region(
-    text: str, region: tuple[int, int], matches: Sequence[Match], allow_lists: bool = True
+    text: str,
+    region: tuple[int, int],
+    matches: Sequence[Match],
+    allow_lists: bool = True,
+    about: bool = False,
 ) -> list[Subject]:
     start, end = region
     inside = [m for m in matches if m.start >= start and m.end <= end]
@@ -128,7 +133,7 @@ def _subjects_in_region(
         if not _glued_before(text, start, aspect_of.start):
             return [Subject(aspect_of.text, aspect_of.term)]
     if last is None:
-        topic = _clause_topic(text, start, end, inside)
+        topic = _clause_topic(text, start, end, inside, about)
         if topic is not None:
             return [topic]
         # Nothing known ends where the question mark sits: the asked word is unknown.
@@ -165,7 +170,9 @@ _LEAD = re.compile(
 )
 
 
-def _clause_topic(text: str, start: int, end: int, inside: Sequence[Match]) -> Subject | None:
+def _clause_topic(
+    text: str, start: int, end: int, inside: Sequence[Match], about: bool = False
+) -> Subject | None:
     """「ACWが長いってどういうこと?」「SVが不在ってどういうこと?」: when a clause stands
     between the term and the question, the clause's first noun phrase is what is asked
     about — a glossary term (also with a bound suffix: 「スクリプト通りに」), or an unknown
@@ -185,9 +192,11 @@ def _clause_topic(text: str, start: int, end: int, inside: Sequence[Match]) -> S
         or (text[k - 1] == "っ" and k - 1 > i and is_noun_char(text[k - 2]))  # 真っ赤
     ):
         k -= 1
-    if k < end and (k == i or text[k - 1] not in "がはも"):
+    common_noun = about and all(is_kanji(c) for c in text[k:end])
+    if k < end and (k == i or text[k - 1] not in "がはも") and not common_noun:
         # The marker follows a noun that is not a predicate (「…で使うKPIとは」): that
-        # noun is asked about, as usual.
+        # noun is asked about, as usual. Asked *about* (not its meaning), a common noun
+        # (「SVに代わるべき場面ってどんなとき?」) leaves the clause's term as the topic.
         return None
     head = next((m for m in inside if m.start == i), None)
     if head is not None:

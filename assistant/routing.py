@@ -584,15 +584,26 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         # 「応答率はどうやって計算するの?」: a question about a glossary term is in scope.
         return _define(subjects, "a glossary term asked about (classifier: off topic)", kb)
 
+    selected = inp.faq_id is not None and intent not in (
+        *SMALL_TALK_INTENTS, *YES_NO_INTENTS, "feedback_negative", "request_human", "out_of_scope"
+    )
+    if selected and not known_terms:
+        item = kb.faq_winner(text, SURE_FAQ_SCORE, SURE_FAQ_LEAD)
+        if item is not None and kb.faq_lists(inp.faq_id or "", item):
+            # 「客単価を上げたいEC事業者におすすめの会社は?」: the selector picked a list, one
+            # of its items holds the facts asked.
+            return Decision(Route.FAQ, faq_id=item, why="the item of the list FAQ picked")
+        if (
+            item is not None
+            and item == inp.faq_id
+            and inp.faq_confidence >= MIN_SIBLING_FAQ
+        ):
+            # 「急ぎでリコール窓口を用意しないと…」: the selector and the FAQ's text agree.
+            return Decision(Route.FAQ, faq_id=item, why="selector and FAQ text agree")
     if faq_ok:
         facts = kb.faq_winner(text, FACTS_OVERRIDE_SCORE, FACTS_OVERRIDE_LEAD)
         if facts is not None and facts != inp.faq_id:
             return Decision(Route.FAQ, faq_id=facts, why="FAQ whose text holds the facts asked")
-        item = kb.faq_winner(text, SURE_FAQ_SCORE, SURE_FAQ_LEAD)
-        if item is not None and kb.faq_lists(inp.faq_id or "", item):
-            # 「客単価を上げたいEC事業者におすすめの会社は?」: the list picked, one of its
-            # items holds the facts asked.
-            return Decision(Route.FAQ, faq_id=item, why="the item of the list FAQ picked")
         return Decision(Route.FAQ, faq_id=inp.faq_id, why="FAQ chosen by the ResponseSelector")
     if picked and inp.intent_confidence >= SURE_FAQ_INTENT and not matches:
         hit = kb.faq_winner(text, SURE_FAQ_SCORE, SURE_FAQ_LEAD)

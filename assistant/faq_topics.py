@@ -121,7 +121,7 @@ class FaqTopics:
             # The title named first, then the FAQs whose longer titles hold it (楽天カードの
             # コンタクトセンター → …への連絡方法): the router may prefer the selector's pick.
             _, _, first = min(titles)
-            title = dict((i, t) for t, i in self._titles)[first]
+            title = {i: t for t, i in self._titles}[first]
             longer = [i for t, i in self._titles if i != first and title in t]
             return (first, *longer)
         hits = [

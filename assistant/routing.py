@@ -585,7 +585,11 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return _define(subjects, "a glossary term asked about (classifier: off topic)", kb)
 
     selected = inp.faq_id is not None and intent not in (
-        *SMALL_TALK_INTENTS, *YES_NO_INTENTS, "feedback_negative", "request_human", "out_of_scope"
+        *SMALL_TALK_INTENTS,
+        *YES_NO_INTENTS,
+        "feedback_negative",
+        "request_human",
+        "out_of_scope",
     )
     if selected and not known_terms:
         item = kb.faq_winner(text, SURE_FAQ_SCORE, SURE_FAQ_LEAD)
@@ -593,11 +597,7 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             # 「客単価を上げたいEC事業者におすすめの会社は?」: the selector picked a list, one
             # of its items holds the facts asked.
             return Decision(Route.FAQ, faq_id=item, why="the item of the list FAQ picked")
-        if (
-            item is not None
-            and item == inp.faq_id
-            and inp.faq_confidence >= MIN_SIBLING_FAQ
-        ):
+        if item is not None and item == inp.faq_id and inp.faq_confidence >= MIN_SIBLING_FAQ:
             # 「急ぎでリコール窓口を用意しないと…」: the selector and the FAQ's text agree.
             return Decision(Route.FAQ, faq_id=item, why="selector and FAQ text agree")
     if faq_ok:

@@ -20,20 +20,33 @@ Decisions, in the order they are tried:
    (「ACWとは?」) or a person request → `quiz_answer`;
 4. nothing left once tags, URLs and e-mail addresses are set aside, or only emoji /
    random kana → `fallback`;
+4b. romaji (「autobaundo tte nani」) → decided again as kana; a term followed by じゃなくて /
+   ではなく is put aside (assistant/structure.py);
 5. 「ボットに戻る」 → `back_to_bot`;
-6. a person asked for (「担当の方をお願いできますか」「SVに代わって」) → `handoff`;
+6. a person asked for (「担当の方をお願いできますか」「SVに代わって」) → `handoff`, when the
+   request is the sentence's predicate (not 「SVに代わってもらうのはどんな時?」);
 7. two glossary terms and a comparison cue → `comparison`;
+7b. an FAQ's title or subject named (「楽天カードのコンタクトセンターとは?」「TMJのアップセル
+   研修とは」) → `faq` (of several about that subject, the selector's confident pick, else the
+   closest by text; assistant/faq_topics.py);
 8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
    when the intent is surely an FAQ and the pick leads the runner-up twofold: sibling FAQs
-   share the selector's confidence);
-9. a glossary question (a term named and asked about, or asked what a word means)
-   → `definition` (subjects, known or unknown; all unknown → `unknown_term`);
+   share the selector's confidence); a term named only in passing (not the topic) and an FAQ
+   whose text clearly holds the situation → `faq`;
+9. a glossary question (a term named and asked about, or asked what a word means, also with a
+   clause between: 「ACWが長いってどういうこと?」) → `definition` (subjects, known or unknown;
+   one character off a glossary name is that term; all unknown → `unknown_term`);
 10. by intent: FAQ (`faq`, the ResponseSelector's choice ≥ 0.5, or the lexical retriever
     when unsure), small talk (`small_talk`: greet / thanks / goodbye / feedback_thanks /
     ack), negative feedback (`offer_human`), person request (`handoff`), off-topic
     (`out_of_scope`), a bare word (`unknown_term`), else `fallback`; before the intent, a
     how-to question about something the glossary does not name (「英語の勉強法を教えて」)
-    → `out_of_scope`.
+    → `out_of_scope`. The FAQ selector's pick gives way to the FAQ whose own text clearly holds
+    the facts asked, or to an item of the list FAQ it picked; `request_human` hands off only when
+    the text asks to know nothing; `fallback` carries "did you mean" candidates.
+
+Two questions in one message (「ACWとは?あとSVって何?」): each sentence is decided alone; the
+first answer leads and the others follow (`Decision.also`).
 
 A failed turn (fallback, unknown term) counts towards offering a person: the decision
 carries the new count and whether to offer now (assistant/handoff/triggers.py).

@@ -70,7 +70,33 @@ def run(rest_url: str, cases: list[dict]) -> list[tuple[dict, bool, str]]:
         r.raise_for_status()
         payloads = custom_payloads(r.json())
         results.append((case, judge(case["expect"], payloads), describe(payloads)))
+        if payloads and payloads[0].get("kind") == "fallback":
+            OFFERED.append((case, payloads[0].get("candidates") or []))
     return results
+
+
+# Misses answered with "did you mean" buttons: (case, the candidates offered).
+OFFERED: list[tuple[dict, list[dict]]] = []
+
+
+def did_you_mean_report() -> None:
+    """How often the right answer is among the buttons offered on a miss."""
+    misses = [(c, offered) for c, offered in OFFERED if c["expect"]["kind"] != "fallback"]
+    if not misses:
+        return
+    def right(case: dict, offered: list[dict]) -> bool:
+        e = case["expect"]
+        return any(
+            (o.get("kind") == "faq" and o.get("id") == e.get("id"))
+            or (o.get("kind") == "term" and o.get("term") == e.get("term"))
+            for o in offered
+        )
+    with_buttons = [m for m in misses if m[1]]
+    hits = sum(right(c, o) for c, o in misses)
+    print(
+        f"\ndid you mean: {len(misses)} misses answered with a fallback, {len(with_buttons)} with"
+        f" buttons, the right answer among them in {hits}"
+    )
 
 
 def is_new(case: dict) -> bool:
@@ -185,6 +211,7 @@ def main() -> int:
     sets: dict[str, float | None] = {}
     for name in dict.fromkeys(set_of(c) for c, _, _ in results if set_of(c)):
         sets[name] = table(f"set: {name}", [r for r in results if set_of(r[0]) == name])
+    did_you_mean_report()
     wrong_handoffs = false_handoffs(results)
     print(f"\nfalse handoffs (a person called for a case that asks none): {len(wrong_handoffs)}")
     for case, got in wrong_handoffs:

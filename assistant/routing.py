@@ -352,7 +352,7 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
         )
     if not inp.training_mode:
         return None
-    if _STOP.match(compact):
+    if _STOP.match(compact) or structure.asks_to_leave_training(compact):
         return Decision(Route.STOP_TRAINING, why="leaves training mode")
     if _CATEGORY_LIST.match(compact):
         return Decision(Route.CATEGORY_LIST, why="categories asked for")

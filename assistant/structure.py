@@ -51,10 +51,11 @@ def without_negated(text: str, matches: Sequence[Match]) -> list[Match]:
 
 
 # --- requests embedded in a question ------------------------------------------------------
-_SENTENCE_END = re.compile(r"[。!?！？\n]")
+_CLAUSE_END = re.compile(r"[、,。!?！？\n]")
 # What follows a request verb when the request is not the sentence's own predicate.
 _EMBEDDING = re.compile(
-    r"の(?:は|が|を|に|も)|の(?:で|だ)(?!す|し|け|ろ)|こと|とき|時|場合|基準|場面|ケース|タイミング|前に|前の|ため|べき"
+    r"の(?:は|が|を|に|も)|の(?:で|だ)(?!す|し|け|ろ)|こと|とき|時(?:は|に|の|って)|場合|基準|場面"
+    r"|ケース|タイミング|前に|前の|ため|べき"
     r"|と(?:言|い|頼|たの|聞|き)(?:われ|まれ|かれ|う|って)|って(?:言|い|頼|たの|聞|き)(?:われ|まれ|かれ|う)"
     r"|方法|手順|仕方|やり方|流れ|ルール|相手|理由"
 )
@@ -63,8 +64,9 @@ _ABILITY = re.compile(r"こと(?:は|って|が|も)?\s*(?:可能|でき|出来)
 
 
 def embedded_request(text: str, end: int) -> bool:
-    """The request phrase ending at `end` sits inside a question about it."""
-    stop = _SENTENCE_END.search(text, end)
+    """The request phrase ending at `end` sits inside a question about it (what follows
+    it in the same clause)."""
+    stop = _CLAUSE_END.search(text, end)
     rest = text[end : stop.start() if stop else len(text)]
     if _ABILITY.search(rest):
         return False
@@ -116,12 +118,22 @@ _TRAINING_WANT = (
 )
 _TRAINING_REQUEST = re.compile(_TRAINING_NOUN + r"[^。!?！？\n]{0,14}?" + _TRAINING_WANT)
 _ASKS_ABOUT_QUIZ = re.compile(_TRAINING_NOUN + r"\s*(?:とは|って(?:何|なに|なん))")
+_LEAVING = re.compile(r"終了|終わ|おわ|やめ|止め|抜け|出る|出たい|解除")
 
 
 def asks_for_training(text: str) -> bool:
     """「新人研修用にクイズをやりたい」「研修モードに切り替えてもらえますか」: a request to
     practise, wherever it sits in the sentence (not 「クイズとは?」)."""
-    return bool(_TRAINING_REQUEST.search(text)) and not _ASKS_ABOUT_QUIZ.search(text)
+    return (
+        bool(_TRAINING_REQUEST.search(text))
+        and not _ASKS_ABOUT_QUIZ.search(text)
+        and not _LEAVING.search(text)
+    )
+
+
+def asks_to_leave_training(text: str) -> bool:
+    """「研修モードを終了したい」「クイズをやめたい」."""
+    return bool(re.search(_TRAINING_NOUN, text)) and bool(_LEAVING.search(text))
 
 
 # --- romaji -------------------------------------------------------------------------
@@ -168,6 +180,7 @@ def romaji_to_kana(text: str) -> str | None:
 __all__ = [
     "asks_for_training",
     "asks_information",
+    "asks_to_leave_training",
     "embedded_request",
     "negated",
     "romaji_to_kana",

@@ -257,6 +257,8 @@ ROWS = [
     ("復習用にクイズを出してほしい", "out_of_scope", "start_training"),
     ("研修モードに切り替えてください", "request_human", "start_training"),
     ("クイズとは何ですか", "define_term", "unknown"),
+    ("研修モードを終了したいです", "nlu_fallback", "fallback"),  # not a start (outside training)
+    ("オペレーターと話したい、何時まで対応していますか", "request_human", "handoff"),
     # --- romaji and one-character typos ----------------------------------------------------
     ("kurosuseru tte nani", "out_of_scope", "definition:クロスセル"),
     ("dasshuboodo no imi", "nlu_fallback", "definition:ダッシュボード"),
@@ -306,6 +308,11 @@ def describe(d: Decision) -> str:
     if d.route == Route.SMALL_TALK:
         return f"small_talk:{d.small_talk}"
     return d.route.value
+
+
+def test_leaving_training_mode_in_a_sentence():
+    d = routing.decide(routing_input("研修モードを終了したいです", "nlu_fallback", training_mode=True), KB)
+    assert d.route == Route.STOP_TRAINING
 
 
 def test_two_questions_answer_both():

@@ -422,6 +422,13 @@ def _questions(inp: RoutingInput, kb: Knowledge, whole: Decision) -> Decision:
     spans = [(a, b) for a, b in spans if sum(c.isalnum() for c in inp.text[a:b]) >= 2]
     if len(spans) < 2:
         return whole
+    head = inp.text[spans[0][0] : spans[0][1]]
+    if not (
+        re.search(r"[?？]\s*$", head)
+        or question.has_question_marker(head)
+        or structure.asks_information(head)
+    ):
+        return whole  # 「楽天カードを使っています。ポイントは…?」: context, then one question
     parts = []
     for a, b in spans:
         matches = tuple(

@@ -310,6 +310,12 @@ def describe(d: Decision) -> str:
     return d.route.value
 
 
+def test_a_sentence_of_context_then_one_question_is_one_question():
+    text = "楽天カードを使っています。ポイントの使い方はどこで聞けますか?"
+    whole = routing.decide(routing_input(text, "faq:rakuten_card_contact_center:0.9"), KB)
+    assert (whole.route, whole.faq_id, whole.also) == (Route.FAQ, "rakuten_card_contact_center", ())
+
+
 def test_leaving_training_mode_in_a_sentence():
     d = routing.decide(routing_input("研修モードを終了したいです", "nlu_fallback", training_mode=True), KB)
     assert d.route == Route.STOP_TRAINING

@@ -73,8 +73,8 @@ test-e2e: $(MODEL)
 	scripts/install_browser.sh
 	$(PY) -m pytest tests/e2e -q
 
-eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per group (fails < 97% on established or new cases)
-	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97
+eval: $(MODEL) ## Send tests/eval/cases.yml over REST, accuracy per group and set (fails < 97% on any set but the holdout, or on any false handoff)
+	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97 --min-set-accuracy 0.97 --report-only holdout
 
 .PHONY: lint types
 lint: install ## ruff: lint + format check of assistant/ (pyproject.toml); import layering (.importlinter)
@@ -99,6 +99,7 @@ test: install lint types check-generated validate test-unit train test-stories t
 bench: $(MODEL) ## NLU and REST latency, train time, memory; then side by side with stock Rasa + GiNZA
 	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
 	$(PY) scripts/bench_stock.py
+	$(PY) scripts/bench_routing.py
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
 	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)
@@ -128,3 +129,11 @@ backup: install ## Copy var/tracker.db + var/handoff.db with SQLite's online bac
 
 restore: install ## Restore a backup: make restore ARGS="var/backups/<time> [--to DIR | --force]"
 	$(PY) -m assistant.backup restore $(ARGS)
+
+# --- understanding fresh phrasings (issue 17) ---
+.PHONY: bench-routing eval-holdout
+bench-routing: install ## Router cost per message (routing.decide on the eval texts, no Rasa)
+	$(PY) scripts/bench_routing.py
+
+eval-holdout: $(MODEL) ## Only the blind holdout set of the eval (report only)
+	$(PY) scripts/eval.py --set holdout --report-only holdout

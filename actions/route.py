@@ -125,7 +125,13 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     elif route == Route.FOLLOWUP:
         return []  # the handoff form (or the live-chat gate) stores the message
     else:  # Route.FALLBACK
-        send(dispatcher, replies.empty_input() if decision.reason == "empty" else replies.fallback())
+        if decision.reason == "empty":
+            send(dispatcher, replies.empty_input())
+        else:
+            send(dispatcher, replies.fallback(_candidates(decision)))
+    for extra in decision.also:
+        # 「ACWとは?あとSVって何?」: the later questions' answers follow the first.
+        _send_answer(extra, dispatcher)
     if decision.failed_turns is not None:
         events += [
             SlotSet(FAILED_TURNS, float(decision.failed_turns)),
@@ -135,6 +141,31 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
         send(dispatcher, handoff_replies.offer_human("fallback"))
         events.append(SlotSet(HANDOFF_REASON, "fallback"))
     return events
+
+
+def _send_answer(decision, dispatcher: CollectingDispatcher) -> None:
+    """An answer that changes no slot: a definition, an FAQ or a comparison."""
+    if decision.route == Route.DEFINITION:
+        for subject in decision.subjects:
+            send(dispatcher, _answer_for(subject))
+    elif decision.route == Route.FAQ and decision.faq_id in services.faq_entries():
+        send(dispatcher, replies.faq(services.faq_entries()[decision.faq_id]))
+    elif decision.route == Route.COMPARISON:
+        a, b = (services.glossary().get(s.term or "") for s in decision.subjects[:2])
+        if a is not None and b is not None:
+            send(dispatcher, replies.comparison(a, b))
+
+
+def _candidates(decision) -> list[tuple[str, str, str]]:
+    """The router's "did you mean" as (kind, key, title) for the reply's buttons."""
+    entries = services.faq_entries()
+    out = []
+    for kind, key in decision.candidates:
+        if kind == "faq" and key in entries:
+            out.append((kind, key, entries[key].title))
+        elif kind == "term" and services.glossary().get(key) is not None:
+            out.append((kind, key, key))
+    return out
 
 
 def _answer_for(subject: Subject) -> replies.Reply:

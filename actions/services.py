@@ -57,7 +57,7 @@ def faq_entries() -> Dict[str, FaqEntry]:
 
 @_once
 def knowledge() -> routing.Knowledge:
-    return routing.knowledge(glossary(), faq_entries(), FaqRetriever(faq_entries()))
+    return routing.knowledge(glossary(), faq_entries(), FaqRetriever(faq_entries()), matcher())
 
 
 # -- handoff ------------------------------------------------------------------

@@ -1,0 +1,334 @@
+"""Daily roll-ups of the outcome log and the dashboard's report over a period.
+
+A day's raw rows are summarised once (kpi.summarize_day) into ``analytics_rollup``
+(day, channel, dim, key, n) plus the day's conversation ids
+(``analytics_rollup_users``, for distinct users over a period). A report reads only
+roll-ups: a month of a busy center is ~30 × a few hundred rows instead of a million.
+
+A day is *final* once its 24 h return window is over for every conversation (Japan
+time, the day after next has begun); final days are built once. Days that are not
+final yet (today, yesterday) are rebuilt when their roll-up is older than
+``ANALYTICS_REFRESH_SECONDS`` (default 60; 0 = on every report). Back-filling or
+generating rows for past days must call ``invalidate``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.engine import Connection, Engine
+
+from ..handoff.db import create_schema, reading
+from ..handoff.schema import UTCDateTime, metadata
+from .kpi import Summary, agent_stats, kpis, summarize_day, training_stats
+from .log import outcomes_table
+from .records import JST, ROW_FIELDS, Outcome
+
+MAX_DAYS = 366
+_ROLLUP_LOCK_KEY = 0x414E4C59  # "ANLY"
+
+rollup_days_table = Table(
+    "analytics_rollup_days",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("built_at", UTCDateTime, nullable=False),
+    Column("final", Boolean, nullable=False),
+)
+
+rollup_table = Table(
+    "analytics_rollup",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", String(10), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("dim", String(32), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("example", Text),
+    Column("example_conversation", String(128)),
+    Index("ix_analytics_rollup_day", "day", "channel"),
+)
+
+rollup_users_table = Table(
+    "analytics_rollup_users",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("conversation", String(128), primary_key=True),
+)
+
+_INT_KEYS = {"hours", "csat_scores", "claim_wait", "first_reply", "handle_time"}
+
+
+class BadRange(ValueError):
+    """A period that is malformed, reversed or too long (message for the caller)."""
+
+
+def parse_day(value: str | None, name: str) -> date:
+    if not value or not isinstance(value, str) or len(value) != 10:
+        raise BadRange(f"{name} must be a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRange(f"{name} must be a date YYYY-MM-DD") from None
+
+
+def check_range(day_from: str | None, day_to: str | None) -> tuple[date, date]:
+    start, end = parse_day(day_from, "from"), parse_day(day_to, "to")
+    if end < start:
+        raise BadRange("to is before from")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise BadRange(f"a period is at most {MAX_DAYS} days")
+    return start, end
+
+
+def days_between(start: date, end: date) -> list[str]:
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+def is_final(day: str, now: datetime) -> bool:
+    """Every conversation of the day has had its 24 h: the day after next has begun."""
+    start_after_next = datetime.fromisoformat(day).replace(tzinfo=JST) + timedelta(days=2)
+    return now >= start_after_next
+
+
+def summary_rows(day: str, parts: dict[str, Summary]) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for channel, s in parts.items():
+        for name in Summary.COUNTS:
+            n = getattr(s, name)
+            if n:
+                rows.append({"day": day, "channel": channel, "dim": "count", "key": name, "n": n})
+        for name in Summary.COUNTERS:
+            for key, n in getattr(s, name).items():
+                ex = s.examples.get(key) if name == "misses" else None
+                rows.append({
+                    "day": day, "channel": channel, "dim": name, "key": str(key), "n": n,
+                    "example": ex[0] if ex else None, "example_conversation": ex[1] if ex else None,
+                })  # fmt: skip
+    return rows
+
+
+def add_row(s: Summary, dim: str, key: str, n: int, example: str | None, conv: str | None) -> None:
+    if dim == "count":
+        if key in Summary.COUNTS:
+            setattr(s, key, getattr(s, key) + n)
+        return
+    counter = getattr(s, dim, None)
+    if not isinstance(counter, Counter):
+        return
+    counter[int(key) if dim in _INT_KEYS else key] += n
+    if dim == "misses" and example and key not in s.examples:
+        s.examples[key] = (example, conv or "")
+
+
+@dataclass
+class Report:
+    day_from: str
+    day_to: str
+    channel: str | None
+    total: Summary
+    daily: dict[str, Summary]
+    channels: dict[str, Summary]
+    users: int
+    built_days: int = 0
+    kpis: list[dict[str, object]] = field(default_factory=list)
+
+    def as_dict(self, top: int = 20) -> dict[str, object]:
+        t = self.total
+        heat = [[0] * 24 for _ in range(7)]  # weekday (Mon=0) × hour
+        for day, s in self.daily.items():
+            wd = date.fromisoformat(day).weekday()
+            for hour, n in s.hours.items():
+                heat[wd][int(hour)] += n
+        return {
+            "from": self.day_from,
+            "to": self.day_to,
+            "channel": self.channel,
+            "kpis": self.kpis,
+            "daily": [
+                {
+                    "day": day,
+                    "messages": s.messages,
+                    "questions": s.questions,
+                    "conversations": s.conversations,
+                    "answered_up": s.up_answered,
+                    "answered_no_rating": s.answered_no_rating,
+                    "answered_down": s.down_answered,
+                    "unanswered": s.unanswered + s.out_of_scope,
+                    "handoff": s.handoff_requests,
+                }
+                for day, s in sorted(self.daily.items())
+            ],
+            "heatmap": heat,
+            "top_answers": [
+                {"key": k, "kind": k.split(":", 1)[0], "name": k.split(":", 1)[1], "count": n,
+                 "up": t.answers_up[k], "down": t.answers_down[k]}
+                for k, n in t.answers.most_common(top)
+            ],  # fmt: skip
+            "top_unanswered": [
+                {"normalized": k, "count": n, "example": t.examples.get(k, (k, ""))[0],
+                 "conversation": t.examples.get(k, ("", ""))[1]}
+                for k, n in t.misses.most_common(top)
+            ],  # fmt: skip
+            "channels": [
+                {"channel": c, "messages": s.messages, "conversations": s.conversations,
+                 "questions": s.questions, "answered": s.answered}
+                for c, s in sorted(self.channels.items())
+            ],  # fmt: skip
+            "decisions": dict(t.decisions.most_common()),
+            "feedback": {"up": t.up, "down": t.down},
+            "handoff": {"requests": t.handoff_requests, "after_answer": t.handoff_after_answer},
+            "agents": agent_stats(t),
+            "training": training_stats(t),
+            "pending_conversations": t.pending,
+        }
+
+
+class Analytics:
+    def __init__(self, engine: Engine, refresh_seconds: float | None = None) -> None:
+        self.engine = engine
+        if refresh_seconds is None:
+            refresh_seconds = float(os.environ.get("ANALYTICS_REFRESH_SECONDS", "60"))
+        self.refresh = timedelta(seconds=max(0.0, refresh_seconds))
+        self._build_lock = threading.Lock()
+        create_schema(engine)
+
+    # -- roll-ups --------------------------------------------------------------------
+
+    def day_records(self, day: str) -> list[Outcome]:
+        cols = [outcomes_table.c[f] for f in ROW_FIELDS]
+        t = outcomes_table.c
+        with reading(self.engine) as conn:
+            rows = conn.execute(select(*cols).where(t.day == day)).all()
+        return [Outcome(*r) for r in rows]
+
+    def next_messages(self, day: str) -> dict[str, datetime]:
+        nxt = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+        t = outcomes_table.c
+        with reading(self.engine) as conn:
+            rows = conn.execute(
+                select(t.conversation, func.min(t.at))
+                .where(t.day == nxt, t.kind == "turn")
+                .group_by(t.conversation)
+            ).all()
+        return {c: _aware(at) for c, at in rows}
+
+    def build_day(self, day: str, now: datetime | None = None) -> None:
+        """Summarise one day's raw rows into the roll-up tables (replacing its old ones)."""
+        at = now or datetime.now(timezone.utc)
+        records = self.day_records(day)
+        parts = summarize_day(records, self.next_messages(day), at)
+        rows = summary_rows(day, parts)
+        users = [
+            {"day": day, "channel": r.channel, "conversation": r.conversation}
+            for r in {(r.channel, r.conversation): r for r in records if r.kind == "turn"}.values()
+        ]
+        with self.engine.begin() as conn:
+            _lock(conn, day)
+            conn.execute(delete(rollup_table).where(rollup_table.c.day == day))
+            conn.execute(delete(rollup_users_table).where(rollup_users_table.c.day == day))
+            conn.execute(delete(rollup_days_table).where(rollup_days_table.c.day == day))
+            if rows:
+                conn.execute(insert(rollup_table), rows)
+            if users:
+                conn.execute(insert(rollup_users_table), users)
+            conn.execute(
+                insert(rollup_days_table).values(day=day, built_at=at, final=is_final(day, at))
+            )
+
+    def invalidate(self, days: Iterable[str] | None = None) -> None:
+        """Forget roll-ups (all, or of some days): rebuilt on the next report."""
+        with self.engine.begin() as conn:
+            for table in (rollup_days_table, rollup_table, rollup_users_table):
+                stmt = delete(table)
+                if days is not None:
+                    stmt = stmt.where(table.c.day.in_(list(days)))
+                conn.execute(stmt)
+
+    def ensure(self, days: Sequence[str], now: datetime | None = None) -> int:
+        """Build the roll-ups a report over ``days`` needs; returns how many were built."""
+        at = now or datetime.now(timezone.utc)
+        t = rollup_days_table.c
+        with reading(self.engine) as conn:
+            state = {
+                d: (_aware(b), f)
+                for d, b, f in conn.execute(
+                    select(t.day, t.built_at, t.final).where(t.day >= days[0], t.day <= days[-1])
+                ).all()
+            }
+        today = at.astimezone(JST).date().isoformat()
+        stale = [
+            d
+            for d in days
+            if d <= today
+            and (d not in state or (not state[d][1] and at - state[d][0] >= self.refresh))
+        ]
+        with self._build_lock:
+            for d in stale:
+                self.build_day(d, at)
+        return len(stale)
+
+    # -- the report ------------------------------------------------------------------
+
+    def report(
+        self, day_from: str, day_to: str, channel: str | None = None, now: datetime | None = None
+    ) -> Report:
+        start, end = check_range(day_from, day_to)
+        days = days_between(start, end)
+        built = self.ensure(days, now)
+        r = rollup_table.c
+        stmt = select(r.day, r.channel, r.dim, r.key, r.n, r.example, r.example_conversation).where(
+            r.day >= days[0], r.day <= days[-1]
+        )
+        u = rollup_users_table.c
+        users_stmt = select(func.count(func.distinct(u.conversation))).where(
+            u.day >= days[0], u.day <= days[-1]
+        )
+        if channel:
+            stmt = stmt.where(r.channel == channel)
+            users_stmt = users_stmt.where(u.channel == channel)
+        with reading(self.engine) as conn:
+            rows = conn.execute(stmt).all()
+            users = int(conn.execute(users_stmt).scalar_one())
+        daily: dict[str, Summary] = {d: Summary() for d in days}
+        channels: dict[str, Summary] = {}
+        for day, ch, dim, key, n, example, conv in rows:
+            add_row(daily[day], dim, key, n, example, conv)
+            add_row(channels.setdefault(ch, Summary()), dim, key, n, example, conv)
+        total = Summary()
+        for s in daily.values():
+            total.add(s)
+        rep = Report(day_from, day_to, channel, total, daily, channels, users, built)
+        rep.kpis = kpis(total, users)
+        return rep
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def _lock(conn: Connection, day: str) -> None:
+    """PostgreSQL: one builder per day at a time (SQLite: BEGIN IMMEDIATE already is)."""
+    if conn.dialect.name == "postgresql":
+        key = _ROLLUP_LOCK_KEY * 100_000_000 + int(day.replace("-", ""))
+        conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

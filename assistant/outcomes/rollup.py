@@ -181,20 +181,35 @@ class Report:
             ],
             "heatmap": heat,
             "top_answers": [
-                {"key": k, "kind": k.split(":", 1)[0], "name": k.split(":", 1)[1], "count": n,
-                 "up": t.answers_up[k], "down": t.answers_down[k]}
+                {
+                    "key": k,
+                    "kind": k.split(":", 1)[0],
+                    "name": k.split(":", 1)[1],
+                    "count": n,
+                    "up": t.answers_up[k],
+                    "down": t.answers_down[k],
+                }
                 for k, n in t.answers.most_common(top)
-            ],  # fmt: skip
+            ],
             "top_unanswered": [
-                {"normalized": k, "count": n, "example": t.examples.get(k, (k, ""))[0],
-                 "conversation": t.examples.get(k, ("", ""))[1]}
+                {
+                    "normalized": k,
+                    "count": n,
+                    "example": t.examples.get(k, (k, ""))[0],
+                    "conversation": t.examples.get(k, ("", ""))[1],
+                }
                 for k, n in t.misses.most_common(top)
-            ],  # fmt: skip
+            ],
             "channels": [
-                {"channel": c, "messages": s.messages, "conversations": s.conversations,
-                 "questions": s.questions, "answered": s.answered}
+                {
+                    "channel": c,
+                    "messages": s.messages,
+                    "conversations": s.conversations,
+                    "questions": s.questions,
+                    "answered": s.answered,
+                }
                 for c, s in sorted(self.channels.items())
-            ],  # fmt: skip
+            ],
             "decisions": dict(t.decisions.most_common()),
             "feedback": {"up": t.up, "down": t.down},
             "handoff": {"requests": t.handoff_requests, "after_answer": t.handoff_after_answer},

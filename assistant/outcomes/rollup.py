@@ -117,7 +117,8 @@ def summary_rows(day: str, parts: dict[str, Summary]) -> list[dict[str, object]]
         for name in Summary.COUNTS:
             n = getattr(s, name)
             if n:
-                rows.append({"day": day, "channel": channel, "dim": "count", "key": name, "n": n})
+                rows.append({"day": day, "channel": channel, "dim": "count", "key": name, "n": n,
+                             "example": None, "example_conversation": None})  # fmt: skip
         for name in Summary.COUNTERS:
             for key, n in getattr(s, name).items():
                 ex = s.examples.get(key) if name == "misses" else None

@@ -54,6 +54,7 @@ def test_report_equals_the_formulas_on_raw_records(engine, filled):
     assert sum(map(sum, d["heatmap"])) == 42
     assert {c["channel"]: c["messages"] for c in d["channels"]} == {"rest": 33, "socketio": 9}
     assert d["top_unanswered"][0]["count"] == 3
+    assert {u["example"] for u in d["top_unanswered"]} == {"AHTとは?", "ぽにょ", "天気は?"}
     # day 1's conversations came back on day 2? Only day 3 reuses day 1's ids, after 48 h.
     assert rep.built_days == 3
     assert a.report("2026-12-01", "2026-12-03", now=NOW).built_days == 0  # final: kept

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -154,7 +155,7 @@ class Report:
     built_days: int = 0
     kpis: list[dict[str, object]] = field(default_factory=list)
 
-    def as_dict(self, top: int = 20) -> dict[str, object]:
+    def as_dict(self, top: int = 20) -> dict[str, Any]:
         t = self.total
         heat = [[0] * 24 for _ in range(7)]  # weekday (Mon=0) × hour
         for day, s in self.daily.items():

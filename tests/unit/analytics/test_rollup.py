@@ -105,3 +105,41 @@ def test_final_days():
     jst = timezone(timedelta(hours=9))
     assert not is_final("2026-12-01", datetime(2026, 12, 2, 23, 59, tzinfo=jst))
     assert is_final("2026-12-01", datetime(2026, 12, 3, 0, 0, tzinfo=jst))
+
+
+# -- CSV export and the terminal report ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell, safe",
+    [("=1+1", "'=1+1"), ("+81 3", "'+81 3"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+     ("\tx", "'\tx"), ("\rx", "'\rx"), ("ACWとは?", "ACWとは?"), (3, 3), (-1, -1), (None, "")],
+)
+def test_csv_cells_never_start_a_formula(cell, safe):
+    from assistant.outcomes.export import safe_cell
+
+    assert safe_cell(cell) == safe
+
+
+def test_csv_has_a_bom_and_crlf():
+    import csv
+    import io
+
+    from assistant.outcomes.export import to_csv
+
+    data = to_csv(["質問", "件数"], [['=HYPERLINK("http://x")', 2], ["改行\nあり", 1]])
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows == [["質問", "件数"], ['\'=HYPERLINK("http://x")', "2"], ["改行\nあり", "1"]]
+
+
+def test_report_cli(engine, filled, db_url, monkeypatch, capsys):
+    from assistant.outcomes import cli
+
+    monkeypatch.setenv("HANDOFF_DB_URL", db_url)
+    assert cli.main(["--from", "2026-12-01", "--to", "2026-12-03"]) == 0
+    out = capsys.readouterr().out
+    assert "メッセージ数" in out and "42" in out and "回答率" in out and "AHTとは?" in out
+    assert cli.main(["--from", "2026-12-03", "--to", "2026-12-01"]) == 2
+    assert "to is before from" in capsys.readouterr().err
+    assert cli.main(["--from", "2026-12-01", "--to", "2026-12-03", "--csv", "daily"]) == 0

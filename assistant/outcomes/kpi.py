@@ -133,13 +133,14 @@ def summarize_day(
         turns = [r for r in rs if r.kind == "turn"]
         channel = (turns[0] if turns else rs[0]).channel
         s = out.setdefault(channel, Summary())
-        _count_records(s, rs)
+        count_records(s, rs)
         if turns:
             _count_conversation(s, conv, rs, turns, later.get(conv), now)
     return out
 
 
-def _count_records(s: Summary, rs: Sequence[Outcome]) -> None:
+def count_records(s: Summary, rs: Iterable[Outcome]) -> None:
+    """Add records' counts (turns, ratings, handoff events, CSAT, training) to ``s``."""
     ratings: dict[str, Outcome] = {}
     for r in rs:
         if r.kind == "turn":
@@ -200,6 +201,36 @@ def _count_records(s: Summary, rs: Sequence[Outcome]) -> None:
                 (s.answers_up if up else s.answers_down)[key] += 1
 
 
+HANDOFF_TURNS = frozenset({"handoff", "followup", "to_agent"})
+
+
+@dataclass(frozen=True)
+class ConversationFacts:
+    """What decides a conversation-day's outcome (from records, or from SQL aggregates)."""
+
+    has_question: bool
+    handoff: bool  # a handoff requested, or a message to a ticket / an agent
+    up: bool  # a 👍
+    thanks: bool  # 「ありがとう」
+    down: bool  # a 👎
+    last_missed: bool  # the last question was not answered
+    last_at: datetime  # the conversation's last message that day
+
+
+def conversation_facts(rs: Sequence[Outcome], turns: Sequence[Outcome]) -> ConversationFacts:
+    questions = [t for t in turns if t.decision in QUESTIONS]
+    return ConversationFacts(
+        has_question=bool(questions),
+        handoff=any(r.kind == "handoff" and r.decision == "requested" for r in rs)
+        or any(t.decision in HANDOFF_TURNS for t in turns),
+        up=any(r.kind == "feedback" and r.decision == "up" for r in rs),
+        thanks=any(t.decision == "small_talk" and t.detail == "thanks" for t in turns),
+        down=any(r.kind == "feedback" and r.decision == "down" for r in rs),
+        last_missed=bool(questions) and questions[-1].decision not in ANSWERED,
+        last_at=turns[-1].at,
+    )
+
+
 def _count_conversation(
     s: Summary,
     conv: str,
@@ -208,30 +239,28 @@ def _count_conversation(
     next_at: datetime | None,
     now: datetime | None,
 ) -> None:
+    count_conversation(s, conversation_facts(rs, turns), next_at, now)
+
+
+def count_conversation(
+    s: Summary, f: ConversationFacts, next_at: datetime | None, now: datetime | None
+) -> None:
+    """Add one conversation-day: confirmed, assumed (after 24 h), pending or neither."""
     s.conversations += 1
-    questions = [t for t in turns if t.decision in QUESTIONS]
-    handoff = any(r.kind == "handoff" and r.decision == "requested" for r in rs) or any(
-        t.decision in ("handoff", "followup", "to_agent") for t in turns
-    )
-    s.with_handoff += handoff
-    if not questions:
+    s.with_handoff += f.handoff
+    if not f.has_question:
         return
     s.with_question += 1
-    if handoff:
+    if f.handoff:
         return
-    up = any(r.kind == "feedback" and r.decision == "up" for r in rs)
-    thanks = any(t.decision == "small_talk" and t.detail == "thanks" for t in turns)
-    if up or thanks:
+    if f.up or f.thanks:
         s.confirmed += 1
         return
-    down = any(r.kind == "feedback" and r.decision == "down" for r in rs)
-    last_missed = questions[-1].decision not in ANSWERED
-    if down or last_missed:
+    if f.down or f.last_missed:
         return
-    last_at = turns[-1].at
-    if next_at is not None and next_at - last_at < RETURN_WINDOW:
+    if next_at is not None and next_at - f.last_at < RETURN_WINDOW:
         return  # came back within 24 h: the question was not settled
-    if now is not None and now - last_at < RETURN_WINDOW:
+    if now is not None and now - f.last_at < RETURN_WINDOW:
         s.pending += 1
         return
     s.assumed += 1

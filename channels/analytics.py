@@ -7,6 +7,7 @@ read the daily roll-ups (assistant/outcomes/rollup.py) in a worker thread.
 """
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import Any, Callable, Dict, Optional
 
@@ -17,6 +18,7 @@ from sanic.response import HTTPResponse
 from assistant.outcomes.export import CSV_TABLES, csv_table, to_csv
 from assistant.outcomes.rollup import Analytics, BadRange
 
+logger = logging.getLogger(__name__)
 SUPERVISOR = ("supervisor",)
 MAX_CHANNEL = 32
 
@@ -41,6 +43,19 @@ def register(bp: Blueprint, live: Any, login_required: Callable[..., Any], json:
         a = analytics_for(live.store.engine)
         report = await live.db(a.report, day_from, day_to, channel)
         return report.as_dict(top)
+
+    @bp.listener("after_server_start")
+    async def prebuild(app: Any, _loop: Any) -> None:
+        """The last 35 days' roll-ups, built in a thread at start (none missing later)."""
+        import threading
+
+        def run() -> None:
+            try:
+                analytics_for(live.store.engine).prebuild()
+            except Exception:  # the dashboard builds what is missing itself
+                logger.exception("analytics: prebuild")
+
+        threading.Thread(target=run, name="analytics-prebuild", daemon=True).start()
 
     @bp.route("/analytics", methods=["GET"])
     @login_required(api=False, roles=SUPERVISOR)

@@ -61,6 +61,7 @@ class LiveChat:
         self.sio_namespace: Optional[str] = None
         self.bot_message_evt = "bot_uttered"
         self._listeners: Set[asyncio.Queue] = set()
+        self._csat_seen: Set[tuple] = set()
         self._watcher: Optional[asyncio.Task] = None
 
     @staticmethod
@@ -227,6 +228,25 @@ class LiveChat:
         return stored
 
     # -- plumbing --------------------------------------------------------------
+
+    def record_csat(self, sender_id: str, channel: str, score: Optional[int]) -> bool:
+        """The widget's 1-5 satisfaction question (off by default): asked (score None) or
+        answered. Once of each per conversation and process (a replayed event counts once)."""
+        key = (sender_id, score is None)
+        if key in self._csat_seen:
+            return False
+        if len(self._csat_seen) > 50_000:
+            self._csat_seen.clear()
+        self._csat_seen.add(key)
+        try:
+            self.outcomes.record(Outcome(
+                at=_now(), kind="csat", conversation=sender_id, channel=channel,
+                decision="asked" if score is None else "answered",
+                value=None if score is None else float(score),
+            ))
+        except Exception:  # the log must never fail a message
+            logger.exception("outcome log")
+        return True
 
     def _outcome(self, kind: str, ticket: Ticket, decision: str, **fields: Any) -> None:
         """Queue an outcome record (assistant/outcomes/); never fails the caller."""

@@ -34,11 +34,12 @@ COLUMNS = ["at", "day", "hour", "kind", "conversation", "channel", "decision", "
            "after_answer"]
 
 
-def hot_path(n: int = 20_000) -> list[tuple[str, float, float]]:
-    """Microseconds per call of what a turn adds: (what, p50 µs, mean µs)."""
+def hot_path(n: int = 20_000) -> list[tuple[str, float, float, float]]:
+    """Microseconds per call of what a turn adds, with the writer thread running:
+    (what, p50 µs, p99 µs, mean µs)."""
     tmp = tempfile.mkdtemp(prefix="bench-outcomes-")
     os.environ["HANDOFF_DB_URL"] = f"sqlite:///{tmp}/handoff.db"
-    os.environ["OUTCOME_FLUSH_SECONDS"] = "3600"  # measure the caller's side only
+    os.environ["OUTCOME_FLUSH_SECONDS"] = "1.0"  # as served: the writer thread inserts every second
     from rasa_sdk import Tracker
 
     from actions import outcomes, services
@@ -73,8 +74,10 @@ def hot_path(n: int = 20_000) -> list[tuple[str, float, float]]:
             t0 = time.perf_counter()
             outcomes.turn(turn, tracker)
             times.append((time.perf_counter() - t0) * 1e6)
-        out.append((name, statistics.median(times), statistics.fmean(times)))
-    log._queue.clear()
+            time.sleep(0.00005)  # ~20,000 messages/s: the writer keeps up, as when serving
+        times.sort()
+        out.append((name, times[len(times) // 2], times[int(len(times) * 0.99)], statistics.fmean(times)))
+    log.flush()
     # the writer's side, for the record: one batched insert of 500 rows
     from assistant.outcomes.records import Outcome
 
@@ -82,7 +85,8 @@ def hot_path(n: int = 20_000) -> list[tuple[str, float, float]]:
                     question="ACWとは?") for i in range(500)]
     t0 = time.perf_counter()
     log.write(rows)
-    out.append(("writer thread: 500 rows in one INSERT (µs/row)", (time.perf_counter() - t0) * 1e6 / 500,
+    per_row = (time.perf_counter() - t0) * 1e6 / 500
+    out.append(("writer thread (not the turn): 500 rows in one INSERT, per row", per_row, float("nan"),
                 float("nan")))
     services.reset()
     return out
@@ -198,9 +202,10 @@ def main() -> int:
     p.add_argument("--no-hot", action="store_true")
     args = p.parse_args()
     if not args.no_hot:
-        print("\n| outcome log on the hot path | p50 µs | mean µs |\n|---|---|---|")
-        for name, p50, mean in hot_path():
-            print(f"| {name} | {p50:.1f} | {'' if mean != mean else f'{mean:.1f}'} |")
+        print("\n| outcome log on the hot path | p50 µs | p99 µs | mean µs |\n|---|---|---|---|")
+        for name, p50, p99, mean in hot_path():
+            cells = ["" if v != v else f"{v:.1f}" for v in (p50, p99, mean)]
+            print(f"| {name} | " + " | ".join(cells) + " |")
     results: dict[str, list[tuple[str, float]]] = {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-analytics-"))
     backends = [("SQLite", f"sqlite:///{tmp / 'handoff.db'}")]

@@ -65,9 +65,9 @@ def csv_table(report: dict[str, Any], table: str) -> tuple[list[str], list[list[
                 "メッセージ",
                 "質問",
                 "会話",
-                "回答(👍)",
+                "回答(高評価)",
                 "回答(評価なし)",
-                "回答(👎)",
+                "回答(低評価)",
                 "未回答・対象外",
                 "有人対応依頼",
             ],
@@ -75,7 +75,7 @@ def csv_table(report: dict[str, Any], table: str) -> tuple[list[str], list[list[
         )
     if table == "top_answers":
         return (
-            ["種別", "用語/FAQ", "回答数", "👍", "👎"],
+            ["種別", "用語/FAQ", "回答数", "高評価", "低評価"],
             [[a["kind"], a["name"], a["count"], a["up"], a["down"]] for a in report["top_answers"]],
         )
     return (

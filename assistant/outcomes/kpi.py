@@ -108,6 +108,17 @@ class Summary:
         return max(0, self.answered - self.up_answered - self.down_answered)
 
 
+def time_bucket(seconds: float) -> int:
+    """Seconds kept at 1 s under a minute, 5 s under ten minutes, then 60 s (percentiles
+    of waits and handle times at that resolution; few roll-up rows per day)."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return s
+    if s < 600:
+        return s - s % 5
+    return s - s % 60
+
+
 def answer_key(o: Outcome) -> str | None:
     if o.faq_id:
         return f"faq:{o.faq_id}"
@@ -169,7 +180,7 @@ def count_records(s: Summary, rs: Iterable[Outcome]) -> None:
             s.handoff_requests += 1
             s.handoff_after_answer += bool(r.after_answer)
         elif r.kind == "handoff" and r.value is not None:
-            seconds = round(r.value)
+            seconds = time_bucket(r.value)
             if r.decision == "claimed":
                 s.claim_wait[seconds] += 1
                 s.agents[r.agent or "?"] += 1
@@ -292,8 +303,8 @@ DEFINITIONS = (
     Definition(
         "self_resolution", "自己解決率",
         f"(確定 + 推定) ÷ {_SR_DENOMINATOR}。"
-        "確定 = 有人対応なしで👍または「ありがとう」。"
-        "推定 = 有人対応なし・👎なし・最後の質問が回答済み・24時間以内に再来なし",
+        "確定 = 有人対応なしで高評価または「ありがとう」。"
+        "推定 = 有人対応なし・低評価なし・最後の質問が回答済み・24時間以内に再来なし",
         "rate",
     ),
     Definition("self_resolution_confirmed", "自己解決率(確定)",
@@ -301,7 +312,7 @@ DEFINITIONS = (
     Definition("self_resolution_assumed", "自己解決率(推定)",
                f"推定 ÷ {_SR_DENOMINATOR}。"
                "判定待ち = 最後のメッセージから24時間たっていない会話", "rate"),
-    Definition("accuracy", "正答率", "回答への👍 ÷ (回答への👍 + 回答への👎)", "rate"),
+    Definition("accuracy", "正答率", "回答への高評価 ÷ (回答への高評価 + 回答への低評価)", "rate"),
     Definition("csat", "CSAT", "満足(4・5) ÷ CSAT回答数(1〜5の評価)", "rate"),
     Definition("csat_response_rate", "CSAT回答率", "CSAT回答数 ÷ CSATを尋ねた会話数", "rate"),
 )  # fmt: skip
@@ -352,7 +363,7 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 
 def hist_percentile(hist: Mapping[int, int], p: float) -> float | None:
-    """Nearest-rank percentile of values kept as value → count."""
+    """Nearest-rank percentile of values kept as value → count (time buckets)."""
     n = sum(hist.values())
     if n <= 0:
         return None

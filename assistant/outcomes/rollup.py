@@ -14,6 +14,8 @@ generating rows for past days must call ``invalidate``.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import threading
 from collections import Counter
@@ -23,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Index,
@@ -63,6 +66,7 @@ from .records import (
     sort_key,
 )
 
+logger = logging.getLogger(__name__)
 MAX_DAYS = 366
 _ROLLUP_LOCK_KEY = 0x414E4C59  # "ANLY"
 
@@ -86,15 +90,34 @@ rollup_table = Table(
     Column("example", Text),
     Column("example_conversation", String(128)),
     Index("ix_analytics_rollup_day", "day", "channel"),
+    Index("ix_analytics_rollup_dim_day", "dim", "day"),
 )
 
+# Distinct users (and trainees) over a period: one row per conversation id and day, the id
+# kept as a 64-bit hash (COUNT(DISTINCT) over integers; a collision among a million ids has
+# a probability of ~3e-8).
 rollup_users_table = Table(
     "analytics_rollup_users",
     metadata,
     Column("day", String(10), primary_key=True),
     Column("channel", String(32), primary_key=True),
-    Column("conversation", String(128), primary_key=True),
+    Column("uid", BigInteger, primary_key=True),
 )
+
+rollup_trainees_table = Table(
+    "analytics_rollup_trainees",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("uid", BigInteger, primary_key=True),
+)
+
+
+def uid(conversation: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(conversation.encode("utf-8"), digest_size=8).digest(), "big", signed=True
+    )
+
 
 PER_DAY = ("count", "hours")
 _INT_KEYS = {"hours", "csat_scores", "claim_wait", "first_reply", "handle_time"}
@@ -141,6 +164,8 @@ def summary_rows(day: str, parts: dict[str, Summary]) -> list[dict[str, object]]
                 rows.append({"day": day, "channel": channel, "dim": "count", "key": name, "n": n,
                              "example": None, "example_conversation": None})  # fmt: skip
         for name in Summary.COUNTERS:
+            if name == "trainees":  # distinct over a period: analytics_rollup_trainees
+                continue
             for key, n in getattr(s, name).items():
                 ex = s.examples.get(key) if name == "misses" else None
                 rows.append({
@@ -248,6 +273,8 @@ class Analytics:
             refresh_seconds = float(os.environ.get("ANALYTICS_REFRESH_SECONDS", "60"))
         self.refresh = timedelta(seconds=max(0.0, refresh_seconds))
         self._build_lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._refreshing = False
         create_schema(engine)
 
     # -- roll-ups --------------------------------------------------------------------
@@ -370,16 +397,26 @@ class Analytics:
         at = now or datetime.now(timezone.utc)
         parts, conversations = self.summarize(day, at)
         rows = summary_rows(day, parts)
-        users = [{"day": day, "channel": ch, "conversation": c} for ch, c in conversations]
+        users = [
+            {"day": day, "channel": ch, "uid": u}
+            for ch, u in {(ch, uid(c)) for ch, c in conversations}
+        ]
+        trainees = [
+            {"day": day, "channel": ch, "uid": u}
+            for ch, u in {(ch, uid(c)) for ch, s in parts.items() for c in s.trainees}
+        ]
         with self.engine.begin() as conn:
             _lock(conn, day)
             conn.execute(delete(rollup_table).where(rollup_table.c.day == day))
             conn.execute(delete(rollup_users_table).where(rollup_users_table.c.day == day))
+            conn.execute(delete(rollup_trainees_table).where(rollup_trainees_table.c.day == day))
             conn.execute(delete(rollup_days_table).where(rollup_days_table.c.day == day))
             if rows:
                 conn.execute(insert(rollup_table), rows)
             if users:
                 conn.execute(insert(rollup_users_table), users)
+            if trainees:
+                conn.execute(insert(rollup_trainees_table), trainees)
             conn.execute(
                 insert(rollup_days_table).values(day=day, built_at=at, final=is_final(day, at))
             )
@@ -387,7 +424,9 @@ class Analytics:
     def invalidate(self, days: Iterable[str] | None = None) -> None:
         """Forget roll-ups (all, or of some days): rebuilt on the next report."""
         with self.engine.begin() as conn:
-            for table in (rollup_days_table, rollup_table, rollup_users_table):
+            for table in (
+                rollup_days_table, rollup_table, rollup_users_table, rollup_trainees_table
+            ):  # fmt: skip
                 stmt = delete(table)
                 if days is not None:
                     stmt = stmt.where(table.c.day.in_(list(days)))
@@ -405,16 +444,45 @@ class Analytics:
                 ).all()
             }
         today = at.astimezone(JST).date().isoformat()
+        missing = [d for d in days if d <= today and d not in state]
         stale = [
-            d
-            for d in days
-            if d <= today
-            and (d not in state or (not state[d][1] and at - state[d][0] >= self.refresh))
+            d for d in days if d in state and not state[d][1] and at - state[d][0] >= self.refresh
         ]
+        if self.refresh and stale:
+            # Today's and yesterday's roll-ups are refreshed after the report (stale while
+            # revalidating): the page stays fast, its figures at most a refresh behind.
+            self._refresh_later(stale)
+            stale = []
         with self._build_lock:
-            for d in stale:
+            for d in missing + stale:
                 self.build_day(d, at)
-        return len(stale)
+        return len(missing) + len(stale)
+
+    def _refresh_later(self, days: Sequence[str]) -> None:
+        with self._pending_lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+
+        def run() -> None:
+            try:
+                with self._build_lock:
+                    for d in days:
+                        self.build_day(d)
+            except Exception:
+                logger.exception("analytics: refreshing %s", days)
+            finally:
+                with self._pending_lock:
+                    self._refreshing = False
+
+        threading.Thread(target=run, name="analytics-refresh", daemon=True).start()
+
+    def prebuild(self, days_back: int = 35, now: datetime | None = None) -> int:
+        """Build the roll-ups of the last ``days_back`` days that are missing (at server
+        start, in a thread: the first dashboard view then reads roll-ups only)."""
+        at = now or datetime.now(timezone.utc)
+        end = at.astimezone(JST).date()
+        return self.ensure(days_between(end - timedelta(days=days_back - 1), end), at)
 
     # -- the report ------------------------------------------------------------------
 
@@ -428,12 +496,14 @@ class Analytics:
         in_period = (r.day >= days[0]) & (r.day <= days[-1])
         if channel:
             in_period = in_period & (r.channel == channel)
-        u = rollup_users_table.c
-        users_stmt = select(func.count(func.distinct(u.conversation))).where(
-            u.day >= days[0], u.day <= days[-1]
-        )
-        if channel:
-            users_stmt = users_stmt.where(u.channel == channel)
+
+        def distinct(table: Table) -> Any:
+            c = table.c
+            stmt = select(func.count(func.distinct(c.uid))).where(
+                c.day >= days[0], c.day <= days[-1]
+            )
+            return stmt.where(c.channel == channel) if channel else stmt
+
         with reading(self.engine) as conn:
             # per day and channel: the counts and the hours (daily bars, heat map, channels)
             per_day = conn.execute(
@@ -443,15 +513,11 @@ class Analytics:
             example, conv = func.min(r.example), func.min(r.example_conversation)
             totals = conn.execute(
                 select(r.dim, r.key, func.sum(r.n), example, conv)
-                .where(in_period, r.dim.not_in((*PER_DAY, "trainees")))
+                .where(in_period, r.dim.not_in(PER_DAY))
                 .group_by(r.dim, r.key)
             ).all()
-            trainees = int(
-                conn.execute(
-                    select(func.count(func.distinct(r.key))).where(in_period, r.dim == "trainees")
-                ).scalar_one()
-            )
-            users = int(conn.execute(users_stmt).scalar_one())
+            trainees = int(conn.execute(distinct(rollup_trainees_table)).scalar_one())
+            users = int(conn.execute(distinct(rollup_users_table)).scalar_one())
         daily: dict[str, Summary] = {d: Summary() for d in days}
         channels: dict[str, Summary] = {}
         for day, ch, dim, key, n in per_day:

@@ -10,9 +10,9 @@
   const WEEKDAYS = ["月", "火", "水", "木", "金", "土", "日"];
   const CHANNELS = { socketio: "ウェブチャット", rest: "REST", line: "LINE" };
   const SERIES = [
-    ["answered_up", "回答(👍)", "#2e7d32"],
+    ["answered_up", "回答(高評価)", "#2e7d32"],
     ["answered_no_rating", "回答(評価なし)", "#81c784"],
-    ["answered_down", "回答(👎)", "#f9a825"],
+    ["answered_down", "回答(低評価)", "#f9a825"],
     ["unanswered", "未回答・対象外", "#c62828"],
     ["handoff", "有人対応依頼", "#3f51b5"],
   ];
@@ -167,7 +167,7 @@
     renderDaily(r.daily);
     renderChannels(r.channels);
     renderHeat(r.heatmap);
-    table($("top-answers"), ["用語 / FAQ", "回答数", "👍", "👎"],
+    table($("top-answers"), ["用語 / FAQ", "回答数", "高評価", "低評価"],
       r.top_answers.map((a) => [`${a.kind === "faq" ? "FAQ: " : ""}${a.name}`, a.count, a.up, a.down]),
       [false, true, true, true]);
     table($("top-unanswered"), ["質問(例)", "件数", "会話ID"],

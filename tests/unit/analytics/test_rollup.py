@@ -2,6 +2,7 @@
 PostgreSQL); bad periods are refused with a reason."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -143,3 +144,36 @@ def test_report_cli(engine, filled, db_url, monkeypatch, capsys):
     assert cli.main(["--from", "2026-12-03", "--to", "2026-12-01"]) == 2
     assert "to is before from" in capsys.readouterr().err
     assert cli.main(["--from", "2026-12-01", "--to", "2026-12-03", "--csv", "daily"]) == 0
+
+
+def test_stale_days_are_refreshed_after_the_report(engine):
+    """Today's roll-up older than the refresh: the report answers from it at once and a
+    thread rebuilds it (stale while revalidating)."""
+    log = OutcomeLog(engine, flush_seconds=10)
+    now = T0 + timedelta(hours=1)
+    log.write(DAY[:1])
+    a = Analytics(engine, refresh_seconds=0.001)
+    assert a.report("2026-12-01", "2026-12-01", now=now).total.messages == 1
+    log.write(DAY[1:3])
+    later = now + timedelta(seconds=1)
+    # the old roll-up, unless the thread was quicker than this report
+    assert a.report("2026-12-01", "2026-12-01", now=later).total.messages in (1, 2)
+    deadline = time.monotonic() + 10
+    while a.report("2026-12-01", "2026-12-01", now=later).total.messages != 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_prebuild_builds_missing_days(engine):
+    log = OutcomeLog(engine, flush_seconds=10)
+    log.write(DAY)
+    a = Analytics(engine, refresh_seconds=60)
+    assert a.prebuild(days_back=3, now=T0 + timedelta(days=1)) == 3  # Nov 30 (empty), Dec 1, Dec 2
+    assert a.report("2026-11-30", "2026-12-02", now=T0 + timedelta(days=1)).built_days == 0
+
+
+def test_user_ids_are_64_bit_hashes():
+    from assistant.outcomes.rollup import uid
+
+    assert uid("ws-abc") == uid("ws-abc") != uid("ws-abd")
+    assert -(2**63) <= uid("x" * 500) < 2**63

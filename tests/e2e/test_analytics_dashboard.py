@@ -10,8 +10,8 @@ import sys
 import pytest
 from playwright.sync_api import Page, expect
 
-from rasa_runtime.console_client import add_agent
-from rasa_runtime.launch import MODEL, REPO, custom_payloads, start_servers
+from devtools.console_client import add_agent
+from devtools.launch import MODEL, REPO, custom_payloads, start_servers
 from tests.e2e.conftest import PageProblems
 from tests.support.ci import unavailable
 

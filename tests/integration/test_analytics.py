@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from rasa_runtime.console_client import Console, add_agent
-from rasa_runtime.launch import custom_payloads, start_servers
+from devtools.console_client import Console, add_agent
+from devtools.launch import custom_payloads, start_servers
 from tests.integration.conftest import hours_file
 from tests.support.widget_client import Customer
 
@@ -40,7 +40,7 @@ def accounts(abot):
     import subprocess
     import sys
 
-    from rasa_runtime.launch import REPO
+    from devtools.launch import REPO
 
     subprocess.run([sys.executable, "-m", "assistant.handoff.agents_cli", "add", "boss", "--name", "上司",
                     "--role", "supervisor", "--password-stdin"], input=pw + "\n", text=True, env=abot.env,

@@ -114,9 +114,12 @@ clean:
 	rm -rf models results .rasa var/*.db
 
 # -- analytics (issue 19; docs/analytics.md) ------------------------------------------
-.PHONY: report bench-analytics
+.PHONY: report bench-analytics analytics-backfill
 report: install ## KPIs of a period in the terminal: make report ARGS="--from 2026-12-01 --to 2026-12-31 [--channel rest] [--csv kpis]"
 	$(PY) -m assistant.outcomes.cli $(ARGS)
+
+analytics-backfill: install ## Once: the outcome log from existing trackers and tickets (before the log's first row)
+	$(PY) -m assistant.outcomes.backfill $(ARGS)
 
 bench-analytics: install ## Outcome log: hot-path cost; dashboard on 30 days x 1,000,000 messages (SQLite, PostgreSQL)
 	scripts/install_test_services.sh

@@ -278,6 +278,9 @@ class Analytics:
         self._pending_lock = threading.Lock()
         self._refreshing = False
         create_schema(engine)
+        for table in (rollup_table, rollup_users_table, rollup_trainees_table):
+            for index in table.indexes:  # added after the table: create_all keeps old tables
+                index.create(engine, checkfirst=True)
 
     # -- roll-ups --------------------------------------------------------------------
 

@@ -100,6 +100,7 @@ bench: $(MODEL) ## NLU and REST latency, train time, memory; then side by side w
 	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
 	$(PY) scripts/bench_stock.py
 	$(PY) scripts/bench_routing.py
+	$(PY) scripts/bench_analytics.py
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
 	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)
@@ -137,3 +138,15 @@ bench-routing: install ## Router cost per message (routing.decide on the eval te
 
 eval-holdout: $(MODEL) ## Only the blind holdout set of the eval (report only)
 	$(PY) scripts/eval.py --set holdout --report-only holdout
+# -- analytics (issue 19; docs/analytics.md) ------------------------------------------
+.PHONY: report bench-analytics analytics-backfill
+report: install ## KPIs of a period in the terminal: make report ARGS="--from 2026-12-01 --to 2026-12-31 [--channel rest] [--csv kpis]"
+	$(PY) -m assistant.outcomes.cli $(ARGS)
+
+analytics-backfill: install ## Once: the outcome log from existing trackers and tickets (before the log's first row)
+	$(PY) -m assistant.outcomes.backfill $(ARGS)
+
+bench-analytics: install ## Outcome log: hot-path cost; dashboard on 30 days x 1,000,000 messages (SQLite, PostgreSQL)
+	scripts/install_test_services.sh
+	$(PY) scripts/bench_analytics.py
+

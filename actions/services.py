@@ -24,6 +24,7 @@ from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.tickets import TicketStore
 from assistant.handoff.ticket_cap import TicketCap, TicketCapSettings
 from assistant.matcher import TermMatcher
+from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer
 from assistant.training.store import TrainingStore
 
@@ -102,6 +103,15 @@ def handoff() -> HandoffService:
                           cap=TicketCap(store().engine, TicketCapSettings.from_env()))
 
 
+# -- outcome log (analytics) ---------------------------------------------------
+
+
+@_once
+def outcomes() -> OutcomeLog:
+    """Outcome records, written off the turn by a background thread (same database)."""
+    return OutcomeLog(store().engine)
+
+
 # -- training -----------------------------------------------------------------
 
 
@@ -123,5 +133,7 @@ def reset() -> None:
     """Forget everything built (the notifier's thread is stopped)."""
     if notifier.cache_info().currsize:
         notifier().stop(timeout=1.0)
+    if outcomes.cache_info().currsize:
+        outcomes().stop(timeout=1.0)
     for built in _BUILT:
         built.cache_clear()

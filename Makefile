@@ -105,7 +105,7 @@ tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-�
 trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|gaps"]
 	$(PY) -m assistant.training.cli $(ARGS)
 
-agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子]|passwd 佐藤|list|audit"
+agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子] [--role editor]|role 佐藤 supervisor|passwd 佐藤|list|audit"
 	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)
 
 clean:

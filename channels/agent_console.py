@@ -93,24 +93,8 @@ class AgentConsoleInput(InputChannel):
         async def same_origin_only(request: Request) -> None:
             setattr(request.ctx, SANIC_CORS_DONE, True)
 
-        def login_required(api: bool = True, csrf: bool = False):
-            def wrap(handler):
-                @functools.wraps(handler)
-                async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-                    session = await live.db(live.sessions.get, request.cookies.get(SESSION_COOKIE))
-                    agent = await live.db(live.agents.get, session.username) if session else None
-                    if session is None or agent is None or agent.disabled:
-                        if api:
-                            return _error("login_required", 401)
-                        return response.redirect(f"{COOKIE_PATH}/login", headers=SECURITY_HEADERS)
-                    if csrf and not session.csrf_ok(request.headers.get("x-csrf-token")):
-                        return _error("csrf", 403)
-                    request.ctx.session, request.ctx.agent = session, agent
-                    return await handler(request, *args, **kwargs)
-
-                return checked
-
-            return wrap
+        def login_required(api: bool = True, csrf: bool = False, role: str = "agent"):
+            return staff_required(live, role, api=api, csrf=csrf)
 
         # -- log-in ---------------------------------------------------------
 
@@ -184,7 +168,7 @@ class AgentConsoleInput(InputChannel):
         async def me(request: Request) -> HTTPResponse:
             agent = request.ctx.agent
             return _json({"username": agent.username, "display_name": agent.display_name,
-                          "status": agent.status, "csrf_token": request.ctx.session.csrf_token})
+                          "status": agent.status, "role": agent.role, "csrf_token": request.ctx.session.csrf_token})
 
         @bp.route("/api/status", methods=["POST"])
         @login_required(csrf=True)
@@ -288,6 +272,32 @@ class AgentConsoleInput(InputChannel):
                 live.unlisten(q)
 
         return bp
+
+
+def staff_required(live: LiveChat, role: str = "agent", api: bool = True, csrf: bool = False):
+    """Every console page and API: a log-in session (else 401 for an API, a redirect to the
+    log-in page for a page), an enabled account with at least `role` (else 403), and for
+    changes the session's CSRF token in ``X-CSRF-Token`` (else 403)."""
+
+    def wrap(handler: Callable[..., Awaitable[HTTPResponse]]):
+        @functools.wraps(handler)
+        async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            session = await live.db(live.sessions.get, request.cookies.get(SESSION_COOKIE))
+            agent = await live.db(live.agents.get, session.username) if session else None
+            if session is None or agent is None or agent.disabled:
+                if api:
+                    return _error("login_required", 401)
+                return response.redirect(f"{COOKIE_PATH}/login", headers=SECURITY_HEADERS)
+            if not agent.has_role(role):
+                return _error("forbidden", 403, role=role)
+            if csrf and not session.csrf_ok(request.headers.get("x-csrf-token")):
+                return _error("csrf", 403)
+            request.ctx.session, request.ctx.agent = session, agent
+            return await handler(request, *args, **kwargs)
+
+        return checked
+
+    return wrap
 
 
 def _body(request: Request) -> Dict[str, Any]:

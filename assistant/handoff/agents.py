@@ -22,6 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from .schema import agents_table, now_utc
 
 STATUSES = ("available", "away")
+# Console roles, each allowed what the ones before it are: agent (live chat), editor
+# (+ content studio), supervisor (+ confirming a regression, analytics, accounts).
+ROLES = ("agent", "editor", "supervisor")
+ROLE_NAMES = {"agent": "エージェント", "editor": "編集者", "supervisor": "スーパーバイザー"}
 SEEN_WINDOW = timedelta(seconds=90)  # console pings every 15 s
 MIN_PASSWORD = 8
 MAX_USERNAME = 32
@@ -42,6 +46,11 @@ class Agent:
     status: str
     last_seen: datetime | None
     disabled: bool
+    role: str = "agent"
+
+    def has_role(self, role: str) -> bool:
+        """At least `role` (a supervisor may do what an editor may, an editor what an agent may)."""
+        return ROLES.index(self.role) >= ROLES.index(role)
 
     def is_available(self, now: datetime) -> bool:
         return (
@@ -61,6 +70,13 @@ def check_username(username: str) -> str:
     return name
 
 
+def check_role(role: str | None) -> str:
+    value = (role or "agent").strip().lower()
+    if value not in ROLES:
+        raise AgentError(f"役割は {' / '.join(ROLES)} のどれかを指定してください")
+    return value
+
+
 def check_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD:
         raise AgentError(f"パスワードは{MIN_PASSWORD}文字以上にしてください")
@@ -69,7 +85,11 @@ def check_password(password: str) -> str:
 
 def _row_to_agent(row: Any) -> Agent:
     m = row._mapping
-    return Agent(m["username"], m["display_name"], m["status"], m["last_seen"], bool(m["disabled"]))
+    role = m.get("role") or "agent"
+    return Agent(
+        m["username"], m["display_name"], m["status"], m["last_seen"], bool(m["disabled"]),
+        role if role in ROLES else "agent",
+    )
 
 
 class AgentDirectory:
@@ -84,8 +104,10 @@ class AgentDirectory:
         password: str,
         display_name: str | None = None,
         now: datetime | None = None,
+        role: str = "agent",
     ) -> Agent:
         name = check_username(username)
+        role = check_role(role)
         shown = " ".join((display_name or name).split())[:64] or name
         try:
             with self.engine.begin() as conn:
@@ -98,6 +120,7 @@ class AgentDirectory:
                         last_seen=None,
                         created_at=now_utc(now),
                         disabled=False,
+                        role=role,
                     )
                 )
         except IntegrityError:
@@ -106,6 +129,9 @@ class AgentDirectory:
 
     def set_password(self, username: str, password: str) -> None:
         self._update(username, password_hash=_hasher.hash(check_password(password)))
+
+    def set_role(self, username: str, role: str) -> None:
+        self._update(username, role=check_role(role))
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         self._update(username, disabled=disabled, status="away")

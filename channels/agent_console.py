@@ -25,6 +25,7 @@ from sanic.response import HTTPResponse
 from assistant.handoff.console_view import ticket_detail, queue_view
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
 
+from . import content_studio
 from .live import LiveChat, live_chat
 
 logger = logging.getLogger(__name__)
@@ -270,6 +271,11 @@ class AgentConsoleInput(InputChannel):
                         await stream.send(": ping\n\n")
             finally:
                 live.unlisten(q)
+
+        content_studio.register(
+            bp, live, staff_required, _json, _error, _body, _client,
+            lambda name: response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS),
+        )
 
         return bp
 

@@ -5,7 +5,8 @@ regexes over raw text (no width/kana/long-vowel folding). This extractor runs
 `assistant.matcher.TermMatcher` over the message and over the GiNZA tokens'
 Sudachi normalized forms and readings, and reports each hit as
 `{"entity": "term", "value": <headword>, "start", "end"}` at the place the
-user wrote it.
+user wrote it. A running server finds the terms of the live content (the content
+studio), not the file: a term published by an editor is found without a retrain.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from assistant.content import live
 from assistant.glossary import GLOSSARY_ENV, GLOSSARY_PATH, REPO_ROOT, glossary_path, load_glossary
 from assistant.matcher import TermMatcher, Token
 
@@ -58,6 +60,10 @@ class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
+        # In a running server the content studio's live content (assistant/content/live.py,
+        # installed by the agent console at start) replaces the file the model was built with.
+        current = live.active()
+        matcher = current.current.matcher if current is not None else self._matcher
         for message in messages:
             text = message.get(TEXT) or ""
             tokens = _ginza_tokens(message.get(SPACY_DOCS[TEXT]), text)
@@ -69,7 +75,7 @@ class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
                     "end": m.end,
                     "confidence_entity": 1.0,
                 }
-                for m in self._matcher.find(text, tokens)
+                for m in matcher.find(text, tokens)
             ]
             if found:
                 others = [e for e in message.get(ENTITIES, []) if e.get("entity") != self._config["entity"]]

@@ -87,7 +87,11 @@ def _row_to_agent(row: Any) -> Agent:
     m = row._mapping
     role = m.get("role") or "agent"
     return Agent(
-        m["username"], m["display_name"], m["status"], m["last_seen"], bool(m["disabled"]),
+        m["username"],
+        m["display_name"],
+        m["status"],
+        m["last_seen"],
+        bool(m["disabled"]),
         role if role in ROLES else "agent",
     )
 

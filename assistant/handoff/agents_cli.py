@@ -1,6 +1,7 @@
 """Agent accounts for the console, from the command line.
 
-    python -m assistant.handoff.agents_cli add USERNAME [--name 表示名] [--role agent|editor|supervisor] [--password-stdin]
+    python -m assistant.handoff.agents_cli add USERNAME [--name N] [--role R] [--password-stdin]
+        (N: the name customers see; R: agent|editor|supervisor, default agent)
     python -m assistant.handoff.agents_cli role USERNAME agent|editor|supervisor
     python -m assistant.handoff.agents_cli passwd USERNAME [--password-stdin]
     python -m assistant.handoff.agents_cli disable|enable USERNAME
@@ -42,8 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     add = sub.add_parser("add", help="アカウントを作る")
     add.add_argument("username")
     add.add_argument("--name", help="お客様に見える表示名(既定: ユーザー名)")
-    add.add_argument("--role", choices=ROLES, default="agent",
-                     help="agent(有人チャット)/ editor(コンテンツ編集)/ supervisor(編集・確認・管理)")
+    add.add_argument(
+        "--role",
+        choices=ROLES,
+        default="agent",
+        help="agent(有人チャット)/ editor(コンテンツ編集)/ supervisor(編集・確認・管理)",
+    )
     add.add_argument("--password-stdin", action="store_true")
     role = sub.add_parser("role", help="役割を変える")
     role.add_argument("username")

@@ -77,7 +77,7 @@
     renderRecent();
     if (keepSelection && state.selected) {
       const fresh = items().find((i) => i.id === state.selected.id);
-      if (fresh) select(fresh);
+      if (fresh) await select(fresh);
     }
   }
 
@@ -137,7 +137,7 @@
     note.dataset.role = "note";
     note.placeholder = "メモ(任意: 確認した資料など)";
     note.setAttribute("aria-label", "メモ");
-    const remove = el("button", "この定義を削除", "btn btn--ghost");
+    const remove = el("button", "この定義を削除", "btn");
     remove.type = "button";
     remove.addEventListener("click", () => box.remove());
     const l1 = el("label", "定義"); l1.appendChild(text);
@@ -224,7 +224,7 @@
         if (changed.length) li.appendChild(el("span", `(変更: ${changed.join(", ")})`));
       }
       if (n > 0) {
-        const b = el("button", "この版に戻す", "btn btn--ghost");
+        const b = el("button", "この版に戻す", "btn");
         b.type = "button";
         b.dataset.testid = "restore";
         b.addEventListener("click", () => restore(h.id));
@@ -309,14 +309,16 @@
   function handlePublish(r, changes) {
     const out = $("outcome");
     if (r.status === 200) {
-      out.textContent = `公開しました(版 ${r.data.revision})。数秒ですべてのサーバーが新しい内容で答えます。`;
-      showReport(r.data.test_all);
-      load(true).then(() => {
-        if (state.isNew) {
+      const message = `公開しました(版 ${r.data.revision})。数秒ですべてのサーバーが新しい内容で答えます。`;
+      const wasNew = state.isNew;
+      load(true).then(async () => {
+        if (wasNew && changes.length) {
           const key = changes[0].data && (changes[0].data.term || changes[0].data.id);
           const made = items().find((i) => i.key === key);
-          if (made) select(made);
+          if (made) await select(made);
         }
+        $("outcome").textContent = message;
+        showReport(r.data.test_all);
       });
       return;
     }

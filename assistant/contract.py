@@ -39,6 +39,7 @@ _kind("category_list", "categories")
 _kind("weak_terms", "terms")
 _kind("reset")
 _kind("service_unavailable", "", "ticket")
+_kind("privacy_notice", "masked kinds")  # card numbers etc. were masked (docs/privacy.md)
 for _name in (
     "out_of_scope",
     "greet",

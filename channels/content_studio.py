@@ -42,17 +42,10 @@ class Analyzer:
 
     def __init__(self) -> None:
         self._cache: Dict[Tuple[Any, str], preview.Parsed] = {}
-        self._nlp: Any = None
 
     def _tokens(self, text: str) -> Any:
         try:
-            if self._nlp is None:
-                from components.lean_spacy import GINZA_UNUSED, _load_once
-
-                self._nlp = _load_once("ja_ginza", tuple(sorted(GINZA_UNUSED))).model
-            from components.term_extractor import _ginza_tokens
-
-            return _ginza_tokens(self._nlp(text), text)
+            return preview.tokens(text)
         except Exception:  # no GiNZA view: the surface matcher alone
             logger.exception("GiNZA tokens unavailable for preview")
             return None

@@ -24,7 +24,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant.content import live
+from assistant.content import live, preview
 from assistant.glossary import GLOSSARY_ENV, GLOSSARY_PATH, REPO_ROOT, glossary_path, load_glossary
 from assistant.matcher import TermMatcher, Token
 
@@ -55,6 +55,7 @@ class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
         if os.environ.get(GLOSSARY_ENV):
             path = glossary_path()  # the same override the actions read
         self._matcher = TermMatcher(load_glossary(path))
+        preview.set_tokenizer(_lean_tokens)  # the content studio's preview sees what we see
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -97,3 +98,11 @@ def _ginza_tokens(doc: Optional[Any], text: str) -> Optional[List[Token]]:
         for t in doc
         if not t.is_space
     ]
+
+
+def _lean_tokens(text: str) -> Optional[List[Token]]:
+    """GiNZA's tokens of `text` from the model LeanSpacyNLP loaded (one shared copy)."""
+    from components.lean_spacy import GINZA_UNUSED, _load_once
+
+    nlp = _load_once("ja_ginza", tuple(sorted(GINZA_UNUSED))).model
+    return _ginza_tokens(nlp(text), text)

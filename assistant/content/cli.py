@@ -52,7 +52,7 @@ def _header(path: Path) -> str:
 
 
 def glossary_yaml(terms: Sequence[dict[str, Any]], header: str = "") -> str:
-    body = yaml.safe_dump(
+    body: str = yaml.safe_dump(
         {"version": 1, "terms": list(terms)}, allow_unicode=True, sort_keys=False, width=10000
     )
     return header + body
@@ -60,7 +60,7 @@ def glossary_yaml(terms: Sequence[dict[str, Any]], header: str = "") -> str:
 
 def faq_yaml(faqs: Sequence[dict[str, Any]], header: str = "") -> str:
     entries = [{**f, "answer": _Block(f["answer"])} for f in faqs]
-    body = yaml.dump(
+    body: str = yaml.dump(
         {"version": 1, "faqs": entries},
         Dumper=_Dumper,
         allow_unicode=True,
@@ -73,7 +73,9 @@ def faq_yaml(faqs: Sequence[dict[str, Any]], header: str = "") -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make content-export", description="コンテンツ(用語・FAQ)")
+    parser = argparse.ArgumentParser(
+        prog="make content-export", description="コンテンツ(用語・FAQ)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="データベースの内容を data/*.yml に書き出す")
     export.add_argument("--glossary", type=Path, default=None)
@@ -93,11 +95,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             fpath = args.faq or FAQ_PATH
             gpath.write_text(glossary_yaml(terms, _header(gpath)), encoding="utf-8")
             fpath.write_text(faq_yaml(faqs, _header(fpath)), encoding="utf-8")
-            print(f"版 {snap.revision}: 用語 {len(terms)} 件 → {gpath}、FAQ {len(faqs)} 件 → {fpath}")
+            print(
+                f"版 {snap.revision}: 用語 {len(terms)} 件 → {gpath}、FAQ {len(faqs)} 件 → {fpath}"
+            )
         else:
             print(f"版 {snap.revision}: 用語 {len(terms)} 件、FAQ {len(faqs)} 件")
             for r in service.store.recent(20):
-                print("\t".join(safe(str(x)) for x in (r["id"], r["at"], r["actor"], r["action"], r["kind"], r["key"])))
+                print(
+                    "\t".join(
+                        safe(str(x))
+                        for x in (r["id"], r["at"], r["actor"], r["action"], r["kind"], r["key"])
+                    )
+                )
     finally:
         store.dispose()
     return 0

@@ -64,6 +64,20 @@ def routing_input(
     )
 
 
+Tokenizer = Callable[[str], Sequence[Token] | None]
+_tokenizer: list[Tokenizer] = []
+
+
+def set_tokenizer(tokenizer: Tokenizer) -> None:
+    """The NLU's view of a text as matcher tokens (GiNZA's normalized forms and readings),
+    registered by the term extractor when the model loads (components/term_extractor.py)."""
+    _tokenizer[:] = [tokenizer]
+
+
+def tokens(text: str) -> Sequence[Token] | None:
+    return _tokenizer[0](text) if _tokenizer else None
+
+
 @dataclass(frozen=True)
 class Parsed:
     """A question as the NLU saw it: the parse dict (its term entities are recomputed per

@@ -3,6 +3,7 @@ bot without a restart, validation, conflicts, restore, test all, import / export
 from __future__ import annotations
 
 import csv
+import threading
 import io
 import time
 import uuid
@@ -294,3 +295,36 @@ def test_export_neutralises_formula_cells(bot, editor):
     text = editor.get("/agent/api/content/export?kind=term&format=csv").content.decode("utf-8-sig")
     row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "数式出力")
     assert row[5] == "'=1+1 から始まる定義です。"
+
+
+def test_no_message_fails_while_the_content_switches(bot, editor):
+    """Customers keep asking while three revisions are published: every reply is a
+    definition (no error, no empty reply) and the newest definition arrives."""
+    stop, results = threading.Event(), []
+
+    def customer() -> None:
+        while not stop.is_set():
+            r = requests.post(bot.rest_url, json={"sender": f"switch-{uuid.uuid4().hex[:8]}", "message": "切替テストとは?"},
+                              timeout=30)
+            p = custom_payloads(r.json()) if r.status_code == 200 else []
+            results.append((r.status_code, p[0].get("kind") if p else None, p[0].get("definitions") if p else None))
+
+    assert publish(editor, [{"kind": "term", "data": term("切替テスト", "きりかえてすと", "版1の定義です。")}]).status_code == 200
+    wait_for(bot, "切替テストとは?", lambda p: p.get("definitions") == ["版1の定義です。"])
+    threads = [threading.Thread(target=customer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for n in (2, 3, 4):
+            item = item_of(editor, "term", "切替テスト")
+            r = publish(editor, [{"kind": "term", "id": item["id"], "expected": item["revision"],
+                                  "data": term("切替テスト", "きりかえてすと", f"版{n}の定義です。")}])
+            assert r.status_code == 200, r.text
+            time.sleep(1.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert len(results) > 10
+    assert all(status == 200 and kind == "definition" for status, kind, _ in results), results
+    assert results[-1][2] == ["版4の定義です。"]

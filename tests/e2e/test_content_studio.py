@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from devtools.console_client import add_agent
-from tests.e2e.conftest import PageProblems
+from tests.e2e.conftest import SCREENSHOTS, PageProblems
 from tests.e2e.test_widget import ask, open_chat
 
 DEFINITION = "1件の応対にかかる平均の時間(通話時間と後処理時間の合計)です。"
@@ -60,7 +60,8 @@ def test_editor_adds_a_term_and_a_customer_gets_it_within_5_seconds(page: Page, 
     expect(report).to_contain_text("【AHT】", timeout=60_000)
     expect(report).to_contain_text("平均処理時間ってなに?")
     expect(studio.get_by_test_id("problems")).to_be_empty()
-    shot(studio, "content-studio-preview")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    studio.screenshot(path=str(SCREENSHOTS / "content-studio-preview.png"), full_page=True)
 
     studio.get_by_test_id("publish").click()
     expect(studio.get_by_test_id("outcome")).to_contain_text("公開しました", timeout=60_000)

@@ -35,6 +35,7 @@ MAX_CHANGES = 200  # an edit publishes a few; imports go through /import
 MAX_PREVIEW_QUESTIONS = 20
 MAX_QUESTION = 200
 PARSE_CACHE = 50_000
+IMPORT_TIMEOUT = 600  # seconds (see start_content)
 
 
 class Analyzer:
@@ -79,6 +80,9 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
     @bp.listener("after_server_start")
     async def start_content(app: Any, _loop: Any) -> None:
         holder["live"] = await live.db(live_content.install, live.store.engine)
+        # `rasa run` without --enable-api keeps Sanic's 60 s response timeout; applying a
+        # large import (validation, test all, one transaction) can take longer.
+        app.config.RESPONSE_TIMEOUT = max(int(app.config.RESPONSE_TIMEOUT or 0), IMPORT_TIMEOUT)
 
     async def warm_up(app: Any) -> None:
         """Parse every stored and eval question once (in the background, yielding between

@@ -109,12 +109,15 @@ trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|ga
 agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子] [--role editor]|role 佐藤 supervisor|passwd 佐藤|list|audit"
 	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)
 
-.PHONY: content-export content-status
+.PHONY: content-export content-status bench-studio
 content-export: install ## Content studio: write its database back to data/glossary.yml + data/faq.yml (then make generate)
 	$(PY) -m assistant.content.cli export
 
 content-status: install ## Content studio: the revision, counts and latest changes
 	$(PY) -m assistant.content.cli status
+
+bench-studio: $(MODEL) ## Content studio on real servers: test all, publish → answered, import of 10,000 terms
+	$(PY) scripts/bench_studio.py --terms 10000
 
 clean:
 	rm -rf models results .rasa var/*.db

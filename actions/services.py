@@ -121,9 +121,10 @@ def trainer() -> Trainer:
 
 
 def start() -> None:
-    """At server start: webhook delivery, retries of pending tickets, the content watcher."""
-    notifier()
+    """At server start: the content (seeded on the first start) and its watcher, then
+    webhook delivery and retries of pending tickets."""
     live_content()
+    notifier()
 
 
 def reset() -> None:

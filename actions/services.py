@@ -23,7 +23,9 @@ from assistant.handoff.notify import WebhookNotifier
 from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.tickets import TicketStore
+from assistant.handoff.ticket_cap import TicketCap, TicketCapSettings
 from assistant.matcher import TermMatcher
+from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer
 from assistant.training.store import TrainingStore
 
@@ -105,7 +107,17 @@ def notifier() -> WebhookNotifier:
 @_once
 def handoff() -> HandoffService:
     """Opening tickets and adding to them (assistant/handoff/service.py)."""
-    return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest)
+    return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest,
+                          cap=TicketCap(store().engine, TicketCapSettings.from_env()))
+
+
+# -- outcome log (analytics) ---------------------------------------------------
+
+
+@_once
+def outcomes() -> OutcomeLog:
+    """Outcome records, written off the turn by a background thread (same database)."""
+    return OutcomeLog(store().engine)
 
 
 # -- training -----------------------------------------------------------------
@@ -133,5 +145,7 @@ def reset() -> None:
         notifier().stop(timeout=1.0)
     if live_content.cache_info().currsize:
         live_content().stop(timeout=1.0)
+    if outcomes.cache_info().currsize:
+        outcomes().stop(timeout=1.0)
     for built in _BUILT:
         built.cache_clear()

@@ -97,7 +97,7 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         return holder["live"]
 
     def editor(csrf: bool = False, api: bool = True):
-        return staff_required(live, "editor", api=api, csrf=csrf)
+        return staff_required(live, ("editor", "supervisor"), api=api, csrf=csrf)
 
     # -- pages ------------------------------------------------------------------
 
@@ -208,9 +208,9 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         if result["problems"]:
             return error("invalid", 400, problems=result["problems"], test_all=report.public())
         confirmed = body.get("confirm") is True or request.args.get("confirm") == "1"
-        if report.regressions and not (confirmed and agent.has_role("supervisor")):
+        if report.regressions and not (confirmed and agent.can("supervisor")):
             return error("regressions", 409, test_all=report.public(),
-                         needs="supervisor" if not agent.has_role("supervisor") else "confirm")
+                         needs="supervisor" if not agent.can("supervisor") else "confirm")
         lc = await studio()
         try:
             revision = await live.db(lc.service.apply, changes, agent.username, batch, note, client_of(request))

@@ -56,11 +56,15 @@ def parse(body: Any) -> list[Event]:
     return [parse_event(e) for e in body["events"]]
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse_event(raw: Any) -> Event:
     if not isinstance(raw, dict):
         return Event("ignore", None, False, None, None, reason="not an object")
-    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
-    delivery = raw.get("deliveryContext") if isinstance(raw.get("deliveryContext"), dict) else {}
+    source = _obj(raw.get("source"))
+    delivery = _obj(raw.get("deliveryContext"))
     base: dict[str, Any] = {
         "event_id": _str(raw.get("webhookEventId")),
         "redelivery": delivery.get("isRedelivery") is True,
@@ -78,12 +82,12 @@ def parse_event(raw: Any) -> Event:
     if source.get("type") != "user" or not base["user_id"]:
         return Event("ignore", **base, reason="no user source")
     if etype == "message":
-        message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+        message = _obj(raw.get("message"))
         if message.get("type") == "text" and isinstance(message.get("text"), str):
             return Event("text", **base, text=message["text"])
         return Event("non_text", **base, reason=str(message.get("type")))
     if etype == "postback":
-        postback = raw.get("postback") if isinstance(raw.get("postback"), dict) else {}
+        postback = _obj(raw.get("postback"))
         data = postback.get("data")
         if isinstance(data, str) and data.strip():
             return Event("postback", **base, text=data[:MAX_POSTBACK])

@@ -147,13 +147,28 @@ def flex(payload: dict[str, Any]) -> dict[str, Any] | None:
         for i, d in enumerate(defs):
             body.append(_text_box(f"{i + 1}. {d}" if numbered else d, margin="md"))
         if payload.get("aliases"):
-            body.append(_text_box("別名: " + "、".join(payload["aliases"]), size="sm", color="#555555", margin="md"))
+            body.append(
+                _text_box(
+                    "別名: " + "、".join(payload["aliases"]),
+                    size="sm",
+                    color="#555555",
+                    margin="md",
+                )
+            )
         if payload.get("related"):
-            body.append(_text_box("関連用語: " + "、".join(payload["related"]), size="sm", color="#555555"))
+            body.append(
+                _text_box("関連用語: " + "、".join(payload["related"]), size="sm", color="#555555")
+            )
         if payload.get("source"):
-            body.append(_text_box("出典: " + str(payload["source"]), size="xs", color="#999999", margin="md"))
+            body.append(
+                _text_box(
+                    "出典: " + str(payload["source"]), size="xs", color="#999999", margin="md"
+                )
+            )
     elif kind == "comparison":
-        body.append(_text_box("「" + "」と「".join(payload["terms"]) + "」の違い", weight="bold", size="lg"))
+        body.append(
+            _text_box("「" + "」と「".join(payload["terms"]) + "」の違い", weight="bold", size="lg")
+        )
         for item in payload.get("items") or []:
             body.append({"type": "separator", "margin": "md"})
             body.append(_text_box(item["term"], weight="bold", margin="md"))
@@ -180,7 +195,9 @@ def _merge_to_fit(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not pairs:
             break
         _, i = min(pairs)
-        items[i : i + 2] = [{"type": "text", "text": items[i]["text"] + "\n\n" + items[i + 1]["text"]}]
+        items[i : i + 2] = [
+            {"type": "text", "text": items[i]["text"] + "\n\n" + items[i + 1]["text"]}
+        ]
     return items
 
 
@@ -198,7 +215,11 @@ def render(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             bubble = flex(custom)
             if bubble is None:
                 continue
-            if items and items[-1]["type"] == "text" and items[-1]["text"] == clean(custom.get("text") or ""):
+            if (
+                items
+                and items[-1]["type"] == "text"
+                and items[-1]["text"] == clean(custom.get("text") or "")
+            ):
                 items[-1] = bubble  # the card replaces its own text; the text is its altText
             else:
                 items.append(bubble)

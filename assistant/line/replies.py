@@ -22,7 +22,10 @@ def welcome() -> Reply:
 
 
 def text_only() -> Reply:
-    text = "申し訳ありません。スタンプ・画像・音声・位置情報にはお答えできません。テキストでご質問ください。"
+    text = (
+        "申し訳ありません。スタンプ・画像・音声・位置情報にはお答えできません。"
+        "テキストでご質問ください。"
+    )
     return Reply(text, payload("fallback", text, reason="not_text"), list(START_BUTTONS))
 
 

@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -52,7 +63,9 @@ sends = Table(
 
 class LineStore:
     def __init__(self, url_or_engine: str | Engine) -> None:
-        self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+        self.engine = (
+            make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+        )
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
@@ -69,16 +82,22 @@ class LineStore:
 
     def forget_old(self, now: datetime | None = None) -> int:
         with self.engine.begin() as conn:
-            result = conn.execute(delete(events).where(events.c.received_at < now_utc(now) - KEEP_EVENTS))
+            result = conn.execute(
+                delete(events).where(events.c.received_at < now_utc(now) - KEEP_EVENTS)
+            )
             return int(result.rowcount or 0)
 
     def set_active(self, user_id: str, active: bool, now: datetime | None = None) -> None:
         with self.engine.begin() as conn:
             done = conn.execute(
-                update(users).where(users.c.user_id == user_id).values(active=active, updated_at=now_utc(now))
+                update(users)
+                .where(users.c.user_id == user_id)
+                .values(active=active, updated_at=now_utc(now))
             )
             if not done.rowcount:
-                conn.execute(insert(users).values(user_id=user_id, active=active, updated_at=now_utc(now)))
+                conn.execute(
+                    insert(users).values(user_id=user_id, active=active, updated_at=now_utc(now))
+                )
 
     def is_active(self, user_id: str) -> bool:
         """Unknown users count as active (they wrote to us, or followed before we ran)."""

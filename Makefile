@@ -110,3 +110,8 @@ agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤
 
 clean:
 	rm -rf models results .rasa var/*.db
+
+# -- LINE channel (docs/line.md) --------------------------------------------------
+.PHONY: test-line
+test-line: $(MODEL) ## LINE channel: unit tables, the API client and the real servers against a stand-in of LINE
+	$(PY) -m pytest -q tests/unit/test_line.py tests/unit/test_line_api.py tests/integration/test_line.py

@@ -52,15 +52,15 @@ def test_the_contract_refuses_unknown_kinds_and_fields():
     assert contract.problems({"kind": "greet", "text": "x", "extra": 1}) == ["greet: unexpected extra"]
 
 
-def test_the_readme_table_lists_exactly_the_contract_kinds():
-    """README "Response contract" is the documentation of assistant/contract.py."""
+def test_the_documented_table_lists_exactly_the_contract_kinds():
+    """docs/response-contract.md is the documentation of assistant/contract.py."""
     import re
     from pathlib import Path
 
     from assistant.contract import KINDS
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Response contract", 1)[1].split("\n## ", 1)[0]
+    doc = Path(__file__).resolve().parents[2] / "docs" / "response-contract.md"
+    section = doc.read_text(encoding="utf-8")
     documented = set()
     for line in section.splitlines():
         if line.startswith("| `"):

@@ -57,6 +57,7 @@ TTL_ENV = "LINE_REPLY_TOKEN_TTL"
 TIMEOUT_ENV = "LINE_API_TIMEOUT"  # seconds a call to LINE may take (default 10)
 REPLY_TOKEN_TTL = 50.0  # seconds; LINE: "use within one minute"
 LOADING_AFTER = 1.0  # seconds before the loading animation is shown
+LOADING_ENV = "LINE_LOADING_AFTER"
 MAX_BODY = 1_000_000  # a webhook body is a few KB; refuse anything absurd
 
 
@@ -86,6 +87,7 @@ class LineBot:
         self.secret, self.api, self.store, self.ttl = secret, api, store, ttl
         self.on_new_message = on_new_message
         self.locks = _UserLocks()
+        self.loading_after = float(os.environ.get(LOADING_ENV) or LOADING_AFTER)
         self.tasks: set = set()
 
     @staticmethod
@@ -103,16 +105,20 @@ class LineBot:
             task.add_done_callback(self.tasks.discard)
 
     async def handle(self, event: line_events.Event, received: float) -> None:
+        # The user's lock first (its first await, so events queue in webhook order), then take.
+        await self.locks(event.user_id or event.event_id or "", lambda: self._handle(event, received))
+
+    async def _handle(self, event: line_events.Event, received: float) -> None:
         try:
             if event.event_id and not await self.db(self.store.take, event.event_id):
                 logger.info("LINE event %s already taken (redelivery=%s): skipped", event.event_id,
                             event.redelivery)
                 return
-            await self.locks(event.user_id or event.event_id or "", lambda: self._handle(event, received))
+            await self._process(event, received)
         except Exception:
             logger.exception("LINE event %s failed", event.event_id)
 
-    async def _handle(self, event: line_events.Event, received: float) -> None:
+    async def _process(self, event: line_events.Event, received: float) -> None:
         outputs: List[Dict[str, Any]] = []
         if event.kind in ("text", "postback"):
             outputs = await self._turn(event)
@@ -139,7 +145,8 @@ class LineBot:
             limits.cap(event.text), out, sender, input_channel=LineInput.name(),
             metadata={"line": {"event_id": event.event_id, "kind": event.kind}},
         )
-        loading = asyncio.get_running_loop().create_task(self._loading_later(event.user_id))
+        loading = asyncio.get_running_loop().create_task(asyncio.sleep(self.loading_after))
+        loading.add_done_callback(lambda t: t.cancelled() or self._start_loading(event.user_id))
         try:
             await self.on_new_message(message)
         except Exception:
@@ -150,10 +157,12 @@ class LineBot:
             loading.cancel()
         return out.messages
 
-    async def _loading_later(self, user_id: Optional[str]) -> None:
-        await asyncio.sleep(LOADING_AFTER)
+    def _start_loading(self, user_id: Optional[str]) -> None:
+        """The turn is taking long: show the animation (the answer will end it)."""
         if user_id:
-            await self.api.loading(user_id, 10)
+            task = asyncio.get_running_loop().create_task(self.api.loading(user_id, 10))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def deliver(self, event: line_events.Event, outputs: List[Dict[str, Any]], received: float) -> None:
         messages = render.render(outputs)

@@ -44,6 +44,7 @@ def lbot(tmp_path_factory, line):
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
         "LINE_API_BASE": line.url,
         "LINE_API_TIMEOUT": "2",
+        "LINE_LOADING_AFTER": "0",  # every turn "takes long": the animation is requested
     })
     yield servers
     servers.stop()
@@ -136,6 +137,14 @@ def test_a_definition_is_one_free_reply_with_a_flex_card(lbot, line):
     assert not line.sent("push", uid)
     assert user_texts(lbot.workdir, f"line:{uid}") == ["ACWとは?"]
     print(f"webhook → reply at the stand-in: {latency * 1000:.0f} ms")
+
+
+def test_a_turn_that_takes_time_shows_the_loading_animation(lbot, line):
+    uid = user()
+    ev = say(lbot, line, uid, "FAQとは?")
+    wait_token_used(line, ev["replyToken"])
+    loading = line.wait_for(lambda: [c for c in line.sent("loading") if c.body["chatId"] == uid])
+    assert loading[0].body["loadingSeconds"] == 10
 
 
 def test_a_miss_offers_did_you_mean_as_quick_replies(lbot, line):
@@ -245,7 +254,14 @@ def test_one_users_messages_are_answered_in_order(lbot, line):
     post_webhook(hook(lbot), SECRET, evs)
     for ev in evs:
         wait_token_used(line, ev["replyToken"])
-    assert user_texts(lbot.workdir, f"line:{uid}", wait=5) == ["ACWとは?", "IVRとは?", "FAQとは?"]
+    def three():
+        found = user_texts(lbot.workdir, f"line:{uid}")
+        return found if len(found) == 3 else None
+
+    stored = line.wait_for(three, 10)
+    assert stored == ["ACWとは?", "IVRとは?", "FAQとは?"]
+    answered = [next(c.at for c in line.sent("reply") if c.body["replyToken"] == ev["replyToken"]) for ev in evs]
+    assert answered == sorted(answered)
 
 
 # -- REST cannot pose as a LINE user -----------------------------------------------------------

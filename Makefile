@@ -77,9 +77,10 @@ eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per gro
 	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97
 
 .PHONY: lint types
-lint: install ## ruff: lint + format check of assistant/ (settings in pyproject.toml)
+lint: install ## ruff: lint + format check of assistant/ (pyproject.toml); import layering (.importlinter)
 	$(VENV)/bin/ruff check assistant
 	$(VENV)/bin/ruff format --check assistant
+	$(VENV)/bin/lint-imports --no-cache
 
 types: install ## mypy on assistant/ (settings in pyproject.toml)
 	$(VENV)/bin/mypy

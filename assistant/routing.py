@@ -147,7 +147,7 @@ _NOISE = re.compile(
     r"<(script|style)\b[^>]*>.*?</\1\s*>"  # scripts and styles with their code
     r"|<[^<>]*>"  # tags
     r"|(?:https?|ftp)://[^\s　「」『』、。]+|www\.[^\s　「」『』、。]+"  # URLs
-    r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}",  # e-mail addresses
+    r"|[A-Za-z0-9._%+\-*]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}",  # e-mail addresses (masked: ***@…)
     re.IGNORECASE | re.DOTALL,
 )
 

@@ -25,6 +25,7 @@ from sanic.response import HTTPResponse
 from assistant.handoff.console_view import ticket_detail, queue_view
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
 
+from . import privacy
 from .live import LiveChat, live_chat
 
 logger = logging.getLogger(__name__)
@@ -245,7 +246,8 @@ class AgentConsoleInput(InputChannel):
             if isinstance(found, HTTPResponse):
                 return found
             try:
-                stored = await live.agent_message(found, request.ctx.agent, _body(request).get("text"))
+                text = privacy.mask_agent_text(_body(request).get("text"))
+                stored = await live.agent_message(found, request.ctx.agent, text)
             except ValueError as exc:
                 return _error(str(exc), 400)
             return _json({k: stored[k] for k in ("id", "role", "author", "text", "time")}, 201)

@@ -19,6 +19,8 @@ then does not exist). Design and guarantees: docs/line.md.
   failed ambiguously (timeout, 5xx) is never re-sent as a push. Every reply and
   push is counted (line_sends).
 * The loading animation is shown when a turn takes longer than LOADING_AFTER.
+* Card numbers and other sensitive data are masked before anything stores or sees
+  the text (channels/privacy.py, as at every door).
 * Live agents: a conversation an agent owns goes to the agent (channels/live.py);
   the agent's messages reach the customer as pushes (LINE has no other way).
 """
@@ -44,6 +46,7 @@ from assistant.line import render, signature
 from assistant.line import replies as line_replies
 from assistant.line.store import LineStore
 
+from . import privacy
 from .intake import intake
 from .line_api import DEFAULT_BASE, LineApi
 from .live import live_chat
@@ -257,7 +260,7 @@ class LineInput(InputChannel):
         live = live_chat()
         store = LineStore(HandoffSettings.from_env().db_url)
         bot = LineBot(self.secret, LineApi(self.access_token, self.api_base, self.api_timeout), store,
-                      live.gate(on_new_message), self.reply_token_ttl)
+                      privacy.guard(live.gate(on_new_message)), self.reply_token_ttl)
         self.bot = bot
         live.attach_pusher(self.name(), bot.push_live)
 

@@ -4,6 +4,8 @@
   characters) and a string ``message``; anything else is a 400 with a reason
   (Rasa's own channel answers 500 with a traceback for ``null`` or a list, and
   lets every client without a sender share the conversation ``default``).
+* Card numbers and other personal data are masked before anything stores the
+  text (channels/privacy.py, docs/privacy.md).
 * A message is cut at CHAT_MAX_MESSAGE_CHARS (a note says so), and clients are
   rate limited (429 with Retry-After); see channels/intake.py.
 * A REST client cannot address a widget (socket.io) conversation: those ids start
@@ -29,7 +31,7 @@ from sanic.response import HTTPResponse
 from assistant.handoff import replies
 from assistant.line.events import SENDER_PREFIX, is_line_sender
 
-from . import session_tokens
+from . import privacy, session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -73,11 +75,11 @@ class CheckedRestInput(RestInput):
         return self.name()
 
     def _extract_message(self, req: Request) -> Optional[Text]:
-        return intake().cap(req.json.get("message") or "")
+        return privacy.mask_rest_text(intake().cap(req.json.get("message") or ""))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         live, limits = live_chat(), intake()
-        bp = super().blueprint(live.gate(on_new_message))
+        bp = super().blueprint(privacy.guard(live.gate(on_new_message)))
 
         @bp.middleware("request")
         async def check_body(request: Request) -> Optional[HTTPResponse]:

@@ -45,7 +45,7 @@ from socketio import AsyncServer
 
 from assistant.handoff import replies as handoff_replies
 
-from . import session_tokens
+from . import privacy, session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -163,7 +163,7 @@ class SocketIOAllowlistInput(SocketIOInput):
         # agents' messages are pushed to the session room through this server.
         live = live_chat()
         live.attach_socketio(sio, self.namespace, self.bot_message_evt)
-        on_new_message = live.gate(on_new_message)
+        on_new_message = privacy.guard(live.gate(on_new_message))  # masked before anything stores it
         logger.info("socket.io allowed origins: %s", ", ".join(self.cors_allowed_origins))
 
         @bp.route("/", methods=["GET"])

@@ -7,7 +7,9 @@ tokenizer and the static vectors give: token text and offsets, Sudachi's
 normalized form (`norm_`), the reading (`morph`), the tag, and `token.vector`
 (from the vectors table, since `ja_ginza` has one). Those are identical without
 the other components (measured on the 427 eval questions: 0 differences), and a
-parse takes ~0.2 ms. `exclude` lists what is not loaded at all.
+parse takes ~0.2 ms. `exclude` lists what is not loaded at all. As Rasa's SpacyNLP
+does, loading fails with InvalidModelError when the installed spaCy is not one the
+model was built for (the model's `spacy_version` requirement).
 """
 from __future__ import annotations
 
@@ -79,9 +81,24 @@ def _load_once(name: Text, exclude: Tuple[Text, ...]) -> SpacyModel:
         language = spacy.load(name, exclude=list(exclude))
     except OSError as e:
         raise InvalidModelError(f"spaCy model '{name}' is not installed: {e}") from e
+    check_spacy_fits(name, language.meta)
     if language.vocab.vectors.shape[0] == 0:
         # Without a vectors table token.vector would come from the excluded tok2vec.
         raise InvalidModelError(f"'{name}' has no static vectors; use SpacyNLP")
     # The name keeps the exclusions: a different set is a different feature source.
     return SpacyModel(model=language, model_name=f"{name}-{'-'.join(exclude)}")
 
+
+
+def check_spacy_fits(name: Text, meta: Dict[Text, Any], runtime: Text = "") -> None:
+    """Rasa's check in `SpacyNLP.load_model`: the running spaCy must satisfy the
+    model's `spacy_version` requirement (its meta.json, which `spacy.info` reads)."""
+    import spacy
+
+    runtime = runtime or spacy.about.__version__
+    required = meta.get("spacy_version", "") if isinstance(meta, dict) else ""
+    if not spacy.util.is_compatible_version(runtime, required):
+        raise InvalidModelError(
+            f"The specified model - {name} requires a spaCy runtime version {required} "
+            f"and is not compatible with the current spaCy runtime version {runtime}"
+        )

@@ -11,6 +11,8 @@ runtime fixes applied first:
 * `lockwait`: conversation locks without Rasa's 1-second sleep between looks,
   atomic on Redis, renewed while held (a dead server's lock ends after
   TICKET_LOCK_LIFETIME, 10 s).
+
+Each refuses to patch a Rasa it was not written for (`rasa_version`).
 """
 from rasa_runtime import quiet
 

@@ -80,4 +80,7 @@ def apply() -> None:
     """Make Rasa's MessageProcessor load its prediction graph with this runner."""
     import rasa.core.processor
 
+    from rasa_runtime import rasa_version
+
+    rasa_version.check("rasa_runtime.graph_runner")
     rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]

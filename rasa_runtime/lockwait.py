@@ -24,6 +24,13 @@ into one conversation (README, Scale-out):
   can be short (TICKET_LOCK_LIFETIME, default here 10 s): only a dead process's
   tickets run out.
 
+Because a live process renews its tickets, a turn that hangs (an action call that never
+returns) would hold its conversation for good. A message waits at most
+LOCK_WAIT_SECONDS (default 60 s, about what stock Rasa's 60 s ticket lifetime gives it)
+and then fails with Rasa's `LockError`, logged as an error naming the conversation and
+the wait: later messages do not pile up silently behind the hung one.
+TICKET_LOCK_LIFETIME=0 means "the default", as in Rasa (`int(...) or 60`).
+
 `apply()` is called by `python -m rasa_runtime` before Rasa starts.
 """
 from __future__ import annotations
@@ -40,8 +47,10 @@ logger = logging.getLogger(__name__)
 
 RETRY_ENV = "LOCK_RETRY_SECONDS"
 LIFETIME_ENV = "TICKET_LOCK_LIFETIME"  # Rasa's own variable
+WAIT_ENV = "LOCK_WAIT_SECONDS"
 DEFAULT_RETRY = 0.02
 DEFAULT_LIFETIME = 10.0
+DEFAULT_WAIT = 60.0
 
 # What a change of a lock asks the store to do with it afterwards.
 KEEP, SAVE, DELETE = "keep", "save", "delete"
@@ -56,10 +65,19 @@ def retry_seconds() -> float:
 
 
 def lifetime_seconds() -> float:
+    """TICKET_LOCK_LIFETIME; unset or 0 is the default, as Rasa reads it."""
     raw = (os.environ.get(LIFETIME_ENV) or "").strip()
     value = float(raw) if raw else DEFAULT_LIFETIME
+    if value < 0:
+        raise ValueError(f"{LIFETIME_ENV} must be >= 0 (0: the default), got {raw!r}")
+    return value or DEFAULT_LIFETIME
+
+
+def wait_seconds() -> float:
+    raw = (os.environ.get(WAIT_ENV) or "").strip()
+    value = float(raw) if raw else DEFAULT_WAIT
     if value <= 0:
-        raise ValueError(f"{LIFETIME_ENV} must be > 0, got {raw!r}")
+        raise ValueError(f"{WAIT_ENV} must be > 0, got {raw!r}")
     return value
 
 
@@ -215,17 +233,30 @@ def drop_expired(store: Any, conversation_id: Text) -> None:
 
 async def acquire(store: Any, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> Any:
     """Wait until `ticket` is the one served. Woken at once by a release in this
-    process, else looks again every min(wait_time_in_seconds, LOCK_RETRY_SECONDS)."""
+    process, else looks again every min(wait_time_in_seconds, LOCK_RETRY_SECONDS);
+    gives up with LockError after LOCK_WAIT_SECONDS."""
     from rasa.core.lock_store import LockError
 
     poll = min(wait_time_in_seconds, retry_seconds())
+    limit = wait_seconds()
+    deadline = time.monotonic() + limit
     while True:
         lock = store.get_lock(conversation_id)
         if not lock:  # every ticket, ours too, expired or was removed
             raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
         if not lock.is_locked(ticket):
             return lock
-        await RELEASES.wait(conversation_id, poll)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            ahead = ticket - (lock.now_serving or 0)
+            message = (
+                f"Could not acquire lock for conversation_id '{conversation_id}': waited "
+                f"{limit:g} s ({WAIT_ENV}) behind {ahead} message(s) still being processed "
+                f"(ticket {lock.now_serving} holds it); this message is dropped"
+            )
+            logger.error(message)
+            raise LockError(message)
+        await RELEASES.wait(conversation_id, min(poll, left))
         drop_expired(store, conversation_id)
 
 
@@ -262,9 +293,12 @@ async def lock(
 def apply() -> None:
     from rasa.core.lock_store import LockStore
 
+    from rasa_runtime import rasa_version
+
+    rasa_version.check("rasa_runtime.lockwait")
     if getattr(LockStore, "_cc_lockwait", False):
         return
-    lifetime_seconds(), retry_seconds()  # a bad value fails at start
+    lifetime_seconds(), retry_seconds(), wait_seconds()  # a bad value fails at start
     LockStore.lock = lock
     LockStore.issue_ticket = lambda self, cid, lock_lifetime=None: issue_ticket(
         self, cid, lifetime_seconds() if lock_lifetime is None else lock_lifetime)

@@ -20,7 +20,7 @@ import os
 import sys
 import warnings
 
-OWN_MODULES = r"(actions|assistant|channels|components|rasa_runtime|scripts|tests)(\..*)?$"
+OWN_MODULES = r"(actions|assistant|channels|components|devtools|rasa_runtime|scripts|tests)(\..*)?$"
 CATEGORIES = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
 
@@ -50,6 +50,9 @@ def apply_to_rasa() -> None:
         return
     import rasa.utils.common as common
 
+    from rasa_runtime import rasa_version
+
+    rasa_version.check("rasa_runtime.quiet")
     original = common._filter_warnings
     if getattr(original, "_quiet", False):
         return

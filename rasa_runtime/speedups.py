@@ -37,6 +37,10 @@ def validate_action_result(result: Dict[Text, Any]) -> None:
 def apply() -> None:
     from rasa.core.actions.action import RemoteAction
 
+    from rasa_runtime import rasa_version
+
+    rasa_version.check("rasa_runtime.speedups")
+
     original = RemoteAction._validate_action_result
     if getattr(original, "_speedup", False):
         return

@@ -14,6 +14,12 @@ nothing committed, a power cut can lose the last commits, never corrupt the file
 PostgreSQL keeps its own settings. Rows are written exactly as Rasa writes them, so
 Rasa's own store, `rasa export` and the tests' tracker reader read them unchanged.
 
+As in Rasa's store: an in-memory SQLite database (`db: ":memory:"` or empty) works —
+one connection shared by every checkout (StaticPool), since each new connection to
+`:memory:` would be a new empty database — and with POSTGRESQL_SCHEMA set the first
+read or write checks that the schema exists (Rasa's `ensure_schema_exists`, same
+message, the process exits), instead of failing later on a missing table.
+
 Use: `tracker_store: {type: rasa_runtime.tracker_store.FastSQLTrackerStore, ...}` with
 SQLTrackerStore's options (endpoints.yml, endpoints.postgres.yml).
 """
@@ -28,6 +34,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from rasa_runtime import rasa_version
 
 logger = logging.getLogger(__name__)
 
@@ -51,29 +59,61 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def is_sqlite_memory(url: Any) -> bool:
+    """An SQLite URL whose database lives in the connection (`sqlite://`,
+    `sqlite:///:memory:`, `file:…?mode=memory`)."""
+    url = sa.engine.make_url(url)
+    database = url.database or ""
+    return database in ("", ":memory:") or "mode=memory" in database or (
+        url.query.get("mode") == "memory"
+    )
+
+
 class FastSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        rasa_version.check("rasa_runtime.tracker_store.FastSQLTrackerStore")
         super().__init__(*args, **kwargs)
+        self._schema_checked = False
         if self.engine.dialect.name == "sqlite":
-            # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool) and
-            # SQLite rereads the schema on each: keep a few open instead.
             url = self.engine.url
             self.engine.dispose()
-            self.engine = sa.create_engine(
-                url,
-                poolclass=sa.pool.QueuePool,
-                pool_size=4,
-                connect_args={"check_same_thread": False},
-            )
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            if is_sqlite_memory(url):
+                # The database lives as long as its connection: one, shared.
+                self.engine = sa.create_engine(
+                    url,
+                    poolclass=sa.pool.StaticPool,
+                    connect_args={"check_same_thread": False},
+                )
+                self.Base.metadata.create_all(self.engine)
+            else:
+                # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool) and
+                # SQLite rereads the schema on each: keep a few open instead.
+                self.engine = sa.create_engine(
+                    url,
+                    poolclass=sa.pool.QueuePool,
+                    pool_size=4,
+                    connect_args={"check_same_thread": False},
+                )
+                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._events = self.SQLEvent.__table__
+
+    def _ensure_schema(self) -> None:
+        """Rasa checks POSTGRESQL_SCHEMA in every `session_scope`; the check's answer
+        cannot change while the server runs, so once is enough (a missing schema
+        exits with Rasa's message, as Rasa's store does on its first use)."""
+        if self._schema_checked:
+            return
+        with self.session_scope():  # Rasa's store checks the schema here
+            pass
+        self._schema_checked = True
 
     def _params(self, sender_id: Text) -> dict:
         return {"sender": sender_id, "session_started": SessionStarted.type_name}
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
+        self._ensure_schema()
         with self.engine.begin() as connection:
             stored = connection.execute(COUNT_LATEST, self._params(tracker.sender_id)).scalar()
             rows = []
@@ -100,6 +140,7 @@ class FastSQLTrackerStore(SQLTrackerStore):
     ) -> Optional[DialogueStateTracker]:
         if fetch_events_from_all_sessions:
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        self._ensure_schema()
         with self.engine.connect() as connection:
             rows = connection.execute(DATA_LATEST, self._params(sender_id)).fetchall()
         events = [json.loads(data) for (data,) in rows]

@@ -8,6 +8,9 @@ handoff was missing from the ticket. `apply()` wraps `RemoteAction.run`:
 
 * success, and the action server's own rejections (400 → ActionExecutionRejection,
   which drives forms), are unchanged;
+* an invalid response (it fails Rasa's response schema) is a bug in our action
+  server, not an outage: logged as such (error, with the validation message and
+  traceback); the user still gets the reply below;
 * any other failure logs the cause and returns, instead of nothing, a bot message
   in the response contract (text + `{"kind": "service_unavailable", "text": …,
   "ticket": …}`), once per user turn even when a form makes several calls;
@@ -231,10 +234,12 @@ def _describe(exc: BaseException) -> str:
 
 
 def apply() -> None:
+    import jsonschema
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 
-    from rasa_runtime import auth
+    from rasa_runtime import auth, rasa_version
 
+    rasa_version.check("rasa_runtime.unavailable")
     original = RemoteAction.run
     if getattr(original, "_unavailable_guard", False):
         return
@@ -248,6 +253,17 @@ def apply() -> None:
         except Exception as exc:  # whatever failed, the user gets an answer
             if self.action_endpoint is None:
                 raise  # no action server configured at all: Rasa's own error
+            if isinstance(exc, jsonschema.ValidationError):
+                # Not an outage: our action server answered something Rasa cannot use.
+                logger.exception(
+                    "BUG: custom action %r returned an invalid response (%s) from %s; "
+                    "answering %r instead",
+                    self.name(),
+                    exc.message,
+                    self.action_endpoint.url,
+                    KIND,
+                )
+                return await unavailable_events(self.name(), tracker)
             logger.error(
                 "custom action %r failed (%s) at %s; answering %r instead",
                 self.name(),

@@ -23,7 +23,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rasa_runtime.launch import VENV_BIN, base_env, start_servers  # noqa: E402
+from devtools.launch import VENV_BIN, base_env, start_servers  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

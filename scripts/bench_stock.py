@@ -11,7 +11,7 @@ that config, domain.yml and every file under data/) only when that model is miss
 so a repeated run reuses it (training takes 10–20 minutes on 2 cores).
 
 Both bots are then served, one after the other, with the same action server and
-channels (rasa_runtime/launch.py); the stock bot with Rasa's own SQL tracker store
+channels (devtools/launch.py); the stock bot with Rasa's own SQL tracker store
 (SQLite), the project with its FastSQLTrackerStore (same table). Both get the same load: REST, the eval
 questions (tests/eval/cases.yml), 1 and 16 concurrent clients (each its own sender ids)
 for --seconds each, loopback only. Then RSS of the Rasa process, start-up (spawn →
@@ -40,7 +40,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rasa_runtime.launch import (  # noqa: E402
+from devtools.launch import (  # noqa: E402
     MODEL,
     RASA_CLI,
     base_env,

@@ -25,7 +25,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rasa_runtime.launch import MODEL, custom_payloads, start_servers  # noqa: E402
+from devtools.launch import MODEL, custom_payloads, start_servers  # noqa: E402
 
 CASES = REPO / "tests" / "eval" / "cases.yml"
 

@@ -31,7 +31,7 @@ from assistant.faq import load_faq  # noqa: E402
 from assistant.faq_retrieval import FaqRetriever  # noqa: E402
 from assistant.glossary import load_glossary  # noqa: E402
 from assistant.matcher import TermMatcher  # noqa: E402
-from rasa_runtime.launch import start_servers  # noqa: E402
+from devtools.launch import start_servers  # noqa: E402
 
 CASES = REPO / "tests" / "eval" / "cases.yml"
 SURE = 0.5  # actions/faq_actions.py MIN_ANSWER_CONFIDENCE

@@ -164,7 +164,7 @@ def main() -> int:
     action_server = None
     action_endpoint = None
     if not args.no_actions:
-        from rasa_runtime.launch import base_env, start_action_server
+        from devtools.launch import base_env, start_action_server
 
         env = base_env()
         action_server = start_action_server(Path(tempfile.mkdtemp(prefix="cc-profile-")), env)

@@ -4,6 +4,12 @@ The bot uses this to tell the user when a person will read the ticket
 (「次の営業開始は11月24日(火) 9:00です」). All checks are done in the configured
 timezone; naive datetimes are rejected because guessing their zone would
 silently give wrong answers on a UTC server.
+
+Closed days: Japan's public holidays come from the ``jpholiday`` library
+(``public_holidays: jp``; it follows the 祝日法, substitute holidays and the
+equinox days included, so no list has to be kept by hand), and the file adds
+the company's own holidays (``holidays``) and closed periods (``closures``,
+e.g. 年末年始).
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jpholiday
 import yaml
 
+PUBLIC_HOLIDAY_CALENDARS = ("jp", "none")
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_KANJI = ("月", "火", "水", "木", "金", "土", "日")
 
@@ -44,14 +52,23 @@ class Closure:
     name: str
     start: date
     end: date  # inclusive
+    yearly: bool = False  # "MM-DD" in the file: every year (start/end keep year 2000)
+
+    def covers(self, day: date) -> bool:
+        if not self.yearly:
+            return self.start <= day <= self.end
+        md = (day.month, day.day)
+        start, end = (self.start.month, self.start.day), (self.end.month, self.end.day)
+        return start <= md <= end if start <= end else (md >= start or md <= end)  # 12-29…01-03
 
 
 @dataclass(frozen=True)
 class BusinessHours:
     tz: ZoneInfo
     weekly: tuple[tuple[Interval, ...], ...]  # index 0 = Monday
-    holidays: dict[date, str] = field(default_factory=dict)
+    holidays: dict[date, str] = field(default_factory=dict)  # the company's own
     closures: tuple[Closure, ...] = ()
+    public_holidays: str = "none"  # "jp": Japan's public holidays (jpholiday)
 
     # -- queries ----------------------------------------------------------
 
@@ -59,8 +76,12 @@ class BusinessHours:
         """Name of the holiday/closure on ``day`` (a date in ``tz``), else None."""
         if day in self.holidays:
             return self.holidays[day]
+        if self.public_holidays == "jp":
+            name = jpholiday.is_holiday_name(day)
+            if name:  # 「憲法記念日 振替休日」 → 振替休日
+                return str(name).split()[-1]
         for c in self.closures:
-            if c.start <= day <= c.end:
+            if c.covers(day):
                 return c.name
         return None
 
@@ -112,7 +133,7 @@ class BusinessHours:
         text = " / ".join(parts)
 
         excluded = "".join(DAY_KANJI[wd] for wd, ivs in enumerate(self.weekly) if not ivs)
-        if self.holidays:
+        if self.holidays or self.public_holidays != "none":
             excluded += "祝"
         names = [excluded] if excluded else []
         for c in self.closures:
@@ -179,7 +200,7 @@ def parse_hours(raw: Any) -> BusinessHours:
     """Build BusinessHours from the parsed YAML mapping (validates everything)."""
     if not isinstance(raw, dict):
         raise HoursConfigError("top level must be a mapping")
-    unknown = set(raw) - {"timezone", "weekly", "holidays", "closures"}
+    unknown = set(raw) - {"timezone", "weekly", "public_holidays", "holidays", "closures"}
     if unknown:
         raise HoursConfigError(f"unknown keys: {sorted(map(str, unknown))}")
 
@@ -201,6 +222,11 @@ def parse_hours(raw: Any) -> BusinessHours:
     if not any(weekly):
         raise HoursConfigError("'weekly' has no opening hours at all")
 
+    public = raw.get("public_holidays", "none")
+    public = "none" if public is None or public is False else str(public).strip().lower()
+    if public not in PUBLIC_HOLIDAY_CALENDARS:
+        raise HoursConfigError(f"'public_holidays' must be one of {list(PUBLIC_HOLIDAY_CALENDARS)}")
+
     holidays: dict[date, str] = {}
     hol_raw = raw.get("holidays") or {}
     if isinstance(hol_raw, list):  # a plain list of dates is fine too
@@ -217,13 +243,20 @@ def parse_hours(raw: Any) -> BusinessHours:
     for item in clo_raw:
         if not isinstance(item, dict) or not {"start", "end"} <= set(item):
             raise HoursConfigError(f"closure needs 'start' and 'end': {item!r}")
-        start = _parse_date(item["start"], "closures")
-        end = _parse_date(item["end"], "closures")
-        if end < start:
-            raise HoursConfigError(f"closure ends before it starts: {item!r}")
-        closures.append(Closure(str(item.get("name") or "休業"), start, end))
+        yearly = _is_month_day(item["start"]) or _is_month_day(item["end"])
+        if yearly:  # "12-29" … "01-03": every year
+            start = _parse_month_day(item["start"])
+            end = _parse_month_day(item["end"])
+        else:
+            start = _parse_date(item["start"], "closures")
+            end = _parse_date(item["end"], "closures")
+            if end < start:
+                raise HoursConfigError(f"closure ends before it starts: {item!r}")
+        closures.append(Closure(str(item.get("name") or "休業"), start, end, yearly))
 
-    return BusinessHours(tz=tz, weekly=weekly, holidays=holidays, closures=tuple(closures))
+    return BusinessHours(
+        tz=tz, weekly=weekly, holidays=holidays, closures=tuple(closures), public_holidays=public
+    )
 
 
 def _parse_day(key: str, value: Any) -> tuple[Interval, ...]:
@@ -264,6 +297,20 @@ def _parse_minute(key: str, text: str, whole: str) -> int:
     if not (0 <= minute < 60 and (0 <= hour < 24 or (hour == 24 and minute == 0))):
         raise HoursConfigError(f"weekly.{key}: bad time {text!r} in {whole!r}")
     return hour * 60 + minute
+
+
+def _is_month_day(value: Any) -> bool:
+    return isinstance(value, str) and len(value.strip()) <= 5 and value.count("-") == 1
+
+
+def _parse_month_day(value: Any) -> date:
+    try:
+        month, day = (int(p) for p in str(value).strip().split("-"))
+        return date(2000, month, day)  # a leap year: 02-29 is allowed
+    except ValueError:
+        raise HoursConfigError(
+            f"closures: bad date {value!r} (use YYYY-MM-DD, or MM-DD for every year)"
+        ) from None
 
 
 def _parse_date(value: Any, where: str) -> date:

@@ -9,7 +9,7 @@
 * Rasa servers: `python -m rasa_runtime run --endpoints endpoints.postgres.yml` (the repo's
   file, every value from the environment), one shared ACTION_SERVER_TOKEN,
   CHAT_SESSION_SECRET, SOCKETIO_REDIS_URL and CHAT_TRUSTED_PROXIES (the balancer).
-* Action servers: `python -m rasa_runtime.actions` (rasa_runtime/launch.py), both on the
+* Action servers: `python -m rasa_runtime.actions` (devtools/launch.py), both on the
   same handoff database; Rasa reaches them through the balancer's second frontend.
 * HAProxy: a cookie pins a client (socket.io polling needs every request of one engine.io
   session on one server); a request whose server is down is sent to the other one
@@ -38,7 +38,7 @@ import requests
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from rasa_runtime.launch import (
+from devtools.launch import (
     MODEL,
     RASA_CLI,
     REPO,

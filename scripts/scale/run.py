@@ -84,7 +84,7 @@ def burst(cluster: Cluster, messages: int = 20, base_url: Optional[str] = None) 
 
 def agent_push(cluster: Cluster) -> float:
     """Seconds from the agent's POST on Rasa 2 to the text in the socket held by Rasa 1."""
-    from rasa_runtime.console_client import Console, add_agent
+    from devtools.console_client import Console, add_agent
 
     customer = WidgetCustomer(cluster.rasa[0].url)
     try:

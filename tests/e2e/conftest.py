@@ -1,7 +1,7 @@
 """Real servers and a real browser for the widget tests.
 
 Rasa (REST + the socket.io allowlist channel) and the action server come from
-rasa_runtime/launch.py; scripts/serve_web.py serves the demo page. The page's
+devtools/launch.py; scripts/serve_web.py serves the demo page. The page's
 origin is the only one CHAT_ALLOWED_ORIGINS lets in. The browser is Debian's
 headless chromium (scripts/install_browser.sh), never a Playwright download.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from rasa_runtime.launch import MODEL, REPO, free_port, start_servers
+from devtools.launch import MODEL, REPO, free_port, start_servers
 from tests.support.ci import unavailable
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))

@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from rasa_runtime.console_client import add_agent
+from devtools.console_client import add_agent
 from tests.e2e.conftest import PageProblems
 from tests.e2e.test_widget import ask, open_chat
 

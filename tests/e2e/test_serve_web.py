@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from rasa_runtime.launch import free_port
+from devtools.launch import free_port
 
 from .conftest import SOCKET_IO, WebServer
 
@@ -71,7 +71,7 @@ def test_rasa_url_sets_config_and_csp(served):
 def test_a_vendor_file_that_is_missing_is_a_404_not_a_dropped_connection(served, monkeypatch):
     import importlib.util
 
-    from rasa_runtime.launch import REPO
+    from devtools.launch import REPO
 
     spec = importlib.util.spec_from_file_location("serve_web", REPO / "scripts" / "serve_web.py")
     serve_web = importlib.util.module_from_spec(spec)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rasa_runtime.launch import MODEL, start_servers
+from devtools.launch import MODEL, start_servers
 from tests.support.ci import unavailable
 from tests.support.pg import pg_server_url  # noqa: F401  (fixture)
 from tests.support.receiver import Receiver

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from rasa_runtime.launch import custom_payloads
+from devtools.launch import custom_payloads
 from tests.integration.conftest import hours_file
 from tests.support.receiver import wait_until
 
@@ -183,7 +183,7 @@ def test_the_action_server_delivers_pending_tickets_when_it_starts(tmp_path):
     from pathlib import Path
 
     from assistant.handoff.tickets import TicketStore
-    from rasa_runtime.launch import free_port
+    from devtools.launch import free_port
     from tests.support.receiver import Receiver
 
     db_url = f"sqlite:///{tmp_path / 'handoff.db'}"

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from rasa_runtime.launch import MODEL, REPO, custom_payloads, free_port, start_servers
+from devtools.launch import MODEL, REPO, custom_payloads, free_port, start_servers
 from tests.integration.conftest import hours_file
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model (make train)")

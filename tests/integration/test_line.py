@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from assistant.line.store import LineStore
-from rasa_runtime.console_client import Console, add_agent
-from rasa_runtime.launch import spawn, wait_http, free_port, start_servers, MODEL
+from devtools.console_client import Console, add_agent
+from devtools.launch import spawn, wait_http, free_port, start_servers, MODEL
 from tests.integration.conftest import hours_file
 from tests.integration.test_hostile_inputs import HOSTILE, IDS
 from tests.support.ci import unavailable
@@ -364,3 +364,38 @@ def test_line_answers_hostile_input_within_limits(lbot, line, name, text):
     calls = wait_token_used(line, ev["replyToken"], timeout=60)
     assert calls[0].kind == "reply" and calls[0].status == 200, calls  # the stand-in checked the limits
     assert user_texts(lbot.workdir, f"line:{uid}"), "no user event stored"
+
+
+# -- privacy: card numbers are masked at this door too (channels/privacy.py) -----------------------
+
+
+def test_card_numbers_from_line_are_masked_before_anything_stores_them(lbot, line):
+    import sqlite3
+
+    uid = user()
+    sender = f"line:{uid}"
+    ev = say(lbot, line, uid, "カード番号は4980 0000 0000 0009です")
+    call = wait_token_used(line, ev["replyToken"])[0]
+    sent = "\n".join(m.get("text") or m.get("altText") for m in call.body["messages"])
+    assert "入力しないでください" in sent  # the privacy notice, in the same free reply
+    assert "4980" not in sent.replace("**** **** **** 0009", "")
+    tap = event("postback", uid, line.reply_token(), data="4111-1111-1111-1111")
+    post_webhook(hook(lbot), SECRET, [tap])
+    wait_token_used(line, tap["replyToken"])
+
+    def two():
+        found = user_texts(lbot.workdir, sender)
+        return found if len(found) == 2 else None
+
+    assert line.wait_for(two, 10) == ["カード番号は**** **** **** 0009です", "**** **** **** 1111"]
+    time.sleep(1)
+    con = sqlite3.connect(lbot.workdir / "tracker.db")
+    rows = " ".join(r[0] for r in con.execute("SELECT data FROM events WHERE sender_id = ?", (sender,)))
+    con.close()
+    flat = rows.replace(" ", "").replace("-", "")
+    assert "4980000000000009" not in flat and "4111111111111111" not in flat
+    for log in lbot.workdir.glob("*.log"):
+        text = log.read_text(errors="replace").replace(" ", "").replace("-", "")
+        assert "4980000000000009" not in text and "4111111111111111" not in text, log.name
+    everything = str([c.body for c in line.calls]).replace(" ", "").replace("-", "")
+    assert "4980000000000009" not in everything and "4111111111111111" not in everything

@@ -10,8 +10,8 @@ import uuid
 import pytest
 import requests
 
-from rasa_runtime.console_client import Console, add_agent
-from rasa_runtime.launch import custom_payloads
+from devtools.console_client import Console, add_agent
+from devtools.launch import custom_payloads
 from tests.support.tracker import events
 from tests.support.widget_client import Customer
 

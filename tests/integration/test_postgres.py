@@ -8,7 +8,7 @@ import socket
 import pytest
 from sqlalchemy.engine import make_url
 
-from rasa_runtime.launch import (
+from devtools.launch import (
     MODEL,
     RASA_CLI,
     TRACKER_STORE,
@@ -102,7 +102,7 @@ def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_pat
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    from rasa_runtime.launch import REPO
+    from devtools.launch import REPO
 
     second = spawn(
         "rasa2",
@@ -114,7 +114,7 @@ def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_pat
         wait_http(f"http://127.0.0.1:{port}/", second)
         import requests
 
-        from rasa_runtime.launch import custom_payloads
+        from devtools.launch import custom_payloads
 
         sender = new_sender()
         handoff = ask(pg_bot, sender, "担当者と話したいです")[0]

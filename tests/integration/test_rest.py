@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from rasa_runtime.launch import custom_payloads
+from devtools.launch import custom_payloads
 
 
 def ask(bot, text, sender=None):

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from assistant import contract
-from rasa_runtime.launch import custom_payloads
+from devtools.launch import custom_payloads
 
 QUESTIONS = 5
 

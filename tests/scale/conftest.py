@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rasa_runtime.launch import start_redis
+from devtools.launch import start_redis
 from tests.support.ci import unavailable
 
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from rasa_runtime.launch import MODEL
+from devtools.launch import MODEL
 from scripts.scale import run as scale
 from scripts.scale.cluster import ClusterError, start_cluster
 from tests.support.ci import unavailable

@@ -1,5 +1,5 @@
 """Read the conversation as Rasa stored it: the SQLite tracker store that
-rasa_runtime/launch.py gives each test server (``<workdir>/tracker.db``)."""
+devtools/launch.py gives each test server (``<workdir>/tracker.db``)."""
 from __future__ import annotations
 
 import json

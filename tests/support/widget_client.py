@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from rasa_runtime.launch import custom_payloads
+from devtools.launch import custom_payloads
 
 
 class Customer:

@@ -56,6 +56,25 @@ def test_lean_model_has_no_pipeline_components(ginza_pair):
     assert lean.vocab.vectors.shape[0] > 0
 
 
+def test_lean_loader_keeps_rasas_spacy_version_check(ginza_pair, tmp_path):
+    """Rasa's SpacyNLP refuses a model built for another spaCy; so does the lean loader
+    (it once loaded any). The installed ja_ginza fits the installed spaCy."""
+    from rasa.nlu.model import InvalidModelError
+
+    from components.lean_spacy import _load_once, check_spacy_fits
+
+    _, lean = ginza_pair
+    assert lean.meta["spacy_version"] == spacy.info("ja_ginza")["spacy_version"]  # Rasa's source
+    check_spacy_fits("ja_ginza", lean.meta)
+    with pytest.raises(InvalidModelError, match="requires a spaCy runtime version"):
+        check_spacy_fits("ja_ginza", lean.meta, runtime="4.0.0")
+    other = spacy.blank("xx")
+    other.meta["spacy_version"] = ">=9.0.0,<9.1.0"
+    other.to_disk(tmp_path / "model")
+    with pytest.raises(InvalidModelError, match=r">=9\.0\.0,<9\.1\.0.*" + spacy.about.__version__):
+        _load_once(str(tmp_path / "model"), ())
+
+
 @pytest.mark.parametrize("text", EVAL_TEXTS[::7] + NAUGHTY, ids=repr)
 def test_lean_model_gives_what_full_ginza_gives(ginza_pair, text):
     full, lean = ginza_pair

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -23,6 +25,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from rasa_runtime.tracker_store import FastSQLTrackerStore
+from tests.support.pg import fresh_pg_database, pg_server_url  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(REPO / "domain.yml"))
@@ -127,3 +130,68 @@ def test_endpoints_yml_creates_this_store(tmp_path, monkeypatch):
     assert isinstance(inner, FastSQLTrackerStore)
     run(created.save(conversation("u5")))
     assert run(created.retrieve("u5")).latest_message.text == "ACWとは?"
+
+
+# -- where Rasa's own tests found FastSQLTrackerStore behaving differently ------------
+
+
+@pytest.mark.parametrize("db", [":memory:", ""])
+@pytest.mark.parametrize("cls", [SQLTrackerStore, FastSQLTrackerStore])
+def test_in_memory_sqlite_keeps_what_it_stored(cls, db):
+    """Rasa's store works on an in-memory database (its tests use one); ours once
+    failed with `no such table: events` (each pooled connection was a new database)."""
+    memory = cls(domain=DOMAIN, dialect="sqlite", db=db)
+    tracker = conversation("m1")
+    run(memory.save(tracker))
+    turn(tracker, "SVとは?", 3.0)
+    run(memory.save(tracker))
+    got = [e.as_dict() for e in run(memory.retrieve("m1")).events]
+    assert got == written_and_read(SQLTrackerStore, SQLTrackerStore, Path(tempfile.mkdtemp()) / "r.db")
+    assert run(memory.retrieve("nobody")) is None
+
+
+def test_two_in_memory_stores_are_two_databases():
+    first = FastSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=":memory:")
+    second = FastSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=":memory:")
+    run(first.save(conversation("m2")))
+    assert run(second.retrieve("m2")) is None
+    assert run(first.retrieve("m2")) is not None
+
+
+@pytest.fixture
+def pg_url(pg_server_url):  # noqa: F811
+    yield from fresh_pg_database(pg_server_url)
+
+
+def pg_store(cls, url: str):
+    """Configured as endpoints.postgres.yml does (dialect, host, port, … — Rasa's
+    schema check looks for the plain `postgresql` driver name)."""
+    u = sqlalchemy.engine.make_url(url)
+    return cls(domain=DOMAIN, dialect="postgresql", host=u.host, port=u.port,
+               username=u.username, password=u.password, db=u.database)
+
+
+@pytest.mark.parametrize("cls", [SQLTrackerStore, FastSQLTrackerStore])
+def test_a_missing_postgresql_schema_stops_with_rasas_message(cls, pg_url, monkeypatch, capsys):
+    monkeypatch.setenv("POSTGRESQL_SCHEMA", "no_such_schema")
+    db = pg_store(cls, pg_url)
+    with pytest.raises(SystemExit):
+        run(db.save(conversation("p1")))
+    assert "Requested PostgreSQL schema 'no_such_schema' was not found" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        run(db.retrieve("p1"))
+
+
+@pytest.mark.parametrize("cls", [SQLTrackerStore, FastSQLTrackerStore])
+def test_an_existing_postgresql_schema_holds_the_events(cls, pg_url, monkeypatch):
+    admin = sqlalchemy.create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS tracker")
+    monkeypatch.setenv("POSTGRESQL_SCHEMA", "tracker")
+    db = pg_store(cls, pg_url)
+    run(db.save(conversation("p2")))
+    assert run(db.retrieve("p2")).latest_message.text == "ACWとは?"
+    with admin.connect() as conn:
+        count = conn.exec_driver_sql("SELECT count(*) FROM tracker.events").scalar()
+    admin.dispose()
+    assert count == len(conversation("p2").events)

@@ -79,22 +79,73 @@ def test_naive_datetime_rejected(hours, method):
         getattr(hours, method)(datetime(2026, 11, 24, 10, 0))
 
 
-def test_holiday_list_is_complete(hours):
-    by_year = {2026: 0, 2027: 0}
-    for d in hours.holidays:
-        by_year[d.year] = by_year.get(d.year, 0) + 1
-    assert by_year[2026] == 18 and by_year[2027] == 17
-    for d, name in [
-        (date(2026, 1, 1), "元日"),
-        (date(2026, 3, 20), "春分の日"),
-        (date(2026, 9, 23), "秋分の日"),
-        (date(2027, 3, 21), "春分の日"),
-        (date(2027, 9, 23), "秋分の日"),
-        (date(2027, 7, 19), "海の日"),
-    ]:
-        assert hours.holidays[d] == name
-    assert hours.closed_reason(date(2027, 1, 2)) == "年末年始"
-    assert hours.closed_reason(date(2026, 11, 24)) is None
+# Public holidays come from jpholiday (no hand-kept list); the file adds 年末年始
+# every year and company holidays. (date, closed reason or None = an ordinary day)
+CLOSED_DAYS = [
+    (date(2026, 1, 1), "元日"),  # inside 年末年始 too: the public holiday's name wins
+    (date(2026, 1, 12), "成人の日"),
+    (date(2026, 2, 11), "建国記念の日"),
+    (date(2026, 2, 23), "天皇誕生日"),
+    (date(2026, 3, 20), "春分の日"),
+    (date(2026, 4, 29), "昭和の日"),
+    (date(2026, 5, 6), "振替休日"),
+    (date(2026, 7, 20), "海の日"),
+    (date(2026, 8, 11), "山の日"),
+    (date(2026, 9, 21), "敬老の日"),
+    (date(2026, 9, 22), "国民の休日"),
+    (date(2026, 9, 23), "秋分の日"),
+    (date(2026, 10, 12), "スポーツの日"),
+    (date(2026, 11, 3), "文化の日"),
+    (date(2026, 11, 23), "勤労感謝の日"),
+    (date(2027, 3, 21), "春分の日"),
+    (date(2027, 3, 22), "振替休日"),
+    (date(2027, 7, 19), "海の日"),
+    (date(2028, 3, 20), "春分の日"),  # past the old list's end (2027)
+    (date(2029, 9, 24), "振替休日"),
+    (date(2030, 5, 6), "振替休日"),
+    (date(2026, 12, 29), "年末年始"),
+    (date(2026, 12, 31), "年末年始"),
+    (date(2027, 1, 2), "年末年始"),
+    (date(2027, 1, 3), "年末年始"),
+    (date(2031, 12, 30), "年末年始"),  # every year, no list to extend
+    (date(2026, 11, 24), None),
+    (date(2026, 12, 28), None),
+    (date(2027, 1, 4), None),
+    (date(2026, 5, 7), None),
+    (date(2028, 3, 21), None),
+    (date(2030, 12, 5), None),
+]
+
+
+@pytest.mark.parametrize("day,reason", CLOSED_DAYS)
+def test_public_holidays_and_closures(hours, day, reason):
+    assert hours.closed_reason(day) == reason
+    assert (hours.intervals_on(day) == ()) == (reason is not None or day.weekday() >= 5)
+
+
+def test_company_holidays_and_no_public_calendar(tmp_path):
+    h = load_hours(write(tmp_path, """
+timezone: Asia/Tokyo
+weekly: {mon: ["09:00-18:00"], tue: ["09:00-18:00"], wed: ["09:00-18:00"], thu: ["09:00-18:00"]}
+public_holidays: jp
+holidays: {2026-10-01: 創立記念日}
+closures: [{name: 夏季休業, start: 2026-08-12, end: 2026-08-14}]
+"""))
+    assert h.closed_reason(date(2026, 10, 1)) == "創立記念日"
+    assert h.closed_reason(date(2026, 8, 13)) == "夏季休業"
+    assert h.closed_reason(date(2026, 11, 23)) == "勤労感謝の日"
+    plain = load_hours(write(tmp_path, "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\n"))
+    assert plain.closed_reason(date(2026, 11, 23)) is None  # no calendar unless asked for
+    assert plain.is_open(jst(2026, 11, 23, 10, 0))
+
+
+@pytest.mark.parametrize("text", [
+    "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\npublic_holidays: us\n",
+    "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: '13-01', end: '01-03'}]\n",
+])
+def test_bad_holiday_settings(tmp_path, text):
+    with pytest.raises(HoursConfigError):
+        load_hours(write(tmp_path, text))
 
 
 def write(tmp_path, text: str) -> Path:

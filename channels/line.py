@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import time
+from datetime import datetime
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -40,10 +41,12 @@ from sanic.response import HTTPResponse
 
 from assistant.handoff import replies as handoff_replies
 from assistant.handoff.replies import Reply
+from assistant.handoff.schema import JST
 from assistant.handoff.settings import HandoffSettings
 from assistant.line import events as line_events
 from assistant.line import render, signature
 from assistant.line import replies as line_replies
+from assistant.line.quota import usage
 from assistant.line.store import LineStore
 
 from . import privacy
@@ -61,6 +64,7 @@ TIMEOUT_ENV = "LINE_API_TIMEOUT"  # seconds a call to LINE may take (default 10)
 REPLY_TOKEN_TTL = 50.0  # seconds; LINE: "use within one minute"
 LOADING_AFTER = 1.0  # seconds before the loading animation is shown
 LOADING_ENV = "LINE_LOADING_AFTER"
+QUOTA_CACHE = 60.0  # seconds the console's quota line is reused before LINE is asked again
 MAX_BODY = 1_000_000  # a webhook body is a few KB; refuse anything absurd
 
 
@@ -92,6 +96,8 @@ class LineBot:
         self.locks = _UserLocks()
         self.loading_after = float(os.environ.get(LOADING_ENV) or LOADING_AFTER)
         self.tasks: set = set()
+        self._status: Optional[Dict[str, Any]] = None
+        self._status_at = 0.0
 
     @staticmethod
     async def db(fn: Callable[..., Any], *args: Any) -> Any:
@@ -210,6 +216,17 @@ class LineBot:
         logger.error("LINE push to %s failed: %s %s", user_id, result.status, result.body)
         return "failed"
 
+    async def status(self) -> Dict[str, Any]:
+        """The month's quota and use for the agent console (cached QUOTA_CACHE seconds)."""
+        cache = float(os.environ.get("LINE_QUOTA_CACHE") or QUOTA_CACHE)
+        if self._status is None or time.monotonic() - self._status_at >= cache:
+            quota = await self.api.quota()
+            month = datetime.now(JST).strftime("%Y-%m-01")
+            ours = (await self.db(self.store.totals, month))["push"]["messages"]
+            self._status = usage(quota["type"], quota["value"], quota["used"], ours)
+            self._status_at = time.monotonic()
+        return self._status
+
     async def push_live(self, ticket: Any, reply: Reply) -> Optional[str]:
         """An agent's (or the system's) message to a LINE customer: a push."""
         user_id = ticket.sender_id[len(line_events.SENDER_PREFIX):]
@@ -262,7 +279,7 @@ class LineInput(InputChannel):
         bot = LineBot(self.secret, LineApi(self.access_token, self.api_base, self.api_timeout), store,
                       privacy.guard(live.gate(on_new_message)), self.reply_token_ttl)
         self.bot = bot
-        live.attach_pusher(self.name(), bot.push_live)
+        live.attach_pusher(self.name(), bot.push_live, bot.status)
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:

@@ -67,6 +67,7 @@ class LiveChat:
         # channel name → coroutine(ticket, reply) that pushes to that channel's customer
         # (LINE: channels/line.py); it returns None when sent, else why not.
         self.pushers: Dict[str, Callable[[Ticket, Reply], Awaitable[Optional[str]]]] = {}
+        self.channel_statuses: Dict[str, Callable[[], Awaitable[Dict[str, Any]]]] = {}
         self._listeners: Set[asyncio.Queue] = set()
         self._watcher: Optional[asyncio.Task] = None
 
@@ -81,8 +82,21 @@ class LiveChat:
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
-    def attach_pusher(self, channel: str, push: Callable[[Ticket, Reply], Awaitable[Optional[str]]]) -> None:
+    def attach_pusher(self, channel: str, push: Callable[[Ticket, Reply], Awaitable[Optional[str]]],
+                      status: Optional[Callable[[], Awaitable[Dict[str, Any]]]] = None) -> None:
         self.pushers[channel] = push
+        if status is not None:
+            self.channel_statuses[channel] = status
+
+    async def channel_status(self) -> Dict[str, Any]:
+        """What push channels report for the console (LINE: the month's quota)."""
+        out = {}
+        for channel, status in self.channel_statuses.items():
+            try:
+                out[channel] = await status()
+            except Exception:  # the console must load even when LINE cannot be asked
+                logger.exception("live chat: status of %s", channel)
+        return out
 
     def attach_socketio(self, sio: Any, namespace: Optional[str], bot_message_evt: str) -> None:
         self.sio, self.sio_namespace, self.bot_message_evt = sio, namespace, bot_message_evt

@@ -44,7 +44,8 @@ def lbot(tmp_path_factory, line):
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
         "LINE_API_BASE": line.url,
         "LINE_API_TIMEOUT": "2",
-        "LINE_LOADING_AFTER": "0",  # every turn "takes long": the animation is requested
+        "LINE_LOADING_AFTER": "0",
+        "LINE_QUOTA_CACHE": "0",  # the console asks LINE every time  # every turn "takes long": the animation is requested
     })
     yield servers
     servers.stop()
@@ -335,6 +336,27 @@ def test_an_exhausted_push_quota_is_reported_to_the_agent(lbot, line):
     assert not line.sent("push", uid)
     console.post(f"/agent/api/tickets/{ticket_id}/close")
     store.dispose()
+
+
+def test_the_console_shows_the_line_quota_and_warns_at_80_percent(lbot, line):
+    password = add_agent(lbot.env, "quota-viewer", "伊藤")
+    console = Console(lbot.rasa_url)
+    assert console.login("quota-viewer", password).status_code == 200
+    uid = user()
+    post_webhook(hook(lbot), SECRET, [event("message", uid, "spent-token", text="ACWとは?")])
+    line.wait_for(lambda: line.sent("push", uid))
+    pushed = sum(len(c.body["messages"]) for c in line.sent("push"))
+    try:
+        line.quota = 4 * pushed  # used 20 % of the month's messages
+        shown = console.queue()["channels"]["line"]
+        assert (shown["limit"], shown["used"], shown["percent"], shown["warn"]) == (5 * pushed, pushed, 20, False)
+        line.quota = 0  # all used
+        shown = console.queue()["channels"]["line"]
+        assert shown["warn"] is True and shown["percent"] == 100 and "上限に達しました" in shown["text"]
+    finally:
+        line.quota = None
+    shown = console.queue()["channels"]["line"]
+    assert shown["limit"] is None and "上限なし" in shown["text"]
 
 
 # -- training by postback ----------------------------------------------------------------------

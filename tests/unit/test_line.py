@@ -280,3 +280,25 @@ def test_counts(store):
     assert totals["reply"] == {"calls": 2, "messages": 3} and totals["push"] == {"calls": 1, "messages": 5}
     with pytest.raises(ValueError):
         store.count("fax", 1)
+
+
+# -- the console's quota line ---------------------------------------------------------------
+
+from assistant.line.quota import usage  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "qtype, limit, used, ours, warn, percent, text",
+    [
+        ("limited", 200, 10, 3, False, 5, "LINE 送信 今月 10 / 200通(5%)"),
+        ("limited", 200, 159, 0, False, 79, "LINE 送信 今月 159 / 200通(79%)"),
+        ("limited", 200, 160, 0, True, 80, "LINE 送信 今月 160 / 200通(80%) 上限に近づいています"),
+        ("limited", 200, 200, 0, True, 100, "LINE 送信 今月 200 / 200通(100%) 上限に達しました。担当者のメッセージは届きません"),
+        ("limited", 5000, 4321, 0, True, 86, "LINE 送信 今月 4,321 / 5,000通(86%) 上限に近づいています"),
+        ("none", None, 12, 0, False, None, "LINE 送信 今月 12通(上限なし)"),
+        (None, None, None, 7, False, None, "LINE プッシュ送信 今月 7通(上限を取得できません)"),
+    ],
+)
+def test_quota_usage(qtype, limit, used, ours, warn, percent, text):
+    shown = usage(qtype, limit, used, ours)
+    assert (shown["warn"], shown["percent"], shown["text"]) == (warn, percent, text)

@@ -29,6 +29,11 @@ def line():
     stand_in = LineStandIn(TOKEN).start()
     yield stand_in
     stand_in.stop()
+    replies, pushes = stand_in.sent("reply"), stand_in.sent("push")
+    print(f"\nLINE stand-in accepted {len(replies)} replies ({sum(len(c.body['messages']) for c in replies)} messages)"
+          f" and {len(pushes)} pushes ({sum(len(c.body['messages']) for c in pushes)} messages);"
+          f" refused {len([c for c in stand_in.calls if c.kind.endswith('-refused')])},"
+          f" 409 duplicates {len([c for c in stand_in.calls if c.kind == 'push-duplicate'])}")
 
 
 @pytest.fixture(scope="module")

@@ -64,6 +64,7 @@ TIMEOUT_ENV = "LINE_API_TIMEOUT"  # seconds a call to LINE may take (default 10)
 REPLY_TOKEN_TTL = 50.0  # seconds; LINE: "use within one minute"
 LOADING_AFTER = 1.0  # seconds before the loading animation is shown
 LOADING_ENV = "LINE_LOADING_AFTER"
+FORGET_EVERY = 3600.0  # seconds between clean-ups of taken event ids older than a week
 QUOTA_CACHE = 60.0  # seconds the console's quota line is reused before LINE is asked again
 MAX_BODY = 1_000_000  # a webhook body is a few KB; refuse anything absurd
 
@@ -98,6 +99,7 @@ class LineBot:
         self.tasks: set = set()
         self._status: Optional[Dict[str, Any]] = None
         self._status_at = 0.0
+        self._forgot_at = 0.0
 
     @staticmethod
     async def db(fn: Callable[..., Any], *args: Any) -> Any:
@@ -105,13 +107,25 @@ class LineBot:
 
     def schedule(self, found: List[line_events.Event]) -> None:
         received = time.monotonic()
+        if received - self._forgot_at > FORGET_EVERY or not self._forgot_at:
+            self._forgot_at = received
+            self._spawn(self._forget_old())
         for event in found:
             if event.kind == "ignore":
                 logger.debug("LINE event ignored: %s", event.reason)
                 continue
-            task = asyncio.get_running_loop().create_task(self.handle(event, received))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self._spawn(self.handle(event, received))
+
+    async def _forget_old(self) -> None:
+        try:
+            await self.db(self.store.forget_old)
+        except Exception:  # a missed clean-up only keeps a few more rows
+            logger.exception("LINE: forgetting old event ids")
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self.tasks.discard)
 
     async def handle(self, event: line_events.Event, received: float) -> None:
         # The user's lock first (its first await, so events queue in webhook order), then take.
@@ -169,9 +183,7 @@ class LineBot:
     def _start_loading(self, user_id: Optional[str]) -> None:
         """The turn is taking long: show the animation (the answer will end it)."""
         if user_id:
-            task = asyncio.get_running_loop().create_task(self.api.loading(user_id, 10))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self._spawn(self.api.loading(user_id, 10))
 
     async def deliver(self, event: line_events.Event, outputs: List[Dict[str, Any]], received: float) -> None:
         messages = render.render(outputs)

@@ -187,10 +187,12 @@ class LineBot:
 
     async def deliver(self, event: line_events.Event, outputs: List[Dict[str, Any]], received: float) -> None:
         messages = render.render(outputs)
-        if not messages or not event.user_id:
+        if not messages:
             return
         age = time.monotonic() - received
-        if event.timestamp:
+        if event.redelivery and event.timestamp:
+            # LINE's clock: a redelivered event may be minutes old. (Not for first deliveries:
+            # a server clock a minute fast would turn every free reply into a paid push.)
             age = max(age, time.time() - event.timestamp / 1000)
         plan = render.plan(messages, bool(event.reply_token) and age < self.ttl)
         if plan.reply:
@@ -209,9 +211,13 @@ class LineBot:
                 else:
                     logger.error("LINE refused the reply for %s: %s %s", event.event_id, result.status,
                                  result.body)
+        if plan.pushes and not event.user_id:
+            logger.warning("LINE: %d messages for %s not sent (no reply token, no user to push to)",
+                           sum(map(len, plan.pushes)), event.event_id)
+            return
         scope = event.event_id or f"{event.user_id}:{event.timestamp}"
         for n, batch in enumerate(plan.pushes):
-            await self.push(event.user_id, batch, render.retry_key(scope, n))
+            await self.push(event.user_id or "", batch, render.retry_key(scope, n))
 
     async def push(self, user_id: str, messages: List[Dict[str, Any]], key: str) -> str:
         """"sent", "inactive", "quota" or "failed"."""

@@ -178,11 +178,25 @@ def test_group_messages_are_not_answered_and_a_join_says_why(lbot, line):
     assert not [c for c in line.calls if c.body.get("replyToken") == msg["replyToken"]]
 
 
+def test_a_redelivered_event_first_seen_late_is_pushed_not_replied(lbot, line):
+    uid = user()
+    ev = event("message", uid, line.reply_token(), text="ACWとは?", redelivery=True)
+    ev["timestamp"] -= 120_000  # LINE first tried two minutes ago: the token is long gone
+    post_webhook(hook(lbot), SECRET, [ev])
+    pushes = line.wait_for(lambda: line.sent("push", uid))
+    assert len(pushes) == 1
+    assert not [c for c in line.calls if c.body.get("replyToken") == ev["replyToken"]]
+
+
 def test_unfollowed_users_get_no_push(lbot, line):
     uid = user()
     post_webhook(hook(lbot), SECRET, [event("unfollow", uid, None)])
     store = LineStore(lbot.env["HANDOFF_DB_URL"])
     line.wait_for(lambda: not store.is_active(uid), 10)
+    post_webhook(hook(lbot), SECRET, [event("message", uid, "spent", text="ACWとは?")])
+    line.wait_for(lambda: user_texts(lbot.workdir, f"line:{uid}"))
+    time.sleep(1.5)
+    assert not line.sent("push", uid)  # nothing is tried (nor billed) for a blocked account
     store.engine.dispose()
 
 

@@ -272,6 +272,8 @@ def event(kind: str, user_id: str, reply_token: str | None, text: str = "", data
     }
     if source_type == "group":
         ev["source"]["groupId"] = "C" + secrets.token_hex(16)
+        if kind == "join":  # LINE names no user when the bot is invited
+            del ev["source"]["userId"]
     if reply_token:
         ev["replyToken"] = reply_token
     if kind == "message":

@@ -13,6 +13,7 @@ import uuid
 import pytest
 import requests
 
+from assistant.privacy.masking import mask
 from devtools.launch import custom_payloads
 from tests.support.tracker import user_texts
 from tests.support.widget_client import Customer
@@ -102,7 +103,8 @@ def test_rest_answers_and_stores_hostile_input(bot, ticket_before, name, text):
     assert all(isinstance(p.get("kind"), str) for p in custom_payloads(replies))
     stored = user_texts(bot.workdir, sender)
     assert stored, "no user event stored"
-    assert comparable(stored[-1]) == comparable(text) or not text.strip()
+    # What is stored is the text after masking (an e-mail address is personal data).
+    assert comparable(stored[-1]) == comparable(mask(text).text) or not text.strip()
     assert len(stored[-1]) <= 5100
 
 

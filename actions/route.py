@@ -26,7 +26,7 @@ from assistant.handoff import replies as handoff_replies
 from assistant.question import Subject
 from assistant.routing import TRAINING_ROUTES, Route
 
-from . import services
+from . import outcomes, services
 from .common import send
 from .handoff_actions import reset_handoff, start_handoff
 from .training_actions import carry_out as carry_out_training
@@ -43,7 +43,9 @@ class ActionRoute(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> Events:
-        return execute(read(tracker), dispatcher, tracker)
+        turn = read(tracker)
+        outcomes.turn(turn, tracker)
+        return execute(turn, dispatcher, tracker)
 
 
 class ActionHandoff(ActionRoute):
@@ -75,6 +77,7 @@ class ActionCoreFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> Events:
         send(dispatcher, replies.fallback())
+        outcomes.plain_turn(tracker, "fallback", "core")
         return [UserUtteranceReverted()]
 
 
@@ -125,7 +128,13 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     elif route == Route.FOLLOWUP:
         return []  # the handoff form (or the live-chat gate) stores the message
     else:  # Route.FALLBACK
-        send(dispatcher, replies.empty_input() if decision.reason == "empty" else replies.fallback())
+        if decision.reason == "empty":
+            send(dispatcher, replies.empty_input())
+        else:
+            send(dispatcher, replies.fallback(_candidates(decision)))
+    for extra in decision.also:
+        # 「ACWとは?あとSVって何?」: the later questions' answers follow the first.
+        _send_answer(extra, dispatcher)
     if decision.failed_turns is not None:
         events += [
             SlotSet(FAILED_TURNS, float(decision.failed_turns)),
@@ -135,6 +144,31 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
         send(dispatcher, handoff_replies.offer_human("fallback"))
         events.append(SlotSet(HANDOFF_REASON, "fallback"))
     return events
+
+
+def _send_answer(decision, dispatcher: CollectingDispatcher) -> None:
+    """An answer that changes no slot: a definition, an FAQ or a comparison."""
+    if decision.route == Route.DEFINITION:
+        for subject in decision.subjects:
+            send(dispatcher, _answer_for(subject))
+    elif decision.route == Route.FAQ and decision.faq_id in services.faq_entries():
+        send(dispatcher, replies.faq(services.faq_entries()[decision.faq_id]))
+    elif decision.route == Route.COMPARISON:
+        a, b = (services.glossary().get(s.term or "") for s in decision.subjects[:2])
+        if a is not None and b is not None:
+            send(dispatcher, replies.comparison(a, b))
+
+
+def _candidates(decision) -> list[tuple[str, str, str]]:
+    """The router's "did you mean" as (kind, key, title) for the reply's buttons."""
+    entries = services.faq_entries()
+    out = []
+    for kind, key in decision.candidates:
+        if kind == "faq" and key in entries:
+            out.append((kind, key, entries[key].title))
+        elif kind == "term" and services.glossary().get(key) is not None:
+            out.append((kind, key, key))
+    return out
 
 
 def _answer_for(subject: Subject) -> replies.Reply:

@@ -22,7 +22,9 @@ from assistant.handoff.notify import WebhookNotifier
 from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.tickets import TicketStore
+from assistant.handoff.ticket_cap import TicketCap, TicketCapSettings
 from assistant.matcher import TermMatcher
+from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer
 from assistant.training.store import TrainingStore
 
@@ -56,7 +58,7 @@ def faq_entries() -> Dict[str, FaqEntry]:
 
 @_once
 def knowledge() -> routing.Knowledge:
-    return routing.knowledge(glossary(), faq_entries(), FaqRetriever(faq_entries()))
+    return routing.knowledge(glossary(), faq_entries(), FaqRetriever(faq_entries()), matcher())
 
 
 # -- handoff ------------------------------------------------------------------
@@ -97,7 +99,17 @@ def notifier() -> WebhookNotifier:
 @_once
 def handoff() -> HandoffService:
     """Opening tickets and adding to them (assistant/handoff/service.py)."""
-    return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest)
+    return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest,
+                          cap=TicketCap(store().engine, TicketCapSettings.from_env()))
+
+
+# -- outcome log (analytics) ---------------------------------------------------
+
+
+@_once
+def outcomes() -> OutcomeLog:
+    """Outcome records, written off the turn by a background thread (same database)."""
+    return OutcomeLog(store().engine)
 
 
 # -- training -----------------------------------------------------------------
@@ -121,5 +133,7 @@ def reset() -> None:
     """Forget everything built (the notifier's thread is stopped)."""
     if notifier.cache_info().currsize:
         notifier().stop(timeout=1.0)
+    if outcomes.cache_info().currsize:
+        outcomes().stop(timeout=1.0)
     for built in _BUILT:
         built.cache_clear()

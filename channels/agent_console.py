@@ -22,15 +22,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.handoff.console_auth import normalize_username
 from assistant.handoff.console_view import ticket_detail, queue_view
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
 
-from . import privacy
+from . import analytics, console_doors, privacy
 from .live import LiveChat, live_chat
 
 logger = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parents[1] / "web" / "agent"
+# Chart.js from the npm registry (web/package.json; `npm ci` in web/), served as a static file.
+VENDOR = {"chart.umd.js": WEB.parent / "node_modules" / "chart.js" / "dist" / "chart.umd.js"}
 SESSION_COOKIE = "cc_agent"
 LOGIN_CSRF_COOKIE = "cc_login_csrf"
 COOKIE_PATH = "/agent"
@@ -45,7 +48,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-PING_SECONDS = 15
+PING_SECONDS = 5  # also how often an open event stream re-checks its session
+FORBIDDEN_PAGE = ("<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>権限がありません</title>"
+                  "<p>このページはスーパーバイザーのみ利用できます。</p><p><a href=\"/agent/\">コンソールへ戻る</a></p>"
+                  "</html>")
 SANIC_CORS_DONE = "_sanic_cors_e"  # the console is same-origin only: Sanic-CORS adds nothing
 
 
@@ -58,16 +64,26 @@ def _error(code: str, status: int, **extra: Any) -> HTTPResponse:
 
 
 def _client(request: Request) -> str:
-    return request.ip or "unknown"
+    return console_doors.client(request)
 
 
-def _set_cookie(resp: HTTPResponse, name: str, value: str, max_age: int) -> None:
+def _set_cookie(resp: HTTPResponse, name: str, value: str, max_age: int,
+                request: Optional[Request] = None) -> None:
     resp.cookies[name] = value
     cookie = resp.cookies[name]
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["path"] = COOKIE_PATH
     cookie["max-age"] = max_age
+    if request is not None and console_doors.https(request):
+        cookie["secure"] = True
+
+
+def _clear_cookies(resp: HTTPResponse, request: Request) -> None:
+    """Expire both console cookies on the path they were set on (a bare
+    ``del resp.cookies[…]`` sends no Path, and the browser keeps /agent's)."""
+    for name in (SESSION_COOKIE, LOGIN_CSRF_COOKIE):
+        _set_cookie(resp, name, "", 0, request)
 
 
 class AgentConsoleInput(InputChannel):
@@ -94,7 +110,7 @@ class AgentConsoleInput(InputChannel):
         async def same_origin_only(request: Request) -> None:
             setattr(request.ctx, SANIC_CORS_DONE, True)
 
-        def login_required(api: bool = True, csrf: bool = False):
+        def login_required(api: bool = True, csrf: bool = False, roles: Optional[tuple] = None):
             def wrap(handler):
                 @functools.wraps(handler)
                 async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
@@ -104,6 +120,10 @@ class AgentConsoleInput(InputChannel):
                         if api:
                             return _error("login_required", 401)
                         return response.redirect(f"{COOKIE_PATH}/login", headers=SECURITY_HEADERS)
+                    if roles and not agent.can(*roles):
+                        if api:
+                            return _error("forbidden", 403)
+                        return response.html(FORBIDDEN_PAGE, status=403, headers=SECURITY_HEADERS)
                     if csrf and not session.csrf_ok(request.headers.get("x-csrf-token")):
                         return _error("csrf", 403)
                     request.ctx.session, request.ctx.agent = session, agent
@@ -120,7 +140,7 @@ class AgentConsoleInput(InputChannel):
             token = secrets.token_urlsafe(32)
             page = (WEB / "login.html").read_text(encoding="utf-8").replace("{{csrf_token}}", token)
             resp = response.html(page, headers=SECURITY_HEADERS)
-            _set_cookie(resp, LOGIN_CSRF_COOKIE, token, 3600)
+            _set_cookie(resp, LOGIN_CSRF_COOKIE, token, 3600, request)
             return resp
 
         @bp.route("/login", methods=["POST"])
@@ -130,23 +150,28 @@ class AgentConsoleInput(InputChannel):
             if not expected or not secrets.compare_digest(expected, presented):
                 return _error("csrf", 403)
             body = _body(request)
-            username, password = str(body.get("username") or "")[:128], str(body.get("password") or "")[:1024]
+            username = normalize_username(body.get("username"))  # one spelling for check and counter
+            password = str(body.get("password") or "")[:1024]
             client = _client(request)
-            wait = await live.db(live.audit.login_retry_after, username, client)
-            if wait:
+            attempt, wait = await live.db(live.audit.begin_login, username, client)
+            if attempt is None:
                 logger.warning("console log-in refused (rate limit): user=%r client=%s", username, client)
                 return _error("too_many_attempts", 429, retry_after=wait)
-            agent = await live.db(live.agents.verify, username, password)
+            try:
+                agent = await console_doors.hash_pool().run(live.agents.verify, username, password)
+            except console_doors.HashPoolBusy:
+                await live.db(live.audit.finish_login, attempt, None)
+                return _error("busy", 429, retry_after=1)
+            await live.db(live.audit.finish_login, attempt, agent is not None)
             if agent is None:
-                await live.db(live.audit.record, "login_failed", username, None, client)
                 logger.warning("console log-in failed: user=%r client=%s", username, client)
                 return _error("bad_credentials", 401)
             token, _session = await live.db(live.sessions.create, agent.username)
             await live.db(live.audit.record, "login", agent.username, None, client)
             logger.info("console log-in: user=%r client=%s", agent.username, client)
             resp = _json({"ok": True})
-            _set_cookie(resp, SESSION_COOKIE, token, 12 * 3600)
-            del resp.cookies[LOGIN_CSRF_COOKIE]
+            _set_cookie(resp, SESSION_COOKIE, token, 12 * 3600, request)
+            _set_cookie(resp, LOGIN_CSRF_COOKIE, "", 0, request)
             return resp
 
         @bp.route("/logout", methods=["POST"])
@@ -156,8 +181,8 @@ class AgentConsoleInput(InputChannel):
             await live.db(live.agents.set_status, request.ctx.agent.username, "away")
             await live.db(live.audit.record, "logout", request.ctx.agent.username, None, _client(request))
             resp = _json({"ok": True})
-            del resp.cookies[SESSION_COOKIE]
-            live.publish(None)
+            _clear_cookies(resp, request)
+            live.publish(None)  # open event streams re-check their session and close
             return resp
 
         # -- pages ------------------------------------------------------------
@@ -178,6 +203,20 @@ class AgentConsoleInput(InputChannel):
                 return _error("not_found", 404)
             return await response.file(path, mime_type=STATIC_TYPES[path.suffix], headers=SECURITY_HEADERS)
 
+        @bp.route("/vendor/<name>", methods=["GET"])
+        async def vendor(request: Request, name: str) -> HTTPResponse:
+            if await live.db(live.sessions.get, request.cookies.get(SESSION_COOKIE)) is None:
+                return _error("login_required", 401)
+            path = VENDOR.get(name)
+            if path is None or not path.is_file():
+                return _error("not_found", 404)
+            return await response.file(path, mime_type=STATIC_TYPES[".js"], headers=SECURITY_HEADERS)
+
+        def page(name: str) -> HTTPResponse:
+            return response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
+
+        analytics.register(bp, live, login_required, _json, _error, page)
+
         # -- API ----------------------------------------------------------------
 
         @bp.route("/api/me", methods=["GET"])
@@ -185,7 +224,8 @@ class AgentConsoleInput(InputChannel):
         async def me(request: Request) -> HTTPResponse:
             agent = request.ctx.agent
             return _json({"username": agent.username, "display_name": agent.display_name,
-                          "status": agent.status, "csrf_token": request.ctx.session.csrf_token})
+                          "status": agent.status, "role": agent.role,
+                          "csrf_token": request.ctx.session.csrf_token})
 
         @bp.route("/api/status", methods=["POST"])
         @login_required(csrf=True)
@@ -277,20 +317,34 @@ class AgentConsoleInput(InputChannel):
                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
             )
             q = live.listen()
+            token = request.cookies.get(SESSION_COOKIE)
             try:
                 await live.db(live.agents.touch, username)
                 await stream.send("retry: 2000\nevent: changed\ndata: {}\n\n")
                 while True:
                     try:
                         item = await asyncio.wait_for(q.get(), PING_SECONDS)
-                        await stream.send(f"event: changed\ndata: {json.dumps(item)}\n\n")
                     except asyncio.TimeoutError:
+                        item = None
+                    if not await _still_logged_in(live, token):  # log-out, disable, expiry
+                        await stream.send("event: logged_out\ndata: {}\n\n")
+                        await stream.eof()
+                        return
+                    if item is None:
                         await live.db(live.agents.touch, username)
                         await stream.send(": ping\n\n")
+                    else:
+                        await stream.send(f"event: changed\ndata: {json.dumps(item)}\n\n")
             finally:
                 live.unlisten(q)
 
         return bp
+
+
+async def _still_logged_in(live: LiveChat, token: Optional[str]) -> bool:
+    session = await live.db(live.sessions.get, token)
+    agent = await live.db(live.agents.get, session.username) if session else None
+    return agent is not None and not agent.disabled
 
 
 def _body(request: Request) -> Dict[str, Any]:

@@ -167,6 +167,25 @@
       if (p.text == null && !buttons.length && !isRichKind(p.kind)) return; // nothing to show
       // The text lives in the payload; not stored twice (localStorage is small).
       addEntry({ from: "bot", text: "", buttons: buttons, payload: sanitizePayload(p) });
+      if (p.kind === "goodbye") askCsat();
+    }
+
+    // CSAT (cfg.csat, off by default): once per session, after a goodbye or when an
+    // agent left; the server logs that it was asked and the 1-5 answer.
+    function askCsat() {
+      if (!cfg.csat || !state.sessionId) return;
+      var key = "csat." + state.sessionId;
+      if (cc.store.get("localStorage", key)) return;
+      cc.store.set("localStorage", key, true);
+      addEntry({ from: "bot", text: "", payload: { kind: "csat", text: "今回のチャットはいかがでしたか?" } });
+      sendCsat({ asked: true });
+    }
+
+    function sendCsat(fields) {
+      if (!state.socket || !state.sessionId) return;
+      var data = { session_id: state.sessionId };
+      Object.keys(fields).forEach(function (k) { data[k] = fields[k]; });
+      state.socket.emit("csat", data);
     }
 
     // agent_joined / agent_message / agent_left: one entry each, in the history
@@ -188,6 +207,7 @@
       if (p.text == null) return;
       var ts = p.kind === "agent_message" && p.time ? Date.parse(p.time) : NaN;
       addEntry({ from: "bot", text: "", payload: sanitizePayload(p), ts: isNaN(ts) ? undefined : ts });
+      if (p.kind === "agent_left") askCsat();
     }
 
     // Every message from the agent side carries its stored id (agent_joined/left too).
@@ -241,11 +261,14 @@
     function emitMessage(message) {
       if (!agentOwns()) cc.showTyping(); // a person answers when they answer
 
+      // Exactly once: every message has an id and stays in localStorage until the
+      // server acknowledges its stored turn (message_ack); after a reconnect or a
+      // failed turn it is sent again with the same id (docs/reliability.md).
+      var item = cc.addPending(message);
       if (state.socket && state.confirmed) {
-        state.socket.emit("user_uttered", { message: message, session_id: state.sessionId });
+        cc.emitPending(item);
       } else {
-        state.queue.push(message);
-        cc.connect();
+        cc.connect(); // session_confirm sends every pending message
       }
     }
 
@@ -253,6 +276,7 @@
       state.history = [];
       state.turnTexts = [];
       state.queue = [];
+      cc.clearPending();
       cc.saveHistory();
       setHandoff(null);
       while (ui.list.firstChild) ui.list.removeChild(ui.list.firstChild);
@@ -278,6 +302,7 @@
     cc.submitInput = submitInput;
     cc.sendUser = sendUser;
     cc.emitMessage = emitMessage;
+    cc.sendCsat = sendCsat;
     cc.resetConversation = resetConversation;
     cc.onBotUttered = onBotUttered;
     cc.lastAgentMessageId = lastAgentMessageId;

@@ -9,13 +9,21 @@ Preview and "test all" run the real NLU (this Rasa server's model) and the real 
 (assistant/content/preview.py) on the old and the draft content. NLU results are cached
 per text and model (the term entities are recomputed per content), and each parse
 yields to the event loop, so customers' messages are not held up.
+
+Applying an import (validation against everything, test all, one transaction, reload)
+can take a minute on a large file, so it is a background job: the POST answers 202 with
+a job id at once and the page polls GET /api/content/jobs/<id> for the phase, n/total and,
+when done, the same JSON (and HTTP status) the call used to return. One import at a time
+per process; Sanic's response timeout (60 s) is left as it is for everyone.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sanic import Blueprint, response
@@ -35,7 +43,45 @@ MAX_CHANGES = 200  # an edit publishes a few; imports go through /import
 MAX_PREVIEW_QUESTIONS = 20
 MAX_QUESTION = 200
 PARSE_CACHE = 50_000
-IMPORT_TIMEOUT = 600  # seconds (see start_content)
+KEEP_JOBS = 20  # finished jobs kept for polling (per process)
+BUSY_MESSAGE = "別の取り込みを実行中です({who}さんが開始)。終わってからもう一度お試しください。"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Job:
+    """A background import: who started it, where it is, and its outcome."""
+
+    id: str
+    kind: str
+    username: str
+    started: float = field(default_factory=time.time)
+    status: str = "running"  # running → done | failed
+    phase: str = "queued"  # queued, reading, testing, comparing, applying, reloading, done
+    done: int = 0
+    total: int = 0
+    finished: Optional[float] = None
+    http_status: Optional[int] = None
+    result: Optional[Dict[str, Any]] = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def progress(self, phase: str, done: int = 0, total: int = 0) -> None:
+        with self._lock:  # called from the event loop and from worker threads
+            self.phase, self.done, self.total = phase, done, total
+
+    def finish(self, status: int, result: Dict[str, Any]) -> None:
+        with self._lock:
+            self.http_status, self.result = status, result
+            self.status = "done" if status < 500 else "failed"
+            self.phase, self.finished = "done", time.time()
+
+    def public(self) -> Dict[str, Any]:
+        with self._lock:
+            return {"id": self.id, "kind": self.kind, "status": self.status, "phase": self.phase,
+                    "progress": {"done": self.done, "total": self.total}, "started_by": self.username,
+                    "started_at": self.started, "finished_at": self.finished,
+                    "http_status": self.http_status, "result": self.result}
 
 
 class Analyzer:
@@ -51,11 +97,14 @@ class Analyzer:
             logger.exception("GiNZA tokens unavailable for preview")
             return None
 
-    async def parse_all(self, app: Any, texts: List[str]) -> Dict[str, preview.Parsed]:
+    async def parse_all(self, app: Any, texts: List[str],
+                        progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, preview.Parsed]:
         agent = getattr(app.ctx, "agent", None)
         model = getattr(agent, "model_id", None)
         out: Dict[str, preview.Parsed] = {}
-        for text in texts:
+        for n, text in enumerate(texts):
+            if progress is not None and n % 50 == 0:
+                progress(n, len(texts))
             clean_text = clean_user_text(text)
             key = (model, clean_text)
             parsed = self._cache.get(key)
@@ -76,13 +125,12 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
              client_of: Callable[[Request], str], page: Callable[[str], HTTPResponse]) -> None:
     analyzer = Analyzer()
     holder: Dict[str, Any] = {}
+    jobs: Dict[str, Job] = {}
+    tasks: Dict[str, "asyncio.Task[None]"] = {}  # running jobs (a reference keeps each task alive)
 
     @bp.listener("after_server_start")
     async def start_content(app: Any, _loop: Any) -> None:
         holder["live"] = await live.db(live_content.install, live.store.engine)
-        # `rasa run` without --enable-api keeps Sanic's 60 s response timeout; applying a
-        # large import (validation, test all, one transaction) can take longer.
-        app.config.RESPONSE_TIMEOUT = max(int(app.config.RESPONSE_TIMEOUT or 0), IMPORT_TIMEOUT)
 
     async def warm_up(app: Any) -> None:
         """Parse every stored and eval question once (in the background, yielding between
@@ -166,7 +214,8 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
                 qs.insert(0, f"{ch.data['term']}とは?")
         return list(dict.fromkeys(qs))
 
-    async def evaluate(request: Request, changes: List[Change], questions: List[str], full: bool) -> Dict[str, Any]:
+    async def evaluate(app: Any, changes: List[Change], questions: List[str], full: bool,
+                       progress: Optional[Progress] = None) -> Dict[str, Any]:
         lc = await studio()
         snap = await live.db(lc.service.snapshot)
         old = await live.db(content_of, snap)
@@ -175,8 +224,10 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
             return {"problems": problems, "report": preview.TestAll(), "revision": snap.revision}
         cases = preview.all_cases(old, new, questions) if full else [preview.Case(q, None, "preview") for q in questions]
         started = time.perf_counter()
-        parsed = await analyzer.parse_all(request.app, [c.text for c in cases])
-        report = await live.db(preview.test_all, cases, parsed.__getitem__, old, new)
+        asking = (lambda n, total: progress("testing", n, total)) if progress else None
+        comparing = (lambda n, total: progress("comparing", n, total)) if progress else None
+        parsed = await analyzer.parse_all(app, [c.text for c in cases], asking)
+        report = await live.db(preview.test_all, cases, parsed.__getitem__, old, new, comparing)
         report.seconds = time.perf_counter() - started
         return {"problems": problems, "report": report, "revision": snap.revision}
 
@@ -191,40 +242,53 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         except NotFound:
             return error("not_found", 404)
         try:
-            result = await evaluate(request, changes, questions_of(body, changes), full=bool(body.get("test_all")))
+            result = await evaluate(request.app, changes, questions_of(body, changes), full=bool(body.get("test_all")))
         except NotFound:
             return error("not_found", 404)
         return json({"problems": result["problems"], "test_all": result["report"].public()})
 
-    async def publish(request: Request, changes: List[Change], questions: List[str], batch: Optional[str],
-                      note: Optional[str]) -> HTTPResponse:
-        body = body_of(request)
-        agent = request.ctx.agent
+    async def publish_result(app: Any, agent: Any, client: str, changes: List[Change], questions: List[str],
+                             batch: Optional[str], note: Optional[str], confirmed: bool,
+                             progress: Optional[Progress] = None) -> Tuple[int, Dict[str, Any]]:
+        """Test all, then apply all or nothing: (HTTP status, JSON body)."""
         try:
-            result = await evaluate(request, changes, questions, full=True)
+            result = await evaluate(app, changes, questions, full=True, progress=progress)
         except NotFound:
-            return error("not_found", 404)
+            return 404, {"error": "not_found"}
         report: preview.TestAll = result["report"]
         if result["problems"]:
-            return error("invalid", 400, problems=result["problems"], test_all=report.public())
-        confirmed = body.get("confirm") is True or request.args.get("confirm") == "1"
+            return 400, {"error": "invalid", "problems": result["problems"], "test_all": report.public()}
         if report.regressions and not (confirmed and agent.can("supervisor")):
-            return error("regressions", 409, test_all=report.public(),
-                         needs="supervisor" if not agent.can("supervisor") else "confirm")
+            return 409, {"error": "regressions", "test_all": report.public(),
+                         "needs": "supervisor" if not agent.can("supervisor") else "confirm"}
         lc = await studio()
+        if progress:
+            progress("applying", 0, len(changes))
         try:
-            revision = await live.db(lc.service.apply, changes, agent.username, batch, note, client_of(request))
+            revision = await live.db(lc.service.apply, changes, agent.username, batch, note, client)
         except Conflict as exc:
-            return error("conflict", 409, current=exc.current.public())
+            return 409, {"error": "conflict", "current": exc.current.public()}
         except NotFound:
-            return error("not_found", 404)
+            return 404, {"error": "not_found"}
         except Rejected as exc:
-            return error("invalid", 400, problems=exc.problems)
+            return 400, {"error": "invalid", "problems": exc.problems}
         if report.regressions:
             await live.db(live.audit.record, "content_regression_confirmed", agent.username, None,
-                          client_of(request), f"rev {revision}: {len(report.regressions)} regression(s)")
+                          client, f"rev {revision}: {len(report.regressions)} regression(s)")
+        if progress:
+            progress("reloading", len(changes), len(changes))
         await live.db(lc.refresh)  # this server at once; the others at their next poll
-        return json({"revision": revision, "test_all": report.public()})
+        return 200, {"revision": revision, "test_all": report.public()}
+
+    def confirmed_of(request: Request, body: Dict[str, Any]) -> bool:
+        return body.get("confirm") is True or request.args.get("confirm") == "1"
+
+    async def publish(request: Request, changes: List[Change], questions: List[str], batch: Optional[str],
+                      note: Optional[str]) -> HTTPResponse:
+        status, payload = await publish_result(
+            request.app, request.ctx.agent, client_of(request), changes, questions, batch, note,
+            confirmed_of(request, body_of(request)))
+        return json(payload, status)
 
     @bp.route("/api/content/publish", methods=["POST"])
     @editor(csrf=True)
@@ -256,6 +320,32 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
 
     # -- import / export ---------------------------------------------------------------
 
+    async def run_import(job: Job, app: Any, agent: Any, client: str, kind: str, fmt: str, data: bytes,
+                         confirmed: bool) -> None:
+        try:
+            job.progress("reading")
+            lc = await studio()
+            snap = await live.db(lc.service.snapshot)
+            plan = await live.db(transfer.plan_import, kind, data, fmt, snap, check_changes)
+            if plan.errors or not plan.changes:
+                job.finish(400 if plan.errors else 200, {"dry_run": False, "applied": False, "plan": plan.public()})
+                return
+            batch = f"import-{uuid.uuid4().hex[:12]}"
+            status, payload = await publish_result(app, agent, client, plan.changes, [], batch,
+                                                   f"{fmt} import of {plan.rows} rows", confirmed, job.progress)
+            if status == 200:
+                await live.db(live.audit.record, "content_import", agent.username, None, client,
+                              f"{batch}: {len(plan.added)} added, {len(plan.changed)} changed")
+            job.finish(status, payload)
+        except Exception:  # the job reports it; the page never waits forever
+            logger.exception("content import job %s failed", job.id)
+            job.finish(500, {"error": "import_failed", "message": "取り込みに失敗しました。何も変更されていません。"})
+        finally:
+            tasks.pop(job.id, None)
+
+    def running_import() -> Optional[Job]:
+        return next((jobs[j] for j in tasks if j in jobs and jobs[j].kind == "import"), None)
+
     @bp.route("/api/content/import", methods=["POST"])
     @editor(csrf=True)
     async def content_import(request: Request) -> HTTPResponse:
@@ -267,18 +357,31 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         data = request.body or b""
         if len(data) > transfer.MAX_BYTES:
             return error("too_large", 413, message=f"ファイルが大きすぎます(最大{transfer.MAX_BYTES // 1048576}MB)")
-        lc = await studio()
-        snap = await live.db(lc.service.snapshot)
-        plan = await live.db(transfer.plan_import, kind, data, fmt, snap, check_changes)
-        if dry_run or plan.errors or not plan.changes:
-            status = 400 if plan.errors and not dry_run else 200
-            return json({"dry_run": dry_run, "applied": False, "plan": plan.public()}, status)
-        batch = f"import-{uuid.uuid4().hex[:12]}"
-        resp = await publish(request, plan.changes, [], batch, f"{fmt} import of {plan.rows} rows")
-        if resp.status == 200:
-            await live.db(live.audit.record, "content_import", request.ctx.agent.username, None, client_of(request),
-                          f"{batch}: {len(plan.added)} added, {len(plan.changed)} changed")
-        return resp
+        if dry_run:  # reading and checking only (3 s for 10,000 rows): answered at once
+            lc = await studio()
+            snap = await live.db(lc.service.snapshot)
+            plan = await live.db(transfer.plan_import, kind, data, fmt, snap, check_changes)
+            return json({"dry_run": True, "applied": False, "plan": plan.public()})
+        busy = running_import()
+        if busy is not None:
+            return error("import_running", 409, job=busy.id, message=BUSY_MESSAGE.format(who=busy.username))
+        agent = request.ctx.agent
+        job = Job(uuid.uuid4().hex, "import", agent.username)
+        for old_id in [j for j in jobs if j not in tasks][:max(0, len(jobs) - KEEP_JOBS + 1)]:
+            del jobs[old_id]
+        jobs[job.id] = job
+        tasks[job.id] = asyncio.get_running_loop().create_task(run_import(
+            job, request.app, agent, client_of(request), kind, fmt, data, confirmed_of(request, {})))
+        return json({"job": job.public(), "url": f"{request.path.rsplit('/', 1)[0]}/jobs/{job.id}"}, 202)
+
+    @bp.route("/api/content/jobs/<job_id:str>", methods=["GET"])
+    @editor()
+    async def content_job(request: Request, job_id: str) -> HTTPResponse:
+        job = jobs.get(job_id)
+        agent = request.ctx.agent
+        if job is None or not (job.username == agent.username or agent.can("supervisor")):
+            return error("not_found", 404)
+        return json(job.public())
 
     @bp.route("/api/content/export", methods=["GET"])
     @editor()

@@ -81,12 +81,23 @@ def main() -> int:
             rows.append((f"import {len(extra):,} terms: dry run", f"{plan['counts']['added']:,} added, "
                          f"{plan['counts']['errors']} errors", f"{time.monotonic() - started:.2f} s"))
             started = time.monotonic()
-            r = sv.upload("/agent/api/content/import?kind=term&format=csv&apply=1&confirm=1", data, timeout=3600)
-            if not r.headers.get("content-type", "").startswith("application/json"):
+            r = sv.upload("/agent/api/content/import?kind=term&format=csv&apply=1&confirm=1", data, timeout=60)
+            if r.status_code != 202:
                 raise SystemExit(f"import apply: HTTP {r.status_code} {r.text[:300]}\n{bot.rasa.tail()}")
-            body = r.json()
+            accepted = time.monotonic() - started
+            while True:  # the apply is a background job: poll it
+                job = sv.get(r.json()["url"]).json()
+                if job["status"] != "running":
+                    break
+                if time.monotonic() - started > 3600:
+                    raise SystemExit(f"import apply: still {job['phase']} after an hour\n{bot.rasa.tail()}")
+                time.sleep(0.5)
+            status, body = job["http_status"], job["result"] or {}
+            if status != 200:
+                raise SystemExit(f"import apply: HTTP {status} {str(body)[:300]}\n{bot.rasa.tail()}")
             t = body.get("test_all") or {}
-            rows.append((f"import {len(extra):,} terms: apply", f"HTTP {r.status_code}, rev {body.get('revision')}",
+            rows.append((f"import {len(extra):,} terms: apply accepted (202)", "job started", f"{accepted:.2f} s"))
+            rows.append((f"import {len(extra):,} terms: apply", f"HTTP {status}, rev {body.get('revision')}",
                          f"{time.monotonic() - started:.2f} s"))
             if t:
                 rows.append((f"  of which test all ({len(extra) + 43:,} terms)", f"{t['total']:,} questions, "

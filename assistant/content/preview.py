@@ -279,11 +279,18 @@ class TestAll:
 
 
 def test_all(
-    cases: Sequence[Case], parse: Callable[[str], Parsed], old: Content, new: Content
+    cases: Sequence[Case],
+    parse: Callable[[str], Parsed],
+    old: Content,
+    new: Content,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TestAll:
+    """Old vs new answer for every case; `progress(n, total)` is told every 100 cases."""
     started = time.perf_counter()
     report = TestAll(total=len(cases))
-    for case in cases:
+    for n, case in enumerate(cases):
+        if progress is not None and n % 100 == 0:
+            progress(n, len(cases))
         parsed = parse(case.text)
         before, after = answer(parsed, old), answer(parsed, new)
         row = {

@@ -83,3 +83,22 @@ def test_editor_adds_a_term_and_a_customer_gets_it_within_5_seconds(page: Page, 
     expect(studio.get_by_test_id("items").get_by_role("button", name="AHT")).to_be_visible()
     studio.get_by_test_id("items").get_by_role("button", name="AHT").click()
     expect(studio.get_by_test_id("history")).to_contain_text("henshu")
+
+
+def test_an_import_runs_as_a_job_with_a_progress_bar(studio: Page, tmp_path):
+    """差分を確認 then 取り込む: the page follows the server's job (progress bar and phase, text
+    only) and reports the new revision; the terms are then in the list."""
+    path = tmp_path / "terms.csv"
+    rows = ["見出し語,読み,カテゴリ,定義1,出典1"]
+    rows += [f"画面取込語{n},がめんとりこみご{'いちにさんよんご'[n]},運用,画面から取り込んだ定義{n}です。,e2e.csv" for n in range(5)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    studio.get_by_role("tab", name="取り込み・書き出し").click()
+    studio.get_by_test_id("import-file").set_input_files(str(path))
+    studio.get_by_test_id("import-check").click()
+    result = studio.get_by_test_id("import-result")
+    expect(result).to_contain_text("追加 5")
+    studio.get_by_test_id("import-apply").click()
+    expect(studio.get_by_test_id("import-job")).to_be_visible()
+    expect(studio.get_by_test_id("import-phase")).not_to_be_empty()
+    expect(result).to_contain_text("取り込みました(版", timeout=120_000)
+    expect(studio.get_by_test_id("import-job")).to_be_hidden()

@@ -210,9 +210,40 @@ def test_a_regression_blocks_the_publish_unless_a_supervisor_confirms(bot, edito
 # -- import / export -------------------------------------------------------------------
 
 
+class JobResult:
+    """A finished import job, read like the response the call used to give."""
+
+    def __init__(self, job):
+        self.job, self.status_code, self.text = job, job["http_status"], str(job["result"])
+
+    def json(self):
+        return self.job["result"]
+
+
+def wait_job(c, started, timeout=120.0):
+    """Poll the job a 202 started until it is done; every poll is 200 with a sane progress."""
+    assert started.status_code == 202, started.text
+    url = started.json()["url"]
+    assert url == f"/agent/api/content/jobs/{started.json()['job']['id']}"
+    deadline = time.monotonic() + timeout
+    while True:
+        r = c.get(url)
+        assert r.status_code == 200, r.text
+        job = r.json()
+        p = job["progress"]
+        assert 0 <= p["done"] and (p["total"] == 0 or p["done"] <= p["total"]), job
+        if job["status"] != "running":
+            assert job["status"] == "done" and job["phase"] == "done", job
+            return JobResult(job)
+        assert time.monotonic() < deadline, f"import job still {job['phase']} after {timeout} s"
+        time.sleep(0.2)
+
+
 def import_file(c, data, kind="term", fmt="csv", apply=False):
+    """A dry run answers at once; an apply is a job (202), followed to its end."""
     q = f"/agent/api/content/import?kind={kind}&format={fmt}" + ("&apply=1" if apply else "")
-    return c.upload(q, data)
+    r = c.upload(q, data)
+    return wait_job(c, r) if apply else r
 
 
 @pytest.mark.parametrize("kind, fmt", [("term", "csv"), ("faq", "csv"), ("term", "xlsx"), ("faq", "xlsx")])
@@ -330,3 +361,52 @@ def test_no_message_fails_while_the_content_switches(bot, editor):
     assert len(results) > 10
     assert all(status == 200 and kind == "definition" for status, kind, _ in results), results
     assert results[-1][2] == ["版4の定義です。"]
+
+
+# -- import as a background job (kept last: it adds a few hundred terms) ------------------
+
+KANA = "ぜろ いち に さん よん ご ろく なな はち きゅう".split()
+
+
+def test_an_import_is_a_job_with_progress_and_one_at_a_time(bot, editor, supervisor, accounts):
+    """The apply answers 202 at once; polling shows the phase and n/total; a second import
+    meanwhile gets 409 with a Japanese message; only content staff read the job; customers
+    are answered while it runs; the result is the publish answer."""
+    rows = [[f"進捗試験用語{n:03d}", "しんちょくしけんようご" + "".join(KANA[int(d)] for d in f"{n:03d}"), "", "運用", "",
+             f"進捗試験の定義{n}です。", "job.csv"] for n in range(300)]
+    data = term_csv(rows, "utf-8")
+    started = time.monotonic()
+    r = supervisor.upload("/agent/api/content/import?kind=term&format=csv&apply=1&confirm=1", data)
+    assert r.status_code == 202, r.text
+    assert time.monotonic() - started < 5  # at once, not after the work
+    job, url = r.json()["job"], r.json()["url"]
+    assert job["status"] == "running" and job["started_by"] == SUPERVISOR
+
+    second = editor.upload("/agent/api/content/import?kind=term&format=csv&apply=1", data)
+    assert second.status_code == 409, second.text
+    assert second.json()["error"] == "import_running" and "取り込みを実行中" in second.json()["message"]
+    assert editor.upload("/agent/api/content/import?kind=term&format=csv", data).status_code == 200  # a dry run may
+
+    assert console(bot, accounts, AGENT).get(url).status_code == 403
+    assert requests.get(bot.rasa_url + url, timeout=10).status_code == 401
+    assert supervisor.get("/agent/api/content/jobs/0123456789abcdef").status_code == 404
+
+    seen = []
+    while True:
+        j = supervisor.get(url).json()
+        seen.append((j["phase"], j["progress"]["done"], j["progress"]["total"]))
+        if j["status"] != "running":
+            break
+        assert first(bot, "アフターコールワークとは?")["kind"] == "definition"  # customers are not held up
+        assert time.monotonic() - started < 300
+        time.sleep(0.1)
+    print(f"import job: {len(seen)} polls, phases {sorted({s[0] for s in seen})}, {time.monotonic() - started:.1f} s")
+    counted = [s for s in seen if s[0] in ("testing", "comparing") and s[2] > 0]
+    assert counted, seen
+    assert any(s[0] in ("reading", "testing", "comparing", "applying", "reloading") for s in seen[:-1]), seen
+    assert j["status"] == "done" and j["http_status"] == 200, j
+    assert j["result"]["revision"] > 0 and j["result"]["test_all"]["total"] > 0
+    wait_for(bot, "進捗試験用語123とは?", lambda p: p.get("definitions") == ["進捗試験の定義123です。"])
+    # the next import may run now
+    again = wait_job(supervisor, supervisor.upload("/agent/api/content/import?kind=term&format=csv&apply=1", data))
+    assert again.status_code == 200 and again.json()["plan"]["counts"]["unchanged"] == 300

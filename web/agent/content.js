@@ -355,6 +355,44 @@
 
   // ------------------------------------------------------------------ import
 
+  const PHASES = { queued: "待機中", reading: "ファイルを読んで確認しています", testing: "すべての質問でテストしています",
+    comparing: "回答を比べています", applying: "書き込んでいます", reloading: "反映しています", done: "完了" };
+
+  function sleep(ms) {
+    return new Promise((resolve) => window.setTimeout(resolve, ms));
+  }
+
+  function showJob(job) {
+    const bar = $("import-progress");
+    const p = job.progress || {};
+    $("import-job").hidden = false;
+    if (p.total) {
+      bar.max = p.total;
+      bar.value = Math.min(p.done, p.total);
+    } else {
+      bar.removeAttribute("value"); // indeterminate while the phase has no count
+    }
+    const count = p.total ? ` ${p.done.toLocaleString("ja-JP")} / ${p.total.toLocaleString("ja-JP")}` : "";
+    $("import-phase").textContent = `${PHASES[job.phase] || job.phase}${count}`;
+  }
+
+  // A large import runs as a job on the server: poll it until it is done, showing its progress;
+  // then its result is what the call used to answer.
+  async function followJob(start) {
+    let job = start.data.job;
+    const url = `${API}/content/jobs/${encodeURIComponent(job.id)}`;
+    showJob(job);
+    while (job.status === "running") {
+      await sleep(500);
+      const r = await api("GET", url);
+      if (r.status !== 200) return { status: r.status, data: r.data };
+      job = r.data;
+      showJob(job);
+    }
+    $("import-job").hidden = true;
+    return { status: job.http_status, data: job.result || {} };
+  }
+
   async function importFile(apply, confirm) {
     const file = $("import-file").files[0];
     const box = $("import-result");
@@ -364,7 +402,16 @@
     const kind = $("import-kind").value;
     const buf = await file.arrayBuffer();
     box.appendChild(el("p", apply ? "取り込んでいます(すべての質問でテストします)…" : "確認しています…"));
-    const r = await api("POST", `${API}/content/import?kind=${kind}&format=${fmt}${apply ? "&apply=1" : ""}${confirm ? "&confirm=1" : ""}`, undefined, buf);
+    $("import-apply").disabled = true;
+    $("import-check").disabled = true;
+    let r;
+    try {
+      r = await api("POST", `${API}/content/import?kind=${kind}&format=${fmt}${apply ? "&apply=1" : ""}${confirm ? "&confirm=1" : ""}`, undefined, buf);
+      if (r.status === 202 && r.data.job) r = await followJob(r);
+    } finally {
+      $("import-check").disabled = false;
+      $("import-job").hidden = true;
+    }
     clear(box);
     const plan = r.data.plan;
     if (apply && r.status === 200 && r.data.revision) {
@@ -386,7 +433,8 @@
         } else {
           box.appendChild(el("p", "取り込むにはスーパーバイザーの確認が必要です。"));
         }
-      } else box.appendChild(el("p", `取り込めませんでした(${r.data.error || r.status})。`));
+      } else if (r.data.message) box.appendChild(el("p", r.data.message));
+      else box.appendChild(el("p", `取り込めませんでした(${r.data.error || r.status})。`));
       return;
     }
     const c = plan.counts;

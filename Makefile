@@ -99,6 +99,7 @@ test: install lint types check-generated validate test-unit train test-stories t
 bench: $(MODEL) ## NLU and REST latency, train time, memory; then side by side with stock Rasa + GiNZA
 	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
 	$(PY) scripts/bench_stock.py
+	$(PY) scripts/bench_analytics.py
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
 	$(PY) -m assistant.handoff.cli $(or $(ARGS),list)
@@ -111,3 +112,13 @@ agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤
 
 clean:
 	rm -rf models results .rasa var/*.db
+
+# -- analytics (issue 19; docs/analytics.md) ------------------------------------------
+.PHONY: report bench-analytics
+report: install ## KPIs of a period in the terminal: make report ARGS="--from 2026-12-01 --to 2026-12-31 [--channel rest] [--csv kpis]"
+	$(PY) -m assistant.outcomes.cli $(ARGS)
+
+bench-analytics: install ## Outcome log: hot-path cost; dashboard on 30 days x 1,000,000 messages (SQLite, PostgreSQL)
+	scripts/install_test_services.sh
+	$(PY) scripts/bench_analytics.py
+

@@ -28,7 +28,7 @@ from assistant.conversation import (
 )
 from assistant.handoff.service import HandoffRequest
 
-from . import services
+from . import outcomes, services
 from .common import send, user_text
 
 
@@ -52,6 +52,8 @@ def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Di
         )
     )
     ticket = opened.ticket
+    if opened.created:
+        outcomes.handoff_requested(tracker, ticket.id, ticket.reason)
     now = _now()
     hours = services.hours()
     within = hours.is_open(now)
@@ -107,6 +109,7 @@ class ValidateHandoffForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         ticket_id = tracker.get_slot(HANDOFF_TICKET)
+        outcomes.plain_turn(tracker, "followup")
         if tracker.latest_message.get("intent", {}).get("name") == "back_to_bot":
             # 「ボットに戻る」: fill the slot so the form ends; the ticket stays with staff.
             send(dispatcher, handoff_replies.back_to_bot(ticket_id))

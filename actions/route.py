@@ -26,7 +26,7 @@ from assistant.handoff import replies as handoff_replies
 from assistant.question import Subject
 from assistant.routing import TRAINING_ROUTES, Route
 
-from . import services
+from . import outcomes, services
 from .common import send
 from .handoff_actions import reset_handoff, start_handoff
 from .training_actions import carry_out as carry_out_training
@@ -43,7 +43,9 @@ class ActionRoute(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> Events:
-        return execute(read(tracker), dispatcher, tracker)
+        turn = read(tracker)
+        outcomes.turn(turn, tracker)
+        return execute(turn, dispatcher, tracker)
 
 
 class ActionHandoff(ActionRoute):
@@ -75,6 +77,7 @@ class ActionCoreFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> Events:
         send(dispatcher, replies.fallback())
+        outcomes.plain_turn(tracker, "fallback", "core")
         return [UserUtteranceReverted()]
 
 

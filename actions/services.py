@@ -23,6 +23,7 @@ from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.tickets import TicketStore
 from assistant.matcher import TermMatcher
+from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer
 from assistant.training.store import TrainingStore
 
@@ -100,6 +101,15 @@ def handoff() -> HandoffService:
     return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest)
 
 
+# -- outcome log (analytics) ---------------------------------------------------
+
+
+@_once
+def outcomes() -> OutcomeLog:
+    """Outcome records, written off the turn by a background thread (same database)."""
+    return OutcomeLog(store().engine)
+
+
 # -- training -----------------------------------------------------------------
 
 
@@ -121,5 +131,7 @@ def reset() -> None:
     """Forget everything built (the notifier's thread is stopped)."""
     if notifier.cache_info().currsize:
         notifier().stop(timeout=1.0)
+    if outcomes.cache_info().currsize:
+        outcomes().stop(timeout=1.0)
     for built in _BUILT:
         built.cache_clear()

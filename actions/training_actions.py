@@ -11,7 +11,7 @@ from assistant.routing import Decision, Route
 from assistant.training import quiz
 from assistant.training import replies as training_replies
 
-from . import services
+from . import outcomes, services
 from .common import send, user_text
 
 
@@ -33,6 +33,7 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
         out = t.weak(sender)
     for reply in out:
         send(dispatcher, reply)
+    outcomes.training_answers(tracker, [reply.payload for reply in out])
 
 
 def record_gaps(sender: str, queries: List[str]) -> None:

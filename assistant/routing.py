@@ -359,6 +359,26 @@ def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     return _failure(inp, decision)
 
 
+_INTENT_COMMAND = re.compile(r"/([a-z_]+)(\{.*\})?", re.DOTALL)
+
+
+def _button_intent(inp: RoutingInput) -> Decision | None:
+    """A button's intent sent as Rasa's 「/intent」 (the widget's 👍 is 「/feedback_positive」):
+    its words are the intent's name, not a question — 「feedback」 is an alias of the
+    glossary's フィードバック, so 👍 used to get that definition."""
+    found = _INTENT_COMMAND.fullmatch(inp.text.strip())
+    if found is None or found.group(1) != inp.intent:
+        return None
+    small = SMALL_TALK_INTENTS.get(inp.intent or "")
+    if small:
+        return Decision(Route.SMALL_TALK, small_talk=small, why="a button's intent")
+    if inp.intent == "feedback_negative":
+        return Decision(Route.OFFER_HUMAN, reason="feedback", why="a button's intent")
+    if inp.intent == "request_human":
+        return Decision(Route.HANDOFF, why="a button's intent")
+    return None
+
+
 def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     intent = _confident(inp)
     if inp.agent_owns or inp.handoff_active:
@@ -375,6 +395,9 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     training = _training(inp, kb)
     if training is not None:
         return training
+    command = _button_intent(inp)
+    if command is not None:
+        return command
 
     text, matches = without_noise(inp.text, inp.matches)
     if not _has_words(text):

@@ -25,12 +25,14 @@ from sanic.response import HTTPResponse
 from assistant.handoff.console_view import ticket_detail, queue_view
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
 
-from . import privacy
+from . import analytics, privacy
 from .live import LiveChat, live_chat
 
 logger = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parents[1] / "web" / "agent"
+# Chart.js from the npm registry (web/package.json; `npm ci` in web/), served as a static file.
+VENDOR = {"chart.umd.js": WEB.parent / "node_modules" / "chart.js" / "dist" / "chart.umd.js"}
 SESSION_COOKIE = "cc_agent"
 LOGIN_CSRF_COOKIE = "cc_login_csrf"
 COOKIE_PATH = "/agent"
@@ -46,6 +48,9 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 PING_SECONDS = 15
+FORBIDDEN_PAGE = ("<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>権限がありません</title>"
+                  "<p>このページはスーパーバイザーのみ利用できます。</p><p><a href=\"/agent/\">コンソールへ戻る</a></p>"
+                  "</html>")
 SANIC_CORS_DONE = "_sanic_cors_e"  # the console is same-origin only: Sanic-CORS adds nothing
 
 
@@ -94,7 +99,7 @@ class AgentConsoleInput(InputChannel):
         async def same_origin_only(request: Request) -> None:
             setattr(request.ctx, SANIC_CORS_DONE, True)
 
-        def login_required(api: bool = True, csrf: bool = False):
+        def login_required(api: bool = True, csrf: bool = False, roles: Optional[tuple] = None):
             def wrap(handler):
                 @functools.wraps(handler)
                 async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
@@ -104,6 +109,10 @@ class AgentConsoleInput(InputChannel):
                         if api:
                             return _error("login_required", 401)
                         return response.redirect(f"{COOKIE_PATH}/login", headers=SECURITY_HEADERS)
+                    if roles and not agent.can(*roles):
+                        if api:
+                            return _error("forbidden", 403)
+                        return response.html(FORBIDDEN_PAGE, status=403, headers=SECURITY_HEADERS)
                     if csrf and not session.csrf_ok(request.headers.get("x-csrf-token")):
                         return _error("csrf", 403)
                     request.ctx.session, request.ctx.agent = session, agent
@@ -178,6 +187,20 @@ class AgentConsoleInput(InputChannel):
                 return _error("not_found", 404)
             return await response.file(path, mime_type=STATIC_TYPES[path.suffix], headers=SECURITY_HEADERS)
 
+        @bp.route("/vendor/<name>", methods=["GET"])
+        async def vendor(request: Request, name: str) -> HTTPResponse:
+            if await live.db(live.sessions.get, request.cookies.get(SESSION_COOKIE)) is None:
+                return _error("login_required", 401)
+            path = VENDOR.get(name)
+            if path is None or not path.is_file():
+                return _error("not_found", 404)
+            return await response.file(path, mime_type=STATIC_TYPES[".js"], headers=SECURITY_HEADERS)
+
+        def page(name: str) -> HTTPResponse:
+            return response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
+
+        analytics.register(bp, live, login_required, _json, _error, page)
+
         # -- API ----------------------------------------------------------------
 
         @bp.route("/api/me", methods=["GET"])
@@ -185,7 +208,8 @@ class AgentConsoleInput(InputChannel):
         async def me(request: Request) -> HTTPResponse:
             agent = request.ctx.agent
             return _json({"username": agent.username, "display_name": agent.display_name,
-                          "status": agent.status, "csrf_token": request.ctx.session.csrf_token})
+                          "status": agent.status, "role": agent.role,
+                          "csrf_token": request.ctx.session.csrf_token})
 
         @bp.route("/api/status", methods=["POST"])
         @login_required(csrf=True)

@@ -35,6 +35,8 @@ from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.takeover import check_agent_text, wants_bot
 from assistant.intake import is_reset_command
+from assistant.outcomes.log import OutcomeLog
+from assistant.outcomes.records import Outcome, clip
 from assistant.handoff.tickets import Ticket, TicketStore
 
 logger = logging.getLogger(__name__)
@@ -53,11 +55,13 @@ class LiveChat:
         self.agents = AgentDirectory(store.engine)
         self.sessions = ConsoleSessions(store.engine)
         self.audit = AuditLog(store.engine)
+        self.outcomes = OutcomeLog(store.engine)  # analytics: queued, written by a thread
         self.app: Any = None  # the Rasa Sanic app, set at server start
         self.sio: Any = None  # socketio.AsyncServer of the customer channel
         self.sio_namespace: Optional[str] = None
         self.bot_message_evt = "bot_uttered"
         self._listeners: Set[asyncio.Queue] = set()
+        self._csat_seen: Set[tuple] = set()
         self._watcher: Optional[asyncio.Task] = None
 
     @staticmethod
@@ -115,6 +119,8 @@ class LiveChat:
             return True
         stored = await self.db(self.handoff.append, ticket.id, text)
         await self.append_tracker(message.sender_id, [self._user_event(message), ActionExecuted("action_listen")])
+        self._outcome("turn", ticket, "to_agent", channel=message.input_channel, question=clip(text),
+                      message_id=message.message_id)
         if message.input_channel != "socketio":
             # REST and other pull channels: what the agent said since the last message.
             for m in await self.db(self.store.staff_messages_before, ticket.id, stored["id"]):
@@ -162,12 +168,17 @@ class LiveChat:
     async def claim(self, ticket_id: str, agent: Agent, client: str) -> Ticket:
         ticket = await self.db(self.store.claim, ticket_id, agent.username, agent.display_name)
         await self.db(self.audit.record, "claim", agent.username, ticket_id, client)
+        self._outcome("handoff", ticket, "claimed", agent=agent.username,
+                      value=_seconds(ticket.created_at))
         await self._say(ticket, replies.agent_joined(ticket.id, agent.display_name), role="system",
                         author=agent.display_name)
         return ticket
 
     async def agent_message(self, ticket: Ticket, agent: Agent, text: Any) -> Dict[str, Any]:
         cleaned = check_agent_text(text)
+        if not any(m.get("role") == "agent" for m in ticket.messages):
+            self._outcome("handoff", ticket, "first_reply", agent=agent.username,
+                          value=_seconds(ticket.claimed_at))
         return await self._say(ticket, None, role="agent", author=agent.display_name, text=cleaned)
 
     async def end(self, ticket: Ticket, agent: Agent, reason: str, client: str) -> Ticket:
@@ -177,6 +188,9 @@ class LiveChat:
     async def _end(self, ticket: Ticket, reason: str, extra_user: Optional[UserMessage] = None) -> Ticket:
         """Close the takeover; the bot answers the conversation's next message."""
         who = ticket.owner_name or "担当者"
+        ended = "customer" if extra_user else reason
+        self._outcome("handoff", ticket, "handed_back" if ended == "handback" else "closed", detail=ended,
+                      agent=ticket.owner, value=_seconds(ticket.claimed_at))
         reply = replies.agent_left(ticket.id, who, reason)
         if extra_user is not None:
             await self.db(self.handoff.append, ticket.id, extra_user.text)
@@ -214,6 +228,34 @@ class LiveChat:
         return stored
 
     # -- plumbing --------------------------------------------------------------
+
+    def record_csat(self, sender_id: str, channel: str, score: Optional[int]) -> bool:
+        """The widget's 1-5 satisfaction question (off by default): asked (score None) or
+        answered. Once of each per conversation and process (a replayed event counts once)."""
+        key = (sender_id, score is None)
+        if key in self._csat_seen:
+            return False
+        if len(self._csat_seen) > 50_000:
+            self._csat_seen.clear()
+        self._csat_seen.add(key)
+        try:
+            self.outcomes.record(Outcome(
+                at=_now(), kind="csat", conversation=sender_id, channel=channel,
+                decision="asked" if score is None else "answered",
+                value=None if score is None else float(score),
+            ))
+        except Exception:  # the log must never fail a message
+            logger.exception("outcome log")
+        return True
+
+    def _outcome(self, kind: str, ticket: Ticket, decision: str, **fields: Any) -> None:
+        """Queue an outcome record (assistant/outcomes/); never fails the caller."""
+        try:
+            fields.setdefault("channel", ticket.channel)
+            self.outcomes.record(Outcome(at=_now(), kind=kind, conversation=ticket.sender_id,
+                                         decision=decision, ticket_id=ticket.id, **fields))
+        except Exception:  # the log must never fail a message
+            logger.exception("outcome log")
 
     async def append_tracker(self, sender_id: str, events: List[Event]) -> None:
         agent = self._rasa_agent()
@@ -270,6 +312,10 @@ class LiveChat:
             except Exception:  # the database may be briefly unreachable: keep watching
                 logger.exception("live chat: change watcher")
             await asyncio.sleep(WATCH_INTERVAL)
+
+
+def _seconds(since: Optional[datetime]) -> Optional[float]:
+    return round((_now() - since).total_seconds(), 3) if since else None
 
 
 def sent_count(output_channel: Any) -> Optional[int]:

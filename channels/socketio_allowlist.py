@@ -220,6 +220,22 @@ class SocketIOAllowlistInput(SocketIOInput):
             after = data.get("after")
             await live.resend(session_id, after if isinstance(after, int) and after > 0 else 0, sid)
 
+        @sio.on("csat", namespace=self.namespace)
+        async def csat(sid: Text, data: Any) -> None:
+            """The widget's satisfaction question after a conversation (data-csat="true"):
+            ``{"session_id", "asked": true}`` when shown, ``{"session_id", "score": 1-5}``
+            when answered. Only for the session this socket joined (docs/analytics.md)."""
+            if not isinstance(data, dict) or not valid_session_id(data.get("session_id")):
+                return
+            session_id = data["session_id"]
+            if session_id not in sio.rooms(sid, namespace=self.namespace):
+                return
+            score = data.get("score")
+            if data.get("asked") is True:
+                live.record_csat(session_id, self.name(), None)
+            elif isinstance(score, int) and not isinstance(score, bool) and 1 <= score <= 5:
+                live.record_csat(session_id, self.name(), score)
+
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):

@@ -167,6 +167,25 @@
       if (p.text == null && !buttons.length && !isRichKind(p.kind)) return; // nothing to show
       // The text lives in the payload; not stored twice (localStorage is small).
       addEntry({ from: "bot", text: "", buttons: buttons, payload: sanitizePayload(p) });
+      if (p.kind === "goodbye") askCsat();
+    }
+
+    // CSAT (cfg.csat, off by default): once per session, after a goodbye or when an
+    // agent left; the server logs that it was asked and the 1-5 answer.
+    function askCsat() {
+      if (!cfg.csat || !state.sessionId) return;
+      var key = "csat." + state.sessionId;
+      if (cc.store.get("localStorage", key)) return;
+      cc.store.set("localStorage", key, true);
+      addEntry({ from: "bot", text: "", payload: { kind: "csat", text: "今回のチャットはいかがでしたか?" } });
+      sendCsat({ asked: true });
+    }
+
+    function sendCsat(fields) {
+      if (!state.socket || !state.sessionId) return;
+      var data = { session_id: state.sessionId };
+      Object.keys(fields).forEach(function (k) { data[k] = fields[k]; });
+      state.socket.emit("csat", data);
     }
 
     // agent_joined / agent_message / agent_left: one entry each, in the history
@@ -188,6 +207,7 @@
       if (p.text == null) return;
       var ts = p.kind === "agent_message" && p.time ? Date.parse(p.time) : NaN;
       addEntry({ from: "bot", text: "", payload: sanitizePayload(p), ts: isNaN(ts) ? undefined : ts });
+      if (p.kind === "agent_left") askCsat();
     }
 
     // Every message from the agent side carries its stored id (agent_joined/left too).
@@ -278,6 +298,7 @@
     cc.submitInput = submitInput;
     cc.sendUser = sendUser;
     cc.emitMessage = emitMessage;
+    cc.sendCsat = sendCsat;
     cc.resetConversation = resetConversation;
     cc.onBotUttered = onBotUttered;
     cc.lastAgentMessageId = lastAgentMessageId;

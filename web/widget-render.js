@@ -98,6 +98,8 @@
           return renderCategoryList(p);
         case "weak_terms":
           return renderWeakTerms(p);
+        case "csat":
+          return renderCsat(entry, p);
         case "link": {
           var b = bubble(null);
           b.appendChild(safeLink(p.url, "画像を開く"));
@@ -106,6 +108,34 @@
         default:
           return bubble(p.text != null ? p.text : entry.text);
       }
+    }
+
+    // CSAT (docs/analytics.md): 1 (不満) … 5 (満足), answered once.
+    function renderCsat(entry, p) {
+      var card = el("div", "cca-bubble cca-csat");
+      card.appendChild(el("p", "cca-csat__q", p.text || "今回のチャットはいかがでしたか?"));
+      if (entry.csat) {
+        card.appendChild(el("p", "cca-csat__thanks", "ご回答ありがとうございました(" + entry.csat + " / 5)"));
+        return card;
+      }
+      var row = el("div", "cca-csat__scores");
+      [1, 2, 3, 4, 5].forEach(function (n) {
+        var b = el("button", "cca-csat__btn", String(n));
+        b.type = "button";
+        b.setAttribute("aria-label", n + "(5段階、5が満足)");
+        b.setAttribute("data-csat", String(n));
+        b.addEventListener("click", function () {
+          entry.csat = n;
+          cc.saveHistory();
+          cc.sendCsat({ score: n });
+          while (card.firstChild) card.removeChild(card.firstChild);
+          card.appendChild(el("p", "cca-csat__thanks", "ご回答ありがとうございました(" + n + " / 5)"));
+        });
+        row.appendChild(b);
+      });
+      card.appendChild(row);
+      card.appendChild(el("p", "cca-csat__scale", "1: 不満 ― 5: 満足"));
+      return card;
     }
 
     function hhmm(ts) {

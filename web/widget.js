@@ -39,6 +39,9 @@
     examples: ["ACWとは?", "インバウンドとアウトバウンドの違いは?", "オペレーターと話したい"],
     // Operator training pages only: a 研修モード button in the welcome (training mode).
     training: false,
+    // Ask "how was this chat?" (1-5) after a conversation ends (goodbye, or an agent
+    // left): off by default; data-csat="true" turns it on (docs/analytics.md).
+    csat: false,
     welcome:
       "こんにちは。コンタクトセンターの用語やよくあるご質問にお答えします。下の例を押すか、質問を入力してください。",
   };
@@ -86,6 +89,8 @@
     });
     if (data.training === "true") cfg.training = true;
     cfg.training = cfg.training === true;
+    if (data.csat === "true") cfg.csat = true;
+    cfg.csat = cfg.csat === true;
     if (!isHttpUrl(cfg.serverUrl)) {
       console.error("[CCAssistant] serverUrl must be an http(s) URL:", cfg.serverUrl);
       cfg.serverUrl = DEFAULTS.serverUrl;

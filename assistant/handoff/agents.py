@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from .schema import agents_table, now_utc
 
 STATUSES = ("available", "away")
+# agent: live chat; editor: content; supervisor: content, analytics, accounts.
+ROLES = ("agent", "editor", "supervisor")
 SEEN_WINDOW = timedelta(seconds=90)  # console pings every 15 s
 MIN_PASSWORD = 8
 MAX_USERNAME = 32
@@ -42,6 +44,11 @@ class Agent:
     status: str
     last_seen: datetime | None
     disabled: bool
+    role: str = "agent"
+
+    def can(self, *roles: str) -> bool:
+        """Whether this account has one of ``roles``."""
+        return self.role in roles
 
     def is_available(self, now: datetime) -> bool:
         return (
@@ -67,9 +74,18 @@ def check_password(password: str) -> str:
     return password
 
 
+def check_role(role: str | None) -> str:
+    if role not in ROLES:
+        raise AgentError(f"役割は {' / '.join(ROLES)} のどれかです")
+    return role
+
+
 def _row_to_agent(row: Any) -> Agent:
     m = row._mapping
-    return Agent(m["username"], m["display_name"], m["status"], m["last_seen"], bool(m["disabled"]))
+    role = m.get("role") or "agent"
+    return Agent(
+        m["username"], m["display_name"], m["status"], m["last_seen"], bool(m["disabled"]), role
+    )
 
 
 class AgentDirectory:
@@ -84,8 +100,10 @@ class AgentDirectory:
         password: str,
         display_name: str | None = None,
         now: datetime | None = None,
+        role: str = "agent",
     ) -> Agent:
         name = check_username(username)
+        check_role(role)
         shown = " ".join((display_name or name).split())[:64] or name
         try:
             with self.engine.begin() as conn:
@@ -98,6 +116,7 @@ class AgentDirectory:
                         last_seen=None,
                         created_at=now_utc(now),
                         disabled=False,
+                        role=role,
                     )
                 )
         except IntegrityError:
@@ -106,6 +125,9 @@ class AgentDirectory:
 
     def set_password(self, username: str, password: str) -> None:
         self._update(username, password_hash=_hasher.hash(check_password(password)))
+
+    def set_role(self, username: str, role: str) -> None:
+        self._update(username, role=check_role(role))
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         self._update(username, disabled=disabled, status="away")

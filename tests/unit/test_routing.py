@@ -195,6 +195,9 @@ ROWS = [
     ("またね〜", "goodbye", "small_talk:goodbye"),
     ("ではこれで失礼します", "nlu_fallback", "small_talk:goodbye"),
     ("わかりやすかったです", "feedback_positive", "small_talk:feedback_thanks"),
+    # the widget's 👍 / 👎 buttons send the intent itself (「feedback」 is an alias of フィードバック)
+    ("/feedback_positive", "feedback_positive", "small_talk:feedback_thanks"),
+    ("/feedback_negative", "feedback_negative", "offer_human"),
     ("全然役に立たない", "feedback_negative", "offer_human"),
     ("クロスセルの意味がわかりません", "feedback_negative", "definition:クロスセル"),
     ("はい", "affirm", "small_talk:ack"),

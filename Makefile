@@ -107,8 +107,15 @@ tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-�
 trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|gaps"]
 	$(PY) -m assistant.training.cli $(ARGS)
 
-agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子]|passwd 佐藤|list|audit"
+agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子] [--role editor]|role 佐藤 supervisor|passwd 佐藤|list|audit"
 	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)
+
+.PHONY: content-export content-status
+content-export: install ## Content studio: write its database back to data/glossary.yml + data/faq.yml (then make generate)
+	$(PY) -m assistant.content.cli export
+
+content-status: install ## Content studio: the revision, counts and latest changes
+	$(PY) -m assistant.content.cli status
 
 clean:
 	rm -rf models results .rasa var/*.db

@@ -14,6 +14,7 @@ from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import replies
+from assistant.content.model import Content
 from assistant.conversation import (
     FAILED_TURNS,
     HANDOFF_OFFERED,
@@ -85,13 +86,14 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     """Carry out the router's decision."""
     decision = turn.decision
     route = decision.route
+    content = turn.content
     events: Events = []
     if route in TRAINING_ROUTES:
         carry_out_training(decision, dispatcher, tracker)
         return [SlotSet(FAILED_TURNS, 0.0), SlotSet(HANDOFF_OFFERED, False)]
     if route in (Route.DEFINITION, Route.UNKNOWN_TERM):
         for subject in decision.subjects:
-            send(dispatcher, _answer_for(subject))
+            send(dispatcher, _answer_for(subject, content))
         known = decision.known_terms
         unknown = [s.query for s in decision.subjects if not s.term]
         if unknown and decision.failed_turns is not None and turn.facts.training_mode:
@@ -101,11 +103,13 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
             SlotSet(UNKNOWN_QUERY, unknown[-1] if unknown else None),
         ]
     elif route == Route.COMPARISON:
-        a, b = (services.glossary().get(s.term or "") for s in decision.subjects[:2])
+        a, b = (content.glossary.get(s.term or "") for s in decision.subjects[:2])
         if a is not None and b is not None:
             send(dispatcher, replies.comparison(a, b))
+    elif route == Route.FAQ and (decision.faq_id or "") not in content.faqs:
+        send(dispatcher, replies.fallback())  # an FAQ the model knows but the editors disabled
     elif route == Route.FAQ:
-        send(dispatcher, replies.faq(services.faq_entries()[decision.faq_id or ""]))
+        send(dispatcher, replies.faq(content.faqs[decision.faq_id or ""]))
     elif route == Route.HANDOFF:
         return start_handoff(dispatcher, tracker)
     elif route == Route.OFFER_HUMAN:
@@ -140,8 +144,8 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     return events
 
 
-def _answer_for(subject: Subject) -> replies.Reply:
-    term = services.glossary().get(subject.term) if subject.term else None
+def _answer_for(subject: Subject, content: Content) -> replies.Reply:
+    term = content.glossary.get(subject.term) if subject.term else None
     if term is not None:
         return replies.definition(term)
-    return replies.unknown_term(subject.query, services.matcher().suggest(subject.query))
+    return replies.unknown_term(subject.query, content.matcher.suggest(subject.query))

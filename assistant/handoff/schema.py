@@ -150,8 +150,7 @@ agents_table = Table(
     Column("last_seen", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled", Boolean, nullable=False),
-    # Staff role (agent / editor / supervisor); NULL = agent (accounts made before roles).
-    Column("role", String(16)),
+    Column("role", String(16)),  # agent (NULL in old rows) | editor | supervisor
 )
 
 # Only the token's SHA-256 is stored: a leaked database leaks no live session.

@@ -10,7 +10,8 @@ question as stored.
 Status of an item (``state`` is what a person decided, kept by the store):
 
 * ``resolved`` — a person fixed it (alias, new term, FAQ question) and no miss came
-  after; or, for an item made only of misses, a later customer asking the same thing
+  after, or the misses after it (while the fix reached every server) were followed by an
+  answer; or, for an item made only of misses, a later customer asking the same thing
   was answered (fixed in the studio directly) — ``by`` says which.
 * ``dismissed`` — a person dismissed it (with a reason) and it did not come back.
 * ``open`` — everything else; ``reopened`` when it came back after a decision.
@@ -195,6 +196,8 @@ def status_of(
     assert item.last is not None
     if state is not None and item.last <= state.at:
         return state.status, "person", False
+    if state is not None and state.status == "resolved" and answered_at and answered_at > item.last:
+        return "resolved", "person", False  # misses while the fix reached every server
     only_misses = set(item.reasons) <= set(MISSES)
     if only_misses and answered_at is not None and answered_at > item.last:
         return "resolved", "answered", state is not None

@@ -110,6 +110,8 @@ CASES = [
     (10, ["down"], None, 40, ("open", None, False)),  # a 👎 is not fixed by answering again
     (10, ["fallback", "handoff"], None, 40, ("open", None, False)),
     (30, ["unknown_term"], state("dismissed", 20), 40, ("resolved", "answered", True)),
+    (30, ["unknown_term"], state("resolved", 20), 40, ("resolved", "person", False)),  # switch window
+    (30, ["down"], state("resolved", 20), 25, ("open", None, True)),  # 👎 on the new answer
 ]
 
 

@@ -8,6 +8,7 @@ applied without a person. Rendered by web/agent/inbox.js with textContent only.
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List
 
@@ -52,7 +53,8 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         alias_of = content.matcher.suggest(words)
         faq = content.knowledge.retrieve_faq(item.question or item.label)
         return {"alias_of": alias_of, "headword": item.label[:64] if item.reasons.get("unknown_term") else "",
-                "faq_id": faq or (item.faq_id or ""), "question": item.question or item.label}
+                "faq_id": faq or (item.faq_id or ""),
+                "question": unicodedata.normalize("NFKC", item.question or item.label)[:MAX_TEXT]}
 
     async def current(request: Request) -> List[Item]:
         days = request.args.get("days") or str(DEFAULT_DAYS)

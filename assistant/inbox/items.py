@@ -19,6 +19,7 @@ Status of an item (``state`` is what a person decided, kept by the store):
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +32,7 @@ REASON_NAMES = {
     "unknown_term": "用語集にない",
     "fallback": "理解できず",
     "out_of_scope": "対象外",
-    "down": "👎",
+    "down": "低評価",
     "handoff": "回答直後の有人依頼",
 }
 STATUSES = ("open", "resolved", "dismissed")
@@ -126,13 +127,14 @@ class Item:
 def signal_key(
     reason: str, term: str | None, normalized: str | None, question: str | None
 ) -> tuple[str, str] | None:
-    """(key, label) of an outcome row, or None when it names nothing to group by."""
+    """(key, label) of an outcome row, or None when it names nothing to group by. The
+    label is the text in NFKC (「ＡＨＴ」 → 「AHT」: what an editor would type)."""
     if reason == "unknown_term" and term and key_form(term):
-        return key_form(term)[:MAX_KEY], term.strip()
+        return key_form(term)[:MAX_KEY], unicodedata.normalize("NFKC", term).strip()
     key = normalized or (key_form(question) if question else "")
     if not key:
         return None
-    return key[:MAX_KEY], (question or key).strip()
+    return key[:MAX_KEY], unicodedata.normalize("NFKC", question or key).strip()
 
 
 def reason_of(kind: str, decision: str, after_answer: bool | None) -> str | None:

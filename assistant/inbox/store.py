@@ -54,9 +54,16 @@ class InboxStore:
         t = outcomes_table.c
         stmt = (
             select(
-                t.kind, t.decision, t.after_answer, t.term, t.normalized, t.channel,
-                func.count().label("n"), func.min(t.at).label("first"),
-                func.max(t.at).label("last"), func.max(t.id).label("latest"),
+                t.kind,
+                t.decision,
+                t.after_answer,
+                t.term,
+                t.normalized,
+                t.channel,
+                func.count().label("n"),
+                func.min(t.at).label("first"),
+                func.max(t.at).label("last"),
+                func.max(t.id).label("latest"),
             )
             .where(t.day >= jst_day(since), _misses())
             .group_by(t.kind, t.decision, t.after_answer, t.term, t.normalized, t.channel)
@@ -84,9 +91,17 @@ class InboxStore:
                 continue
             out.append(
                 Signal(
-                    reason, named[0], named[1], g.channel, int(g.n), g.first, g.last,
-                    ex.conversation, ex.question,
-                    None if reason == "unknown_term" else g.term, ex.faq_id,
+                    reason,
+                    named[0],
+                    named[1],
+                    g.channel,
+                    int(g.n),
+                    g.first,
+                    g.last,
+                    ex.conversation,
+                    ex.question,
+                    None if reason == "unknown_term" else g.term,
+                    ex.faq_id,
                 )
             )
         return out
@@ -134,9 +149,15 @@ class InboxStore:
             conn.execute(delete(inbox_table).where(inbox_table.c.key == state.key))
             conn.execute(
                 inbox_table.insert().values(
-                    key=state.key, label=label[:MAX_KEY], status=state.status, at=state.at,
-                    actor=state.actor, reason=state.reason, action=state.action,
-                    target=state.target, revision=state.revision,
+                    key=state.key,
+                    label=label[:MAX_KEY],
+                    status=state.status,
+                    at=state.at,
+                    actor=state.actor,
+                    reason=state.reason,
+                    action=state.action,
+                    target=state.target,
+                    revision=state.revision,
                 )
             )
 

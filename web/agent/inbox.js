@@ -9,7 +9,7 @@
   const API = "/agent/api";
   const ROLE_NAMES = { agent: "エージェント", editor: "編集者", supervisor: "スーパーバイザー" };
   const REASONS = { unknown_term: "用語集にない", fallback: "理解できず", out_of_scope: "対象外",
-    down: "👎", handoff: "回答直後の有人依頼" };
+    down: "低評価", handoff: "回答直後の有人依頼" };
   const STATUS_NAMES = { open: "未対応", resolved: "解決済み", dismissed: "対応不要" };
   const FIX_NAMES = { alias: "別名を追加", term: "用語を新規登録", faq: "FAQの質問例に追加" };
   const state = { csrf: "", status: "open", data: null };

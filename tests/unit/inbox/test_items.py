@@ -53,11 +53,11 @@ def test_which_rows_are_misses(kind, decision, after_answer, expected):
     "reason, term, normalized, question, expected",
     [
         ("unknown_term", "AHT", "ahtとは?", "AHTとは?", ("aht", "AHT")),
-        ("unknown_term", "ＡＨＴ", "ahtッテ何?", "ＡＨＴって何?", ("aht", "ＡＨＴ")),
+        ("unknown_term", "ＡＨＴ", "ahtッテ何?", "ＡＨＴって何?", ("aht", "AHT")),
         ("unknown_term", None, "ahtとは?", "AHTとは?", ("ahtとは?", "AHTとは?")),
         ("fallback", None, "きょうのてんき", "今日の天気", ("きょうのてんき", "今日の天気")),
         ("down", "ACW", "acwとは?", "ACWとは?", ("acwとは?", "ACWとは?")),
-        ("handoff", None, None, "ＡＣＷとは？", ("acwトハ?", "ＡＣＷとは？")),  # folded here
+        ("handoff", None, None, "ＡＣＷとは？", ("acwトハ?", "ACWとは?")),  # folded here
         ("fallback", None, None, None, None),
         ("fallback", None, "", "", None),
     ],

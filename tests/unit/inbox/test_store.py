@@ -47,7 +47,7 @@ def test_misses_are_grouped_and_other_rows_left_out(engine, log):
     items = {i.key: i for i in InboxStore(engine).items()}
     assert set(items) == {"aht", normalized("今日の天気は?"), normalized("ACWとは?"), normalized("返品したい")}
     aht = items["aht"]
-    assert (aht.count, aht.conversation, aht.label) == (2, "c2", "ＡＨＴ")
+    assert (aht.count, aht.conversation, aht.label) == (2, "c2", "AHT")
     assert aht.channels == {"rest": 1, "socketio": 1}
     assert items[normalized("ACWとは?")].reasons == {"down": 1}
     assert items[normalized("返品したい")].reasons == {"handoff": 1}

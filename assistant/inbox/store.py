@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Column, Integer, String, Table, Text, and_, delete, func, or_, select
+from sqlalchemy import Column, Index, Integer, String, Table, Text, and_, delete, func, or_, select
 from sqlalchemy.engine import Engine
 
 from ..handoff.db import create_schema, reading
@@ -29,6 +29,15 @@ inbox_table = Table(
     Column("revision", Integer),
 )
 
+# Covers both listing queries (misses and answered turns by kind, decision, day): an
+# index-only scan instead of reading every row of the period (scripts/bench_inbox.py).
+_oc = outcomes_table.c
+inbox_index = Index(
+    "ix_analytics_outcomes_inbox",
+    *(_oc.kind, _oc.decision, _oc.day, _oc.term, _oc.normalized, _oc.channel),
+    *(_oc.after_answer, _oc.at),
+)
+
 DEFAULT_DAYS = 90
 MAX_DAYS = 400
 MAX_GROUPS = 20_000  # aggregated rows read per listing
@@ -47,6 +56,8 @@ class InboxStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         create_schema(engine)
+        with engine.begin() as conn:  # on a log made before the inbox
+            inbox_index.create(conn, checkfirst=True)
 
     # -- reads ---------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from tests.e2e.conftest import SCREENSHOTS, SOCKET_IO, PageProblems, WebServer
 from tests.e2e.test_widget import ask, open_chat
 from tests.support.ci import unavailable
 
+HOSTILE = "<img src=x onerror=alert(1)>とは?"
 DEFINITION = "1件の応対にかかる平均の時間です(未回答から登録)。"
 
 
@@ -71,11 +72,12 @@ def inbox(browser, bot, editor_password):
     yield page
     context.close()
     assert not problems.errors, problems.errors
+    assert not problems.dialogs, problems.dialogs
 
 
 def test_editor_turns_an_unanswered_question_into_a_term(page: Page, inbox: Page, shot):
     open_chat(page)
-    for text in ("AHTとは?", "ＡＨＴって何?"):
+    for text in ("AHTとは?", "ＡＨＴって何?", HOSTILE):
         ask(page, text)
         expect(page.locator(".cca-row[data-kind='unknown_term']").last).to_be_visible()
 
@@ -87,6 +89,9 @@ def test_editor_turns_an_unanswered_question_into_a_term(page: Page, inbox: Page
         inbox.reload()
         expect(inbox.locator("body")).to_have_attribute("data-ready", "true")
     expect(row.locator(".inbox__label")).to_have_text("AHT")
+    hostile = inbox.locator("[data-testid='inbox-item']").filter(has_text="onerror")
+    expect(hostile.locator(".inbox__label")).to_contain_text("<img")  # shown as text, not markup
+    expect(inbox.locator("#items img")).to_have_count(0)
     expect(row.get_by_test_id("count")).to_have_text("2件")
     expect(row.get_by_test_id("status")).to_have_text("未対応")
     term_form = row.locator("fieldset[data-fix='term']")

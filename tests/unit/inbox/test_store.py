@@ -1,15 +1,16 @@
-"""The unanswered inbox over a real outcome log (SQLite): what is read, grouped, decided."""
+"""The unanswered inbox over a real outcome log (SQLite and PostgreSQL): what is read, grouped, decided."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine
 
+from assistant.handoff.db import make_engine
 from assistant.inbox.items import State
 from assistant.inbox.store import InboxStore
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, normalized
+from tests.support.pg import fresh_pg_database, pg_server_url  # noqa: F401  (fixture)
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -19,9 +20,17 @@ def turn(minutes, decision, question, term=None, conversation="c1", channel="res
                    question=question, normalized=normalized(question))
 
 
-@pytest.fixture
-def engine(tmp_path):
-    return create_engine(f"sqlite:///{tmp_path / 'inbox.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        e = make_engine(f"sqlite:///{tmp_path / 'inbox.db'}")
+        yield e
+        e.dispose()
+        return
+    for url in fresh_pg_database(request.getfixturevalue("pg_server_url")):
+        e = make_engine(url)
+        yield e
+        e.dispose()
 
 
 @pytest.fixture

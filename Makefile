@@ -129,3 +129,8 @@ bench-analytics: install ## Outcome log: hot-path cost; dashboard on 30 days x 1
 	scripts/install_test_services.sh
 	$(PY) scripts/bench_analytics.py
 
+
+# -- unanswered inbox (issue 15 item 8; docs/inbox.md) ---------------------------------
+.PHONY: bench-inbox
+bench-inbox: install ## Unanswered inbox: listing time on 30 days x 1,000,000 messages (SQLite)
+	$(PY) scripts/bench_inbox.py

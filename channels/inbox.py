@@ -24,6 +24,7 @@ from assistant.transcript import transcript_from_events
 
 MAX_TEXT = 200
 MAX_LISTED = 500
+MAX_SUGGEST = 64  # characters of a question given to もしかして
 
 
 def _text(value: Any) -> str:
@@ -50,7 +51,7 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         """Pre-filled choices: もしかして headwords, a new headword, the FAQ the retriever picks."""
         content = lc.current
         words = item.label if item.reasons.get("unknown_term") else (item.question or item.label)
-        alias_of = content.matcher.suggest(words)
+        alias_of = content.matcher.suggest(words[:MAX_SUGGEST])
         faq = content.knowledge.retrieve_faq(item.question or item.label)
         return {"alias_of": alias_of, "headword": item.label[:64] if item.reasons.get("unknown_term") else "",
                 "faq_id": faq or (item.faq_id or ""),
@@ -79,12 +80,17 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         except ValueError as exc:
             return error("bad_days", 400, reason=str(exc))
         lc = await studio()
-        listed = select(items, status)[:MAX_LISTED]
-        return json({
-            "counts": counts(items),
-            "items": [{**i.public(), "suggest": suggestions(lc, i) if i.status == "open" else None} for i in listed],
-            "faqs": [{"id": f["id"], "title": f["title"]} for f in lc.current.faq_records],
-        })
+
+        def payload() -> Dict[str, Any]:  # in a worker thread: もしかして for hundreds of items
+            listed = select(items, status)[:MAX_LISTED]
+            return {
+                "counts": counts(items),
+                "items": [{**i.public(), "suggest": suggestions(lc, i) if i.status == "open" else None}
+                          for i in listed],
+                "faqs": [{"id": f["id"], "title": f["title"]} for f in lc.current.faq_records],
+            }
+
+        return json(await live.db(payload))
 
     @bp.route("/api/inbox/transcript", methods=["GET"])
     @editor()

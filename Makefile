@@ -73,8 +73,8 @@ test-e2e: $(MODEL)
 	scripts/install_browser.sh
 	$(PY) -m pytest tests/e2e -q
 
-eval: $(MODEL) ## Send tests/eval/cases.yml over REST and print accuracy per group (fails < 97% on established or new cases)
-	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97
+eval: $(MODEL) ## Send tests/eval/cases.yml over REST, accuracy per group and set (fails < 97% on any set but the holdout, or on any false handoff)
+	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97 --min-set-accuracy 0.97 --report-only holdout
 
 .PHONY: lint types
 lint: install ## ruff: lint + format check of assistant/ (pyproject.toml); import layering (.importlinter)
@@ -86,11 +86,11 @@ types: install ## mypy on assistant/ (settings in pyproject.toml)
 	$(VENV)/bin/mypy
 
 .PHONY: scale-test scale-test-short
-scale-test: $(MODEL) ## Scale-out: 2 Rasa + 2 action servers behind HAProxy, PostgreSQL, Redis; 50 users 60 s, one Rasa killed
+scale-test: $(MODEL) ## Scale-out: 2 Rasa + 2 action servers behind HAProxy, PostgreSQL, Redis; 50 users 60 s; Rasa and an action server killed, PostgreSQL and Redis restarted
 	scripts/install_scale_services.sh
 	$(PY) scripts/scale/run.py
 
-scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s; tests/scale)
+scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s, Rasa and an action server killed; tests/scale)
 	scripts/install_scale_services.sh
 	$(PY) -m pytest tests/scale -q -s
 
@@ -99,6 +99,7 @@ test: install lint types check-generated validate test-unit train test-stories t
 bench: $(MODEL) ## NLU and REST latency, train time, memory; then side by side with stock Rasa + GiNZA
 	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
 	$(PY) scripts/bench_stock.py
+	$(PY) scripts/bench_routing.py
 	$(PY) scripts/bench_analytics.py
 
 tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-…"
@@ -120,10 +121,37 @@ content-status: install ## Content studio: the revision, counts and latest chang
 clean:
 	rm -rf models results .rasa var/*.db
 
+# --- Reliability: retention, deletion, backups (docs/retention.md, docs/backups.md) ---
+.PHONY: purge forget retention backup restore
+purge: install ## Delete/anonymise data older than RETENTION_*_DAYS (tracker + handoff DB; safe while serving)
+	$(PY) -m assistant.retention.cli $(ARGS) purge
+
+forget: install ## Delete one customer's data: make forget ARGS="<sender id or ESC-…>" (audit entry, no personal data)
+	$(PY) -m assistant.retention.cli forget $(ARGS)
+
+retention: install ## What is stored where and how long (the retention registry)
+	$(PY) -m assistant.retention.cli registry
+
+backup: install ## Copy var/tracker.db + var/handoff.db with SQLite's online backup API (safe while serving) to var/backups/<time>/
+	$(PY) -m assistant.backup backup $(ARGS)
+
+restore: install ## Restore a backup: make restore ARGS="var/backups/<time> [--to DIR | --force]"
+	$(PY) -m assistant.backup restore $(ARGS)
+
+# --- understanding fresh phrasings (issue 17) ---
+.PHONY: bench-routing eval-holdout
+bench-routing: install ## Router cost per message (routing.decide on the eval texts, no Rasa)
+	$(PY) scripts/bench_routing.py
+
+eval-holdout: $(MODEL) ## Only the blind holdout set of the eval (report only)
+	$(PY) scripts/eval.py --set holdout --report-only holdout
 # -- analytics (issue 19; docs/analytics.md) ------------------------------------------
-.PHONY: report bench-analytics
+.PHONY: report bench-analytics analytics-backfill
 report: install ## KPIs of a period in the terminal: make report ARGS="--from 2026-12-01 --to 2026-12-31 [--channel rest] [--csv kpis]"
 	$(PY) -m assistant.outcomes.cli $(ARGS)
+
+analytics-backfill: install ## Once: the outcome log from existing trackers and tickets (before the log's first row)
+	$(PY) -m assistant.outcomes.backfill $(ARGS)
 
 bench-analytics: install ## Outcome log: hot-path cost; dashboard on 30 days x 1,000,000 messages (SQLite, PostgreSQL)
 	scripts/install_test_services.sh

@@ -27,6 +27,7 @@ from assistant.conversation import (
     handoff_reason,
 )
 from assistant.handoff.service import HandoffRequest
+from assistant.handoff.ticket_cap import TicketCapReached
 
 from . import outcomes, services
 from .common import send, user_text
@@ -36,21 +37,33 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _client_key(tracker: Tracker) -> Optional[str]:
+    """The channel's keyed hash of the client address (channels/console_doors.py)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    key = metadata.get("client_key") if isinstance(metadata, dict) else None
+    return key if isinstance(key, str) and 0 < len(key) <= 64 else None
+
+
 def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
     """Creates (or reuses) the sender's open ticket, says what happens next and starts
     handoff_form, which takes every message until the handoff ends."""
-    opened = services.handoff().open(
-        HandoffRequest(
-            sender_id=tracker.sender_id,
-            channel=tracker.get_latest_input_channel() or "unknown",
-            reason=handoff_reason(
-                bool(tracker.get_slot(HANDOFF_OFFERED)), tracker.get_slot(HANDOFF_REASON)
-            ),
-            text=user_text(tracker).strip(),
-            term=tracker.get_slot(TERM) or tracker.get_slot(UNKNOWN_QUERY),
-            events=tracker.events,
+    try:
+        opened = services.handoff().open(
+            HandoffRequest(
+                sender_id=tracker.sender_id,
+                channel=tracker.get_latest_input_channel() or "unknown",
+                reason=handoff_reason(
+                    bool(tracker.get_slot(HANDOFF_OFFERED)), tracker.get_slot(HANDOFF_REASON)
+                ),
+                text=user_text(tracker).strip(),
+                term=tracker.get_slot(TERM) or tracker.get_slot(UNKNOWN_QUERY),
+                events=tracker.events,
+                client_key=_client_key(tracker),
+            )
         )
-    )
+    except TicketCapReached as refused:  # one client opening ticket after ticket: wait
+        send(dispatcher, handoff_replies.tickets_limited(refused.retry_after))
+        return [SlotSet(HANDOFF_OFFERED, False)]
     ticket = opened.ticket
     if opened.created:
         outcomes.handoff_requested(tracker, ticket.id, ticket.reason)

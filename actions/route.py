@@ -132,7 +132,13 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     elif route == Route.FOLLOWUP:
         return []  # the handoff form (or the live-chat gate) stores the message
     else:  # Route.FALLBACK
-        send(dispatcher, replies.empty_input() if decision.reason == "empty" else replies.fallback())
+        if decision.reason == "empty":
+            send(dispatcher, replies.empty_input())
+        else:
+            send(dispatcher, replies.fallback(_candidates(decision, content)))
+    for extra in decision.also:
+        # 「ACWとは?あとSVって何?」: the later questions' answers follow the first.
+        _send_answer(extra, dispatcher, content)
     if decision.failed_turns is not None:
         events += [
             SlotSet(FAILED_TURNS, float(decision.failed_turns)),
@@ -142,6 +148,31 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
         send(dispatcher, handoff_replies.offer_human("fallback"))
         events.append(SlotSet(HANDOFF_REASON, "fallback"))
     return events
+
+
+def _send_answer(decision, dispatcher: CollectingDispatcher, content: Content) -> None:
+    """An answer that changes no slot: a definition, an FAQ or a comparison."""
+    if decision.route == Route.DEFINITION:
+        for subject in decision.subjects:
+            send(dispatcher, _answer_for(subject, content))
+    elif decision.route == Route.FAQ and decision.faq_id in content.faqs:
+        send(dispatcher, replies.faq(content.faqs[decision.faq_id]))
+    elif decision.route == Route.COMPARISON:
+        a, b = (content.glossary.get(s.term or "") for s in decision.subjects[:2])
+        if a is not None and b is not None:
+            send(dispatcher, replies.comparison(a, b))
+
+
+def _candidates(decision, content: Content) -> list[tuple[str, str, str]]:
+    """The router's "did you mean" as (kind, key, title) for the reply's buttons."""
+    entries = content.faqs
+    out = []
+    for kind, key in decision.candidates:
+        if kind == "faq" and key in entries:
+            out.append((kind, key, entries[key].title))
+        elif kind == "term" and content.glossary.get(key) is not None:
+            out.append((kind, key, key))
+    return out
 
 
 def _answer_for(subject: Subject, content: Content) -> replies.Reply:

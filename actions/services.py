@@ -23,6 +23,7 @@ from assistant.handoff.notify import WebhookNotifier
 from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.tickets import TicketStore
+from assistant.handoff.ticket_cap import TicketCap, TicketCapSettings
 from assistant.matcher import TermMatcher
 from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer
@@ -106,7 +107,8 @@ def notifier() -> WebhookNotifier:
 @_once
 def handoff() -> HandoffService:
     """Opening tickets and adding to them (assistant/handoff/service.py)."""
-    return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest)
+    return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest,
+                          cap=TicketCap(store().engine, TicketCapSettings.from_env()))
 
 
 # -- outcome log (analytics) ---------------------------------------------------

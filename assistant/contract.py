@@ -29,7 +29,7 @@ for _name in ("ask_contact", "contact_invalid", "contact_saved", "contact_declin
     _kind(_name, "", "ticket contact")
 for _name in ("handoff_message", "handoff_closed", "back_to_bot"):
     _kind(_name, "ticket")
-_kind("fallback", "", "reason")
+_kind("fallback", "", "reason candidates")
 # training mode (README "Training mode")
 _kind("training_mode", "active total", "category trainee")
 _kind("quiz_question", "id qtype prompt options number total", "category")

@@ -16,10 +16,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from .matcher import Match
-from .normalize import is_hiragana, is_noun_char
+from .normalize import is_hiragana, is_kanji, is_noun_char
 
-# 「〇〇とは」「〇〇と呼ばれる…」; 「とはなしたい」 is と話したい, not 「とは」.
-_TOWA = r"とは(?!な[しさすせそ])|(?:と|って)呼ばれ"
+# 「〇〇とは」「〇〇と呼ばれる…」; 「とはなしたい」 is と話したい, not 「とは」, and 「話すことは
+# 可能ですか」「選ぶことは」 is the nominaliser こと + は (after a verb or adjective ending).
+_TOWA = r"(?<![すくぐつぬぶむるうたいなだのんけれせ]こ)とは(?!な[しさすせそ])|(?:と|って)呼ばれ"
 
 # The one marker vocabulary: what people put after the word they ask about, each marked
 # whether it asks what the word *means* (「AHTってなんの略?」) or only asks *about* it
@@ -84,7 +85,8 @@ def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
         region_start = marker.end()
         if region is None:
             continue
-        subjects.extend(_subjects_in_region(text, region, matches))
+        about = not _MEANING_MARKER.match(text, marker.start())
+        subjects.extend(_subjects_in_region(text, region, matches, about=about))
     if not subjects:
         # No marker (「ACW」「ACW?」): every term mentioned is asked about.
         subjects = [Subject(m.text, m.term) for m in matches]
@@ -116,7 +118,11 @@ def comparison_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
 
 
 def _subjects_in_region(
-    text: str, region: tuple[int, int], matches: Sequence[Match], allow_lists: bool = True
+    text: str,
+    region: tuple[int, int],
+    matches: Sequence[Match],
+    allow_lists: bool = True,
+    about: bool = False,
 ) -> list[Subject]:
     start, end = region
     inside = [m for m in matches if m.start >= start and m.end <= end]
@@ -127,6 +133,9 @@ def _subjects_in_region(
         if not _glued_before(text, start, aspect_of.start):
             return [Subject(aspect_of.text, aspect_of.term)]
     if last is None:
+        topic = _clause_topic(text, start, end, inside, about)
+        if topic is not None:
+            return [topic]
         # Nothing known ends where the question mark sits: the asked word is unknown.
         query = _trailing_word(text, start, end)
         return [Subject(query, None)] if query else []
@@ -150,6 +159,72 @@ def _subjects_in_region(
     return found
 
 
+# What may follow a clause's first noun: a particle, so a predicate follows (「ACWが長い」
+# 「IVRで離脱が多い」「CRMに入力漏れがある」「フィードバックを返す」).
+_TOPIC_PARTICLE = re.compile(r"(?:が|は|で|に|を|も|と|って|から|まで|より)")
+# Bound nouns that do not make a new word of a term (「スクリプト通りに話せ」「ACW中」).
+_BOUND_SUFFIX = re.compile(r"(?:通り|どおり|型|的|化|中|上|用|系|側|時|後|前|内|外)(?![一-龥])")
+# Hiragana adverbs and fillers a clause may start with.
+_LEAD = re.compile(
+    r"(?:そもそも|結局|けっきょく|つまり|ねえ|ねぇ|あの|えっと|てか|で、|じゃあ)[、,\s]*"
+)
+
+
+def _clause_topic(
+    text: str, start: int, end: int, inside: Sequence[Match], about: bool = False
+) -> Subject | None:
+    """「ACWが長いってどういうこと?」「SVが不在ってどういうこと?」: when a clause stands
+    between the term and the question, the clause's first noun phrase is what is asked
+    about — a glossary term (also with a bound suffix: 「スクリプト通りに」), or an unknown
+    word (「新人オペレーターが…」 → 新人オペレーター), never the clause itself. None when the
+    region is no clause (a noun phrase only: 「ACW時間とは」 keeps its usual reading)."""
+    # Back over commas to the start of the sentence (「…注意されたけど、そもそも」).
+    i = start
+    while i < end and (text[i] in _QUOTES or text[i] in "、,"):
+        i += 1
+    lead = _LEAD.match(text, i)
+    if lead:
+        i = lead.end()
+    k = end
+    while k > i and (
+        is_noun_char(text[k - 1])
+        or text[k - 1] in "ー・%％"
+        or (text[k - 1] == "っ" and k - 1 > i and is_noun_char(text[k - 2]))  # 真っ赤
+    ):
+        k -= 1
+    common_noun = about and all(is_kanji(c) for c in text[k:end])
+    if k < end and (k == i or text[k - 1] not in "がはも") and not common_noun:
+        # The marker follows a noun that is not a predicate (「…で使うKPIとは」): that
+        # noun is asked about, as usual. Asked *about* (not its meaning), a common noun
+        # (「SVに代わるべき場面ってどんなとき?」) leaves the clause's term as the topic.
+        return None
+    head = next((m for m in inside if m.start == i), None)
+    if head is not None:
+        pos = head.end
+        suffix = _BOUND_SUFFIX.match(text, pos)
+        if suffix:
+            pos = suffix.end()
+        while pos < end and (text[pos].isdigit() or text[pos] in "%％."):
+            pos += 1  # 「応答率80%」
+        if pos < end and _TOPIC_PARTICLE.match(text, pos):
+            return Subject(head.text, head.term)
+    j = i
+    while j < end and (is_noun_char(text[j]) or text[j] in "ー・%％."):
+        j += 1
+    if j == i or j >= end or not _TOPIC_PARTICLE.match(text, j):
+        return None
+    rest = text[j:end]
+    if not any(is_hiragana(c) for c in rest[1:]) and not any(is_noun_char(c) for c in rest):
+        return None
+    # Another term of the clause marked as its subject or topic (「今月はACWが長い」).
+    for m in inside:
+        topic = m.start > i and _TOPIC_PARTICLE.match(text, m.end) and text[m.end] in "がはって"
+        if topic and not _glued_before(text, i, m.start):
+            return Subject(m.text, m.term)
+    word = text[i:j]  # 「新人オペレーターが…」「ACW時間が…」: the unknown word, not the clause
+    return Subject(word[-MAX_QUERY_CHARS:], None) if len(word) >= 2 else None
+
+
 def _glued_before(text: str, start: int, pos: int) -> bool:
     return pos > start and is_noun_char(text[pos - 1])
 
@@ -160,10 +235,26 @@ def _trailing_word(text: str, start: int, end: int) -> str:
     while i > start and is_noun_char(text[i - 1]):
         i -= 1
     if i == end:
-        # Written in hiragana or mixed script: take back to the last break.
+        # Written in hiragana or mixed script: take back to the last break; a word only
+        # (「ろーぷれ」), never a clause quoted as if it were one (「…を選ぶときに気をつけるこ」).
         chunk = re.split(r"[、,。!?！？\s「」『』]", text[start:end])[-1]
-        return chunk[-MAX_QUERY_CHARS:]
+        return chunk if is_word(chunk) else ""
     return text[i:end][-MAX_QUERY_CHARS:]
+
+
+# Function words a clause has and a word typed in kana has not.
+_CLAUSE_KANA = re.compile(
+    r"を|ます|です|でし|する|した|して|たい|ない|こと|とき|ので|けど|から|ため|られ|れる|ている|てる"
+)
+
+
+def is_word(chunk: str) -> bool:
+    """A word one may look up (「ろーぷれ」「CRMシステム」), not a clause."""
+    if not chunk or len(chunk) > MAX_QUERY_CHARS:
+        return False
+    if all(is_noun_char(c) or c in "ー・" for c in chunk):
+        return True
+    return not _CLAUSE_KANA.search(chunk)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -253,10 +344,19 @@ def requests_person(text: str, matches: Sequence[Match], people: Collection[str]
     if has_question_marker(text):
         # 「SVに相談しろと言われたけど、SVって何?」 reports a request and asks a meaning.
         return False
+    return bool(person_request_ends(text, matches, people))
+
+
+def person_request_ends(text: str, matches: Sequence[Match], people: Collection[str]) -> list[int]:
+    """Where each request phrase after a role or エスカレーション ends (「SVに代わ|って」)."""
+    ends = []
     for m in matches:
-        after = text[m.end :]
-        if m.term in people and _PERSON_REQUEST.match(after):
-            return True
-        if m.term == ESCALATION and _ACTION_REQUEST.match(after):
-            return True
-    return False
+        if m.term in people:
+            found = _PERSON_REQUEST.match(text, m.end)
+        elif m.term == ESCALATION:
+            found = _ACTION_REQUEST.match(text, m.end)
+        else:
+            found = None
+        if found:
+            ends.append(found.end())
+    return ends

@@ -8,6 +8,7 @@ payload can replace the plain bubble instead of showing both.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .contract import payload
@@ -123,13 +124,29 @@ def _simple(kind: str, text: str, buttons: list[dict] | None = None, **fields: o
     return Reply(text, payload(kind, text, **fields), list(buttons or []))
 
 
-def fallback() -> Reply:
-    return _simple(
-        "fallback",
-        "すみません、ご質問をうまく理解できませんでした。別の言い方で聞き直していただけますか?\n"
-        "例: 「ACWとは?」「インバウンドとアウトバウンドの違いは?」",
-        [HUMAN_BUTTON],
-    )
+def fallback(candidates: Sequence[tuple[str, str, str]] = ()) -> Reply:
+    """Nothing to answer. With `candidates` ((kind, key, title): kind "faq" with the FAQ id,
+    or "term" with the headword), "did you mean" buttons that answer when clicked."""
+    if not candidates:
+        return _simple(
+            "fallback",
+            "すみません、ご質問をうまく理解できませんでした。別の言い方で聞き直していただけますか?\n"
+            "例: 「ACWとは?」「インバウンドとアウトバウンドの違いは?」",
+            [HUMAN_BUTTON],
+        )
+    lines = ["すみません、ご質問をうまく理解できませんでした。もしかして、次のことでしょうか?"]
+    lines += [f"・{title}" for _, _, title in candidates]
+    text = "\n".join(lines)
+    buttons = [
+        {"title": title, "payload": f"{key}とは?" if kind == "term" else f"{title}について教えて"}
+        for kind, key, title in candidates
+    ]
+    buttons.append(HUMAN_BUTTON)
+    shown = [
+        {"kind": kind, ("term" if kind == "term" else "id"): key, "title": title}
+        for kind, key, title in candidates
+    ]
+    return Reply(text, payload("fallback", text, candidates=shown), buttons)
 
 
 def out_of_scope() -> Reply:

@@ -20,20 +20,33 @@ Decisions, in the order they are tried:
    (「ACWとは?」) or a person request → `quiz_answer`;
 4. nothing left once tags, URLs and e-mail addresses are set aside, or only emoji /
    random kana → `fallback`;
+4b. romaji (「autobaundo tte nani」) → decided again as kana; a term followed by じゃなくて /
+   ではなく is put aside (assistant/structure.py);
 5. 「ボットに戻る」 → `back_to_bot`;
-6. a person asked for (「担当の方をお願いできますか」「SVに代わって」) → `handoff`;
+6. a person asked for (「担当の方をお願いできますか」「SVに代わって」) → `handoff`, when the
+   request is the sentence's predicate (not 「SVに代わってもらうのはどんな時?」);
 7. two glossary terms and a comparison cue → `comparison`;
+7b. an FAQ's title or subject named (「楽天カードのコンタクトセンターとは?」「TMJのアップセル
+   研修とは」) → `faq` (of several about that subject, the selector's confident pick, else the
+   closest by text; assistant/faq_topics.py);
 8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
    when the intent is surely an FAQ and the pick leads the runner-up twofold: sibling FAQs
-   share the selector's confidence);
-9. a glossary question (a term named and asked about, or asked what a word means)
-   → `definition` (subjects, known or unknown; all unknown → `unknown_term`);
+   share the selector's confidence); a term named only in passing (not the topic) and an FAQ
+   whose text clearly holds the situation → `faq`;
+9. a glossary question (a term named and asked about, or asked what a word means, also with a
+   clause between: 「ACWが長いってどういうこと?」) → `definition` (subjects, known or unknown;
+   one character off a glossary name is that term; all unknown → `unknown_term`);
 10. by intent: FAQ (`faq`, the ResponseSelector's choice ≥ 0.5, or the lexical retriever
     when unsure), small talk (`small_talk`: greet / thanks / goodbye / feedback_thanks /
     ack), negative feedback (`offer_human`), person request (`handoff`), off-topic
     (`out_of_scope`), a bare word (`unknown_term`), else `fallback`; before the intent, a
     how-to question about something the glossary does not name (「英語の勉強法を教えて」)
-    → `out_of_scope`.
+    → `out_of_scope`. The FAQ selector's pick gives way to the FAQ whose own text clearly holds
+    the facts asked, or to an item of the list FAQ it picked; `request_human` hands off only when
+    the text asks to know nothing; `fallback` carries "did you mean" candidates.
+
+Two questions in one message (「ACWとは?あとSVって何?」): each sentence is decided alone; the
+first answer leads and the others follow (`Decision.also`).
 
 A failed turn (fallback, unknown term) counts towards offering a person: the decision
 carries the new count and whether to offer now (assistant/handoff/triggers.py).
@@ -47,12 +60,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from . import question
+from . import question, structure
 from .faq import FaqEntry
-from .faq_retrieval import FaqRetriever
+from .faq_retrieval import MIN_MARGIN, MIN_SCORE, FaqRetriever
+from .faq_topics import FaqTopics
 from .glossary import Glossary
 from .handoff.triggers import after_turn
-from .matcher import Match
+from .matcher import Match, TermMatcher
 from .normalize import is_hiragana, is_katakana
 
 MIN_FAQ_CONFIDENCE = 0.5  # the FAQ selector's own score (FallbackClassifier ignores it)
@@ -62,6 +76,13 @@ SURE_FAQ_INTENT = 0.9
 MIN_SIBLING_FAQ = 0.3
 SIBLING_LEAD = 2.0  # the pick's confidence at least twice the runner-up's
 MIN_INTENT_CONFIDENCE = 0.5
+# The FAQ's own text outweighs the selector (which learnt the example questions): a specific
+# FAQ holding the question's facts beats the list FAQ 「おすすめのアウトソーシング先」 the
+# selector picks for every 「〜してくれる会社はどこ?」.
+FACTS_OVERRIDE_SCORE, FACTS_OVERRIDE_LEAD = 17.0, 8.0
+# The classifier is sure it is an FAQ question and the selector unsure which: a weaker lexical
+# winner will do.
+SURE_FAQ_SCORE, SURE_FAQ_LEAD = 10.0, 2.0
 MAX_SUBJECTS = 3
 SMALL_TALK_INTENTS = {
     "greet": "greet",
@@ -120,6 +141,15 @@ class Knowledge:
     faq_mentions: Callable[[str, str], bool] = lambda faq_id, word: False
     retrieve_faq: Callable[[str], str | None] = lambda text: None
     categories: Collection[str] = frozenset()  # glossary categories (a quiz of one)
+    # Issue 17 (each reads the content it was built from, so a reloaded Knowledge is current):
+    find_terms: Callable[[str], Sequence[Match]] = lambda text: ()  # terms in other text (romaji)
+    spelled_like: Callable[[str], str | None] = lambda word: None  # one character off a name
+    faq_named: Callable[[str], Sequence[str]] = lambda text: ()  # FAQs whose title/subject is named
+    retrieve_faq_named: Callable[[str], str | None] = lambda text: None  # FAQ facts, term named
+    # the lexical retriever's winner at a given score and lead (None: no clear winner)
+    faq_winner: Callable[[str, float, float], str | None] = lambda text, score, lead: None
+    faq_lists: Callable[[str, str], bool] = lambda list_id, item_id: False  # answer names item
+    candidates: Callable[[str], tuple[tuple[str, str], ...]] = lambda text: ()  # did you mean
 
 
 @dataclass(frozen=True)
@@ -135,6 +165,10 @@ class Decision:
     category: str | None = None  # start_training: the quiz's category (None: all)
     questions: int | None = None  # start_training: 「クイズを5問出して」 (None: the default)
     name: str | None = None  # trainee_name: 「名前は佐藤」 (progress kept under this name)
+    # fallback: "did you mean" — ("faq", id) / ("term", headword), closest first
+    candidates: tuple[tuple[str, str], ...] = ()
+    # two questions in one message: the answers to the later ones (definition/faq/comparison)
+    also: tuple[Decision, ...] = ()
     why: str = field(default="", compare=False)
 
     @property
@@ -238,11 +272,15 @@ _STAFF_REQUEST = re.compile(
 
 def asks_for_person(text: str, matches: Sequence[Match], people: Collection[str]) -> bool:
     """A person is asked for: a glossary role with a request phrase (「SVに代わって」),
-    or generic staff words (「担当の方をお願いできますか」). Never when the text asks
-    what a word means (「オペレーターとは」)."""
+    or generic staff words (「担当の方をお願いできますか」), as the sentence's own
+    predicate. Never when the text asks what a word means (「オペレーターとは」), nor when
+    the request sits inside a question about it (「SVに代わってもらうのはどんな時?」
+    「エスカレーションしてほしいと言われたら」)."""
     if question.has_question_marker(text):
         return False
-    return question.requests_person(text, matches, people) or bool(_STAFF_REQUEST.search(text))
+    ends = question.person_request_ends(text, matches, people)
+    ends += [m.end() for m in _STAFF_REQUEST.finditer(text)]
+    return any(not structure.embedded_request(text, end) for end in ends)
 
 
 # 「一次解決率ってどう計算するの?」: a noun compound as the topic of a question.
@@ -304,9 +342,17 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
         return Decision(Route.START_TRAINING, questions=n, why="a quiz of N questions")
     if _START.match(compact):
         return Decision(Route.START_TRAINING, why="training mode asked for")
+    if structure.asks_for_training(compact):
+        # 「新人研修用にクイズをやりたい」「システムの用語でクイズをやりたい」
+        named = [c for c in kb.categories if c and c in compact]
+        return Decision(
+            Route.START_TRAINING,
+            category=max(named, key=len) if named else None,
+            why="training asked for in a sentence",
+        )
     if not inp.training_mode:
         return None
-    if _STOP.match(compact):
+    if _STOP.match(compact) or structure.asks_to_leave_training(compact):
         return Decision(Route.STOP_TRAINING, why="leaves training mode")
     if _CATEGORY_LIST.match(compact):
         return Decision(Route.CATEGORY_LIST, why="categories asked for")
@@ -340,16 +386,74 @@ def _failure(inp: RoutingInput, decision: Decision) -> Decision:
     return replace(decision, failed_turns=count, offer_human=offer)
 
 
-def _define(subjects: Sequence[question.Subject], why: str) -> Decision:
+def _define(
+    subjects: Sequence[question.Subject], why: str, kb: Knowledge | None = None
+) -> Decision:
+    if kb is not None:
+        # 「アフターコールワーフとは」: one character off a glossary name is that term.
+        subjects = [
+            s if s.term else question.Subject(s.query, kb.spelled_like(s.query)) for s in subjects
+        ]
     subjects = tuple(subjects[:MAX_SUBJECTS])
     known = any(s.term for s in subjects)
     route = Route.DEFINITION if known else Route.UNKNOWN_TERM
     return Decision(route, subjects, failed=not known, why=why)
 
 
+ANSWERS = frozenset({Route.DEFINITION, Route.FAQ, Route.COMPARISON})
+_QUESTION_BREAK = re.compile(r"[?？。!！\n]+")
+
+
+def _questions(inp: RoutingInput, kb: Knowledge, whole: Decision) -> Decision:
+    """「ACWとは?あとSVって何?」「…では何ができる?連絡方法も知りたい」: two questions in
+    one message. Each sentence is decided on its own (the classifier saw the whole text, so
+    its intent and FAQ pick are left out); when the first is answered, the later answers
+    come with it (`also`). A comparison across the sentences (「CXって何?CSとは違うの?」)
+    stays one answer."""
+    if whole.route not in (*ANSWERS, Route.FALLBACK, Route.UNKNOWN_TERM):
+        return whole
+    if whole.route == Route.COMPARISON and question.wants_comparison(inp.text, inp.matches):
+        return whole
+    spans, start = [], 0
+    for brk in _QUESTION_BREAK.finditer(inp.text):
+        spans.append((start, brk.end()))
+        start = brk.end()
+    spans.append((start, len(inp.text)))
+    spans = [(a, b) for a, b in spans if sum(c.isalnum() for c in inp.text[a:b]) >= 2]
+    if len(spans) < 2:
+        return whole
+    head = inp.text[spans[0][0] : spans[0][1]]
+    if not (
+        re.search(r"[?？]\s*$", head)
+        or question.has_question_marker(head)
+        or structure.asks_information(head)
+    ):
+        return whole  # 「楽天カードを使っています。ポイントは…?」: context, then one question
+    parts = []
+    for a, b in spans:
+        matches = tuple(
+            replace(m, start=m.start - a, end=m.end - a)
+            for m in inp.matches
+            if m.start >= a and m.end <= b
+        )
+        part = RoutingInput(text=inp.text[a:b], matches=matches, failed_turns=inp.failed_turns)
+        parts.append(_decide(part, kb))
+    first = parts[0]
+    if first.route not in ANSWERS:
+        return whole
+    seen = {(first.route, first.faq_id, tuple(first.known_terms))}
+    also = []
+    for d in parts[1:]:
+        key = (d.route, d.faq_id, tuple(d.known_terms))
+        if d.route in ANSWERS and key not in seen:
+            seen.add(key)
+            also.append(d)
+    return replace(first, also=tuple(also), why=first.why + " (one of several questions)")
+
+
 def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     """What to do with this message. Pure: same input, same decision."""
-    decision = _decide(inp, kb)
+    decision = _questions(inp, kb, _decide(inp, kb))
     if decision.route in (Route.FOLLOWUP, Route.BACK_TO_BOT, Route.HANDOFF, Route.DECLINE_OFFER):
         return decision
     if decision.route in TRAINING_ROUTES:
@@ -402,8 +506,29 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     text, matches = without_noise(inp.text, inp.matches)
     if not _has_words(text):
         return Decision(Route.FALLBACK, failed=True, why="only tags, links, emoji or symbols")
+    if not matches:
+        kana = structure.romaji_to_kana(text)
+        found = tuple(kb.find_terms(kana)) if kana else ()
+        if kana and found:
+            # 「autobaundo tte nani」: romaji read as kana; the classifier saw another text.
+            return _decide(
+                replace(
+                    inp,
+                    text=kana,
+                    matches=found,
+                    intent=None,
+                    intent_confidence=0.0,
+                    intent_ranking=(),
+                    faq_id=None,
+                    faq_confidence=0.0,
+                    faq_runner_up=0.0,
+                ),
+                kb,
+            )
     if _gibberish(text, matches):
         return Decision(Route.FALLBACK, failed=True, why="random kana")
+    # 「ACWじゃなくて応答率の意味」: a term put aside is not asked about.
+    matches = structure.without_negated(text, matches)
     if intent == "back_to_bot" and not question.asks_meaning(text):
         # 「チャットボットとは何のこと?」 asks about a word; it does not ask for the bot.
         return Decision(Route.BACK_TO_BOT, why="back to the bot")
@@ -425,12 +550,27 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         if len(subjects) >= 2:
             return _define(subjects[:2], "comparison of words the glossary lacks")
 
+    named = kb.faq_named(text)
+    if named:
+        # 「楽天カードのコンタクトセンターとは?」「TMJのアップセル研修とは」: an FAQ's own
+        # title, or the company / product it is about, names what is asked (of the FAQs
+        # about it, the selector's confident pick, else the closest by text).
+        pick = (
+            inp.faq_id
+            if intent == "faq"
+            and inp.faq_id in named
+            and (inp.faq_confidence >= MIN_FAQ_CONFIDENCE)
+            else named[0]
+        )
+        return Decision(Route.FAQ, faq_id=pick, why="an FAQ's title or subject named")
     subjects = question.definition_subjects(text, matches) if (marker or matches) else []
     known = [s for s in subjects if s.term]
     if any(question.meaning_marker_at(text, m.end) for m in matches):
         # 「トラッキングはコンタクトセンターでは何を指しますか」: the term itself is asked.
         return _define(
-            subjects or [question.Subject(m.text, m.term) for m in matches], "a term's meaning"
+            subjects or [question.Subject(m.text, m.term) for m in matches],
+            "a term's meaning",
+            kb,
         )
     picked = intent == "faq" and inp.faq_id is not None
     faq_ok = picked and inp.faq_confidence >= MIN_FAQ_CONFIDENCE
@@ -449,30 +589,70 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     if small and not meaning and not _QUESTION_END.search(text) and _small_talk_by_cue(text):
         # 「ACWの説明ありがとう」 thanks for an answer, it asks nothing.
         return Decision(Route.SMALL_TALK, small_talk=small, why="small talk naming a term")
+    if known_terms and not (known and marker) and not meaning:
+        # 「初めてコールセンターを外注するのですが、どこに頼めば…」: a term is named but is not
+        # what is asked; the FAQ whose text holds the situation is (also when the term is the
+        # topic, if the FAQ is about that term: 「コンタクトセンターを初めて知りました…」).
+        hit = kb.retrieve_faq_named(text)
+        topics = {m.term for m in matches if structure.term_is_topic(text, m)}
+        if hit is not None and all(kb.faq_mentions(hit, t) for t in topics):
+            return Decision(Route.FAQ, faq_id=hit, why="FAQ found by its facts, a term named")
     if known and marker:
-        return _define(subjects, "a glossary term asked about")
+        return _define(subjects, "a glossary term asked about", kb)
     if subjects and meaning:
-        return _define(subjects, "the meaning of a word asked")
+        return _define(subjects, "the meaning of a word asked", kb)
     if not known_terms and not faq_ok and question.asks_how_to(text):
         # 「英語の勉強法を教えて」: how to do something the glossary does not name. (With a
         # term, 「ACWのやり方を知りたい」 was answered above as that term's definition.)
         return Decision(Route.OUT_OF_SCOPE, why="how to do something off topic")
     if subjects and _NOUN_TOPIC_QUESTION.search(text):
-        return _define(subjects, "「〇〇ってどう…」 about a noun")
+        return _define(subjects, "「〇〇ってどう…」 about a noun", kb)
     if subjects and marker and intent in ("define_term", "compare_terms"):
-        return _define(subjects, "a word asked about")
-    if known and intent not in ("request_human", "feedback_negative", "out_of_scope"):
+        return _define(subjects, "a word asked about", kb)
+    informs = structure.asks_information(text)
+    # The classifier's request_human is not enough for a ticket when the text asks to know
+    # something (「エスカレーションの基準を知りたい」) or names a term that is no role.
+    person_only = intent == "request_human" and not informs and known_terms <= set(kb.people)
+    if known and intent not in ("feedback_negative", "out_of_scope") and not person_only:
         if small and _SMALL_TALK_CUE.search(text):
             return Decision(Route.SMALL_TALK, small_talk=small, why="small talk naming a term")
         if intent in YES_NO_INTENTS and _SMALL_TALK_CUE.search(text):
             return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no naming a term")
-        return _define(subjects, "a glossary term named")
-    if known and intent == "out_of_scope" and question.is_lookup_word(text):
-        return _define(subjects, "a bare glossary term")
+        return _define(subjects, "a glossary term named", kb)
+    if (
+        known
+        and intent == "out_of_scope"
+        and (question.is_lookup_word(text) or informs or _QUESTION_END.search(text))
+    ):
+        # 「応答率はどうやって計算するの?」: a question about a glossary term is in scope.
+        return _define(subjects, "a glossary term asked about (classifier: off topic)", kb)
 
+    selected = inp.faq_id is not None and intent not in (
+        *SMALL_TALK_INTENTS,
+        *YES_NO_INTENTS,
+        "feedback_negative",
+        "request_human",
+        "out_of_scope",
+    )
+    if selected and not known_terms:
+        item = kb.faq_winner(text, SURE_FAQ_SCORE, SURE_FAQ_LEAD)
+        if item is not None and kb.faq_lists(inp.faq_id or "", item):
+            # 「客単価を上げたいEC事業者におすすめの会社は?」: the selector picked a list, one
+            # of its items holds the facts asked.
+            return Decision(Route.FAQ, faq_id=item, why="the item of the list FAQ picked")
+        if item is not None and item == inp.faq_id and inp.faq_confidence >= MIN_SIBLING_FAQ:
+            # 「急ぎでリコール窓口を用意しないと…」: the selector and the FAQ's text agree.
+            return Decision(Route.FAQ, faq_id=item, why="selector and FAQ text agree")
     if faq_ok:
+        facts = kb.faq_winner(text, FACTS_OVERRIDE_SCORE, FACTS_OVERRIDE_LEAD)
+        if facts is not None and facts != inp.faq_id:
+            return Decision(Route.FAQ, faq_id=facts, why="FAQ whose text holds the facts asked")
         return Decision(Route.FAQ, faq_id=inp.faq_id, why="FAQ chosen by the ResponseSelector")
-    if not matches and intent in (None, "faq", "define_term", "compare_terms"):
+    if picked and inp.intent_confidence >= SURE_FAQ_INTENT and not matches:
+        hit = kb.faq_winner(text, SURE_FAQ_SCORE, SURE_FAQ_LEAD)
+        if hit is not None:
+            return Decision(Route.FAQ, faq_id=hit, why="surely an FAQ; the closest by its text")
+    if not matches and intent not in (*SMALL_TALK_INTENTS, *YES_NO_INTENTS, "feedback_negative"):
         hit = kb.retrieve_faq(text)
         if hit is not None:
             return Decision(Route.FAQ, faq_id=hit, why="FAQ found by its facts")
@@ -480,7 +660,7 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return Decision(Route.SMALL_TALK, small_talk=small, why="small talk")
     if intent == "feedback_negative":
         return Decision(Route.OFFER_HUMAN, reason="feedback", why="negative feedback")
-    if intent == "request_human":
+    if intent == "request_human" and not informs:
         return Decision(Route.HANDOFF, why="request_human intent")
     if intent in YES_NO_INTENTS:
         return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no with nothing pending")
@@ -493,34 +673,53 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     if intent is None and runner_up == "out_of_scope" and not matches and not marker:
         return Decision(Route.OUT_OF_SCOPE, why="unsure, most likely off topic")
     if question.is_lookup_word(text) and intent in ("define_term", "compare_terms"):
-        return _define([question.Subject(text.strip(), None)], "a bare unknown word")
-    return Decision(Route.FALLBACK, failed=True, why="nothing to answer")
+        return _define([question.Subject(text.strip(), None)], "a bare unknown word", kb)
+    return Decision(
+        Route.FALLBACK, failed=True, candidates=kb.candidates(text), why="nothing to answer"
+    )
 
 
 def knowledge(
-    glossary: Glossary, faq_entries: Mapping[str, FaqEntry], retriever: FaqRetriever
+    glossary: Glossary,
+    faq_entries: Mapping[str, FaqEntry],
+    retriever: FaqRetriever,
+    matcher: TermMatcher | None = None,
 ) -> Knowledge:
-    """Knowledge from the loaded glossary, FAQ entries and lexical FAQ retriever."""
+    """Knowledge from the loaded glossary, FAQ entries and lexical FAQ retriever (and the
+    term matcher over the same glossary; built here when not given)."""
     from .normalize import key_form
 
+    terms = matcher if matcher is not None else TermMatcher(glossary)
+    topics = FaqTopics(faq_entries, glossary, retriever)
+
+    topic_keys = {
+        faq_id: key_form(" ".join((entry.title, *entry.questions)))
+        for faq_id, entry in faq_entries.items()
+    }
+
     def mentions(faq_id: str, word: str) -> bool:
-        entry = faq_entries.get(faq_id)
-        if entry is None:
+        topic = topic_keys.get(faq_id)
+        if topic is None:
             return False
         term = glossary.get(word)
         names = term.names if term is not None else (word,)
-        topic = key_form(" ".join((entry.title, *entry.questions)))
         return any(key_form(name) in topic for name in names if len(key_form(name)) >= 2)
 
     def retrieve(text: str) -> str | None:
-        hit = retriever.best(text)
-        return None if hit is None else hit.id
+        return topics.clear_winner(text, MIN_SCORE, MIN_MARGIN)
 
     return Knowledge(
         people=glossary.people,
         faq_mentions=mentions,
         retrieve_faq=retrieve,
         categories=frozenset(t.category for t in glossary),
+        find_terms=terms.find,
+        spelled_like=topics.spelled_like,
+        faq_named=topics.named,
+        retrieve_faq_named=topics.about_situation,
+        faq_winner=topics.clear_winner,
+        faq_lists=topics.lists,
+        candidates=lambda text: topics.candidates(text, terms.suggest),
     )
 
 

@@ -22,10 +22,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.handoff.console_auth import normalize_username
 from assistant.handoff.console_view import ticket_detail, queue_view
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
 
-from . import analytics, content_studio, inbox, privacy
+from . import analytics, console_doors, content_studio, inbox, privacy
 from .live import LiveChat, live_chat
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-PING_SECONDS = 15
+PING_SECONDS = 5  # also how often an open event stream re-checks its session
 FORBIDDEN_PAGE = ("<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>権限がありません</title>"
                   "<p>このページはスーパーバイザーのみ利用できます。</p><p><a href=\"/agent/\">コンソールへ戻る</a></p>"
                   "</html>")
@@ -63,16 +64,26 @@ def _error(code: str, status: int, **extra: Any) -> HTTPResponse:
 
 
 def _client(request: Request) -> str:
-    return request.ip or "unknown"
+    return console_doors.client(request)
 
 
-def _set_cookie(resp: HTTPResponse, name: str, value: str, max_age: int) -> None:
+def _set_cookie(resp: HTTPResponse, name: str, value: str, max_age: int,
+                request: Optional[Request] = None) -> None:
     resp.cookies[name] = value
     cookie = resp.cookies[name]
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["path"] = COOKIE_PATH
     cookie["max-age"] = max_age
+    if request is not None and console_doors.https(request):
+        cookie["secure"] = True
+
+
+def _clear_cookies(resp: HTTPResponse, request: Request) -> None:
+    """Expire both console cookies on the path they were set on (a bare
+    ``del resp.cookies[…]`` sends no Path, and the browser keeps /agent's)."""
+    for name in (SESSION_COOKIE, LOGIN_CSRF_COOKIE):
+        _set_cookie(resp, name, "", 0, request)
 
 
 class AgentConsoleInput(InputChannel):
@@ -109,7 +120,7 @@ class AgentConsoleInput(InputChannel):
             token = secrets.token_urlsafe(32)
             page = (WEB / "login.html").read_text(encoding="utf-8").replace("{{csrf_token}}", token)
             resp = response.html(page, headers=SECURITY_HEADERS)
-            _set_cookie(resp, LOGIN_CSRF_COOKIE, token, 3600)
+            _set_cookie(resp, LOGIN_CSRF_COOKIE, token, 3600, request)
             return resp
 
         @bp.route("/login", methods=["POST"])
@@ -119,23 +130,28 @@ class AgentConsoleInput(InputChannel):
             if not expected or not secrets.compare_digest(expected, presented):
                 return _error("csrf", 403)
             body = _body(request)
-            username, password = str(body.get("username") or "")[:128], str(body.get("password") or "")[:1024]
+            username = normalize_username(body.get("username"))  # one spelling for check and counter
+            password = str(body.get("password") or "")[:1024]
             client = _client(request)
-            wait = await live.db(live.audit.login_retry_after, username, client)
-            if wait:
+            attempt, wait = await live.db(live.audit.begin_login, username, client)
+            if attempt is None:
                 logger.warning("console log-in refused (rate limit): user=%r client=%s", username, client)
                 return _error("too_many_attempts", 429, retry_after=wait)
-            agent = await live.db(live.agents.verify, username, password)
+            try:
+                agent = await console_doors.hash_pool().run(live.agents.verify, username, password)
+            except console_doors.HashPoolBusy:
+                await live.db(live.audit.finish_login, attempt, None)
+                return _error("busy", 429, retry_after=1)
+            await live.db(live.audit.finish_login, attempt, agent is not None)
             if agent is None:
-                await live.db(live.audit.record, "login_failed", username, None, client)
                 logger.warning("console log-in failed: user=%r client=%s", username, client)
                 return _error("bad_credentials", 401)
             token, _session = await live.db(live.sessions.create, agent.username)
             await live.db(live.audit.record, "login", agent.username, None, client)
             logger.info("console log-in: user=%r client=%s", agent.username, client)
             resp = _json({"ok": True})
-            _set_cookie(resp, SESSION_COOKIE, token, 12 * 3600)
-            del resp.cookies[LOGIN_CSRF_COOKIE]
+            _set_cookie(resp, SESSION_COOKIE, token, 12 * 3600, request)
+            _set_cookie(resp, LOGIN_CSRF_COOKIE, "", 0, request)
             return resp
 
         @bp.route("/logout", methods=["POST"])
@@ -145,8 +161,8 @@ class AgentConsoleInput(InputChannel):
             await live.db(live.agents.set_status, request.ctx.agent.username, "away")
             await live.db(live.audit.record, "logout", request.ctx.agent.username, None, _client(request))
             resp = _json({"ok": True})
-            del resp.cookies[SESSION_COOKIE]
-            live.publish(None)
+            _clear_cookies(resp, request)
+            live.publish(None)  # open event streams re-check their session and close
             return resp
 
         # -- pages ------------------------------------------------------------
@@ -280,16 +296,24 @@ class AgentConsoleInput(InputChannel):
                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
             )
             q = live.listen()
+            token = request.cookies.get(SESSION_COOKIE)
             try:
                 await live.db(live.agents.touch, username)
                 await stream.send("retry: 2000\nevent: changed\ndata: {}\n\n")
                 while True:
                     try:
                         item = await asyncio.wait_for(q.get(), PING_SECONDS)
-                        await stream.send(f"event: changed\ndata: {json.dumps(item)}\n\n")
                     except asyncio.TimeoutError:
+                        item = None
+                    if not await _still_logged_in(live, token):  # log-out, disable, expiry
+                        await stream.send("event: logged_out\ndata: {}\n\n")
+                        await stream.eof()
+                        return
+                    if item is None:
                         await live.db(live.agents.touch, username)
                         await stream.send(": ping\n\n")
+                    else:
+                        await stream.send(f"event: changed\ndata: {json.dumps(item)}\n\n")
             finally:
                 live.unlisten(q)
 
@@ -331,6 +355,12 @@ def staff_required(live: LiveChat, role: str = "agent", api: bool = True, csrf: 
         return checked
 
     return wrap
+
+
+async def _still_logged_in(live: LiveChat, token: Optional[str]) -> bool:
+    session = await live.db(live.sessions.get, token)
+    agent = await live.db(live.agents.get, session.username) if session else None
+    return agent is not None and not agent.disabled
 
 
 def _body(request: Request) -> Dict[str, Any]:

@@ -19,7 +19,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -29,11 +29,21 @@ from sanic.response import HTTPResponse
 
 from assistant.handoff import replies
 
-from . import privacy, session_tokens
+from . import console_doors, exactly_once, privacy, session_tokens
 from .intake import intake
 from .live import live_chat
 
 MAX_SENDER = 64
+MAX_CURSOR = 2**63 - 1  # message ids are BIGINT-sized: a bigger one is a 400, never a 500
+
+
+def message_cursor(value: Any) -> Optional[int]:
+    """``after=`` of agent_messages: a message id, or None when it is not one."""
+    text = str(value or "0").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= MAX_CURSOR else None
 
 
 def sender_problem(sender: Any) -> Optional[str]:
@@ -70,12 +80,18 @@ class CheckedRestInput(RestInput):
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()
 
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        """Only the client key for the ticket cap (channels/console_doors.py)."""
+        client = intake().client(request.ip, request.headers.get("x-forwarded-for"))
+        return console_doors.with_client_key({}, client) or None
+
     def _extract_message(self, req: Request) -> Optional[Text]:
         return privacy.mask_rest_text(intake().cap(req.json.get("message") or ""))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         live, limits = live_chat(), intake()
-        bp = super().blueprint(privacy.guard(live.gate(on_new_message)))
+        # exactly once: client message ids, 503 for a failed turn (channels/exactly_once.py)
+        bp = super().blueprint(exactly_once.wrap(privacy.guard(live.gate(on_new_message))))
 
         @bp.middleware("request")
         async def check_body(request: Request) -> Optional[HTTPResponse]:
@@ -95,16 +111,21 @@ class CheckedRestInput(RestInput):
                                      headers={"Retry-After": str(wait)})
             return None
 
+        exactly_once.install_rest(bp)  # after the body checks: message_id / Idempotency-Key
+
         @bp.route("/agent_messages", methods=["GET"])
         async def agent_messages(request: Request) -> HTTPResponse:
             sender = request.args.get("sender")
             problem = sender_problem(sender)
             if problem:
                 return _error(problem)
-            try:
-                after = max(0, int(request.args.get("after", "0")))
-            except ValueError:
-                return _error("after must be a message id (integer)")
+            after = message_cursor(request.args.get("after", "0"))
+            if after is None:
+                return _error(f"after must be a message id (integer 0-{MAX_CURSOR})")
+            wait = limits.wait(sender, limits.client(request.ip, request.headers.get("x-forwarded-for")))
+            if wait:  # polling counts like sending: a busy poller gets 429 too
+                return response.json({"error": "rate_limited", "retry_after": wait}, status=429,
+                                     headers={"Retry-After": str(wait)})
             found = await live.db(live.store.staff_messages_for_sender, sender, after)
             out = []
             for m in found:

@@ -57,9 +57,37 @@ def _local_secret(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def sign(session_id: str, secret: Optional[bytes] = None) -> str:
-    mac = hmac.new(secret or _secret(), session_id.encode("utf-8"), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+# -- lifetime and rotation -------------------------------------------------------
+# A token is "<issued at, unix seconds>.<HMAC of id and that time>": it is good for
+# CHAT_SESSION_TTL_HOURS (default 7 days) after it was issued, and a widget that
+# rejoins with one older than CHAT_SESSION_ROTATE_MINUTES (default 60) gets a fresh
+# one for the same session. A leaked pair therefore reads a session for at most the
+# lifetime, and only while nobody rejoins with it. Tokens of the old form (no time)
+# are refused: the widget simply gets a new session.
+TTL_ENV_VAR, ROTATE_ENV_VAR = "CHAT_SESSION_TTL_HOURS", "CHAT_SESSION_ROTATE_MINUTES"
+MAX_TOKEN = 128
+
+
+def _setting(name: str, default: float) -> float:
+    try:
+        return max(0.0, float(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def ttl_seconds() -> float:
+    return _setting(TTL_ENV_VAR, 24 * 7) * 3600
+
+
+def rotate_seconds() -> float:
+    return _setting(ROTATE_ENV_VAR, 60) * 60
+
+
+def sign(session_id: str, secret: Optional[bytes] = None, issued: Optional[int] = None) -> str:
+    issued = int(time.time()) if issued is None else int(issued)
+    message = f"{session_id}|{issued}".encode("utf-8")
+    mac = hmac.new(secret or _secret(), message, hashlib.sha256).digest()
+    return f"{issued}." + base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
 
 def new_session(secret: Optional[bytes] = None) -> Tuple[str, str]:
@@ -67,10 +95,30 @@ def new_session(secret: Optional[bytes] = None) -> Tuple[str, str]:
     return session_id, sign(session_id, secret)
 
 
-def verified(session_id: Any, token: Any, secret: Optional[bytes] = None) -> bool:
+def _issued(token: str) -> Optional[int]:
+    head = token.split(".", 1)[0]
+    return int(head) if head.isascii() and head.isdigit() and len(head) <= 12 else None
+
+
+def verified(session_id: Any, token: Any, secret: Optional[bytes] = None, now: Optional[float] = None) -> bool:
     if not isinstance(session_id, str) or not isinstance(token, str) or not session_id.startswith(PREFIX):
         return False
-    return hmac.compare_digest(sign(session_id, secret), token)
+    issued = _issued(token) if len(token) <= MAX_TOKEN else None
+    if issued is None:
+        return False
+    age = (time.time() if now is None else now) - issued
+    if age < -300 or age > ttl_seconds():  # a little clock skew between servers is fine
+        return False
+    return hmac.compare_digest(sign(session_id, secret, issued), token)
+
+
+def refreshed(session_id: str, token: str, secret: Optional[bytes] = None, now: Optional[float] = None) -> str:
+    """The token to hand back for a verified pair: a new one once it is old enough."""
+    issued = _issued(token) or 0
+    current = time.time() if now is None else now
+    if current - issued >= rotate_seconds():
+        return sign(session_id, secret, int(current))
+    return token
 
 
 def is_widget_session(sender_id: Any) -> bool:

@@ -45,7 +45,7 @@ from socketio import AsyncServer
 
 from assistant.handoff import replies as handoff_replies
 
-from . import privacy, session_tokens
+from . import console_doors, exactly_once, privacy, session_tokens
 from .intake import intake
 from .live import live_chat
 
@@ -73,6 +73,42 @@ def allowed_origins(credentials: Optional[Dict[Text, Any]] = None) -> List[Text]
         # Only ever by explicit choice: any site could then talk to the bot.
         logger.warning("socket.io accepts every Origin ('*' in %s / credentials)", ENV_VAR)
     return origins
+
+
+METADATA_ENV_VAR = "CHAT_MAX_METADATA_BYTES"
+DEFAULT_MAX_METADATA_BYTES = 4096
+
+
+def max_metadata_bytes() -> int:
+    try:
+        return max(0, int(os.environ.get(METADATA_ENV_VAR, DEFAULT_MAX_METADATA_BYTES)))
+    except ValueError:
+        return DEFAULT_MAX_METADATA_BYTES
+
+
+def bounded_metadata(raw: Any) -> Dict[Text, Any]:
+    """A message's ``metadata`` as stored in the tracker: a JSON object of at most
+    CHAT_MAX_METADATA_BYTES (4 kB) once encoded, else none at all (900 kB of it on
+    every message made a conversation's turns six times slower)."""
+    limit = max_metadata_bytes()
+    if isinstance(raw, str):
+        if len(raw) > limit * 4:
+            raw = None
+        else:
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                raw = None
+    if not isinstance(raw, dict) or not raw:
+        return {}
+    try:
+        size = len(json.dumps(raw, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return {}
+    if size > limit:
+        logger.warning("socket.io metadata of %d bytes dropped (%s=%d)", size, METADATA_ENV_VAR, limit)
+        return {}
+    return raw
 
 
 def valid_session_id(value: Any) -> bool:
@@ -194,7 +230,9 @@ class SocketIOAllowlistInput(SocketIOInput):
             (``session_token`` with both, then Rasa's ``session_confirm``)."""
             data = data if isinstance(data, dict) else {}
             session_id, token = data.get("session_id"), data.get("token")
-            if not session_tokens.verified(session_id, token):
+            if session_tokens.verified(session_id, token):
+                token = session_tokens.refreshed(session_id, token)  # rotated once it is an hour old
+            else:
                 session_id, token = session_tokens.new_session()
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
@@ -255,20 +293,20 @@ class SocketIOAllowlistInput(SocketIOInput):
                 await sio.emit(self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
                                room=sid, namespace=self.namespace)
                 return
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = {}
+            metadata = console_doors.with_client_key(bounded_metadata(data.get(self.metadata_key)),
+                                                     clients.get(sid, ""))
             text = data.get("message")
             message = UserMessage(
                 limits.cap(text if isinstance(text, str) else ""),
                 AllowlistSocketIOOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
-                metadata=metadata if isinstance(metadata, dict) else {},
+                metadata=metadata,
             )
-            await on_new_message(message)
+            # replies held until the turn is stored; the widget's message id (exactly_once.py)
+            await exactly_once.handle_socketio_message(
+                sio, sid, self.namespace, self.bot_message_evt, message, data.get("message_id"),
+                on_new_message,
+            )
 
         return bp

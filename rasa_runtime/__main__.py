@@ -11,6 +11,8 @@ runtime fixes applied first:
 * `lockwait`: conversation locks without Rasa's 1-second sleep between looks,
   atomic on Redis, renewed while held (a dead server's lock ends after
   TICKET_LOCK_LIFETIME, 10 s).
+* `loud_store`: a tracker store error fails the turn instead of Rasa's silent
+  fallback to memory (no turn acknowledged unsaved).
 
 Each refuses to patch a Rasa it was not written for (`rasa_version`).
 """
@@ -30,6 +32,9 @@ def main() -> None:
     from rasa_runtime import lockwait
 
     lockwait.apply()
+    from rasa_runtime import loud_store
+
+    loud_store.apply()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

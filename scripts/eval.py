@@ -10,6 +10,14 @@ with the expectation (kind, and term / terms / id where given).
 Cases marked `new: true` (written for the issue "One routing brain" before its routing
 changes) are reported in a table of their own. --min-accuracy gates the established
 cases only; --min-new-accuracy gates the new ones (0 = report only).
+
+Cases marked `set: <name>` (issue 17: `fresh`, written before its code changes; `holdout`,
+written before its results were looked at) are reported per set; --min-set-accuracy gates
+every set except those named by --report-only (the blind holdout).
+
+False handoffs: a case that does not expect a handoff but gets one (a person called and a
+ticket opened for a question the bot can answer) fails the run on every set, whatever the
+accuracy (--no-false-handoff-gate to report only).
 """
 from __future__ import annotations
 
@@ -62,11 +70,50 @@ def run(rest_url: str, cases: list[dict]) -> list[tuple[dict, bool, str]]:
         r.raise_for_status()
         payloads = custom_payloads(r.json())
         results.append((case, judge(case["expect"], payloads), describe(payloads)))
+        if payloads and payloads[0].get("kind") == "fallback":
+            OFFERED.append((case, payloads[0].get("candidates") or []))
     return results
 
 
+# Misses answered with "did you mean" buttons: (case, the candidates offered).
+OFFERED: list[tuple[dict, list[dict]]] = []
+
+
+def did_you_mean_report() -> None:
+    """How often the right answer is among the buttons offered on a miss."""
+    misses = [(c, offered) for c, offered in OFFERED if c["expect"]["kind"] != "fallback"]
+    if not misses:
+        return
+    def right(case: dict, offered: list[dict]) -> bool:
+        e = case["expect"]
+        return any(
+            (o.get("kind") == "faq" and o.get("id") == e.get("id"))
+            or (o.get("kind") == "term" and o.get("term") == e.get("term"))
+            for o in offered
+        )
+    with_buttons = [m for m in misses if m[1]]
+    hits = sum(right(c, o) for c, o in misses)
+    print(
+        f"\ndid you mean: {len(misses)} misses answered with a fallback, {len(with_buttons)} with"
+        f" buttons, the right answer among them in {hits}"
+    )
+
+
 def is_new(case: dict) -> bool:
-    return bool(case.get("new"))
+    return bool(case.get("new")) and "set" not in case
+
+
+def set_of(case: dict) -> str | None:
+    return case.get("set")
+
+
+def false_handoffs(results: list[tuple[dict, bool, str]]) -> list[tuple[dict, str]]:
+    """Cases routed to a person although they do not ask for one."""
+    return [
+        (case, got)
+        for case, _, got in results
+        if case["expect"]["kind"] != "handoff" and got.split(" ")[0] == "handoff"
+    ]
 
 
 def table(title: str, results: list[tuple[dict, bool, str]]) -> float | None:
@@ -91,7 +138,9 @@ def report(
 ) -> tuple[float | None, float | None]:
     """Prints the established and the new cases apart, then all together.
     Returns (accuracy on established cases, accuracy on new cases)."""
-    established = table("established cases", [r for r in results if not is_new(r[0])])
+    established = table(
+        "established cases", [r for r in results if not is_new(r[0]) and not set_of(r[0])]
+    )
     new = table("new cases (new: true)", [r for r in results if is_new(r[0])])
     if established is not None and new is not None:
         total = sum(ok for _, ok, _ in results)
@@ -100,7 +149,7 @@ def report(
     if failures and show_failures:
         print("\nfailures:")
         for case, got in failures:
-            mark = " new" if is_new(case) else ""
+            mark = " new" if is_new(case) else (f" {set_of(case)}" if set_of(case) else "")
             print(f"  [{case['group']}{mark}] {case['text']!r}: expected {case['expect']}, got {got}")
     return established, new
 
@@ -123,6 +172,19 @@ def main() -> int:
     parser.add_argument("--min-new-accuracy", type=float, default=0.0, help="gate on the `new: true` cases")
     parser.add_argument("--new-only", action="store_true", help="send only the `new: true` cases")
     parser.add_argument(
+        "--min-set-accuracy", type=float, default=0.0, help="gate on each `set:` (issue 17)"
+    )
+    parser.add_argument(
+        "--report-only", action="append", default=[], help="a set reported but not gated"
+    )
+    parser.add_argument("--set", dest="only_set", help="send only the cases of this set")
+    parser.add_argument(
+        "--false-handoff-gate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="fail when a case that asks no person gets a handoff",
+    )
+    parser.add_argument(
         "--show-failures",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -132,6 +194,8 @@ def main() -> int:
     cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"]
     if args.new_only:
         cases = [c for c in cases if is_new(c)]
+    if args.only_set:
+        cases = [c for c in cases if set_of(c) == args.only_set]
     servers = None
     try:
         if args.url:
@@ -139,12 +203,29 @@ def main() -> int:
         else:
             servers = start_servers(model=args.model)
             rest_url = servers.rest_url
-        established, new = report(run(rest_url, cases), args.show_failures)
+        results = run(rest_url, cases)
+        established, new = report(results, args.show_failures)
     finally:
         if servers:
             servers.stop()
+    sets: dict[str, float | None] = {}
+    for name in dict.fromkeys(set_of(c) for c, _, _ in results if set_of(c)):
+        sets[name] = table(f"set: {name}", [r for r in results if set_of(r[0]) == name])
+    did_you_mean_report()
+    wrong_handoffs = false_handoffs(results)
+    print(f"\nfalse handoffs (a person called for a case that asks none): {len(wrong_handoffs)}")
+    for case, got in wrong_handoffs:
+        print(f"  [{case['group']}] {case['text']!r}: expected {case['expect']}, got {got}")
     ok = gate("established cases", established, args.min_accuracy)
     ok = gate("new cases", new, args.min_new_accuracy) and ok
+    for name, accuracy in sets.items():
+        if name in args.report_only:
+            print(f"report only: set {name} {accuracy:.1%}" if accuracy is not None else "")
+            continue
+        ok = gate(f"set {name}", accuracy, args.min_set_accuracy) and ok
+    if wrong_handoffs and args.false_handoff_gate:
+        print(f"FAIL: {len(wrong_handoffs)} false handoff(s)")
+        ok = False
     return 0 if ok else 1
 
 

@@ -5,6 +5,7 @@
 #   scripts/pg_test_server.sh url      # URL of the running server (exit 1 if none)
 #   scripts/pg_test_server.sh status   # exit 0 if running
 #   scripts/pg_test_server.sh stop     # stops it and deletes its files
+#   scripts/pg_test_server.sh restart  # stop + start, same port and data (chaos tests)
 #
 # State lives in $PG_TEST_DIR (default /tmp/handoff-pg-test): data dir, unix
 # socket, log, port and password. `start` is idempotent (a running server is
@@ -133,6 +134,16 @@ start() {
     url
 }
 
+restart() {
+    # Chaos in the scale test: the same server (port, data) stopped and started again;
+    # every client connection is cut.
+    local bindir
+    bindir=$(find_bindir)
+    as_owner "$bindir/pg_ctl" -D "$DIR/data" -m fast -w -t 60 restart >/dev/null 9>&- \
+        || { log "restart failed:"; tail -n 30 "$DIR/server.log" >&2; return 1; }
+    url
+}
+
 stop() {
     local bindir
     if bindir=$(find_bindir) && [[ -d "$DIR/data" ]]; then
@@ -146,7 +157,7 @@ stop() {
 
 cmd="${1:-}"
 case "$cmd" in
-    start|stop)
+    start|stop|restart)
         # One start/stop at a time per state dir (parallel test sessions).
         mkdir -p "$(dirname "$DIR")"
         exec 9>"$DIR.lock"

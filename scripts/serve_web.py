@@ -114,6 +114,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
+        # The page must not be framed (clickjacking); the widget embeds by <script>, not <iframe>.
+        # frame-ancestors works only in a header, never in the page's CSP <meta>.
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Content-Security-Policy", "frame-ancestors 'none'")
         self.send_header("Cache-Control", "no-cache")  # a dev server: edits show at once
         self.end_headers()
         if not head:

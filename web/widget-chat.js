@@ -261,11 +261,14 @@
     function emitMessage(message) {
       if (!agentOwns()) cc.showTyping(); // a person answers when they answer
 
+      // Exactly once: every message has an id and stays in localStorage until the
+      // server acknowledges its stored turn (message_ack); after a reconnect or a
+      // failed turn it is sent again with the same id (docs/reliability.md).
+      var item = cc.addPending(message);
       if (state.socket && state.confirmed) {
-        state.socket.emit("user_uttered", { message: message, session_id: state.sessionId });
+        cc.emitPending(item);
       } else {
-        state.queue.push(message);
-        cc.connect();
+        cc.connect(); // session_confirm sends every pending message
       }
     }
 
@@ -273,6 +276,7 @@
       state.history = [];
       state.turnTexts = [];
       state.queue = [];
+      cc.clearPending();
       cc.saveHistory();
       setHandoff(null);
       while (ui.list.firstChild) ui.list.removeChild(ui.list.firstChild);

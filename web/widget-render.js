@@ -399,6 +399,12 @@
           return { title: String(sug), payload: sug + "とは?" };
         });
         own = [HUMAN_BUTTON];
+      } else if (kind === "fallback" && Array.isArray(p.candidates)) {
+        // "did you mean": the closest FAQs and terms the router offers (issue 17)
+        suggestions = p.candidates.map(function (c) {
+          var title = String(c.title || "");
+          return { title: title, payload: c.kind === "term" ? String(c.term) + "とは?" : title + "について教えて" };
+        });
       } else if (kind === "offer_human" && !(entry.buttons && entry.buttons.length)) {
         own = YES_NO.slice();
       } else if (kind === "quiz_question") {

@@ -150,7 +150,10 @@
     handoff: store.get("localStorage", "handoff", null),
     socket: null,
     confirmed: false,
-    queue: [], // messages typed while not connected, sent after session_confirm
+    queue: [], // (kept for old callers) messages typed while not connected
+    // Messages sent but not yet acknowledged ({id, message}); re-sent with the same id.
+    pending: store.get("localStorage", "pending", []),
+    seenReplies: store.get("localStorage", "seen", []), // ids whose replies were shown
     turnTexts: [], // plain bot bubbles that a following payload may replace
     composing: false,
     typingTimer: null,
@@ -158,6 +161,82 @@
     open: false,
   };
   if (!Array.isArray(state.history)) state.history = [];
+  if (!Array.isArray(state.pending)) state.pending = [];
+  if (!Array.isArray(state.seenReplies)) state.seenReplies = [];
+
+  // ------------------------------------------------------- exactly once
+  var MAX_PENDING = 20;
+  var MAX_SEEN = 50;
+
+  function newMessageId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+
+  function savePending() {
+    if (state.pending.length > MAX_PENDING) state.pending = state.pending.slice(-MAX_PENDING);
+    store.set("localStorage", "pending", state.pending);
+  }
+
+  function addPending(message) {
+    var item = { id: newMessageId(), message: message };
+    state.pending.push(item);
+    savePending();
+    return item;
+  }
+
+  function emitPending(item) {
+    if (!state.socket || !state.confirmed) return;
+    state.socket.emit("user_uttered", {
+      message: item.message,
+      session_id: state.sessionId,
+      message_id: item.id,
+    });
+  }
+
+  function ackPending(data) {
+    if (!data || typeof data.message_id !== "string") return;
+    state.pending = state.pending.filter(function (p) {
+      return p.id !== data.message_id;
+    });
+    savePending();
+  }
+
+  function retryPending(data) {
+    // The turn failed and stored nothing (or the server was busy): same id again.
+    if (!data || typeof data.message_id !== "string") return;
+    var wait = typeof data.retry_after === "number" ? Math.min(Math.max(data.retry_after, 1), 30) : 2;
+    setTimeout(function () {
+      state.pending.forEach(function (p) {
+        if (p.id === data.message_id) emitPending(p);
+      });
+    }, wait * 1000);
+  }
+
+  // A replayed reply (re-sent id whose turn was done) is shown only if this page has
+  // not shown that turn's replies yet.
+  function seenReply(data) {
+    if (!data || typeof data.reply_to !== "string") return false;
+    var seen = state.seenReplies.indexOf(data.reply_to) !== -1;
+    if (data.replay && seen) return true;
+    if (!seen) {
+      state.seenReplies.push(data.reply_to);
+      if (state.seenReplies.length > MAX_SEEN) state.seenReplies = state.seenReplies.slice(-MAX_SEEN);
+      store.set("localStorage", "seen", state.seenReplies);
+    }
+    return false;
+  }
+
+  function clearPending() {
+    state.pending = [];
+    savePending();
+  }
 
   function saveHistory() {
     if (state.history.length > MAX_HISTORY) {
@@ -176,6 +255,9 @@
     isHttpUrl: isHttpUrl,
     saveHistory: saveHistory,
     connect: connect, // function declarations are hoisted
+    addPending: addPending,
+    emitPending: emitPending,
+    clearPending: clearPending,
   };
 
   // ------------------------------------------------------------- transport
@@ -238,10 +320,18 @@
         var queued = state.queue;
         state.queue = [];
         queued.forEach(function (m) {
-          socket.emit("user_uttered", { message: m, session_id: state.sessionId });
+          addPending(m);
         });
+        // Sent but not acknowledged (the server may have died mid-turn): same ids again.
+        state.pending.forEach(emitPending);
       });
-      socket.on("bot_uttered", cc.onBotUttered);
+      socket.on("bot_uttered", function (data) {
+        if (seenReply(data)) return;
+        cc.onBotUttered(data);
+      });
+      socket.on("message_ack", ackPending);
+      socket.on("message_failed", retryPending);
+      socket.on("message_refused", ackPending); // a malformed id will not get better
       socket.on("disconnect", function () {
         state.confirmed = false;
         cc.setStatus("reconnecting");

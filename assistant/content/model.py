@@ -157,14 +157,15 @@ def build(
         )
     )
     entries = {f["id"]: to_faq(f) for f in faq_records}
+    matcher = TermMatcher(glossary)  # one for the matcher and the router
     return Content(
         revision=revision,
         terms=term_records,
         faq_records=faq_records,
         glossary=glossary,
         faqs=entries,
-        matcher=TermMatcher(glossary),
-        knowledge=routing.knowledge(glossary, entries, FaqRetriever(entries)),
+        matcher=matcher,
+        knowledge=routing.knowledge(glossary, entries, FaqRetriever(entries), matcher),
     )
 
 

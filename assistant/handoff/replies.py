@@ -89,6 +89,16 @@ def command_refused(ticket_id: str) -> Reply:
     )
 
 
+def tickets_limited(retry_after: int) -> Reply:
+    """Too many new tickets from this client lately (assistant/handoff/ticket_cap.py)."""
+    minutes = max(1, (retry_after + 59) // 60)
+    return Reply(
+        "短い時間に担当者へのお問い合わせが続いたため、いまは新しい受付ができません。"
+        f"{minutes}分ほどお待ちいただいてから、もう一度お申し付けください。",
+        {"kind": "rate_limited", "retry_after": retry_after},
+    )
+
+
 def rate_limited(retry_after: int) -> Reply:
     return Reply(
         f"メッセージの送信が多すぎます。{retry_after}秒ほどお待ちいただいてから、もう一度お送りください。",

@@ -16,6 +16,7 @@ from typing import Any
 from ..conversation import NOT_A_QUESTION, should_notify, ticket_text
 from ..transcript import last_user_question, transcript_from_events
 from .notify import WebhookNotifier
+from .ticket_cap import TicketCap, TicketCapReached
 from .tickets import Ticket, TicketNotFound, TicketStore
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class HandoffRequest:
     text: str
     term: str | None = None
     events: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    client_key: str | None = None  # the channel's keyed hash of the client address
 
 
 @dataclass(frozen=True)
@@ -51,18 +53,25 @@ class HandoffService:
         webhook_url: str = "",
         notifier: Callable[[], WebhookNotifier] | None = None,
         suggest: Callable[[str], list[Any]] | None = None,
+        cap: TicketCap | None = None,
     ):
         self.store = store
+        self.cap = cap
         self.notify = should_notify(webhook_url)
         self._notifier = notifier
         self._suggest = suggest
 
     def open(self, request: HandoffRequest) -> Opened:
-        """The sender's open ticket (this message appended), or a new one."""
+        """The sender's open ticket (this message appended), or a new one; raises
+        TicketCapReached when this client or sender opened too many lately."""
         ticket = self.store.open_for_sender(request.sender_id)
         if ticket is not None:
             self.append(ticket.id, request.text)
             return Opened(ticket, created=False)
+        if self.cap is not None:
+            wait = self.cap.retry_after(request.sender_id, request.client_key)
+            if wait:
+                raise TicketCapReached(wait)
         asked = last_user_question(request.events, NOT_A_QUESTION)
         ticket = self.store.create(
             sender_id=request.sender_id,
@@ -74,6 +83,8 @@ class HandoffService:
             transcript=transcript_from_events(request.events),
             notify=self.notify,
         )
+        if self.cap is not None:
+            self.cap.record(ticket.id, request.sender_id, request.client_key)
         if self.notify and self._notifier is not None:
             try:
                 self._notifier().notify_async(ticket.id)

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ rollup_days_table = Table(
     Column("day", String(10), primary_key=True),
     Column("built_at", UTCDateTime, nullable=False),
     Column("final", Boolean, nullable=False),
+    Column("build", String(32)),  # a new id per build: reports cache a day until it changes
 )
 
 rollup_table = Table(
@@ -102,6 +104,7 @@ rollup_users_table = Table(
     Column("day", String(10), primary_key=True),
     Column("channel", String(32), primary_key=True),
     Column("uid", BigInteger, primary_key=True),
+    Index("ix_analytics_rollup_users_uid", "uid", "day", "channel"),
 )
 
 rollup_trainees_table = Table(
@@ -110,6 +113,7 @@ rollup_trainees_table = Table(
     Column("day", String(10), primary_key=True),
     Column("channel", String(32), primary_key=True),
     Column("uid", BigInteger, primary_key=True),
+    Index("ix_analytics_rollup_trainees_uid", "uid", "day", "channel"),
 )
 
 
@@ -275,7 +279,11 @@ class Analytics:
         self._build_lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._refreshing = False
+        self._days: dict[str, tuple[str, dict[str, Summary]]] = {}
         create_schema(engine)
+        for table in (rollup_table, rollup_users_table, rollup_trainees_table):
+            for index in table.indexes:  # added after the table: create_all keeps old tables
+                index.create(engine, checkfirst=True)
 
     # -- roll-ups --------------------------------------------------------------------
 
@@ -418,7 +426,9 @@ class Analytics:
             if trainees:
                 conn.execute(insert(rollup_trainees_table), trainees)
             conn.execute(
-                insert(rollup_days_table).values(day=day, built_at=at, final=is_final(day, at))
+                insert(rollup_days_table).values(
+                    day=day, built_at=at, final=is_final(day, at), build=uuid.uuid4().hex
+                )
             )
 
     def invalidate(self, days: Iterable[str] | None = None) -> None:
@@ -493,43 +503,69 @@ class Analytics:
         days = days_between(start, end)
         built = self.ensure(days, now)
         r = rollup_table.c
-        in_period = (r.day >= days[0]) & (r.day <= days[-1])
-        if channel:
-            in_period = in_period & (r.channel == channel)
 
-        def distinct(table: Table) -> Any:
+        def distinct(conn: Connection, table: Table) -> int:
+            """Distinct ids over the period. SQLite: grouped along the (uid, day, channel)
+            index, which avoids a temporary B-tree (0.9 → 0.2 s on 260,000 rows under load);
+            PostgreSQL hashes COUNT(DISTINCT) fast enough."""
             c = table.c
+            if conn.dialect.name == "sqlite":
+                where = "day >= :a AND day <= :b" + (" AND channel = :ch" if channel else "")
+                index = f"ix_{table.name}_uid"
+                q = f"SELECT COUNT(*) FROM (SELECT uid FROM {table.name} INDEXED BY {index} "
+                q += f"WHERE {where} GROUP BY uid)"
+                args = {"a": days[0], "b": days[-1], "ch": channel}
+                return int(conn.execute(sql_text(q), args).scalar_one())
             stmt = select(func.count(func.distinct(c.uid))).where(
                 c.day >= days[0], c.day <= days[-1]
             )
-            return stmt.where(c.channel == channel) if channel else stmt
+            if channel:
+                stmt = stmt.where(c.channel == channel)
+            return int(conn.execute(stmt).scalar_one())
 
+        d = rollup_days_table.c
         with reading(self.engine) as conn:
-            # per day and channel: the counts and the hours (daily bars, heat map, channels)
-            per_day = conn.execute(
-                select(r.day, r.channel, r.dim, r.key, r.n).where(in_period, r.dim.in_(PER_DAY))
-            ).all()
-            # the period's totals of everything else (top lists, histograms), summed by SQL
-            example, conv = func.min(r.example), func.min(r.example_conversation)
-            totals = conn.execute(
-                select(r.dim, r.key, func.sum(r.n), example, conv)
-                .where(in_period, r.dim.not_in(PER_DAY))
-                .group_by(r.dim, r.key)
-            ).all()
-            trainees = int(conn.execute(distinct(rollup_trainees_table)).scalar_one())
-            users = int(conn.execute(distinct(rollup_users_table)).scalar_one())
-        daily: dict[str, Summary] = {d: Summary() for d in days}
+            days_built = select(d.day, d.build).where(d.day >= days[0], d.day <= days[-1])
+            state: dict[str, str] = dict(conn.execute(days_built).all())
+            # Each day's roll-up is read once per process and kept while it is unchanged
+            # (its build id): a report then sums cached summaries (final days never change).
+            cached = {day: self._days.get(day, ("",))[0] for day in days}
+            need = [
+                day
+                for day in days
+                if day in state and (state[day] is None or cached[day] != state[day])
+            ]
+            if need:
+                fresh: dict[str, dict[str, Summary]] = {day: {} for day in need}
+                for day, ch, dim, key, n, ex, ex_conv in conn.execute(
+                    select(
+                        r.day, r.channel, r.dim, r.key, r.n, r.example, r.example_conversation
+                    ).where(r.day.in_(need))
+                ):
+                    parts = fresh[day]
+                    if ch not in parts:
+                        parts[ch] = Summary()
+                    add_row(parts[ch], dim, key, n, ex, ex_conv)
+                with self._pending_lock:
+                    if len(self._days) > 2 * MAX_DAYS:
+                        self._days.clear()
+                    for day in need:
+                        self._days[day] = (state[day] or "", fresh[day])
+            trainees = distinct(conn, rollup_trainees_table)
+            users = distinct(conn, rollup_users_table)
+        daily: dict[str, Summary] = {day: Summary() for day in days}
         channels: dict[str, Summary] = {}
-        for day, ch, dim, key, n in per_day:
-            add_row(daily[day], dim, key, n, None, None)
-            if ch not in channels:
-                channels[ch] = Summary()
-            add_row(channels[ch], dim, key, n, None, None)
+        for day in days:
+            for ch, part in self._days.get(day, (None, {}))[1].items():
+                if channel and ch != channel:
+                    continue
+                daily[day].add(part)
+                if ch not in channels:
+                    channels[ch] = Summary()
+                channels[ch].add(part)
         total = Summary()
-        for s in daily.values():
-            total.add(s)
-        for dim, key, n, ex, ex_conv in totals:
-            add_row(total, dim, key, int(n), ex, ex_conv)
+        for sm in daily.values():
+            total.add(sm)
         total.trainees = Counter({f"#{i}": 1 for i in range(trainees)})
         rep = Report(day_from, day_to, channel, total, daily, channels, users, built)
         rep.kpis = kpis(total, users)

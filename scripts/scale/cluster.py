@@ -208,6 +208,32 @@ class Cluster:
             time.sleep(0.25)
         raise ClusterError(f"load balancer does not see {names} up: {self.lb_state()}")
 
+    # -- chaos: the other components (scripts/scale/run.py) ----------------------
+
+    def kill_actions(self, index: int = 0) -> None:
+        """kill -9 an action server (in-flight action calls cut)."""
+        proc = self.actions[index].process
+        if proc.popen.poll() is None:
+            os.killpg(proc.popen.pid, signal.SIGKILL)
+            proc.popen.wait(10)
+
+    def start_actions(self, index: int = 0) -> None:
+        old = self.actions[index]
+        self.actions[index] = start_action_server(old.process.log.parent, dict(self.env), old.port)
+
+    def restart_postgres(self) -> None:
+        """Stop PostgreSQL (fast: every connection cut) and start it again, same port."""
+        proc = _pg("restart", self.workdir / "pg")
+        if proc.returncode != 0:
+            raise ClusterError(f"PostgreSQL did not restart: {proc.stderr.strip()[-2000:]}")
+
+    def restart_redis(self) -> None:
+        """Stop Redis (its locks and socket.io channels are gone: no persistence) and start
+        it again on the same port."""
+        if self.redis is not None:
+            self.redis.stop(timeout=5)
+        self.redis = _start_redis(self.workdir, self.redis_port)
+
     # -- teardown -------------------------------------------------------------
 
     def stop(self) -> None:

@@ -10,10 +10,12 @@ writes to the ticket, and goes back to the bot.
 
 Every message carries a unique tag in its text (``… #<16 hex>``) so that
 scripts/scale/verify.py can count it in the PostgreSQL tracker store. A client
-retries a message that failed the way a real one would: REST on a connection error,
-a timeout or a 5xx (backoff 0.5, 1, 2, 4 … s); socket.io when no reply came, or the
-socket dropped, before the reply (it reconnects, rejoins its session with the token,
-and sends the same message again). Each message's fate goes to the journal
+retries a message that failed the way a real one would, always with the message's own
+id (``message_id``, so the server processes it once: channels/exactly_once.py): REST on
+a connection error, a timeout or a 5xx (backoff 0.5, 1, 2, 4 … s); socket.io when no
+acknowledgement (``message_ack``, sent after the stored turn's replies) came, the turn
+failed (``message_failed``) or the socket dropped (it reconnects, rejoins its session
+with the token, and sends the same message again). Each message's fate goes to the journal
 (SCALE_JOURNAL, JSON lines) when locust quits.
 """
 from __future__ import annotations
@@ -72,6 +74,8 @@ def new_record(channel: str, sender: str, text: str, step: str) -> Dict[str, Any
         "tag": tag, "channel": channel, "sender": sender, "text": f"{text} #{tag}", "step": step,
         "attempts": 0, "errors": [], "acked": False, "latency_ms": None, "kinds": [], "ticket": None,
         "first_sent": None, "interrupted": False,
+        # exactly once: every attempt of this message carries the same id (docs/reliability.md)
+        "message_id": str(uuid.uuid4()),
     }
     RECORDS.append(rec)
     return rec
@@ -164,7 +168,8 @@ class RestCustomer(HttpUser):
         for attempt in range(MAX_ATTEMPTS):
             rec["attempts"] += 1
             rec["first_sent"] = rec["first_sent"] or time.time()
-            with self.client.post("/webhooks/rest/webhook", json={"sender": self.sender, "message": rec["text"]},
+            body = {"sender": self.sender, "message": rec["text"], "message_id": rec["message_id"]}
+            with self.client.post("/webhooks/rest/webhook", json=body,
                                   name="REST message", catch_response=True, timeout=REQUEST_TIMEOUT) as r:
                 if r.status_code == 200:
                     r.success()
@@ -216,6 +221,8 @@ class SocketCustomer(User):
         self.inbox: List[Dict[str, Any]] = []
         self.drops = 0
         self.first_reply_at = 0.0
+        self.current_id: Optional[str] = None
+        self.failed = threading.Event()
         sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
                               request_timeout=15)
 
@@ -241,10 +248,24 @@ class SocketCustomer(User):
 
         @sio.on("bot_uttered")
         def bot_uttered(data):
-            if not self.got_reply.is_set():
+            # replies of the message being sent (reply_to = its id); agent messages have none
+            if isinstance(data, dict) and data.get("reply_to") not in (None, self.current_id):
+                return
+            if not self.first_reply_at:
                 self.first_reply_at = time.time()
             self.inbox.append(data)
-            self.got_reply.set()
+
+        @sio.on("message_ack")
+        def message_ack(data):
+            # the turn is stored and its replies were emitted before this
+            if isinstance(data, dict) and data.get("message_id") == self.current_id:
+                self.first_reply_at = self.first_reply_at or time.time()
+                self.got_reply.set()
+
+        @sio.on("message_failed")
+        def message_failed(data):
+            if isinstance(data, dict) and data.get("message_id") == self.current_id:
+                self.failed.set()
 
         self.sio = sio
         started = time.time()
@@ -291,25 +312,30 @@ class SocketCustomer(User):
                 continue
             self.inbox.clear()
             self.got_reply.clear()
+            self.failed.clear()
+            self.first_reply_at = 0.0
+            self.current_id = rec["message_id"]
             drops = self.drops
             rec["first_sent"] = rec["first_sent"] or started
             try:
-                self.sio.emit("user_uttered", {"message": rec["text"], "session_id": self.session["session_id"]})
+                self.sio.emit("user_uttered", {"message": rec["text"], "session_id": self.session["session_id"],
+                                               "message_id": rec["message_id"]})
             except Exception as e:  # noqa: BLE001 - the socket dropped before the emit
                 error(rec, type(e).__name__)
                 self._fire(started, e)
                 gevent.sleep(backoff(attempt))
                 continue
             deadline = time.time() + REPLY_TIMEOUT
-            while not self.got_reply.is_set() and self.drops == drops and time.time() < deadline:
+            while (not self.got_reply.is_set() and not self.failed.is_set() and self.drops == drops
+                   and time.time() < deadline):
                 self.got_reply.wait(0.1)
             if self.got_reply.is_set():
                 replied = self.first_reply_at
-                gevent.sleep(0.3)  # the rest of a multi-part reply (text, then the payload)
                 self._fire(started, None, replied)
                 note_reply(rec, list(self.inbox), replied)
                 return
-            reason = "disconnected before the reply" if self.drops != drops else "no reply"
+            reason = ("turn failed (message_failed)" if self.failed.is_set()
+                      else "disconnected before the reply" if self.drops != drops else "no reply")
             error(rec, reason)
             self._fire(started, RuntimeError(reason))
             gevent.sleep(backoff(attempt))

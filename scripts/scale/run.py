@@ -7,7 +7,8 @@ Redis (scripts/scale/cluster.py), then
    Rasa 2; the agent's message must reach the socket (socket.io Redis manager);
 3. load: locust (scripts/scale/locustfile.py), N users mixing REST and socket.io for
    a bounded time; one Rasa server is killed (-9) in the middle and restarted at
-   once; afterwards every message is counted in the tracker store and every handoff
+   once, then an action server is killed and restarted, PostgreSQL and Redis are
+   restarted (chaos; the short version: Rasa and an action server); afterwards every message is counted in the tracker store and every handoff
    ticket looked up (scripts/scale/verify.py), and the restarted server must answer.
 
 Prints the figures; exits non-zero if a message was lost or duplicated, a ticket is
@@ -28,7 +29,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 if __package__ in (None, ""):  # `python scripts/scale/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -40,8 +41,12 @@ from scripts.scale.widget import WidgetCustomer  # noqa: E402
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
 
-FULL = dict(users=50, spawn_rate=10, duration=60, kill_at=12)
-SHORT = dict(users=15, spawn_rate=5, duration=25, kill_at=6)
+# kill_at: Rasa 1 killed (-9) and restarted; chaos: (component, seconds into the load) —
+# "actions": action server 1 killed (-9) and restarted; "postgres": PostgreSQL restarted
+# (every connection cut); "redis": Redis restarted (locks and socket.io channels gone).
+FULL = dict(users=50, spawn_rate=10, duration=60, kill_at=12,
+            chaos=(("actions", 22.0), ("postgres", 32.0), ("redis", 44.0)))
+SHORT = dict(users=15, spawn_rate=5, duration=25, kill_at=6, chaos=(("actions", 14.0),))
 
 
 # -- 1. burst ----------------------------------------------------------------------
@@ -121,11 +126,12 @@ def send_like_a_client(base_url: str, sender: str, text: str, step: str, channel
     tag = uuid.uuid4().hex[:16]
     rec = {"tag": tag, "channel": channel, "sender": sender, "text": f"{text} #{tag}", "step": step,
            "attempts": 0, "errors": [], "acked": False, "latency_ms": None, "kinds": [], "ticket": None,
-           "first_sent": time.time(), "interrupted": False}
+           "first_sent": time.time(), "interrupted": False, "message_id": str(uuid.uuid4())}
     for attempt in range(6):
         rec["attempts"] += 1
         try:
-            r = requests.post(f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": rec["text"]},
+            r = requests.post(f"{base_url}/webhooks/rest/webhook",
+                              json={"sender": sender, "message": rec["text"], "message_id": rec["message_id"]},
                               timeout=60)
             if r.status_code == 200:
                 rec["acked"] = True
@@ -172,6 +178,7 @@ class Load:
     locust_summary: str = ""
     restarted_answers: bool = False
     problems: List[str] = field(default_factory=list)
+    chaos: List[str] = field(default_factory=list)  # what else was killed/restarted, when
 
     @property
     def ok(self) -> bool:
@@ -180,7 +187,8 @@ class Load:
 
 def run_load(cluster: Cluster, users: int, spawn_rate: int, duration: int, kill_at: Optional[float],
              workdir: Path, log: Callable[[str], None] = print, socket_share: float = 0.5,
-             handoff_share: float = 0.3, kill_messages: int = 10) -> Load:
+             handoff_share: float = 0.3, kill_messages: int = 10,
+             chaos: Sequence[Tuple[str, float]] = ()) -> Load:
     journal = workdir / f"journal-{uuid.uuid4().hex[:6]}.jsonl"
     grace = 60  # for the messages under way at the end (retries included)
     env = dict(cluster.env, SCALE_JOURNAL=str(journal), SCALE_SOCKET_SHARE=str(socket_share),
@@ -221,7 +229,10 @@ def run_load(cluster: Cluster, users: int, spawn_rate: int, duration: int, kill_
 
         restart = threading.Thread(target=bring_back, daemon=True)
         restart.start()
+    chaos_threads = run_chaos(cluster, chaos, started, proc, load, log)
     load.locust_rc = proc.wait()
+    for t in chaos_threads:
+        t.join(300)
     log(f"load: locust finished after {time.monotonic() - started:.1f}s (exit {load.locust_rc})")
     if restart is not None:
         restart.join(300)
@@ -250,12 +261,60 @@ def run_load(cluster: Cluster, users: int, spawn_rate: int, duration: int, kill_
     return load
 
 
+def run_chaos(cluster: Cluster, chaos: Sequence[Tuple[str, float]], started: float,
+              proc: subprocess.Popen, load: Load, log: Callable[[str], None]) -> List[threading.Thread]:
+    """Kill or restart the other components at their times (seconds into the load)."""
+    threads: List[threading.Thread] = []
+    for component, at in sorted(chaos, key=lambda c: c[1]):
+        while time.monotonic() - started < at and proc.poll() is None:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            load.problems.append(f"the load ended before {component} at {at}s")
+            break
+        t0 = time.monotonic()
+        when = t0 - started
+        try:
+            if component == "actions":
+                cluster.kill_actions(0)
+                log(f"load: killed actions1 (kill -9) at {when:.1f}s; restarting it")
+
+                def back(t0: float = t0, when: float = when) -> None:
+                    try:
+                        cluster.start_actions(0)
+                        cluster.wait_lb_up(["actions1"], timeout=60)
+                        load.chaos.append(f"action server 1 killed (-9) at {when:.1f}s, back behind the "
+                                          f"balancer {time.monotonic() - t0:.1f}s later")
+                    except Exception as e:  # noqa: BLE001 - reported
+                        load.problems.append(f"actions1 did not come back: {e}")
+
+                thread = threading.Thread(target=back, daemon=True)
+                thread.start()
+                threads.append(thread)
+            elif component == "postgres":
+                cluster.restart_postgres()
+                load.chaos.append(f"PostgreSQL restarted at {when:.1f}s (down and up in "
+                                  f"{time.monotonic() - t0:.1f}s, every connection cut)")
+            elif component == "redis":
+                cluster.restart_redis()
+                load.chaos.append(f"Redis restarted at {when:.1f}s (down and up in {time.monotonic() - t0:.1f}s, "
+                                  "locks and socket.io channels gone)")
+            else:
+                load.problems.append(f"unknown chaos component {component!r}")
+                continue
+            if component != "actions":  # (the action server's line comes when it is back)
+                log(f"load: {load.chaos[-1]}")
+        except Exception as e:  # noqa: BLE001 - reported
+            load.problems.append(f"{component} at {at}s failed: {e}")
+    return threads
+
+
 def describe(load: Load) -> str:
     lines = [f"{load.users} users, {load.duration}s, REST + socket.io through HAProxy, 2 Rasa + 2 action servers"]
     if load.killed:
         back = f"back behind the balancer after {load.back_after:.1f}s" if load.back_after else "NOT back"
         lines.append(f"{load.killed} killed (-9) at {load.killed_at:.1f}s and restarted: {back}"
                      + ("; answers REST and socket.io" if load.restarted_answers else ""))
+    lines += load.chaos
     lines.append(load.report.table())
     lines += [f"PROBLEM: {p}" for p in load.problems]
     if load.report.total.lost or load.report.total.duplicated or load.report.total.tickets_missing:
@@ -271,6 +330,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--duration", type=int, help="seconds of load")
     ap.add_argument("--kill-at", type=float, help="seconds into the load when Rasa 1 is killed")
     ap.add_argument("--no-kill", action="store_true")
+    ap.add_argument("--no-chaos", action="store_true", help="kill only Rasa 1 (no action server, "
+                    "PostgreSQL or Redis restarts)")
     ap.add_argument("--socket-share", type=float, default=0.5)
     ap.add_argument("--handoff-share", type=float, default=0.3)
     ap.add_argument("--keep", action="store_true", help="leave the cluster running (Ctrl-C stops it)")
@@ -299,7 +360,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             failed.append("agent push")
         load = run_load(cluster, cfg["users"], cfg["spawn_rate"], cfg["duration"],
                         None if args.no_kill else cfg["kill_at"], cluster.workdir,
-                        socket_share=args.socket_share, handoff_share=args.handoff_share)
+                        socket_share=args.socket_share, handoff_share=args.handoff_share,
+                        chaos=() if args.no_chaos else cfg["chaos"])
         print("\nlocust:\n" + load.locust_summary, flush=True)
         print("\n" + describe(load), flush=True)
         if not load.ok:

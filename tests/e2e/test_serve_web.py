@@ -79,3 +79,10 @@ def test_a_vendor_file_that_is_missing_is_a_404_not_a_dropped_connection(served,
     monkeypatch.setattr(serve_web, "VENDOR", REPO / "web" / "no-such-folder")
     assert serve_web.resolve("/vendor/socket.io.min.js") is None  # listed, but not there
     assert serve_web.resolve("/%00") is None
+
+
+def test_the_demo_page_cannot_be_framed(served):
+    """Clickjacking: the page says no to every frame (frame-ancestors works only as a header)."""
+    r = requests.get(served + "/", timeout=10)
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from rasa_runtime.console_client import Console, add_agent
-from rasa_runtime.launch import custom_payloads, start_servers, MODEL
+from devtools.console_client import Console, add_agent
+from devtools.launch import custom_payloads, start_servers, MODEL
 from tests.integration.conftest import hours_file
 from tests.support.ci import unavailable
 from tests.support.receiver import Receiver, wait_until
@@ -155,11 +155,13 @@ def test_socketio_text_and_metadata_are_masked(bot):
     customer = Customer(bot.rasa_url)
     try:
         customer.sio.emit("user_uttered", {"message": CARD_SOCKET, "session_id": customer.session_id,
-                                           "customData": {"note": CARD_METADATA}})
+                                           "metadata": {"note": CARD_METADATA}})
         customer.wait_for("privacy_notice")
         stored = [e for e in events(bot.workdir, customer.session_id) if e.get("event") == "user"]
         assert wait_until(lambda: user_texts(bot.workdir, customer.session_id) == [
             "この番号で払えますか **** **** **** 1117"])
+        stored = [e for e in events(bot.workdir, customer.session_id) if e.get("event") == "user"]
+        assert stored[0]["metadata"]["note"] == "**** **** **** 1881"
         assert leaks(str(stored)) == []
     finally:
         customer.close()

@@ -50,12 +50,13 @@ def test_twenty_messages_at_once_into_one_conversation(cluster):
 
 
 def test_load_with_a_server_killed_loses_and_duplicates_nothing(cluster, tmp_path):
-    """The short load run: REST and socket.io customers, Rasa 1 killed (-9) and
-    restarted in the middle; every acknowledged message in the tracker exactly once,
+    """The short load run: REST and socket.io customers (retries with the same
+    message_id), Rasa 1 killed (-9) and restarted in the middle, then action server 1
+    killed and restarted; every acknowledged message in the tracker exactly once,
     nothing twice, every handoff shown with a ticket that exists."""
     cfg = scale.SHORT
     load = scale.run_load(cluster, cfg["users"], cfg["spawn_rate"], cfg["duration"], cfg["kill_at"], tmp_path,
-                          log=lambda line: print(line, file=sys.stderr))
+                          log=lambda line: print(line, file=sys.stderr), chaos=cfg["chaos"])
     print("\n" + scale.describe(load))
     t = load.report.total
     assert not load.problems, load.problems
@@ -63,3 +64,4 @@ def test_load_with_a_server_killed_loses_and_duplicates_nothing(cluster, tmp_pat
     assert t.lost == 0 and t.duplicated == 0, scale.describe(load)
     assert t.tickets_missing == 0 and t.handoffs > 0, scale.describe(load)
     assert load.back_after is not None and load.restarted_answers
+    assert len(load.chaos) == len(cfg["chaos"]), load.chaos  # every other component came back

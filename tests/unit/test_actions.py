@@ -78,7 +78,7 @@ def test_define_term_without_nlu_entities_still_matches():
 def test_unknown_term_suggests_and_offers_a_person():
     from actions.route import ActionRoute as ActionDefineTerm
 
-    messages, events = run(ActionDefineTerm(), make_tracker("エスカレージョンとは"))
+    messages, events = run(ActionDefineTerm(), make_tracker("エスカレーションルールとは"))
     payload = messages[0]["custom"]
     assert payload["kind"] == "unknown_term" and payload["suggestions"][0] == "エスカレーション"
     assert {"title": "オペレーターに相談", "payload": "/request_human"} in messages[0]["buttons"]

@@ -237,6 +237,49 @@ ROWS = [
     ("スクリプトの作り方を知りたい", "define_term", "definition:スクリプト"),
     ("AHTの計算方法を教えて", "define_term", "unknown"),
     ("勉強法とは何ですか", "define_term", "unknown"),
+    # --- issue 17: a clause between the term and the question (its first noun is asked) ----
+    ("CRMが重いってどういうこと?", "nlu_fallback", "definition:CRM"),
+    ("あふれ呼が30件ってどういう意味?", "out_of_scope", "definition:あふれ呼"),
+    ("スクリプト通りに読めってどういうこと", "nlu_fallback", "definition:スクリプト"),
+    ("ACW時間が長いってどういうこと?", "define_term", "unknown"),  # a compound: its own word
+    ("コンタクトセンターで使うKPIとは", "define_term", "unknown"),  # the noun before とは
+    # --- a knowledge question that names escalation or a role: never a ticket -----------
+    ("エスカレーションの判断基準を知りたい", "request_human", "definition:エスカレーション"),
+    ("SVを呼ぶべきタイミングは?", "request_human", "definition:スーパーバイザー"),
+    ("オペレーターに代わってもらうのはどういう場合?", "request_human", "definition:オペレーター"),
+    ("エスカレーションしてほしいと頼まれたらどうすれば?", "request_human", "definition:エスカレーション"),
+    # ... while a request, even phrased as a question, still is one
+    ("担当者と直接話すことはできますか", "nlu_fallback", "handoff"),
+    ("オペレーターさんに代わってもらえますか", "define_term", "handoff"),
+    ("上の人と話したいのですが、お願いできますか", "nlu_fallback", "handoff"),
+    # --- negation and correction: the term put aside is not asked -----------------------
+    ("CRMじゃなくてIVRの意味", "define_term", "definition:IVR"),
+    ("音声認識ではなくダッシュボードのことを知りたい", "define_term", "definition:ダッシュボード"),
+    ("ACWのことは分かったので次はCRM", "define_term", "definition:CRM"),
+    # --- a training request inside a sentence --------------------------------------------
+    ("復習用にクイズを出してほしい", "out_of_scope", "start_training"),
+    ("研修モードに切り替えてください", "request_human", "start_training"),
+    ("クイズとは何ですか", "define_term", "unknown"),
+    ("研修モードを終了したいです", "nlu_fallback", "fallback"),  # not a start (outside training)
+    ("オペレーターと話したい、何時まで対応していますか", "request_human", "handoff"),
+    # --- romaji and one-character typos ----------------------------------------------------
+    ("kurosuseru tte nani", "out_of_scope", "definition:クロスセル"),
+    ("dasshuboodo no imi", "nlu_fallback", "definition:ダッシュボード"),
+    ("トラッキソグとは", "define_term", "definition:トラッキング"),
+    ("オムニチャンネルって何?", "define_term", "definition:オムニチャネル"),
+    ("ACW率とは", "define_term", "unknown"),  # a compound, not a typo
+    # --- an FAQ named by its title or subject, or asked through a fact of its answer ---------
+    ("楽天カードのコンタクトセンターって?", "define_term", "faq:rakuten_card_contact_center"),
+    ("TMJのEC支援って何?", "define_term", "faq:tmj"),
+    ("3,000社の導入実績がある会社はどこ?", "faq:outsourcing_companies:0.8", "faq:transcosmos"),
+    ("在宅勤務やDXに対応した委託先", "faq:outsourcing_how_to_choose:0.35", "faq:transcosmos"),
+    # --- a term in passing in a situation question: the FAQ, not the term ----------------------
+    ("オペレーターのアップセル研修をしてくれる委託先を探しています", "faq:outsourcing_companies:0.3", "faq:tmj"),
+    # --- two questions in one message: the first answered (the later ones in `also`) ----------
+    ("ACWとは?あとIVRって何?", "define_term", "definition:アフターコールワーク"),
+    ("CXって何?CSとは違うの?", "compare_terms", "comparison:カスタマーエクスペリエンス,顧客満足度"),
+    # --- nothing to answer: a fallback with "did you mean" candidates -----------------------
+    ("昨日の件ってどうなってますかね", "nlu_fallback", "fallback"),
 ]
 
 
@@ -268,6 +311,37 @@ def describe(d: Decision) -> str:
     if d.route == Route.SMALL_TALK:
         return f"small_talk:{d.small_talk}"
     return d.route.value
+
+
+def test_a_sentence_of_context_then_one_question_is_one_question():
+    text = "楽天カードを使っています。ポイントの使い方はどこで聞けますか?"
+    whole = routing.decide(routing_input(text, "faq:rakuten_card_contact_center:0.9"), KB)
+    assert (whole.route, whole.faq_id, whole.also) == (Route.FAQ, "rakuten_card_contact_center", ())
+
+
+def test_leaving_training_mode_in_a_sentence():
+    d = routing.decide(routing_input("研修モードを終了したいです", "nlu_fallback", training_mode=True), KB)
+    assert d.route == Route.STOP_TRAINING
+
+
+def test_two_questions_answer_both():
+    decision = routing.decide(routing_input("ACWとは?あとIVRって何?", "define_term"), KB)
+    assert [d.known_terms for d in (decision, *decision.also)] == [["アフターコールワーク"], ["IVR"]]
+
+
+def test_an_unsure_turn_offers_candidates_not_a_dead_end():
+    decision = routing.decide(routing_input("物品管理をお願いできる会社", "nlu_fallback"), KB)
+    assert decision.route in (Route.FALLBACK, Route.FAQ)
+    if decision.route == Route.FALLBACK:
+        assert ("faq", "ntt_procx") in decision.candidates
+
+
+def test_unknown_query_is_a_word_never_a_cut_sentence():
+    from assistant import question
+
+    for text in ("新人が最初に覚えるべきことを全部まとめて教えてくれませんかとは", "研修で習ったことは"):
+        for s in question.definition_subjects(text, MATCHER.find(text)):
+            assert question.is_word(s.query), s
 
 
 def test_the_table_is_large_and_unique():

@@ -1,0 +1,196 @@
+"""What the assistant stores, where, and what retention applies: the one list that
+`make purge`, `make forget` and docs/retention.md follow.
+
+Every table of the tracker store and the handoff database is named here (a unit test
+fails when a table exists that the registry does not know, so a new table cannot be
+added without deciding its retention). ``personal`` says whether a row can hold a
+customer's or an agent's personal data; ``retention`` names the setting
+(settings.py) whose age limit applies, ``on_purge`` what purge does with older rows,
+and ``forget_by`` how a deletion request finds one customer's rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TRACKER = "tracker"  # Rasa's tracker store (endpoints.yml: var/tracker.db or PostgreSQL)
+HANDOFF = "handoff"  # HANDOFF_DB_URL (var/handoff.db or PostgreSQL)
+FILES = "files"  # not a database: logs and backups on disk
+
+
+@dataclass(frozen=True)
+class StoredData:
+    store: str
+    table: str
+    holds: str
+    personal: bool
+    retention: str | None  # a settings.RetentionSettings field, None = kept (see note)
+    on_purge: str  # "delete" | "anonymise" | "expire" | "keep"
+    forget_by: str  # how `forget` finds one customer's rows ("" = holds no customer data)
+    note: str = ""
+
+
+REGISTRY: tuple[StoredData, ...] = (
+    StoredData(
+        TRACKER,
+        "events",
+        "every conversation event: the customer's messages, the bot's replies, slots "
+        "(contact details, handoff state), agent messages appended to the tracker",
+        True,
+        "conversations_days",
+        "delete",
+        "sender_id",
+        "events older than the limit are deleted (sessions expire after 60 minutes, so "
+        "an old event never belongs to a conversation in progress)",
+    ),
+    StoredData(
+        TRACKER,
+        "message_receipts",
+        "exactly-once receipts: client message id, sender, the reply that was sent",
+        True,
+        None,
+        "expire",
+        "sender_id",
+        "deleted when expired (MESSAGE_ID_TTL_HOURS)",
+    ),
+    StoredData(
+        HANDOFF,
+        "handoff_tickets",
+        "escalation tickets: sender id, last question, transcript, contact (email/phone), "
+        "owner agent",
+        True,
+        "tickets_days",
+        "anonymise",
+        "sender_id",
+        "closed tickets older than the limit keep only id, day, channel, reason, status, "
+        "times and owner (statistics); sender, question, term, candidates, transcript and "
+        "contact are blanked. Open tickets are kept until closed.",
+    ),
+    StoredData(
+        HANDOFF,
+        "handoff_ticket_messages",
+        "follow-up messages of a ticket (customer, agent, system)",
+        True,
+        "tickets_days",
+        "delete",
+        "ticket_id of the customer's tickets",
+        "deleted with their ticket's anonymisation",
+    ),
+    StoredData(
+        HANDOFF,
+        "handoff_ticket_counters",
+        "per-day ticket sequence numbers",
+        False,
+        None,
+        "keep",
+        "",
+    ),
+    StoredData(
+        HANDOFF,
+        "handoff_agents",
+        "staff accounts: username, display name, Argon2id hash",
+        True,
+        None,
+        "keep",
+        "",
+        'staff data, kept while the account exists (`make agents ARGS="disable …"`)',
+    ),
+    StoredData(
+        HANDOFF,
+        "handoff_agent_sessions",
+        "console log-in sessions (SHA-256 of the token)",
+        True,
+        None,
+        "expire",
+        "",
+        "expired sessions are deleted",
+    ),
+    StoredData(
+        HANDOFF,
+        "handoff_audit",
+        "log-ins, failures, claims (agent username, client address), deletion requests "
+        "(counts only)",
+        True,
+        "audit_days",
+        "delete",
+        "ticket_id of the customer's tickets (unlinked, the entry stays)",
+        "forget entries are kept: they prove the deletion and hold no personal data",
+    ),
+    StoredData(
+        HANDOFF,
+        "training_trainees",
+        "training mode per sender: trainee name, pending question",
+        True,
+        "training_days",
+        "delete",
+        "sender",
+    ),
+    StoredData(
+        HANDOFF,
+        "training_sessions",
+        "quiz sessions per trainee",
+        True,
+        "training_days",
+        "delete",
+        "trainee names of the sender",
+    ),
+    StoredData(
+        HANDOFF,
+        "training_answers",
+        "every quiz answer as typed",
+        True,
+        "training_days",
+        "delete",
+        "trainee names of the sender",
+    ),
+    StoredData(
+        HANDOFF,
+        "training_mastery",
+        "Leitner box per trainee and term",
+        True,
+        "training_days",
+        "delete",
+        "trainee names of the sender",
+    ),
+    StoredData(
+        HANDOFF,
+        "training_glossary_gaps",
+        "words trainees asked about that the glossary lacks",
+        True,
+        "training_days",
+        "delete",
+        "trainee names of the sender",
+    ),
+    StoredData(
+        FILES,
+        "var/*.log",
+        "server logs (errors can quote a message)",
+        True,
+        None,
+        "keep",
+        "",
+        "rotate with the host's log rotation; not touched by purge",
+    ),
+    StoredData(
+        FILES,
+        "backups (make backup)",
+        "copies of both SQLite databases",
+        True,
+        None,
+        "keep",
+        "",
+        "a forgotten customer stays in older backups until they are rotated: keep backups "
+        "no longer than the shortest retention (docs/backups.md)",
+    ),
+)
+
+
+def tables(store: str) -> set[str]:
+    return {entry.table for entry in REGISTRY if entry.store == store}
+
+
+def entry(store: str, table: str) -> StoredData:
+    for candidate in REGISTRY:
+        if candidate.store == store and candidate.table == table:
+            return candidate
+    raise KeyError(f"{store}.{table} is not in the retention registry")

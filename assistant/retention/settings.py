@@ -1,0 +1,51 @@
+"""How long personal data is kept, from environment variables (days; 0 = keep forever).
+
+RETENTION_CONVERSATIONS_DAYS  tracker events (default 90)
+RETENTION_TICKETS_DAYS        closed tickets are anonymised, their messages deleted (default 90)
+RETENTION_TRAINING_DAYS       training answers, sessions, boxes, gaps (default 365)
+RETENTION_AUDIT_DAYS          console audit log (default 365; forget entries are kept)
+
+A malformed value raises ValueError (purge refuses to run rather than guess).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+MAX_DAYS = 36500
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    conversations_days: int = 90
+    tickets_days: int = 90
+    training_days: int = 365
+    audit_days: int = 365
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RetentionSettings:
+        env = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for f in fields(cls):
+            name = f"RETENTION_{f.name.upper()}"
+            raw = (env.get(name) or "").strip()
+            if raw:
+                values[f.name] = parse_days(name, raw)
+        return cls(**values)
+
+    def cutoff(self, field_name: str, now: datetime) -> datetime | None:
+        """The moment before which data under ``field_name`` is purged (None: kept)."""
+        days = int(getattr(self, field_name))
+        return None if days == 0 else now - timedelta(days=days)
+
+
+def parse_days(name: str, raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number of days (0 = keep), got {raw!r}")
+    days = int(raw)
+    if days > MAX_DAYS:
+        raise ValueError(f"{name} must be at most {MAX_DAYS} days, got {days}")
+    return days

@@ -1,0 +1,193 @@
+"""Retention (assistant/retention): purge and forget on SQLite and a real PostgreSQL
+(the handoff fixtures' db_url; the tracker store's `events` table is created with Rasa's
+own table definition in the same database). After `forget`, every row of every table
+is searched for the customer's text and id."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from sqlalchemy.engine import make_url
+
+from assistant.handoff.console_auth import AuditLog
+from assistant.handoff.tickets import TicketStore
+from assistant.receipts import ReceiptStore
+from assistant.retention import registry
+from assistant.retention.locations import LocationError, tracker_url
+from assistant.retention.purge import (
+    InvalidTarget,
+    NothingFound,
+    forget,
+    parse_target,
+    purge,
+)
+from assistant.retention.settings import RetentionSettings
+from assistant.training.store import TrainingStore
+from tests.support.stores import dump, where
+
+NOW = datetime(2026, 12, 5, 3, 0, tzinfo=timezone.utc)
+OLD = NOW - timedelta(days=200)
+RECENT = NOW - timedelta(days=3)
+
+
+def add_events(engine, sender: str, texts: list[str], at: datetime) -> None:
+    rows = []
+    for i, t in enumerate(texts):
+        data = {"event": "user", "timestamp": at.timestamp() + i, "text": t}
+        rows.append({"sender_id": sender, "type_name": "user", "timestamp": data["timestamp"],
+                     "intent_name": None, "action_name": None, "data": json.dumps(data)})
+    with engine.begin() as conn:
+        SQLTrackerStore.SQLEvent.__table__.create(conn, checkfirst=True)
+        conn.execute(SQLTrackerStore.SQLEvent.__table__.insert(), rows)
+
+
+@pytest.fixture
+def world(db_url):
+    """Two customers: alice (old and new conversation, a closed ticket with messages, a
+    training record) and bob (recent conversation, an open ticket)."""
+    tickets = TicketStore(db_url)
+    engine = tickets.engine
+    add_events(engine, "alice-7f3", ["アリスの古い質問QX1"], OLD)
+    add_events(engine, "alice-7f3", ["アリスの新しい質問QX2 カード"], RECENT)
+    add_events(engine, "bob-19c", ["ボブの質問BX1"], RECENT)
+    a = tickets.create("alice-7f3", "rest", "explicit", "アリスの質問QX3", "ACW", ["ACW"],
+                       [{"role": "user", "text": "アリスの履歴QX4"}], contact="alice@example.jp",
+                       contact_kind="email", now=OLD)
+    tickets.append_message(a.id, "アリスの追加QX5", now=OLD)
+    tickets.close(a.id, now=OLD + timedelta(hours=1))
+    b = tickets.create("bob-19c", "socketio", "explicit", "ボブの質問BX2", None, [], [],
+                       now=OLD)
+    tickets.append_message(b.id, "ボブの追加BX3", now=OLD)
+    AuditLog(engine).record("claim", "sato", a.id, "10.0.0.1", now=NOW - timedelta(days=400))
+    training = TrainingStore(engine)
+    training.set_state("alice-7f3", trainee="alice-7f3")
+    sid = training.start_session("alice-7f3", 3, 1, None)
+    training.record_gap("alice-7f3", "アリスの語QX6")
+    receipts = ReceiptStore(engine, ttl_hours=24)
+    receipts.claim("rcpt-old", "alice-7f3", "rest", now=NOW.timestamp() - 2 * 86400)
+    receipts.finish("rcpt-old", [{"text": "アリスへの返事QX7"}])
+    receipts.claim("rcpt-new", "bob-19c", "rest", now=NOW.timestamp() - 60)
+    receipts.finish("rcpt-new", [{"text": "ボブへの返事BX4"}])
+    yield {"url": db_url, "engine": engine, "alice_ticket": a.id, "bob_ticket": b.id,
+           "session": sid}
+    tickets.dispose()
+
+
+def test_forget_a_sender_leaves_nothing_of_them(world):
+    url, engine = world["url"], world["engine"]
+    result = forget(engine, engine, "alice-7f3", actor="cli:test", now=NOW)
+    assert result.kind == "sender" and result.counts.rows["events"] == 2
+    assert result.counts.rows["handoff_tickets"] == 1
+    assert result.counts.rows["message_receipts"] == 1
+    for secret in ("alice-7f3", "アリス", "QX", "alice@example.jp", world["alice_ticket"]):
+        assert where(secret, url) == [], secret
+    assert where("ボブの質問BX1", url) and where("ボブの追加BX3", url)  # bob untouched
+    audit = [r for r in dump(url)["handoff_audit"] if "forget" in r]
+    assert len(audit) == 1 and "events=2" in audit[0] and "cli:test" in audit[0]
+
+
+def test_forget_by_ticket_number(world):
+    url, engine = world["url"], world["engine"]
+    result = forget(engine, engine, world["bob_ticket"], now=NOW)
+    assert result.kind == "ticket"
+    assert where("bob-19c", url) == [] and where("ボブ", url) == []
+    assert where("アリスの新しい質問QX2", url)
+
+
+@pytest.mark.parametrize("bad", [
+    "", "   ", " alice-7f3", "alice\x00", "a\u202e", "x" * 300, "ESC-1", "ESC-20261205",
+    "esc-2026-12-05-0001",
+])
+def test_malformed_targets_change_nothing_and_say_why(world, bad):
+    before = dump(world["url"])
+    with pytest.raises(InvalidTarget) as err:
+        forget(world["engine"], world["engine"], bad, now=NOW)
+    assert str(err.value)
+    assert dump(world["url"]) == before
+
+
+@pytest.mark.parametrize("unknown", ["nobody", "ESC-20991231-0001"])
+def test_unknown_targets_change_nothing(world, unknown):
+    before = dump(world["url"])
+    with pytest.raises(NothingFound):
+        forget(world["engine"], world["engine"], unknown, now=NOW)
+    assert dump(world["url"]) == before
+
+
+def test_dry_run_counts_and_changes_nothing(world):
+    before = dump(world["url"])
+    result = forget(world["engine"], world["engine"], "alice-7f3", now=NOW, dry_run=True)
+    assert result.counts.rows["events"] == 2
+    assert dump(world["url"]) == before
+
+
+def test_purge_deletes_and_anonymises_only_what_is_old(world):
+    url, engine = world["url"], world["engine"]
+    counts = purge(engine, engine, RetentionSettings(), now=NOW)
+    assert counts.rows["events"] == 1  # alice's old message; the recent ones stay
+    assert counts.rows["message_receipts"] == 1  # the expired receipt; bob's stays
+    assert where("アリスへの返事QX7", url) == [] and where("ボブへの返事BX4", url)
+    assert where("アリスの古い質問QX1", url) == [] and where("アリスの新しい質問QX2", url)
+    # the old closed ticket is anonymised (kept for statistics), its messages deleted
+    assert where("アリスの質問QX3", url) == [] and where("アリスの追加QX5", url) == []
+    assert where("alice@example.jp", url) == [] and where(world["alice_ticket"], url)
+    # the open ticket stays as it is, however old
+    assert where("ボブの追加BX3", url) and where("ボブの質問BX2", url)
+    # training data is recent (365 days) and stays; the 400-day-old audit entry is gone
+    assert where("アリスの語QX6", url)
+    assert not [r for r in dump(url)["handoff_audit"] if "claim" in r]
+    assert purge(engine, engine, RetentionSettings(), now=NOW).total == 0  # idempotent
+
+
+def test_zero_days_keeps_forever(world):
+    engine = world["engine"]
+    keep = RetentionSettings(conversations_days=0, tickets_days=0, training_days=0, audit_days=0)
+    before = dump(world["url"])
+    # expired message receipts go by their own expiry (MESSAGE_ID_TTL_HOURS), nothing else
+    assert purge(engine, engine, keep, now=NOW).rows == {"message_receipts": 1}
+    after = dump(world["url"])
+    assert len(after.pop("message_receipts")) == len(before.pop("message_receipts")) - 1
+    assert {k: v for k, v in after.items() if k != "handoff_audit"} == {
+        k: v for k, v in before.items() if k != "handoff_audit"
+    }
+
+
+def test_every_table_is_in_the_registry(world):
+    from assistant.handoff.console_auth import ConsoleSessions  # noqa: F401  (its table)
+
+    tables = set(dump(world["url"]))
+    known = registry.tables(registry.TRACKER) | registry.tables(registry.HANDOFF)
+    assert tables - known == set(), "add the table to assistant/retention/registry.py"
+
+
+@pytest.mark.parametrize("raw,ok", [
+    ("90", 90), ("0", 0), ("36500", 36500), ("-1", None), ("9x", None), ("９０", None),
+    ("1.5", None), ("36501", None),
+])
+def test_settings(raw, ok):
+    env = {"RETENTION_CONVERSATIONS_DAYS": raw}
+    if ok is None:
+        with pytest.raises(ValueError, match="RETENTION_CONVERSATIONS_DAYS"):
+            RetentionSettings.from_env(env)
+    else:
+        assert RetentionSettings.from_env(env).conversations_days == ok
+
+
+def test_parse_target():
+    assert parse_target("ESC-20261205-0001") == ("ticket", "ESC-20261205-0001")
+    assert parse_target("ws-abc") == ("sender", "ws-abc")
+    assert parse_target("佐藤") == ("sender", "佐藤")
+
+
+def test_tracker_location_from_the_endpoints_files():
+    assert tracker_url(environ={}).endswith("/var/tracker.db")
+    env = {"POSTGRES_HOST": "db", "POSTGRES_PORT": "5433", "POSTGRES_USER": "u",
+           "POSTGRES_PASSWORD": "p w", "POSTGRES_DB": "tracker"}
+    url = make_url(tracker_url("endpoints.postgres.yml", env))
+    assert (url.drivername, url.username, url.password, url.host, url.port, url.database) == (
+        "postgresql", "u", "p w", "db", 5433, "tracker")
+    assert tracker_url(environ={"TRACKER_DB_URL": "sqlite:///x.db"}) == "sqlite:///x.db"
+    with pytest.raises(LocationError, match="POSTGRES_HOST"):
+        tracker_url("endpoints.postgres.yml", {})

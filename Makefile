@@ -67,6 +67,7 @@ test-stories: $(MODEL)
 
 test-integration: $(MODEL)
 	scripts/install_test_services.sh
+	scripts/install_browser.sh --web-only
 	$(PY) -m pytest tests/integration -q
 
 test-e2e: $(MODEL)
@@ -94,7 +95,7 @@ scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s, Rasa
 	scripts/install_scale_services.sh
 	$(PY) -m pytest tests/scale -q -s
 
-test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e scale-test-short eval ## Everything CI runs
+test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e scale-test-short soak-short eval ## Everything CI runs
 
 bench: $(MODEL) ## NLU and REST latency, train time, memory; then side by side with stock Rasa + GiNZA
 	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
@@ -111,12 +112,23 @@ trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|ga
 agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子] [--role editor]|role 佐藤 supervisor|passwd 佐藤|list|audit"
 	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)
 
-.PHONY: content-export content-status
+.PHONY: soak soak-short
+SOAK_ARGS ?= --messages 100000
+soak: $(MODEL) ## Memory under traffic: both servers over REST, RSS slope per 1,000 messages (SOAK_ARGS="--seconds 600 --trace")
+	$(PY) scripts/soak.py $(SOAK_ARGS)
+
+soak-short: $(MODEL) ## The CI soak: 3,500 parses in-process under tracemalloc, fails above 300 KiB per 1,000
+	$(PY) scripts/soak.py --in-process --messages 3500 --warmup 500 --max-slope 300 --top 5
+
+.PHONY: content-export content-status bench-studio
 content-export: install ## Content studio: write its database back to data/glossary.yml + data/faq.yml (then make generate)
 	$(PY) -m assistant.content.cli export
 
 content-status: install ## Content studio: the revision, counts and latest changes
 	$(PY) -m assistant.content.cli status
+
+bench-studio: $(MODEL) ## Content studio on real servers: test all, publish → answered, import of 10,000 terms
+	$(PY) scripts/bench_studio.py --terms 10000
 
 clean:
 	rm -rf models results .rasa var/*.db
@@ -157,6 +169,10 @@ bench-analytics: install ## Outcome log: hot-path cost; dashboard on 30 days x 1
 	scripts/install_test_services.sh
 	$(PY) scripts/bench_analytics.py
 
+# -- LINE channel (docs/line.md) --------------------------------------------------
+.PHONY: test-line
+test-line: $(MODEL) ## LINE channel: unit tables, the API client and the real servers against a stand-in of LINE
+	$(PY) -m pytest -q tests/unit/test_line.py tests/unit/test_line_api.py tests/integration/test_line.py
 
 # -- unanswered inbox (issue 15 item 8; docs/inbox.md) ---------------------------------
 .PHONY: bench-inbox

@@ -133,18 +133,19 @@ def trainer() -> Trainer:
 
 
 def start() -> None:
-    """At server start: webhook delivery, retries of pending tickets, the content watcher."""
-    notifier()
+    """At server start: the content (seeded on the first start) and its watcher, then
+    webhook delivery and retries of pending tickets."""
     live_content()
+    notifier()
 
 
 def reset() -> None:
     """Forget everything built (the notifier's thread is stopped)."""
     if notifier.cache_info().currsize:
         notifier().stop(timeout=1.0)
-    if outcomes.cache_info().currsize:
-        outcomes().stop(timeout=1.0)
     if live_content.cache_info().currsize:
         live_content().stop(timeout=1.0)
+    if outcomes.cache_info().currsize:
+        outcomes().stop(timeout=1.0)
     for built in _BUILT:
         built.cache_clear()

@@ -110,8 +110,8 @@ class AgentConsoleInput(InputChannel):
         async def same_origin_only(request: Request) -> None:
             setattr(request.ctx, SANIC_CORS_DONE, True)
 
-        def login_required(api: bool = True, csrf: bool = False, role: str = "agent"):
-            return staff_required(live, role, api=api, csrf=csrf)
+        def login_required(api: bool = True, csrf: bool = False, roles: Optional[tuple] = None):
+            return staff_required(live, roles, api=api, csrf=csrf)
 
         # -- log-in ---------------------------------------------------------
 
@@ -222,7 +222,8 @@ class AgentConsoleInput(InputChannel):
         async def queue(request: Request) -> HTTPResponse:
             tickets = await live.db(live.store.list, "open", 500)
             available = await live.db(live.agents.available_count)
-            return _json(queue_view(tickets, request.ctx.agent.username, available))
+            view = queue_view(tickets, request.ctx.agent.username, available)
+            return _json({**view, "channels": await live.channel_status()})
 
         @bp.route("/api/tickets/<ticket_id>", methods=["GET"])
         @login_required()
@@ -329,10 +330,10 @@ class AgentConsoleInput(InputChannel):
         return bp
 
 
-def staff_required(live: LiveChat, role: str = "agent", api: bool = True, csrf: bool = False):
+def staff_required(live: LiveChat, roles: Optional[tuple] = None, api: bool = True, csrf: bool = False):
     """Every console page and API: a log-in session (else 401 for an API, a redirect to the
-    log-in page for a page), an enabled account with at least `role` (else 403), and for
-    changes the session's CSRF token in ``X-CSRF-Token`` (else 403)."""
+    log-in page for a page), an enabled account with one of `roles` when given (else 403),
+    and for changes the session's CSRF token in ``X-CSRF-Token`` (else 403)."""
 
     def wrap(handler: Callable[..., Awaitable[HTTPResponse]]):
         @functools.wraps(handler)
@@ -343,9 +344,9 @@ def staff_required(live: LiveChat, role: str = "agent", api: bool = True, csrf: 
                 if api:
                     return _error("login_required", 401)
                 return response.redirect(f"{COOKIE_PATH}/login", headers=SECURITY_HEADERS)
-            if not agent.has_role(role):
+            if roles and not agent.can(*roles):
                 if api:
-                    return _error("forbidden", 403, role=role)
+                    return _error("forbidden", 403)
                 return response.html(FORBIDDEN_PAGE, status=403, headers=SECURITY_HEADERS)
             if csrf and not session.csrf_ok(request.headers.get("x-csrf-token")):
                 return _error("csrf", 403)

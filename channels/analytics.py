@@ -19,7 +19,7 @@ from assistant.outcomes.export import CSV_TABLES, csv_table, to_csv
 from assistant.outcomes.rollup import Analytics, BadRange
 
 logger = logging.getLogger(__name__)
-SUPERVISOR = "supervisor"
+SUPERVISOR = ("supervisor",)
 MAX_CHANNEL = 32
 
 
@@ -58,12 +58,12 @@ def register(bp: Blueprint, live: Any, login_required: Callable[..., Any], json:
         threading.Thread(target=run, name="analytics-prebuild", daemon=True).start()
 
     @bp.route("/analytics", methods=["GET"])
-    @login_required(api=False, role=SUPERVISOR)
+    @login_required(api=False, roles=SUPERVISOR)
     async def analytics_page(request: Request) -> HTTPResponse:
         return page("analytics.html")
 
     @bp.route("/api/analytics", methods=["GET"])
-    @login_required(role=SUPERVISOR)
+    @login_required(roles=SUPERVISOR)
     async def analytics_api(request: Request) -> HTTPResponse:
         try:
             return json(await build(request))
@@ -71,7 +71,7 @@ def register(bp: Blueprint, live: Any, login_required: Callable[..., Any], json:
             return error("bad_range", 400, reason=str(exc))
 
     @bp.route("/api/analytics/export.csv", methods=["GET"])
-    @login_required(role=SUPERVISOR)
+    @login_required(roles=SUPERVISOR)
     async def analytics_csv(request: Request) -> HTTPResponse:
         table = request.args.get("table") or "kpis"
         if table not in CSV_TABLES:

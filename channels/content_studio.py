@@ -35,6 +35,7 @@ MAX_CHANGES = 200  # an edit publishes a few; imports go through /import
 MAX_PREVIEW_QUESTIONS = 20
 MAX_QUESTION = 200
 PARSE_CACHE = 50_000
+IMPORT_TIMEOUT = 600  # seconds (see start_content)
 
 
 class Analyzer:
@@ -79,6 +80,9 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
     @bp.listener("after_server_start")
     async def start_content(app: Any, _loop: Any) -> None:
         holder["live"] = await live.db(live_content.install, live.store.engine)
+        # `rasa run` without --enable-api keeps Sanic's 60 s response timeout; applying a
+        # large import (validation, test all, one transaction) can take longer.
+        app.config.RESPONSE_TIMEOUT = max(int(app.config.RESPONSE_TIMEOUT or 0), IMPORT_TIMEOUT)
 
     async def warm_up(app: Any) -> None:
         """Parse every stored and eval question once (in the background, yielding between
@@ -93,7 +97,7 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         return holder["live"]
 
     def editor(csrf: bool = False, api: bool = True):
-        return staff_required(live, "editor", api=api, csrf=csrf)
+        return staff_required(live, ("editor", "supervisor"), api=api, csrf=csrf)
 
     # -- pages ------------------------------------------------------------------
 
@@ -204,9 +208,9 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         if result["problems"]:
             return error("invalid", 400, problems=result["problems"], test_all=report.public())
         confirmed = body.get("confirm") is True or request.args.get("confirm") == "1"
-        if report.regressions and not (confirmed and agent.has_role("supervisor")):
+        if report.regressions and not (confirmed and agent.can("supervisor")):
             return error("regressions", 409, test_all=report.public(),
-                         needs="supervisor" if not agent.has_role("supervisor") else "confirm")
+                         needs="supervisor" if not agent.can("supervisor") else "confirm")
         lc = await studio()
         try:
             revision = await live.db(lc.service.apply, changes, agent.username, batch, note, client_of(request))

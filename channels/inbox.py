@@ -45,7 +45,7 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         return await live.db(live_content.install, live.store.engine)
 
     def editor(csrf: bool = False, api: bool = True):
-        return staff_required(live, "editor", api=api, csrf=csrf)
+        return staff_required(live, ("editor", "supervisor"), api=api, csrf=csrf)
 
     def suggestions(lc: live_content.LiveContent, item: Item) -> Dict[str, Any]:
         """Pre-filled choices: もしかして headwords, a new headword, the FAQ the retriever picks."""

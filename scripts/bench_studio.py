@@ -82,6 +82,8 @@ def main() -> int:
                          f"{plan['counts']['errors']} errors", f"{time.monotonic() - started:.2f} s"))
             started = time.monotonic()
             r = sv.upload("/agent/api/content/import?kind=term&format=csv&apply=1&confirm=1", data, timeout=3600)
+            if not r.headers.get("content-type", "").startswith("application/json"):
+                raise SystemExit(f"import apply: HTTP {r.status_code} {r.text[:300]}\n{bot.rasa.tail()}")
             body = r.json()
             t = body.get("test_all") or {}
             rows.append((f"import {len(extra):,} terms: apply", f"HTTP {r.status_code}, rev {body.get('revision')}",

@@ -157,7 +157,7 @@ def build(
         )
     )
     entries = {f["id"]: to_faq(f) for f in faq_records}
-    matcher = TermMatcher(glossary)  # one for the matcher and the router
+    matcher = TermMatcher(glossary)
     return Content(
         revision=revision,
         terms=term_records,

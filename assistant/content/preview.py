@@ -15,7 +15,7 @@ different answer text or outcome without an expectation broken (a question that 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,16 @@ from typing import Any
 import yaml
 
 from .. import replies, routing
-from ..glossary import REPO_ROOT
-from ..matcher import Match, Token
+from ..glossary import REPO_ROOT, Glossary
+from ..matcher import Match, TermMatcher, Token
 from ..routing import Route
 from .model import Content
 
 EVAL_CASES = REPO_ROOT / "tests" / "eval" / "cases.yml"
+# Up to this many 「<name>とは?」 questions (old + new content) every term is asked; above
+# it, only the terms a change can affect (a 10,000-term glossary has ~40,000 names).
+FULL_TERM_CASES = 4000
+NEW_TERMS_CAP = 300  # an import's added terms asked about (they can only be fixed)
 LABELS = {
     Route.HANDOFF: "(担当者に引き継ぎます)",
     Route.OFFER_HUMAN: "(担当者への引き継ぎを提案します)",
@@ -174,10 +178,13 @@ class Case:
     origin: str  # term:<headword> / faq:<id> / eval:<group> / preview
 
 
-def content_cases(content: Content) -> list[Case]:
-    """Every stored example question: each term by each name, each FAQ's questions."""
+def content_cases(content: Content, terms: Collection[str] | None = None) -> list[Case]:
+    """Every stored example question: each term by each name (only the headwords in
+    `terms` when given), each FAQ's questions."""
     out = []
     for t in content.glossary:
+        if terms is not None and t.term not in terms:
+            continue
         for name in t.names:
             out.append(
                 Case(f"{name}とは?", {"kind": "definition", "term": t.term}, f"term:{t.term}")
@@ -188,6 +195,32 @@ def content_cases(content: Content) -> list[Case]:
     return out
 
 
+def affected_terms(old: Content, new: Content, new_cap: int = NEW_TERMS_CAP) -> set[str]:
+    """The headwords whose 「<name>とは?」 answers a change can move: the terms changed,
+    removed or added (added ones up to `new_cap`: their own questions can only be fixed,
+    not broken), and every term a changed name overlaps (one name inside the other: the
+    longest match could now be the other term)."""
+    before = {t["term"]: t for t in old.terms}
+    after = {t["term"]: t for t in new.terms}
+    edited = {k for k in before.keys() & after.keys() if before[k] != after[k]}
+    removed = before.keys() - after.keys()
+    added = after.keys() - before.keys()
+    changed = edited | removed | added
+    names = [n for c in (old, new) for t in c.glossary if t.term in changed for n in t.names]
+    touched: set[str] = set()
+    for c in (old, new):  # existing names inside a changed name
+        for n in names:
+            touched.update(m.term for m in c.matcher.find(n))
+    probe = TermMatcher(Glossary(terms=tuple(t for t in new.glossary if t.term in changed)))
+    for c in (old, new):  # changed names inside existing names
+        for t in c.glossary:
+            if any(probe.find(n) for n in t.names):
+                touched.add(t.term)
+    return (edited | removed | set(sorted(added)[:new_cap]) | touched) - (
+        added - set(sorted(added)[:new_cap])
+    )
+
+
 def eval_cases(path: Path = EVAL_CASES) -> list[Case]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {"cases": []}
     return [
@@ -196,14 +229,24 @@ def eval_cases(path: Path = EVAL_CASES) -> list[Case]:
 
 
 def all_cases(
-    old: Content, new: Content, preview: Iterable[str] = (), evals: Sequence[Case] | None = None
+    old: Content,
+    new: Content,
+    preview: Iterable[str] = (),
+    evals: Sequence[Case] | None = None,
+    full_limit: int = FULL_TERM_CASES,
 ) -> list[Case]:
     """Preview questions, the new content's examples, the old content's examples (a term
-    removed shows as a regression), the eval cases; each text once (first wins)."""
+    removed shows as a regression), the eval cases; each text once (first wins). With a
+    large glossary (more than `full_limit` term questions) only the terms a change can
+    affect are asked (`affected_terms`); FAQ questions and the eval always."""
+    names = sum(len(t.names) for t in old.glossary) + sum(len(t.names) for t in new.glossary)
+    terms = None if names <= full_limit else affected_terms(old, new)
     seen: dict[str, Case] = {}
     cases = [Case(q, None, "preview") for q in preview if q.strip()]
     cases += (
-        content_cases(new) + content_cases(old) + list(eval_cases() if evals is None else evals)
+        content_cases(new, terms)
+        + content_cases(old, terms)
+        + list(eval_cases() if evals is None else evals)
     )
     for c in cases:
         seen.setdefault(c.text, c)

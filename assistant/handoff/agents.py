@@ -22,10 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from .schema import agents_table, now_utc
 
 STATUSES = ("available", "away")
-# Console roles, each allowed what the ones before it are: agent (live chat), editor
-# (+ content studio), supervisor (+ confirming a regression, analytics, accounts).
+# agent: live chat; editor: content; supervisor: content, analytics, accounts.
 ROLES = ("agent", "editor", "supervisor")
-ROLE_NAMES = {"agent": "エージェント", "editor": "編集者", "supervisor": "スーパーバイザー"}
 SEEN_WINDOW = timedelta(seconds=90)  # console pings every 15 s
 MIN_PASSWORD = 8
 MAX_USERNAME = 32
@@ -48,9 +46,9 @@ class Agent:
     disabled: bool
     role: str = "agent"
 
-    def has_role(self, role: str) -> bool:
-        """At least `role` (a supervisor may do what an editor may, an editor what an agent may)."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+    def can(self, *roles: str) -> bool:
+        """Whether this account has one of ``roles``."""
+        return self.role in roles
 
     def is_available(self, now: datetime) -> bool:
         return (
@@ -70,29 +68,23 @@ def check_username(username: str) -> str:
     return name
 
 
-def check_role(role: str | None) -> str:
-    value = (role or "agent").strip().lower()
-    if value not in ROLES:
-        raise AgentError(f"役割は {' / '.join(ROLES)} のどれかを指定してください")
-    return value
-
-
 def check_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD:
         raise AgentError(f"パスワードは{MIN_PASSWORD}文字以上にしてください")
     return password
 
 
+def check_role(role: str | None) -> str:
+    if role not in ROLES:
+        raise AgentError(f"役割は {' / '.join(ROLES)} のどれかです")
+    return role
+
+
 def _row_to_agent(row: Any) -> Agent:
     m = row._mapping
     role = m.get("role") or "agent"
     return Agent(
-        m["username"],
-        m["display_name"],
-        m["status"],
-        m["last_seen"],
-        bool(m["disabled"]),
-        role if role in ROLES else "agent",
+        m["username"], m["display_name"], m["status"], m["last_seen"], bool(m["disabled"]), role
     )
 
 
@@ -111,7 +103,7 @@ class AgentDirectory:
         role: str = "agent",
     ) -> Agent:
         name = check_username(username)
-        role = check_role(role)
+        check_role(role)
         shown = " ".join((display_name or name).split())[:64] or name
         try:
             with self.engine.begin() as conn:

@@ -1,7 +1,7 @@
 """Agent accounts for the console, from the command line.
 
-    python -m assistant.handoff.agents_cli add USERNAME [--name N] [--role R] [--password-stdin]
-        (N: the name customers see; R: agent|editor|supervisor, default agent)
+    python -m assistant.handoff.agents_cli add USERNAME [--name 表示名] [--password-stdin]
+                                               [--role agent|editor|supervisor]
     python -m assistant.handoff.agents_cli role USERNAME agent|editor|supervisor
     python -m assistant.handoff.agents_cli passwd USERNAME [--password-stdin]
     python -m assistant.handoff.agents_cli disable|enable USERNAME
@@ -20,7 +20,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 
-from .agents import ROLE_NAMES, ROLES, AgentDirectory, AgentError
+from .agents import ROLES, AgentDirectory, AgentError
 from .cli import safe
 from .console_auth import AuditLog, ConsoleSessions
 from .settings import store_from_env
@@ -43,12 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add = sub.add_parser("add", help="アカウントを作る")
     add.add_argument("username")
     add.add_argument("--name", help="お客様に見える表示名(既定: ユーザー名)")
-    add.add_argument(
-        "--role",
-        choices=ROLES,
-        default="agent",
-        help="agent(有人チャット)/ editor(コンテンツ編集)/ supervisor(編集・確認・管理)",
-    )
+    add.add_argument("--role", choices=ROLES, default="agent", help="役割(既定: agent)")
     add.add_argument("--password-stdin", action="store_true")
     role = sub.add_parser("role", help="役割を変える")
     role.add_argument("username")
@@ -70,11 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             agent = agents.add(args.username, _password(args), args.name, role=args.role)
             print(
                 f"追加しました: {safe(agent.username)}(表示名 {safe(agent.display_name)}、"
-                f"役割 {ROLE_NAMES[agent.role]})"
+                f"役割 {agent.role})"
             )
         elif args.command == "role":
             agents.set_role(args.username, args.role)
-            print(f"役割を変更しました: {safe(args.username)} → {ROLE_NAMES[args.role]}")
+            print(f"役割を変更しました: {safe(args.username)} → {args.role}")
         elif args.command == "passwd":
             agents.set_password(args.username, _password(args))
             ConsoleSessions(store.engine).delete_for(args.username)
@@ -91,10 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "無効" if a.disabled else ("対応可能" if a.status == "available" else "離席中")
                 )
                 seen = a.last_seen.isoformat(timespec="seconds") if a.last_seen else "-"
-                print(
-                    f"{safe(a.username)}\t{safe(a.display_name)}\t{ROLE_NAMES[a.role]}\t{state}"
-                    f"\t最終確認 {seen}"
-                )
+                who = f"{safe(a.username)}\t{safe(a.display_name)}\t{a.role}"
+                print(f"{who}\t{state}\t最終確認 {seen}")
         else:
             for e in AuditLog(store.engine).entries(limit=args.limit):
                 print(

@@ -150,7 +150,8 @@ agents_table = Table(
     Column("last_seen", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled", Boolean, nullable=False),
-    Column("role", String(16)),  # agent (NULL in old rows) | editor | supervisor
+    # Staff role (agent / editor / supervisor); NULL = agent (accounts made before roles).
+    Column("role", String(16)),
 )
 
 # Only the token's SHA-256 is stored: a leaked database leaks no live session.

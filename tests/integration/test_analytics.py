@@ -207,7 +207,7 @@ def test_kpi_api_counts_what_the_customers_saw(abot, accounts):
 
 def test_only_supervisors_see_analytics(abot, accounts):
     agent, boss = accounts
-    assert agent.get("/agent/api/analytics?from=2026-01-01&to=2026-01-02").json()["error"] == "forbidden"
+    assert agent.get("/agent/api/analytics?from=2026-01-01&to=2026-01-02").json() == {"error": "forbidden"}
     assert agent.get("/agent/api/analytics?from=2026-01-01&to=2026-01-02").status_code == 403
     assert agent.get("/agent/api/analytics/export.csv?from=2026-01-01&to=2026-01-02").status_code == 403
     assert agent.get("/agent/analytics").status_code == 403

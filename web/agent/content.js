@@ -355,7 +355,7 @@
 
   // ------------------------------------------------------------------ import
 
-  async function importFile(apply) {
+  async function importFile(apply, confirm) {
     const file = $("import-file").files[0];
     const box = $("import-result");
     clear(box);
@@ -364,7 +364,7 @@
     const kind = $("import-kind").value;
     const buf = await file.arrayBuffer();
     box.appendChild(el("p", apply ? "取り込んでいます(すべての質問でテストします)…" : "確認しています…"));
-    const r = await api("POST", `${API}/content/import?kind=${kind}&format=${fmt}${apply ? "&apply=1" : ""}`, undefined, buf);
+    const r = await api("POST", `${API}/content/import?kind=${kind}&format=${fmt}${apply ? "&apply=1" : ""}${confirm ? "&confirm=1" : ""}`, undefined, buf);
     clear(box);
     const plan = r.data.plan;
     if (apply && r.status === 200 && r.data.revision) {
@@ -373,8 +373,20 @@
       return load(false);
     }
     if (!plan) {
-      if (r.data.error === "regressions") box.appendChild(el("p", `以前は正しく答えていた質問 ${r.data.test_all.counts.regressions}件の回答が変わるため、取り込めません(スーパーバイザーの確認が必要です)。`));
-      else box.appendChild(el("p", `取り込めませんでした(${r.data.error || r.status})。`));
+      if (r.data.error === "regressions") {
+        box.appendChild(el("p", `以前は正しく答えていた質問 ${r.data.test_all.counts.regressions}件の回答が変わります。`));
+        const ul = el("ul");
+        r.data.test_all.regressions.forEach((x) => ul.appendChild(el("li", `${x.text}: ${x.old.outcome} → ${x.new.outcome}`)));
+        box.appendChild(ul);
+        if (state.me.role === "supervisor") {
+          const b = el("button", "確認して取り込む", "btn btn--danger");
+          b.type = "button";
+          b.addEventListener("click", () => importFile(true, true));
+          box.appendChild(b);
+        } else {
+          box.appendChild(el("p", "取り込むにはスーパーバイザーの確認が必要です。"));
+        }
+      } else box.appendChild(el("p", `取り込めませんでした(${r.data.error || r.status})。`));
       return;
     }
     const c = plan.counts;
@@ -415,8 +427,8 @@
     $("test-all").addEventListener("click", () => previewDraft(true));
     $("publish").addEventListener("click", () => send([change({ data: readForm() })]));
     $("toggle-enabled").addEventListener("click", () => send([change({ enabled: !state.selected.enabled })]));
-    $("import-check").addEventListener("click", () => importFile(false));
-    $("import-apply").addEventListener("click", () => importFile(true));
+    $("import-check").addEventListener("click", () => importFile(false, false));
+    $("import-apply").addEventListener("click", () => importFile(true, false));
     $("import-file").addEventListener("change", () => { $("import-apply").disabled = true; clear($("import-result")); });
     await load(false);
     document.body.dataset.ready = "true";

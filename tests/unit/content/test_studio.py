@@ -280,3 +280,18 @@ def test_all_cases_cover_every_name_every_faq_question_and_the_eval():
     assert "ACWとは?" in texts and "自由な質問" in texts
     assert all(q in texts for f in content.faqs.values() for q in f.questions)
     assert len(cases) > 400 + 41
+
+
+def test_a_large_glossary_asks_only_the_terms_a_change_can_affect():
+    from assistant.content.model import build
+
+    old = from_files()
+    terms = [dict(t) for t in old.terms] + [clean_term({**aht(), "aliases": ["コンタクトセンター長"]})]
+    new = build(terms, old.faq_records)
+    texts = {c.text for c in preview.all_cases(old, new, evals=[], full_limit=0)}
+    assert "AHTとは?" in texts and "コンタクトセンター長とは?" in texts
+    assert "コンタクトセンターとは?" in texts  # 「コンタクトセンター長」 contains it (one name inside the other)
+    assert "ACWとは?" not in texts  # untouched
+    assert all(q in texts for f in new.faqs.values() for q in f.questions)
+    everything = {c.text for c in preview.all_cases(old, new, evals=[])}
+    assert "ACWとは?" in everything

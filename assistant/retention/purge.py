@@ -1,7 +1,7 @@
 """Purge data older than its retention, and forget one customer (a deletion request).
 
 Both work on the tracker store (Rasa's ``events`` table, SQLite or PostgreSQL) and the
-handoff database (tickets, audit, training), with plain SQL in short transactions
+handoff database (tickets, audit, training, analytics), with plain SQL in short transactions
 (batches of ``BATCH`` rows), so they can run while the servers are serving: on SQLite a
 batch holds the write lock for milliseconds, a server waiting for it waits that long.
 No Rasa import: the tracker store's table is read and written as SQL.
@@ -20,7 +20,16 @@ from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine
 
-from ..handoff.schema import audit_table, messages_table, now_utc, sessions_table, tickets_table
+from ..handoff.schema import (
+    JST,
+    audit_table,
+    messages_table,
+    now_utc,
+    sessions_table,
+    tickets_table,
+)
+from ..outcomes import rollup
+from ..outcomes.log import outcomes_table
 from ..training import store as training
 from .settings import RetentionSettings
 
@@ -31,6 +40,7 @@ FORGET_ACTION = "forget"
 PURGE_ACTION = "purge"
 # What an anonymised ticket keeps in place of the sender (the column is NOT NULL).
 ANONYMISED_SENDER = ""
+MISSES_DIM = "misses"  # analytics_rollup rows keyed by a customer's normalised question
 
 
 class InvalidTarget(ValueError):
@@ -153,6 +163,7 @@ def _purge_handoff(
     with engine.begin() as conn:
         n = conn.execute(delete(sessions_table).where(sessions_table.c.expires_at <= now)).rowcount
         counts.add("handoff_agent_sessions", n or 0)
+    _purge_analytics(engine, settings, now, counts)
     cut = settings.cutoff("audit_days", now)
     if cut is not None:
         with engine.begin() as conn:
@@ -181,6 +192,41 @@ def _purge_handoff(
                 )
             ).rowcount
             counts.add(training.trainees.name, n or 0)
+
+
+def _purge_analytics(
+    engine: Engine, settings: RetentionSettings, now: datetime, counts: Counts
+) -> None:
+    """Outcome rows older than the limit are deleted; the roll-ups of those days keep
+    their counts but lose what came from customers: the missed questions (``misses`` rows,
+    keyed by the normalised question, with an example) and the conversation id hashes."""
+    cut = settings.cutoff("outcomes_days", now)
+    if cut is None:
+        return
+    o = outcomes_table.c
+    while True:
+        with engine.begin() as conn:
+            ids = select(o.id).where(o.at < cut).limit(BATCH).scalar_subquery()
+            n = conn.execute(delete(outcomes_table).where(o.id.in_(ids))).rowcount or 0
+        counts.add(outcomes_table.name, n)
+        if n < BATCH:
+            break
+    day = cut.astimezone(JST).date().isoformat()  # roll-up days are Japan dates
+    r = rollup.rollup_table.c
+    with engine.begin() as conn:
+        n = conn.execute(
+            delete(rollup.rollup_table).where(r.day < day, r.dim == MISSES_DIM)
+        ).rowcount
+        counts.add(rollup.rollup_table.name, n or 0)
+        n = conn.execute(
+            update(rollup.rollup_table)
+            .where(r.day < day, (r.example.isnot(None)) | (r.example_conversation.isnot(None)))
+            .values(example=None, example_conversation=None)
+        ).rowcount
+        counts.add(f"{rollup.rollup_table.name} (anonymised)", n or 0)
+        for table in (rollup.rollup_users_table, rollup.rollup_trainees_table):
+            n = conn.execute(delete(table).where(table.c.day < day)).rowcount
+            counts.add(table.name, n or 0)
 
 
 def _delete_messages(conn: Connection, ticket_ids: list[str]) -> int:
@@ -231,7 +277,8 @@ def forget(
     dry_run: bool = False,
 ) -> ForgetResult:
     """Delete everything stored about one customer: the sender's tracker events and
-    receipts, their tickets with messages, training records; unlink audit entries from
+    receipts, their tickets with messages, training records, analytics outcome rows (their
+    days' roll-ups are rebuilt without them); unlink audit entries from
     their tickets; add an audit entry with counts only. InvalidTarget / NothingFound
     change nothing."""
     kind, target = parse_target(raw_target)
@@ -289,6 +336,7 @@ def _forget_handoff(engine: Engine, senders: set[str], counts: Counts, dry_run: 
             conn.execute(update(audit_table).where(a.ticket_id.in_(ids)).values(ticket_id=None))
             n = conn.execute(delete(tickets_table).where(t.id.in_(ids))).rowcount
             counts.add("handoff_tickets", n or 0)
+        _forget_analytics(conn, senders, ids, counts)
         if not _has_table(conn, training.trainees.name):
             return
         tr = training.trainees.c
@@ -301,6 +349,37 @@ def _forget_handoff(engine: Engine, senders: set[str], counts: Counts, dry_run: 
         for table in (training.answers, training.sessions, training.mastery, training.gaps):
             n = conn.execute(delete(table).where(table.c.trainee.in_(names))).rowcount
             counts.add(table.name, n or 0)
+
+
+def _forget_analytics(
+    conn: Connection, senders: set[str], ticket_ids: list[str], counts: Counts
+) -> None:
+    """The customer's outcome rows are deleted and the roll-ups of their days dropped
+    (rebuilt from the remaining rows on the next report, so the counts stay right without
+    them); missed questions whose example is theirs and their id hashes on other days go too."""
+    o = outcomes_table.c
+    theirs = o.conversation.in_(senders)
+    if ticket_ids:
+        theirs = theirs | o.ticket_id.in_(ticket_ids)
+    days = sorted(set(conn.execute(select(o.day).where(theirs).distinct()).scalars()))
+    n = conn.execute(delete(outcomes_table).where(theirs)).rowcount
+    counts.add(outcomes_table.name, n or 0)
+    r = rollup.rollup_table.c
+    if days:
+        for table in (rollup.rollup_table, rollup.rollup_users_table, rollup.rollup_trainees_table):
+            conn.execute(delete(table).where(table.c.day.in_(days)))
+        n = conn.execute(
+            delete(rollup.rollup_days_table).where(rollup.rollup_days_table.c.day.in_(days))
+        ).rowcount
+        counts.add(f"{rollup.rollup_days_table.name} (rebuilt)", n or 0)
+    n = conn.execute(
+        delete(rollup.rollup_table).where(r.example_conversation.in_(senders))
+    ).rowcount
+    counts.add(rollup.rollup_table.name, n or 0)
+    hashes = [rollup.uid(s) for s in sorted(senders)]
+    for table in (rollup.rollup_users_table, rollup.rollup_trainees_table):
+        n = conn.execute(delete(table).where(table.c.uid.in_(hashes))).rowcount
+        counts.add(table.name, n or 0)
 
 
 def _forget_tracker(engine: Engine, senders: set[str], counts: Counts, dry_run: bool) -> None:

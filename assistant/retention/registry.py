@@ -162,6 +162,61 @@ REGISTRY: tuple[StoredData, ...] = (
         "trainee names of the sender",
     ),
     StoredData(
+        HANDOFF,
+        "analytics_outcomes",
+        "one row per bot turn, feedback, handoff and CSAT: conversation (sender) id, the "
+        "question as typed and normalised, decision, term, ticket id, agent username",
+        True,
+        "outcomes_days",
+        "delete",
+        "conversation (= sender id) or ticket_id of the customer's tickets",
+        "rows older than the limit are deleted; the day roll-ups keep the counts",
+    ),
+    StoredData(
+        HANDOFF,
+        "analytics_rollup",
+        "per day and channel: counts by dimension (decisions, hours, terms, agents, …); "
+        "the dimension `misses` is keyed by a normalised customer question, with an example "
+        "question and its conversation id",
+        True,
+        "outcomes_days",
+        "anonymise",
+        "the days of the customer's outcome rows (rebuilt without them); misses whose "
+        "example is the customer's",
+        "older than the limit: `misses` rows (customer text) are deleted, examples blanked; "
+        "the counts stay for KPI comparisons",
+    ),
+    StoredData(
+        HANDOFF,
+        "analytics_rollup_days",
+        "which days are rolled up, when, and whether final",
+        False,
+        None,
+        "keep",
+        "",
+        "a forget marks the customer's days for a rebuild",
+    ),
+    StoredData(
+        HANDOFF,
+        "analytics_rollup_users",
+        "per day and channel: 64-bit hashes of conversation ids (distinct users over a period)",
+        True,
+        "outcomes_days",
+        "delete",
+        "the hash of the sender id",
+        "older than the limit deleted: distinct users of older periods are no longer counted",
+    ),
+    StoredData(
+        HANDOFF,
+        "analytics_rollup_trainees",
+        "per day and channel: 64-bit hashes of trainees' conversation ids",
+        True,
+        "outcomes_days",
+        "delete",
+        "the hash of the sender id",
+        "as analytics_rollup_users",
+    ),
+    StoredData(
         FILES,
         "var/*.log",
         "server logs (errors can quote a message)",

@@ -14,12 +14,13 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine
 
+from ..handoff import ticket_cap
 from ..handoff.schema import (
     JST,
     audit_table,
@@ -171,6 +172,13 @@ def _purge_handoff(
             stmt = delete(audit_table).where(
                 a.at < cut, a.action.notin_([FORGET_ACTION, PURGE_ACTION])
             )
+            counts.add("handoff_audit", conn.execute(stmt).rowcount or 0)
+    if cut is not None:
+        # new-ticket entries (actor = the customer's sender id) count only in the cap's window
+        window = max(timedelta(days=1), ticket_cap.TicketCapSettings.from_env().window)
+        with engine.begin() as conn:
+            a = audit_table.c
+            stmt = delete(audit_table).where(a.action == ticket_cap.ACTION, a.at < now - window)
             counts.add("handoff_audit", conn.execute(stmt).rowcount or 0)
     cut = settings.cutoff("training_days", now)
     if cut is not None:
@@ -327,15 +335,18 @@ def _run(engine: Engine, dry_run: bool) -> Iterator[Connection]:
 
 
 def _forget_handoff(engine: Engine, senders: set[str], counts: Counts, dry_run: bool) -> None:
-    t = tickets_table.c
+    t, a = tickets_table.c, audit_table.c
     with _run(engine, dry_run) as conn:
         ids = list(conn.execute(select(t.id).where(t.sender_id.in_(senders))).scalars())
         if ids:
             counts.add("handoff_ticket_messages", _delete_messages(conn, ids))
-            a = audit_table.c
             conn.execute(update(audit_table).where(a.ticket_id.in_(ids)).values(ticket_id=None))
             n = conn.execute(delete(tickets_table).where(t.id.in_(ids))).rowcount
             counts.add("handoff_tickets", n or 0)
+        n = conn.execute(
+            delete(audit_table).where(a.action == ticket_cap.ACTION, a.actor.in_(senders))
+        ).rowcount  # the ticket cap's entries name the customer as actor
+        counts.add("handoff_audit", n or 0)
         _forget_analytics(conn, senders, ids, counts)
         if not _has_table(conn, training.trainees.name):
             return

@@ -109,12 +109,15 @@ REGISTRY: tuple[StoredData, ...] = (
         HANDOFF,
         "handoff_audit",
         "log-ins, failures, claims (agent username, client address), deletion requests "
-        "(counts only)",
+        "(counts only), new tickets for the ticket cap (the customer's sender id as actor, "
+        "a keyed hash of their address)",
         True,
         "audit_days",
         "delete",
-        "ticket_id of the customer's tickets (unlinked, the entry stays)",
-        "forget entries are kept: they prove the deletion and hold no personal data",
+        "ticket_id of the customer's tickets (unlinked, the entry stays); new-ticket "
+        "entries by actor (deleted)",
+        "forget entries are kept: they prove the deletion and hold no personal data; "
+        "new-ticket entries are deleted after a day (the cap counts minutes)",
     ),
     StoredData(
         HANDOFF,

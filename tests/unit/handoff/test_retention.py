@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from assistant.handoff import tables as handoff_tables
 from assistant.handoff.console_auth import AuditLog
+from assistant.handoff.ticket_cap import TicketCap
 from assistant.handoff.tickets import TicketStore
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, jst_day, normalized
@@ -79,6 +80,9 @@ def world(db_url):
                        now=OLD)
     tickets.append_message(b.id, "ボブの追加BX3", now=OLD)
     AuditLog(engine).record("claim", "sato", a.id, "10.0.0.1", now=NOW - timedelta(days=400))
+    cap = TicketCap(engine)  # its audit entries name the sender
+    cap.record(a.id, "alice-7f3", "client-key-alice", now=NOW - timedelta(hours=1))
+    cap.record(b.id, "bob-19c", "client-key-bob", now=NOW - timedelta(days=2))
     training = TrainingStore(engine)
     training.set_state("alice-7f3", trainee="alice-7f3")
     sid = training.start_session("alice-7f3", 3, 1, None)
@@ -111,7 +115,7 @@ def test_forget_a_sender_leaves_nothing_of_them(world):
     assert result.counts.rows["handoff_tickets"] == 1
     assert result.counts.rows["message_receipts"] == 1
     assert result.counts.rows["analytics_outcomes"] == 3
-    for secret in (*secrets("alice-7f3", "アリス", "QX", "qx"), "alice@example.jp",
+    for secret in (*secrets("alice-7f3", "アリス", "QX", "qx"), "alice@example.jp", "key-alice",
                    world["alice_ticket"], str(uid("alice-7f3"))):
         assert where(secret, url) == [], secret
     assert where("ボブの質問BX1", url) and where("ボブの追加BX3", url)  # bob untouched
@@ -178,6 +182,8 @@ def test_purge_deletes_and_anonymises_only_what_is_old(world):
     # training data is recent (365 days) and stays; the 400-day-old audit entry is gone
     assert where("アリスの語QX6", url)
     assert not [r for r in dump(url)["handoff_audit"] if "claim" in r]
+    # the ticket cap's entries (sender as actor) go after a day: the cap counts minutes
+    assert where("client-key-bob", url) == [] and where("client-key-alice", url)
     # the outcome log keeps 400 days: the 500-day-old questions go, from the roll-ups too
     assert counts.rows["analytics_outcomes"] == 2
     for secret in secrets("アリスの大昔の質問QX8", "ボブの大昔の未回答BX6"):

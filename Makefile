@@ -94,7 +94,7 @@ scale-test-short: $(MODEL) ## The CI version of scale-test (15 users, 25 s, Rasa
 	scripts/install_scale_services.sh
 	$(PY) -m pytest tests/scale -q -s
 
-test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e scale-test-short eval ## Everything CI runs
+test: install lint types check-generated validate test-unit train test-stories test-integration test-e2e scale-test-short soak-short eval ## Everything CI runs
 
 bench: $(MODEL) ## NLU and REST latency, train time, memory; then side by side with stock Rasa + GiNZA
 	$(PY) scripts/bench_latency.py --train --content 41,10000,100000
@@ -110,6 +110,14 @@ trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|ga
 
 agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子]|passwd 佐藤|list|audit"
 	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)
+
+.PHONY: soak soak-short
+SOAK_ARGS ?= --messages 100000
+soak: $(MODEL) ## Memory under traffic: both servers over REST, RSS slope per 1,000 messages (SOAK_ARGS="--seconds 600 --trace")
+	$(PY) scripts/soak.py $(SOAK_ARGS)
+
+soak-short: $(MODEL) ## The CI soak: 3,500 parses in-process under tracemalloc, fails above 300 KiB per 1,000
+	$(PY) scripts/soak.py --in-process --messages 3500 --warmup 500 --max-slope 300 --top 5
 
 clean:
 	rm -rf models results .rasa var/*.db

@@ -46,6 +46,7 @@ class SlidingWindow:
     limit: int
     window: float
     _hits: dict[str, deque[float]] = field(default_factory=dict)
+    _pruned_at: float = 0.0
 
     def hit(self, key: str, now: float | None = None) -> float:
         """Record an event; 0 if allowed, else seconds until one would be allowed
@@ -57,8 +58,11 @@ class SlidingWindow:
         if len(hits) >= self.limit:
             return max(0.001, hits[0] + self.window - at)
         hits.append(at)
-        if len(self._hits) > 50_000:  # forget idle keys: memory stays bounded
+        # Forget keys idle for a whole window, once a window (or at once past 50,000):
+        # one entry per conversation would otherwise stay for the life of the process.
+        if at - self._pruned_at >= self.window or len(self._hits) > 50_000:
             self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > at - self.window}
+            self._pruned_at = at
         return 0.0
 
 

@@ -10,11 +10,16 @@ the other components (measured on the 427 eval questions: 0 differences), and a
 parse takes ~0.2 ms. `exclude` lists what is not loaded at all. As Rasa's SpacyNLP
 does, loading fails with InvalidModelError when the installed spaCy is not one the
 model was built for (the model's `spacy_version` requirement).
+
+The tokenizer itself is replaced by `lean_tokenizer.LeanJapaneseTokenizer`: the same
+Doc without the MorphAnalysis and vocabulary entries spaCy keeps forever for every
+new word (docs/memory.md); readings are read with `lean_tokenizer.reading(token)`.
 """
 from __future__ import annotations
 
 import functools
 import logging
+import os
 from typing import Any, Dict, List, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext
@@ -23,6 +28,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.model import InvalidModelError
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+
+from components import lean_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +92,12 @@ def _load_once(name: Text, exclude: Tuple[Text, ...]) -> SpacyModel:
     if language.vocab.vectors.shape[0] == 0:
         # Without a vectors table token.vector would come from the excluded tok2vec.
         raise InvalidModelError(f"'{name}' has no static vectors; use SpacyNLP")
+    # The tokenizer without the per-message memory spaCy never frees (lean_tokenizer.py).
+    # LEAN_TOKENIZER=0 keeps spaCy's (for before/after measurements: scripts/soak.py).
+    lean = lean_tokenizer.install(language) if os.environ.get("LEAN_TOKENIZER", "1") != "0" else None
     # The name keeps the exclusions: a different set is a different feature source.
-    return SpacyModel(model=language, model_name=f"{name}-{'-'.join(exclude)}")
+    suffix = "-lean-tokenizer" if lean else ""
+    return SpacyModel(model=language, model_name=f"{name}-{'-'.join(exclude)}{suffix}")
 
 
 

@@ -25,6 +25,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.glossary import GLOSSARY_ENV, GLOSSARY_PATH, REPO_ROOT, glossary_path, load_glossary
 from assistant.matcher import TermMatcher, Token
+from components.lean_tokenizer import reading
 
 
 @DefaultV1Recipe.register(
@@ -86,7 +87,7 @@ def _ginza_tokens(doc: Optional[Any], text: str) -> Optional[List[Token]]:
             start=t.idx,
             end=t.idx + len(t.text),
             norm=t.norm_,
-            reading="".join(t.morph.get("Reading")),
+            reading=reading(t),
         )
         for t in doc
         if not t.is_space

@@ -122,6 +122,9 @@ def base_env(extra: dict | None = None) -> dict:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault(TOKEN_ENV, _SESSION_TOKEN)
+    # As scripts/run.sh: two glibc arenas, malloc_trim every 30 s (docs/memory.md).
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    env.setdefault("MALLOC_TRIM_EVERY", "30")
     env.update(extra or {})
     return env
 

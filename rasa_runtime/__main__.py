@@ -13,6 +13,8 @@ runtime fixes applied first:
   TICKET_LOCK_LIFETIME, 10 s).
 * `loud_store`: a tracker store error fails the turn instead of Rasa's silent
   fallback to memory (no turn acknowledged unsaved).
+* `memory`: malloc_trim every MALLOC_TRIM_EVERY seconds; with MEMTRACE_DIR set,
+  tracemalloc snapshots on SIGUSR1 (scripts/soak.py, docs/memory.md).
 
 Each refuses to patch a Rasa it was not written for (`rasa_version`).
 """
@@ -21,6 +23,9 @@ from rasa_runtime import quiet
 
 def main() -> None:
     quiet.quiet_third_party_warnings()
+    from rasa_runtime.memory import install_memory_hooks
+
+    install_memory_hooks()  # MALLOC_TRIM_EVERY, MEMTRACE_DIR (docs/memory.md)
     from rasa_runtime import auth, graph_runner, speedups, unavailable
 
     quiet.apply_to_rasa()

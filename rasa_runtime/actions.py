@@ -92,6 +92,9 @@ def start_services_with(app, actions: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     quiet_third_party_warnings()
+    from rasa_runtime.memory import install_memory_hooks
+
+    install_memory_hooks()  # MALLOC_TRIM_EVERY, MEMTRACE_DIR (docs/memory.md)
     args = parse_args(argv)
     try:
         token = auth.check_token(auth.token_from_env())

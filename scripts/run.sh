@@ -14,6 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
+# glibc: two malloc arenas and memory handed back every 30 s (rasa_runtime/memory.py):
+# the Rasa process's RSS grew about twice as fast without (docs/memory.md).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" MALLOC_TRIM_EVERY="${MALLOC_TRIM_EVERY:-30}"
 mode="${1:-run}"
 PY=.venv/bin/python
 MODEL="${RASA_MODEL:-models/model.tar.gz}"

@@ -33,6 +33,12 @@ from sqlalchemy.pool import QueuePool, StaticPool
 from .schema import metadata
 
 _DDL_LOCK_KEY = 0x48414E44  # arbitrary, "HAND"
+# SQLite page cache per connection (KiB). SQLite's default is 2,000 KiB per connection;
+# the database is small and read by sender on every message, so each pooled connection
+# (up to 16, in Rasa and in the action server) cached all of it and grew with it: that
+# was the action server's memory growth under traffic (docs/memory.md). The OS page
+# cache keeps the file's hot pages anyway.
+SQLITE_CACHE_KIB = 256
 
 
 def _json_dumps(obj: Any) -> str:
@@ -79,6 +85,8 @@ def make_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            dbapi_conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         # Readers and the one writer do not block each other (kept in the file).
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
 

@@ -94,3 +94,14 @@ def test_settings_from_env():
         IntakeSettings.from_env({"CHAT_RATE_PER_SENDER": "0"})
     with pytest.raises(ValueError):
         IntakeSettings.from_env({"CHAT_TRUSTED_PROXIES": "not-a-network"})
+
+
+def test_sliding_window_forgets_idle_keys_once_a_window():
+    # One entry per conversation must not stay for the life of the process (issue 21).
+    window = SlidingWindow(limit=5, window=60.0)
+    for i in range(1000):
+        window.hit(f"sender-{i}", now=100.0 + i * 0.01)
+    assert len(window._hits) == 1000  # all seen within the last minute
+    window.hit("late", now=100.0 + 10 + 61)
+    assert list(window._hits) == ["late"]
+    assert window.hit("sender-1", now=200.0) == 0.0  # a forgotten key starts afresh

@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.faq_selector import FaqSelector
 from components.lean_spacy import GINZA_UNUSED, LeanSpacyNLP
+from components.lean_tokenizer import reading
 from components.linear_classifier import LinearIntentClassifier
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ NAUGHTY = ["", " ", "ｱﾌﾀｰｺｰﾙﾜｰｸ", "ＡＣＷ", "🙇‍♀�
 # --- LeanSpacyNLP -------------------------------------------------------------------------
 def _view(doc) -> list:
     return [
-        (t.text, t.idx, t.norm_, t.tag_, tuple(t.morph.get("Reading")), t.vector.round(6).tobytes())
+        (t.text, t.idx, t.norm_, t.tag_, reading(t), t.vector.round(6).tobytes())
         for t in doc
     ]
 

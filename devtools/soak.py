@@ -1,0 +1,116 @@
+"""Soak measurement helpers (scripts/soak.py, tests/unit/test_memory.py; docs/memory.md).
+
+* `SoakTexts`: the eval questions mixed with generated unseen words — katakana names,
+  numbers, typos of real questions — in a fixed, seeded order, so the growth that
+  comes from new strings (spaCy's vocab, per-word caches) shows as well as the
+  growth per message;
+* `rss_kib`: VmRSS / RssAnon of a process from /proc;
+* `slope`: least-squares growth in KiB per 1,000 messages after warm-up.
+
+The servers' side (tracemalloc on SIGUSR1, malloc_trim) is rasa_runtime/memory.py.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Iterator, List, Sequence, Tuple
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+KATAKANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
+SMALL = "ャュョッー"
+TEMPLATES = [
+    "{w}とは?",
+    "{w}って何ですか",
+    "{w}さんと話したい",
+    "注文番号{n}の件で{w}に相談したい",
+    "{w}の意味を教えて",
+    "電話番号は{n}です",
+    "{w}{n}",
+]
+
+
+def eval_texts() -> List[str]:
+    cases = yaml.safe_load((REPO / "tests/eval/cases.yml").read_text("utf-8"))["cases"]
+    return [c["text"] for c in cases if isinstance(c.get("text"), str) and c["text"].strip()]
+
+
+def _name(rng: random.Random) -> str:
+    out = "".join(rng.choice(KATAKANA) for _ in range(rng.randint(2, 5)))
+    if rng.random() < 0.5:
+        i = rng.randint(1, len(out))
+        out = out[:i] + rng.choice(SMALL) + out[i:]
+    return out
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    if len(text) < 3:
+        return text + rng.choice(KATAKANA)
+    i = rng.randrange(len(text))
+    kind = rng.randrange(3)
+    if kind == 0:  # drop a character
+        return text[:i] + text[i + 1:]
+    if kind == 1:  # swap two
+        j = min(i + 1, len(text) - 1)
+        chars = list(text)
+        chars[i], chars[j] = chars[j], chars[i]
+        return "".join(chars) + rng.choice(KATAKANA)
+    return text[:i] + rng.choice(KATAKANA) + text[i:]  # insert one
+
+
+class SoakTexts:
+    """An endless, seeded stream of messages: `unseen` of them (share) carry a word
+    made up for that message (a katakana name, a number, or a typo)."""
+
+    def __init__(self, unseen: float = 0.4, seed: int = 21, base: Sequence[str] | None = None) -> None:
+        self.base = list(base) if base is not None else eval_texts()
+        self.unseen = unseen
+        self.rng = random.Random(seed)
+        self.count = 0
+        self.unseen_count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        rng = self.rng
+        self.count += 1
+        if rng.random() >= self.unseen:
+            return rng.choice(self.base)
+        self.unseen_count += 1
+        kind = rng.randrange(3)
+        if kind == 0:
+            return rng.choice(TEMPLATES).format(w=_name(rng), n=rng.randint(10, 10**9))
+        if kind == 1:
+            return f"{rng.choice(self.base)} {rng.randint(1000, 10**8)}"
+        return _typo(rng, rng.choice(self.base)) + _name(rng)
+
+
+def rss_kib(pid: int) -> Tuple[int, int]:
+    """(VmRSS, RssAnon) of a process in KiB; (0, 0) if it is gone."""
+    rss = anon = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("RssAnon:"):
+                anon = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, anon
+
+
+def slope(points: Sequence[Tuple[float, float]]) -> float:
+    """Least-squares slope of (messages, KiB) points, in KiB per 1,000 messages."""
+    n = len(points)
+    if n < 2:
+        return 0.0
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    if sxx == 0:
+        return 0.0
+    sxy = sum((x - mx) * (y - my) for x, y in points)
+    return sxy / sxx * 1000

@@ -1,0 +1,313 @@
+"""Soak: does memory stay flat under traffic? (issue 21, docs/memory.md)
+
+    python scripts/soak.py [--messages 100000 | --seconds 600] [--clients 8] [--trace]
+    python scripts/soak.py --in-process [--messages 3000] [--max-slope 100]
+
+Stack mode (default) starts the action server and Rasa as `make run` does (loopback, free
+ports, a temporary folder for the databases; or `--rasa-url` with `--rasa-pid` /
+`--actions-pid` for a stack already running), sends messages over REST from `--clients`
+threads (a new conversation every `--turns` messages), samples VmRSS and RssAnon of both
+server processes and prints a table and the slope after warm-up in KiB per 1,000
+messages. The texts are the eval questions with `--unseen` of them carrying a word made
+up for the message (katakana names, numbers, typos): devtools/soak.py.
+
+`--trace` starts the servers with MEMTRACE_DIR: at the end of warm-up a SIGUSR1 starts
+tracemalloc in both, at the end another writes a snapshot; the script prints, by
+traceback, what was allocated since warm-up and is still alive in each process. `--env K=V` passes settings to both servers (e.g.
+MALLOC_ARENA_MAX=2, MALLOC_TRIM_EVERY=10).
+
+`--in-process` loads the model in this process and parses the texts with
+`agent.parse_message` under tracemalloc (no servers, no HTTP): the traced heap's slope and
+the top growth by traceback; with `--max-slope` it exits 1 above that bound (the short
+soak in tests/unit/test_memory.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from devtools.soak import SoakTexts, rss_kib, slope
+from rasa_runtime.memory import MEMTRACE_ENV  # noqa: E402
+
+
+# --- stack ------------------------------------------------------------------------------
+class Traffic:
+    def __init__(self, url: str, texts: SoakTexts, total: int, seconds: float, turns: int) -> None:
+        self.url = url
+        self.texts = texts
+        self.total = total
+        self.deadline = time.monotonic() + seconds if seconds else None
+        self.turns = turns
+        self.sent = 0
+        self.errors = 0
+        self.statuses: dict[int, int] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def next_text(self) -> str | None:
+        with self.lock:
+            if self.stop.is_set() or (self.total and self.sent >= self.total) or (
+                self.deadline and time.monotonic() > self.deadline
+            ):
+                return None
+            self.sent += 1
+            return next(self.texts)
+
+    def client(self) -> None:
+        import requests
+
+        session = requests.Session()
+        sender, turn = "", self.turns
+        while True:
+            text = self.next_text()
+            if text is None:
+                return
+            if turn >= self.turns:
+                sender, turn = f"soak-{uuid.uuid4().hex[:12]}", 0
+            turn += 1
+            try:
+                r = session.post(self.url, json={"sender": sender, "message": text}, timeout=60)
+                code = r.status_code
+            except Exception:
+                code = -1
+            with self.lock:
+                self.statuses[code] = self.statuses.get(code, 0) + 1
+                if code != 200:
+                    self.errors += 1
+
+
+def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:
+    """SIGUSR1 to a server started with MEMTRACE_DIR: the first starts tracing (an empty
+    marker file appears), the next ones write a snapshot. The file, or None."""
+    before = set(folder.glob(f"{pid}-*.snap"))
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = set(folder.glob(f"{pid}-*.snap")) - before
+        if new:
+            return sorted(new)[-1]
+        time.sleep(0.5)
+    return None
+
+
+def print_growth(label: str, snap: Path, messages: int, top: int) -> None:
+    """What was allocated since tracing began (end of warm-up) and is still alive."""
+    import tracemalloc
+
+    snapshot = tracemalloc.Snapshot.load(str(snap)).filter_traces([
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+    ])
+    stats = snapshot.statistics("traceback")
+    total = sum(s.size for s in stats)
+    print(f"\n{label}: {total / 1024:,.0f} KiB allocated since warm-up and alive after {messages:,} "
+          f"messages ({total / 1024 / max(messages, 1) * 1000:,.1f} KiB per 1,000)")
+    for stat in stats[:top]:
+        print(f"  {stat.size / 1024:9,.1f} KiB {stat.count:8,} blocks")
+        frames = [f for f in stat.traceback if "site-packages" in f.filename or str(REPO) in f.filename]
+        for frame in (frames or list(stat.traceback))[-8:]:
+            print(f"      {frame.filename.replace(str(REPO) + '/', '')}:{frame.lineno}")
+
+
+def run_stack(args: argparse.Namespace) -> int:
+    from devtools.launch import start_servers
+
+    texts = SoakTexts(unseen=args.unseen, seed=args.seed)
+    servers = None
+    trace_dir = None
+    env_extra = dict(kv.split("=", 1) for kv in args.env)
+    if args.rasa_url:
+        url = args.rasa_url.rstrip("/") + "/webhooks/rest/webhook"
+        pids = {"rasa": args.rasa_pid, "actions": args.actions_pid}
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="cc-soak-"))
+        if args.trace:
+            trace_dir = workdir / "memtrace"
+            trace_dir.mkdir()
+            env_extra[MEMTRACE_ENV] = str(trace_dir)
+        print(f"starting servers in {workdir} (env {env_extra or '-'}) …", flush=True)
+        servers = start_servers(env_extra=env_extra, workdir=workdir)
+        url = servers.rest_url
+        pids = {"rasa": servers.rasa.popen.pid, "actions": servers.actions.process.popen.pid}
+    try:
+        return _drive(args, url, pids, texts, trace_dir)
+    finally:
+        if servers:
+            servers.stop()
+
+
+def _drive(args, url, pids, texts, trace_dir) -> int:
+    traffic = Traffic(url, texts, args.messages, args.seconds, args.turns)
+    threads = [threading.Thread(target=traffic.client, daemon=True) for _ in range(args.clients)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    samples: list[tuple[float, int, dict]] = []
+    snaps: dict[str, list[Path]] = {name: [] for name in pids}
+    warm_done = False
+    last_print = 0.0
+    print(f"{'s':>6} {'messages':>9} " + " ".join(f"{n + ' RSS':>12} {n + ' anon':>12}" for n in pids)
+          + "  (MiB)", flush=True)
+    try:
+        while any(t.is_alive() for t in threads):
+            time.sleep(args.every)
+            n = traffic.sent
+            mem = {name: rss_kib(pid) for name, pid in pids.items() if pid}
+            samples.append((time.monotonic() - t0, n, mem))
+            if trace_dir and not warm_done and n >= args.warmup:
+                warm_done = True
+                for name, pid in pids.items():
+                    snap = signal_snapshot(pid, trace_dir)
+                    if snap:
+                        snaps[name].append((snap, traffic.sent))
+            if time.monotonic() - last_print >= args.print_every:
+                last_print = time.monotonic()
+                print(f"{samples[-1][0]:6.0f} {n:9,} " + " ".join(
+                    f"{m[0] / 1024:12.1f} {m[1] / 1024:12.1f}" for m in mem.values()), flush=True)
+    except KeyboardInterrupt:
+        traffic.stop.set()
+    for t in threads:
+        t.join(timeout=90)
+    time.sleep(args.idle)  # let keep-alive connections and in-flight work end first
+    if trace_dir:
+        for name, pid in pids.items():
+            snap = signal_snapshot(pid, trace_dir)
+            if snap:
+                snaps[name].append((snap, traffic.sent))
+    elapsed = time.monotonic() - t0
+    after = [(n, mem) for _, n, mem in samples if n >= args.warmup]
+    unseen_share = texts.unseen_count / max(texts.count, 1)
+    print(f"\n{traffic.sent:,} messages in {elapsed:.0f} s ({traffic.sent / elapsed:.1f}/s), "
+          f"{unseen_share:.0%} with unseen words, errors {traffic.errors} {traffic.statuses}; "
+          f"warm-up {args.warmup:,} messages, {len(after)} samples after it")
+    result = {"messages": traffic.sent, "seconds": round(elapsed), "unseen": round(unseen_share, 3),
+              "warmup": args.warmup, "errors": traffic.errors, "slopes": {}}
+    print(f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}{'RSS slope':>12}{'anon slope':>12}"
+          "   (MiB; slopes KiB per 1,000 messages)")
+    for name in pids:
+        if not pids[name] or len(after) < 2:
+            continue
+        rss = [(n, m[name][0]) for n, m in after]
+        anon = [(n, m[name][1]) for n, m in after]
+        s_rss, s_anon = slope(rss), slope(anon)
+        result["slopes"][name] = {"rss": round(s_rss, 1), "anon": round(s_anon, 1),
+                                  "rss_start_mib": round(rss[0][1] / 1024, 1),
+                                  "rss_end_mib": round(rss[-1][1] / 1024, 1)}
+        print(f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}{s_rss:12.1f}{s_anon:12.1f}")
+    for name, got in snaps.items():
+        if len(got) == 2:
+            (_, n0), (last, n1) = got
+            print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    bad = [n for n, s in result["slopes"].items() if args.max_slope and s["anon"] > args.max_slope]
+    if bad:
+        print(f"FAIL: slope above {args.max_slope} KiB per 1,000 messages: {', '.join(bad)}")
+        return 1
+    return 0
+
+
+# --- in-process -------------------------------------------------------------------------
+def run_in_process(args: argparse.Namespace) -> int:
+    import asyncio
+    import gc
+    import tracemalloc
+
+    from rasa_runtime import graph_runner, quiet, speedups
+
+    quiet.quiet_third_party_warnings()
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # as a server logs by default (no debug lines)
+    quiet.apply_to_rasa()
+    speedups.apply()
+    graph_runner.apply()
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(args.model)
+    texts = SoakTexts(unseen=args.unseen, seed=args.seed)
+    loop = asyncio.new_event_loop()
+    total = args.messages
+    t0 = time.monotonic()
+    for _ in range(args.warmup):
+        loop.run_until_complete(agent.parse_message(next(texts)))
+    tracemalloc.start(25)
+    gc.collect()
+    points = [(0, tracemalloc.get_traced_memory()[0] / 1024)]
+    step = max(1, (total - args.warmup) // 20)
+    for i in range(1, total - args.warmup + 1):
+        loop.run_until_complete(agent.parse_message(next(texts)))
+        if i % step == 0:
+            gc.collect()
+            points.append((i, tracemalloc.get_traced_memory()[0] / 1024))
+    gc.collect()
+    last = tracemalloc.take_snapshot()
+    measured = total - args.warmup
+    s = slope(points)
+    print(f"in-process: {total:,} parses ({args.warmup:,} warm-up) in {time.monotonic() - t0:.0f} s, "
+          f"{texts.unseen_count / max(texts.count, 1):.0%} with unseen words; traced heap "
+          f"{points[0][1]:,.0f} → {points[-1][1]:,.0f} KiB; slope {s:.1f} KiB per 1,000 messages")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "last"
+        last.dump(str(path))
+        print_growth("in-process NLU", path, measured, args.top)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"messages": total, "slope": round(s, 1)}))
+    if args.max_slope and s > args.max_slope:
+        print(f"FAIL: slope {s:.1f} above {args.max_slope} KiB per 1,000 messages")
+        return 1
+    return 0
+
+
+def _interrupt(signum, frame) -> None:  # noqa: ARG001
+    raise KeyboardInterrupt  # SIGTERM ends the soak like Ctrl-C: report, stop the servers
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--messages", type=int, default=0, help="stop after this many (0: --seconds)")
+    p.add_argument("--seconds", type=float, default=0, help="stop after this long")
+    p.add_argument("--warmup", type=int, default=0, help="messages before the slope counts "
+                   "(default: a fifth of --messages, or 2,000)")
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--turns", type=int, default=3, help="messages per conversation")
+    p.add_argument("--unseen", type=float, default=0.4, help="share of messages with a made-up word")
+    p.add_argument("--seed", type=int, default=21)
+    p.add_argument("--every", type=float, default=2.0, help="seconds between RSS samples")
+    p.add_argument("--print-every", type=float, default=30.0)
+    p.add_argument("--idle", type=float, default=10.0, help="seconds to wait after the traffic "
+                   "before the last snapshot")
+    p.add_argument("--trace", action="store_true", help="tracemalloc in the servers (slower)")
+    p.add_argument("--env", action="append", default=[], help="K=V for both servers")
+    p.add_argument("--rasa-url")
+    p.add_argument("--rasa-pid", type=int)
+    p.add_argument("--actions-pid", type=int)
+    p.add_argument("--in-process", action="store_true")
+    p.add_argument("--model", default=str(REPO / "models" / "model.tar.gz"))
+    p.add_argument("--top", type=int, default=12)
+    p.add_argument("--max-slope", type=float, default=0.0, help="exit 1 above (KiB per 1,000)")
+    p.add_argument("--json", help="write the result here")
+    args = p.parse_args()
+    if not args.messages and not args.seconds:
+        args.messages = 3000 if args.in_process else 100_000
+    if not args.warmup:
+        args.warmup = args.messages // 5 if args.messages else 2000
+    return run_in_process(args) if args.in_process else run_stack(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

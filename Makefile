@@ -108,7 +108,7 @@ tickets: install ## Staff CLI: make tickets ARGS="list|show ESC-…|close ESC-�
 trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|gaps"]
 	$(PY) -m assistant.training.cli $(ARGS)
 
-agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子]|passwd 佐藤|list|audit"
+agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子] [--role editor]|role 佐藤 supervisor|passwd 佐藤|list|audit"
 	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)
 
 .PHONY: soak soak-short
@@ -118,6 +118,16 @@ soak: $(MODEL) ## Memory under traffic: both servers over REST, RSS slope per 1,
 
 soak-short: $(MODEL) ## The CI soak: 3,500 parses in-process under tracemalloc, fails above 300 KiB per 1,000
 	$(PY) scripts/soak.py --in-process --messages 3500 --warmup 500 --max-slope 300 --top 5
+
+.PHONY: content-export content-status bench-studio
+content-export: install ## Content studio: write its database back to data/glossary.yml + data/faq.yml (then make generate)
+	$(PY) -m assistant.content.cli export
+
+content-status: install ## Content studio: the revision, counts and latest changes
+	$(PY) -m assistant.content.cli status
+
+bench-studio: $(MODEL) ## Content studio on real servers: test all, publish → answered, import of 10,000 terms
+	$(PY) scripts/bench_studio.py --terms 10000
 
 clean:
 	rm -rf models results .rasa var/*.db

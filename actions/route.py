@@ -14,6 +14,7 @@ from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant import replies
+from assistant.content.model import Content
 from assistant.conversation import (
     FAILED_TURNS,
     HANDOFF_OFFERED,
@@ -85,13 +86,14 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     """Carry out the router's decision."""
     decision = turn.decision
     route = decision.route
+    content = turn.content
     events: Events = []
     if route in TRAINING_ROUTES:
         carry_out_training(decision, dispatcher, tracker)
         return [SlotSet(FAILED_TURNS, 0.0), SlotSet(HANDOFF_OFFERED, False)]
     if route in (Route.DEFINITION, Route.UNKNOWN_TERM):
         for subject in decision.subjects:
-            send(dispatcher, _answer_for(subject))
+            send(dispatcher, _answer_for(subject, content))
         known = decision.known_terms
         unknown = [s.query for s in decision.subjects if not s.term]
         if unknown and decision.failed_turns is not None and turn.facts.training_mode:
@@ -101,11 +103,13 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
             SlotSet(UNKNOWN_QUERY, unknown[-1] if unknown else None),
         ]
     elif route == Route.COMPARISON:
-        a, b = (services.glossary().get(s.term or "") for s in decision.subjects[:2])
+        a, b = (content.glossary.get(s.term or "") for s in decision.subjects[:2])
         if a is not None and b is not None:
             send(dispatcher, replies.comparison(a, b))
+    elif route == Route.FAQ and (decision.faq_id or "") not in content.faqs:
+        send(dispatcher, replies.fallback())  # an FAQ the model knows but the editors disabled
     elif route == Route.FAQ:
-        send(dispatcher, replies.faq(services.faq_entries()[decision.faq_id or ""]))
+        send(dispatcher, replies.faq(content.faqs[decision.faq_id or ""]))
     elif route == Route.HANDOFF:
         return start_handoff(dispatcher, tracker)
     elif route == Route.OFFER_HUMAN:
@@ -131,10 +135,10 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
         if decision.reason == "empty":
             send(dispatcher, replies.empty_input())
         else:
-            send(dispatcher, replies.fallback(_candidates(decision)))
+            send(dispatcher, replies.fallback(_candidates(decision, content)))
     for extra in decision.also:
         # 「ACWとは?あとSVって何?」: the later questions' answers follow the first.
-        _send_answer(extra, dispatcher)
+        _send_answer(extra, dispatcher, content)
     if decision.failed_turns is not None:
         events += [
             SlotSet(FAILED_TURNS, float(decision.failed_turns)),
@@ -146,33 +150,33 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     return events
 
 
-def _send_answer(decision, dispatcher: CollectingDispatcher) -> None:
+def _send_answer(decision, dispatcher: CollectingDispatcher, content: Content) -> None:
     """An answer that changes no slot: a definition, an FAQ or a comparison."""
     if decision.route == Route.DEFINITION:
         for subject in decision.subjects:
-            send(dispatcher, _answer_for(subject))
-    elif decision.route == Route.FAQ and decision.faq_id in services.faq_entries():
-        send(dispatcher, replies.faq(services.faq_entries()[decision.faq_id]))
+            send(dispatcher, _answer_for(subject, content))
+    elif decision.route == Route.FAQ and decision.faq_id in content.faqs:
+        send(dispatcher, replies.faq(content.faqs[decision.faq_id]))
     elif decision.route == Route.COMPARISON:
-        a, b = (services.glossary().get(s.term or "") for s in decision.subjects[:2])
+        a, b = (content.glossary.get(s.term or "") for s in decision.subjects[:2])
         if a is not None and b is not None:
             send(dispatcher, replies.comparison(a, b))
 
 
-def _candidates(decision) -> list[tuple[str, str, str]]:
+def _candidates(decision, content: Content) -> list[tuple[str, str, str]]:
     """The router's "did you mean" as (kind, key, title) for the reply's buttons."""
-    entries = services.faq_entries()
+    entries = content.faqs
     out = []
     for kind, key in decision.candidates:
         if kind == "faq" and key in entries:
             out.append((kind, key, entries[key].title))
-        elif kind == "term" and services.glossary().get(key) is not None:
+        elif kind == "term" and content.glossary.get(key) is not None:
             out.append((kind, key, key))
     return out
 
 
-def _answer_for(subject: Subject) -> replies.Reply:
-    term = services.glossary().get(subject.term) if subject.term else None
+def _answer_for(subject: Subject, content: Content) -> replies.Reply:
+    term = content.glossary.get(subject.term) if subject.term else None
     if term is not None:
         return replies.definition(term)
-    return replies.unknown_term(subject.query, services.matcher().suggest(subject.query))
+    return replies.unknown_term(subject.query, content.matcher.suggest(subject.query))

@@ -13,9 +13,10 @@ from functools import lru_cache
 from typing import Any, Callable, Dict, List, TypeVar
 
 from assistant import routing
-from assistant.faq import FaqEntry, load_faq
-from assistant.faq_retrieval import FaqRetriever
-from assistant.glossary import Glossary, load_glossary
+from assistant.content.live import LiveContent
+from assistant.content.model import Content
+from assistant.faq import FaqEntry
+from assistant.glossary import Glossary
 from assistant.handoff.agents import AgentDirectory
 from assistant.handoff.hours import BusinessHours, load_hours
 from assistant.handoff.notify import WebhookNotifier
@@ -38,27 +39,34 @@ def _once(build: F) -> F:
     return cached  # type: ignore[return-value]
 
 
-# -- content ------------------------------------------------------------------
+# -- content (live: the content studio's database, refreshed when it changes) --
 
 
 @_once
+def live_content() -> LiveContent:
+    """Seeded from data/glossary.yml + data/faq.yml on the first start (docs/content-studio.md)."""
+    return LiveContent(store().engine).start()
+
+
+def content() -> Content:
+    """The current revision: a turn takes it once (actions/turn.py) and keeps it."""
+    return live_content().current
+
+
 def glossary() -> Glossary:
-    return load_glossary()
+    return content().glossary
 
 
-@_once
 def matcher() -> TermMatcher:
-    return TermMatcher(glossary())
+    return content().matcher
 
 
-@_once
 def faq_entries() -> Dict[str, FaqEntry]:
-    return load_faq()
+    return dict(content().faqs)
 
 
-@_once
 def knowledge() -> routing.Knowledge:
-    return routing.knowledge(glossary(), faq_entries(), FaqRetriever(faq_entries()), matcher())
+    return content().knowledge
 
 
 # -- handoff ------------------------------------------------------------------
@@ -125,7 +133,9 @@ def trainer() -> Trainer:
 
 
 def start() -> None:
-    """At server start: webhook delivery, and retries of pending tickets."""
+    """At server start: the content (seeded on the first start) and its watcher, then
+    webhook delivery and retries of pending tickets."""
+    live_content()
     notifier()
 
 
@@ -133,6 +143,8 @@ def reset() -> None:
     """Forget everything built (the notifier's thread is stopped)."""
     if notifier.cache_info().currsize:
         notifier().stop(timeout=1.0)
+    if live_content.cache_info().currsize:
+        live_content().stop(timeout=1.0)
     if outcomes.cache_info().currsize:
         outcomes().stop(timeout=1.0)
     for built in _BUILT:

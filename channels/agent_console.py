@@ -26,7 +26,7 @@ from assistant.handoff.console_auth import normalize_username
 from assistant.handoff.console_view import ticket_detail, queue_view
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
 
-from . import analytics, console_doors, privacy
+from . import analytics, console_doors, content_studio, privacy
 from .live import LiveChat, live_chat
 
 logger = logging.getLogger(__name__)
@@ -111,27 +111,7 @@ class AgentConsoleInput(InputChannel):
             setattr(request.ctx, SANIC_CORS_DONE, True)
 
         def login_required(api: bool = True, csrf: bool = False, roles: Optional[tuple] = None):
-            def wrap(handler):
-                @functools.wraps(handler)
-                async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-                    session = await live.db(live.sessions.get, request.cookies.get(SESSION_COOKIE))
-                    agent = await live.db(live.agents.get, session.username) if session else None
-                    if session is None or agent is None or agent.disabled:
-                        if api:
-                            return _error("login_required", 401)
-                        return response.redirect(f"{COOKIE_PATH}/login", headers=SECURITY_HEADERS)
-                    if roles and not agent.can(*roles):
-                        if api:
-                            return _error("forbidden", 403)
-                        return response.html(FORBIDDEN_PAGE, status=403, headers=SECURITY_HEADERS)
-                    if csrf and not session.csrf_ok(request.headers.get("x-csrf-token")):
-                        return _error("csrf", 403)
-                    request.ctx.session, request.ctx.agent = session, agent
-                    return await handler(request, *args, **kwargs)
-
-                return checked
-
-            return wrap
+            return staff_required(live, roles, api=api, csrf=csrf)
 
         # -- log-in ---------------------------------------------------------
 
@@ -337,7 +317,40 @@ class AgentConsoleInput(InputChannel):
             finally:
                 live.unlisten(q)
 
+        content_studio.register(
+            bp, live, staff_required, _json, _error, _body, _client,
+            lambda name: response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS),
+        )
+
         return bp
+
+
+def staff_required(live: LiveChat, roles: Optional[tuple] = None, api: bool = True, csrf: bool = False):
+    """Every console page and API: a log-in session (else 401 for an API, a redirect to the
+    log-in page for a page), an enabled account with one of `roles` when given (else 403),
+    and for changes the session's CSRF token in ``X-CSRF-Token`` (else 403)."""
+
+    def wrap(handler: Callable[..., Awaitable[HTTPResponse]]):
+        @functools.wraps(handler)
+        async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            session = await live.db(live.sessions.get, request.cookies.get(SESSION_COOKIE))
+            agent = await live.db(live.agents.get, session.username) if session else None
+            if session is None or agent is None or agent.disabled:
+                if api:
+                    return _error("login_required", 401)
+                return response.redirect(f"{COOKIE_PATH}/login", headers=SECURITY_HEADERS)
+            if roles and not agent.can(*roles):
+                if api:
+                    return _error("forbidden", 403)
+                return response.html(FORBIDDEN_PAGE, status=403, headers=SECURITY_HEADERS)
+            if csrf and not session.csrf_ok(request.headers.get("x-csrf-token")):
+                return _error("csrf", 403)
+            request.ctx.session, request.ctx.agent = session, agent
+            return await handler(request, *args, **kwargs)
+
+        return checked
+
+    return wrap
 
 
 async def _still_logged_in(live: LiveChat, token: Optional[str]) -> bool:

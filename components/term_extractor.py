@@ -5,7 +5,8 @@ regexes over raw text (no width/kana/long-vowel folding). This extractor runs
 `assistant.matcher.TermMatcher` over the message and over the GiNZA tokens'
 Sudachi normalized forms and readings, and reports each hit as
 `{"entity": "term", "value": <headword>, "start", "end"}` at the place the
-user wrote it.
+user wrote it. A running server finds the terms of the live content (the content
+studio), not the file: a term published by an editor is found without a retrain.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from assistant.content import live, preview
 from assistant.glossary import GLOSSARY_ENV, GLOSSARY_PATH, REPO_ROOT, glossary_path, load_glossary
 from assistant.matcher import TermMatcher, Token
 from components.lean_tokenizer import reading
@@ -54,11 +56,16 @@ class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
         if os.environ.get(GLOSSARY_ENV):
             path = glossary_path()  # the same override the actions read
         self._matcher = TermMatcher(load_glossary(path))
+        preview.set_tokenizer(_lean_tokens)  # the content studio's preview sees what we see
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
+        # In a running server the content studio's live content (assistant/content/live.py,
+        # installed by the agent console at start) replaces the file the model was built with.
+        current = live.active()
+        matcher = current.current.matcher if current is not None else self._matcher
         for message in messages:
             text = message.get(TEXT) or ""
             tokens = _ginza_tokens(message.get(SPACY_DOCS[TEXT]), text)
@@ -70,7 +77,7 @@ class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
                     "end": m.end,
                     "confidence_entity": 1.0,
                 }
-                for m in self._matcher.find(text, tokens)
+                for m in matcher.find(text, tokens)
             ]
             if found:
                 others = [e for e in message.get(ENTITIES, []) if e.get("entity") != self._config["entity"]]
@@ -92,3 +99,11 @@ def _ginza_tokens(doc: Optional[Any], text: str) -> Optional[List[Token]]:
         for t in doc
         if not t.is_space
     ]
+
+
+def _lean_tokens(text: str) -> Optional[List[Token]]:
+    """GiNZA's tokens of `text` from the model LeanSpacyNLP loaded (one shared copy)."""
+    from components.lean_spacy import GINZA_UNUSED, _load_once
+
+    nlp = _load_once("ja_ginza", tuple(sorted(GINZA_UNUSED))).model
+    return _ginza_tokens(nlp(text), text)

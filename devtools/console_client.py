@@ -9,11 +9,12 @@ import requests
 from devtools.launch import REPO
 
 
-def add_agent(env: dict, username: str, display_name: str, password: str = "password-123") -> str:
+def add_agent(env: dict, username: str, display_name: str, password: str = "password-123",
+              role: str = "agent") -> str:
     """Create an account the way staff do: `make agents ARGS="add …"` (the CLI)."""
     subprocess.run(
         [sys.executable, "-m", "assistant.handoff.agents_cli", "add", username, "--name", display_name,
-         "--password-stdin"],
+         "--role", role, "--password-stdin"],
         input=password + "\n", text=True, env=env, cwd=REPO, check=True, capture_output=True,
     )
     return password
@@ -37,9 +38,14 @@ class Console:
     def get(self, path: str) -> requests.Response:
         return self.http.get(self.base + path, timeout=10, allow_redirects=False)
 
-    def post(self, path: str, body: dict | None = None, csrf: bool = True) -> requests.Response:
+    def post(self, path: str, body: dict | None = None, csrf: bool = True, timeout: float = 10) -> requests.Response:
         headers = {"X-CSRF-Token": self.csrf} if csrf else {}
-        return self.http.post(self.base + path, json=body or {}, headers=headers, timeout=10)
+        return self.http.post(self.base + path, json=body or {}, headers=headers, timeout=timeout)
+
+    def upload(self, path: str, data: bytes, timeout: float = 120) -> requests.Response:
+        """A file as the request body (the content studio's import)."""
+        return self.http.post(self.base + path, data=data, timeout=timeout,
+                              headers={"X-CSRF-Token": self.csrf, "Content-Type": "application/octet-stream"})
 
     def queue(self) -> dict:
         r = self.get("/agent/api/queue")

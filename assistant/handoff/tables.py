@@ -16,6 +16,7 @@ import importlib
 from sqlalchemy import MetaData, Table
 
 HANDOFF_TABLE_MODULES = (
+    "assistant.content.store",
     "assistant.handoff.schema",
     "assistant.outcomes.log",
     "assistant.outcomes.rollup",

@@ -220,6 +220,37 @@ REGISTRY: tuple[StoredData, ...] = (
         "as analytics_rollup_users",
     ),
     StoredData(
+        HANDOFF,
+        "content_items",
+        "glossary terms and FAQ edited in the content studio (editor usernames)",
+        True,
+        None,
+        "keep",
+        "",
+        "the content itself: kept (docs/content-studio.md); editor usernames are staff data, "
+        "no customer data",
+    ),
+    StoredData(
+        HANDOFF,
+        "content_revisions",
+        "every content change: who (editor username), when, before and after",
+        True,
+        None,
+        "keep",
+        "",
+        "the history that makes every edit undoable: kept; editor usernames are staff data, "
+        "no customer data",
+    ),
+    StoredData(
+        HANDOFF,
+        "content_state",
+        "the content revision counter (the servers' change marker)",
+        False,
+        None,
+        "keep",
+        "",
+    ),
+    StoredData(
         FILES,
         "var/*.log",
         "server logs (errors can quote a message)",

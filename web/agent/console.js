@@ -23,6 +23,8 @@
     state.csrf = res.data.csrf_token || "";
     if (first) C.loadSeen();
     renderMe();
+    // Editors and supervisors also edit the content (the server checks the role).
+    document.getElementById("content-link").hidden = !["editor", "supervisor"].includes(res.data.role);
     return res.data;
   }
 

@@ -201,6 +201,40 @@ def test_duplicate_and_disabled_accounts(agents):
     assert agents.verify("sato", "password1") is None
 
 
+def test_roles_default_to_agent_rank_and_are_checked(agents):
+    assert agents.add("sato", "password1").role == "agent"
+    editor = agents.add("suzuki", "password1", role="editor")
+    boss = agents.add("tanaka", "password1", role="supervisor")
+    assert [a.can("editor", "supervisor") for a in (agents.require("sato"), editor, boss)] == [False, True, True]
+    assert boss.can("supervisor") and not editor.can("supervisor")
+    agents.set_role("sato", "editor")
+    assert agents.verify("sato", "password1").role == "editor"
+    with pytest.raises(AgentError):
+        agents.add("x", "password1", role="admin")
+    with pytest.raises(AgentError):
+        agents.set_role("sato", "root")
+
+
+def test_an_account_made_before_roles_stays_an_agent(store, agents):
+    agents.add("old", "password1")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE handoff_agents SET role = NULL")
+    assert agents.require("old").role == "agent"
+
+
+def test_agents_cli_adds_with_a_role(store, monkeypatch, capsys):
+    import io
+
+    from assistant.handoff import agents_cli
+
+    monkeypatch.setenv("HANDOFF_DB_URL", str(store.engine.url))
+    monkeypatch.setattr("sys.stdin", io.StringIO("password1\n"))
+    assert agents_cli.main(["add", "佐藤", "--role", "editor", "--password-stdin"]) == 0
+    assert "editor" in capsys.readouterr().out
+    assert agents_cli.main(["role", "佐藤", "supervisor"]) == 0
+    assert AgentDirectory(store.engine).require("佐藤").role == "supervisor"
+
+
 def test_available_means_status_and_recently_seen(agents):
     agents.add("sato", "password1")
     agents.add("tanaka", "password1")

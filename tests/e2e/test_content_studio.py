@@ -1,0 +1,85 @@
+"""The content studio in two real browsers: an editor adds 「AHT」 in /agent/content,
+previews and publishes it; a customer in the widget (another browser context) gets the
+new definition within 5 s, on the running servers, without any restart."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from devtools.console_client import add_agent
+from tests.e2e.conftest import SCREENSHOTS, PageProblems
+from tests.e2e.test_widget import ask, open_chat
+
+DEFINITION = "1件の応対にかかる平均の時間(通話時間と後処理時間の合計)です。"
+
+
+@pytest.fixture(scope="module")
+def editor_password(bot):
+    return add_agent(bot.env, "henshu", "編集 花子", role="editor")
+
+
+@pytest.fixture
+def studio(browser, bot, editor_password):
+    """The editor's own browser profile, logged in through the login page."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP", timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    problems = PageProblems(page)
+    page.goto(bot.rasa_url + "/agent/content")
+    expect(page).to_have_url(re.compile(r"/agent/login$"))
+    page.get_by_test_id("login-username").fill("henshu")
+    page.get_by_test_id("login-password").fill(editor_password)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(r"/agent/(#.*)?$"))
+    page.goto(bot.rasa_url + "/agent/content")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    yield page
+    context.close()
+    assert not problems.errors, problems.errors
+
+
+def test_editor_adds_a_term_and_a_customer_gets_it_within_5_seconds(page: Page, studio: Page, shot):
+    open_chat(page)
+    ask(page, "AHTとは?")
+    expect(page.locator(".cca-row[data-kind='unknown_term']").last).to_be_visible()
+
+    expect(studio.get_by_test_id("items").get_by_role("button", name="アフターコールワーク")).to_be_visible()
+    studio.get_by_test_id("new-item").click()
+    studio.get_by_test_id("f-term").fill("AHT")
+    studio.get_by_test_id("f-reading").fill("えーえいちてぃー")
+    studio.get_by_test_id("f-aliases").fill("平均処理時間|Average Handling Time")
+    studio.get_by_test_id("f-category").fill("指標")
+    studio.get_by_test_id("f-related").fill("アフターコールワーク")
+    studio.get_by_test_id("f-definition").first.fill(DEFINITION)
+    studio.get_by_test_id("preview-questions").fill("平均処理時間ってなに?")
+    studio.get_by_test_id("preview").click()
+    report = studio.get_by_test_id("report")
+    expect(report).to_contain_text("【AHT】", timeout=60_000)
+    expect(report).to_contain_text("平均処理時間ってなに?")
+    expect(studio.get_by_test_id("problems")).to_be_empty()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    studio.screenshot(path=str(SCREENSHOTS / "content-studio-preview.png"), full_page=True)
+
+    studio.get_by_test_id("publish").click()
+    expect(studio.get_by_test_id("outcome")).to_contain_text("公開しました", timeout=60_000)
+    published = time.monotonic()
+    shot(studio, "content-studio-published")
+
+    while True:
+        ask(page, "AHTとは?")
+        row = page.locator(".cca-row[data-kind='definition']").last
+        if row.count() and DEFINITION in (row.text_content() or ""):
+            break
+        assert time.monotonic() - published < 5, "the widget did not get the new term within 5 s"
+        time.sleep(0.3)
+    print(f"published → answered in the widget: {time.monotonic() - published:.2f} s")
+    expect(row).to_contain_text("AHT")
+
+    # The history shows who made it; the list finds it by alias.
+    studio.get_by_test_id("search").fill("平均処理")
+    expect(studio.get_by_test_id("items").get_by_role("button", name="AHT")).to_be_visible()
+    studio.get_by_test_id("items").get_by_role("button", name="AHT").click()
+    expect(studio.get_by_test_id("history")).to_contain_text("henshu")

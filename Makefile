@@ -168,3 +168,7 @@ bench-analytics: install ## Outcome log: hot-path cost; dashboard on 30 days x 1
 	scripts/install_test_services.sh
 	$(PY) scripts/bench_analytics.py
 
+# -- LINE channel (docs/line.md) --------------------------------------------------
+.PHONY: test-line
+test-line: $(MODEL) ## LINE channel: unit tables, the API client and the real servers against a stand-in of LINE
+	$(PY) -m pytest -q tests/unit/test_line.py tests/unit/test_line_api.py tests/integration/test_line.py

@@ -39,6 +39,8 @@ _kind("category_list", "categories")
 _kind("weak_terms", "terms")
 _kind("reset")
 _kind("service_unavailable", "", "ticket")
+# shown to the agent only: a push to the customer (LINE) failed (channels/live.py)
+_kind("delivery_failed", "reason")
 _kind("privacy_notice", "masked kinds")  # card numbers etc. were masked (docs/privacy.md)
 for _name in (
     "out_of_scope",

@@ -222,7 +222,8 @@ class AgentConsoleInput(InputChannel):
         async def queue(request: Request) -> HTTPResponse:
             tickets = await live.db(live.store.list, "open", 500)
             available = await live.db(live.agents.available_count)
-            return _json(queue_view(tickets, request.ctx.agent.username, available))
+            view = queue_view(tickets, request.ctx.agent.username, available)
+            return _json({**view, "channels": await live.channel_status()})
 
         @bp.route("/api/tickets/<ticket_id>", methods=["GET"])
         @login_required()

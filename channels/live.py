@@ -44,6 +44,13 @@ logger = logging.getLogger(__name__)
 WATCH_INTERVAL = 0.5  # seconds between change-marker reads
 LOCK_WAIT = 0.05  # Rasa's lock store polls every second by default
 
+PUSH_PROBLEMS = {  # shown to the agent in the console, never sent to the customer
+    "quota": "【送信できませんでした】LINEの今月のメッセージ送信上限に達しています。",
+    "inactive": "【送信できませんでした】お客様がLINEアカウントをブロックしています。",
+    "failed": "【送信できませんでした】LINEへの送信に失敗しました。",
+}
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -60,6 +67,10 @@ class LiveChat:
         self.sio: Any = None  # socketio.AsyncServer of the customer channel
         self.sio_namespace: Optional[str] = None
         self.bot_message_evt = "bot_uttered"
+        # channel name → coroutine(ticket, reply) that pushes to that channel's customer
+        # (LINE: channels/line.py); it returns None when sent, else why not.
+        self.pushers: Dict[str, Callable[[Ticket, Reply], Awaitable[Optional[str]]]] = {}
+        self.channel_statuses: Dict[str, Callable[[], Awaitable[Dict[str, Any]]]] = {}
         self._listeners: Set[asyncio.Queue] = set()
         self._csat_seen: Set[tuple] = set()
         self._watcher: Optional[asyncio.Task] = None
@@ -74,6 +85,22 @@ class LiveChat:
         self.app = app
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    def attach_pusher(self, channel: str, push: Callable[[Ticket, Reply], Awaitable[Optional[str]]],
+                      status: Optional[Callable[[], Awaitable[Dict[str, Any]]]] = None) -> None:
+        self.pushers[channel] = push
+        if status is not None:
+            self.channel_statuses[channel] = status
+
+    async def channel_status(self) -> Dict[str, Any]:
+        """What push channels report for the console (LINE: the month's quota)."""
+        out = {}
+        for channel, status in self.channel_statuses.items():
+            try:
+                out[channel] = await status()
+            except Exception:  # the console must load even when LINE cannot be asked
+                logger.exception("live chat: status of %s", channel)
+        return out
 
     def attach_socketio(self, sio: Any, namespace: Optional[str], bot_message_evt: str) -> None:
         self.sio, self.sio_namespace, self.bot_message_evt = sio, namespace, bot_message_evt
@@ -121,7 +148,7 @@ class LiveChat:
         await self.append_tracker(message.sender_id, [self._user_event(message), ActionExecuted("action_listen")])
         self._outcome("turn", ticket, "to_agent", channel=message.input_channel, question=clip(text),
                       message_id=message.message_id)
-        if message.input_channel != "socketio":
+        if message.input_channel != "socketio" and message.input_channel not in self.pushers:
             # REST and other pull channels: what the agent said since the last message.
             for m in await self.db(self.store.staff_messages_before, ticket.id, stored["id"]):
                 await _send(message.output_channel, message.sender_id, replies.staff_reply(ticket.id, m))
@@ -207,9 +234,11 @@ class LiveChat:
             ActionExecuted("action_listen"),
         ]
         await self.append_tracker(ticket.sender_id, events)
-        if extra_user is not None and extra_user.input_channel != "socketio":
+        answered = extra_user is not None and extra_user.input_channel != "socketio"
+        if answered:  # in the reply to the customer's message (free on LINE)
             await _send(extra_user.output_channel, ticket.sender_id, sent)
-        await self._push(ticket, sent)
+        if not (answered and ticket.channel in self.pushers):
+            await self._push(ticket, sent)
         self.publish(ticket.id)
         return closed
 
@@ -269,7 +298,15 @@ class LiveChat:
             await agent.tracker_store.save(tracker)
 
     async def _push(self, ticket: Ticket, reply: Reply) -> None:
-        """Real time to a socket.io customer; REST customers pull (docs/live-chat.md)."""
+        """Real time to a socket.io customer; REST customers pull (docs/live-chat.md);
+        channels with a pusher (LINE) get a push, and the agent is told when it failed."""
+        if ticket.channel in self.pushers:
+            problem = await self.pushers[ticket.channel](ticket, reply)
+            if problem:
+                note = PUSH_PROBLEMS.get(problem, PUSH_PROBLEMS["failed"])
+                await self.db(self.store.append_message, ticket.id, note, "system", None,
+                              {"kind": "delivery_failed", "reason": problem})
+            return
         if self.sio is None or ticket.channel != "socketio":
             return
         await self.sio.emit(

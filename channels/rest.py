@@ -9,7 +9,8 @@
 * A message is cut at CHAT_MAX_MESSAGE_CHARS (a note says so), and clients are
   rate limited (429 with Retry-After); see channels/intake.py.
 * A REST client cannot address a widget (socket.io) conversation: those ids start
-  with ``ws-`` and are refused here (channels/session_tokens.py).
+  with ``ws-`` and are refused here (channels/session_tokens.py); nor a LINE user's
+  (``line:…``, any case: channels/line.py).
 * ``input_channel`` is always ``rest``: a REST client cannot pass itself off as a
   socket.io session (agents' messages are pushed to socket.io rooms by channel).
 * While an agent owns the conversation, a message goes to the agent
@@ -28,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.handoff import replies
+from assistant.line.events import SENDER_PREFIX, is_line_sender
 
 from . import console_doors, exactly_once, privacy, session_tokens
 from .intake import intake
@@ -53,6 +55,8 @@ def sender_problem(sender: Any) -> Optional[str]:
         return f"sender must be a string of 1-{MAX_SENDER} printable characters"
     if session_tokens.is_widget_session(sender):
         return f"sender ids starting with {session_tokens.PREFIX!r} belong to website widget sessions"
+    if is_line_sender(sender):
+        return f"sender ids starting with {SENDER_PREFIX!r} belong to LINE users"
     return None
 
 

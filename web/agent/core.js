@@ -14,7 +14,7 @@
   const MAX_MESSAGE = 2000;
 
   const REASONS = { explicit: "お客様の依頼", fallback: "回答できず", feedback: "低評価" };
-  const CHANNELS = { socketio: "Webチャット", rest: "REST API", unknown: "不明" };
+  const CHANNELS = { socketio: "Webチャット", rest: "REST API", line: "LINE", unknown: "不明" };
 
   // ------------------------------------------------------------------ state
 

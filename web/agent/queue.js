@@ -103,6 +103,14 @@
     state.waitingIds = ids;
   }
 
+  // LINE's monthly message quota (pushes: every agent message to a LINE customer).
+  function renderLineQuota(line) {
+    const box = $("line-quota");
+    box.hidden = !line || typeof line.text !== "string";
+    box.textContent = box.hidden ? "" : line.text;
+    box.dataset.warn = line && line.warn ? "true" : "false";
+  }
+
   function renderQueue() {
     const q = state.queue;
     const focusedTicket =
@@ -114,6 +122,7 @@
     renderList("others", q.others);
     const n = q.agents_available;
     $("agents-available").textContent = Number.isFinite(Number(n)) && n !== null ? `対応可能な担当者: ${n}人` : "";
+    renderLineQuota((q.channels || {}).line);
     if (focusedTicket) {
       const again = document.querySelector(`[data-testid="ticket-item"][data-ticket="${CSS.escape(focusedTicket)}"]`);
       if (again) again.focus();

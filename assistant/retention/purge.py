@@ -29,6 +29,8 @@ from ..handoff.schema import (
     sessions_table,
     tickets_table,
 )
+from ..line import events as line_events
+from ..line import store as line_store
 from ..outcomes import rollup
 from ..outcomes.log import outcomes_table
 from ..training import store as training
@@ -165,6 +167,7 @@ def _purge_handoff(
         n = conn.execute(delete(sessions_table).where(sessions_table.c.expires_at <= now)).rowcount
         counts.add("handoff_agent_sessions", n or 0)
     _purge_analytics(engine, settings, now, counts)
+    _purge_line(engine, settings, now, counts)
     cut = settings.cutoff("audit_days", now)
     if cut is not None:
         with engine.begin() as conn:
@@ -235,6 +238,29 @@ def _purge_analytics(
         for table in (rollup.rollup_users_table, rollup.rollup_trainees_table):
             n = conn.execute(delete(table).where(table.c.day < day)).rowcount
             counts.add(table.name, n or 0)
+
+
+def _purge_line(engine: Engine, settings: RetentionSettings, now: datetime, counts: Counts) -> None:
+    """LINE: webhook event ids past the redelivery window; user ids (follow state) not
+    updated within the conversation retention, unless the user has an open ticket (an agent
+    may still push to them; an unknown user counts as followed)."""
+    ev = line_store.events
+    with engine.begin() as conn:
+        stmt = delete(ev).where(ev.c.received_at < now - line_store.KEEP_EVENTS)
+        counts.add(ev.name, conn.execute(stmt).rowcount or 0)
+    cut = settings.cutoff("conversations_days", now)
+    if cut is None:
+        return
+    u, t = line_store.users, tickets_table.c
+    open_senders = select(t.sender_id).where(
+        t.status != "closed", t.sender_id.like(f"{line_events.SENDER_PREFIX}%")
+    )
+    with engine.begin() as conn:
+        keep = {s[len(line_events.SENDER_PREFIX) :] for s in conn.execute(open_senders).scalars()}
+        stmt = delete(u).where(u.c.updated_at < cut)
+        if keep:
+            stmt = stmt.where(u.c.user_id.notin_(sorted(keep)))
+        counts.add(u.name, conn.execute(stmt).rowcount or 0)
 
 
 def _delete_messages(conn: Connection, ticket_ids: list[str]) -> int:
@@ -348,6 +374,13 @@ def _forget_handoff(engine: Engine, senders: set[str], counts: Counts, dry_run: 
         ).rowcount  # the ticket cap's entries name the customer as actor
         counts.add("handoff_audit", n or 0)
         _forget_analytics(conn, senders, ids, counts)
+        line_ids = [
+            s[len(line_events.SENDER_PREFIX) :] for s in senders if line_events.is_line_sender(s)
+        ]
+        if line_ids:
+            u = line_store.users
+            n = conn.execute(delete(u).where(u.c.user_id.in_(line_ids))).rowcount
+            counts.add(u.name, n or 0)
         if not _has_table(conn, training.trainees.name):
             return
         tr = training.trainees.c

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from assistant.handoff import tables as handoff_tables
 from assistant.handoff.console_auth import AuditLog
 from assistant.handoff.ticket_cap import TicketCap
+from assistant.line.store import LineStore
 from assistant.handoff.tickets import TicketStore
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, jst_day, normalized
@@ -100,6 +101,13 @@ def world(db_url):
         turn("bob-19c", "ボブの未回答BX5", RECENT),
         turn("bob-19c", "ボブの大昔の未回答BX6", ANCIENT),
     ])
+    line = LineStore(engine)  # LINE follow state: an old unfollow, a user with an open ticket
+    line.set_active("Ucarol0001", False, now=OLD)
+    add_events(engine, "line:Ucarol0001", ["キャロルの質問CX1"], RECENT)
+    line.set_active("Udave0002", True, now=OLD)
+    tickets.create("line:Udave0002", "line", "explicit", "デイブの質問DX1", None, [], [], now=OLD)
+    line.take("evt-old-0001", now=NOW - timedelta(days=8))
+    line.take("evt-new-0002", now=NOW - timedelta(hours=1))
     analytics = Analytics(engine, refresh_seconds=0)
     for at in (ANCIENT, RECENT):
         analytics.build_day(jst_day(at), now=NOW)
@@ -128,6 +136,14 @@ def test_forget_a_sender_leaves_nothing_of_them(world):
     assert where("QX", url) == [] and where(str(uid("alice-7f3")), url) == []
     audit = [r for r in dump(url)["handoff_audit"] if "forget" in r]
     assert len(audit) == 1 and "events=2" in audit[0] and "cli:test" in audit[0]
+
+
+def test_forget_a_line_user(world):
+    url, engine = world["url"], world["engine"]
+    result = forget(engine, engine, "line:Ucarol0001", now=NOW)
+    assert result.counts.rows["line_users"] == 1 and result.counts.rows["events"] == 1
+    assert where("Ucarol0001", url) == [] and where("キャロル", url) == []
+    assert where("Udave0002", url)
 
 
 def test_forget_by_ticket_number(world):
@@ -193,6 +209,9 @@ def test_purge_deletes_and_anonymises_only_what_is_old(world):
     assert old_day and not [r for r in old_day if "misses" in r]  # counts stay, no text
     assert not [r for r in dump(url)["analytics_rollup_users"] if jst_day(ANCIENT) in r]
     assert [r for r in dump(url)["analytics_rollup_users"] if jst_day(RECENT) in r]
+    # LINE: event ids past the 7-day redelivery window; an old user id without an open ticket
+    assert where("evt-old-0001", url) == [] and where("evt-new-0002", url)
+    assert [r.split(" | ")[0] for r in dump(url)["line_users"]] == ["Udave0002"]
     assert purge(engine, engine, RetentionSettings(), now=NOW).total == 0  # idempotent
 
 
@@ -201,10 +220,12 @@ def test_zero_days_keeps_forever(world):
     keep = RetentionSettings(conversations_days=0, tickets_days=0, training_days=0, audit_days=0,
                              outcomes_days=0)
     before = dump(world["url"])
-    # expired message receipts go by their own expiry (MESSAGE_ID_TTL_HOURS), nothing else
-    assert purge(engine, engine, keep, now=NOW).rows == {"message_receipts": 1}
+    # expired message receipts and LINE event ids go by their own expiry, nothing else
+    assert purge(engine, engine, keep, now=NOW).rows == {
+        "message_receipts": 1, "line_webhook_events": 1}
     after = dump(world["url"])
-    assert len(after.pop("message_receipts")) == len(before.pop("message_receipts")) - 1
+    for table in ("message_receipts", "line_webhook_events"):
+        assert len(after.pop(table)) == len(before.pop(table)) - 1
     assert {k: v for k, v in after.items() if k != "handoff_audit"} == {
         k: v for k, v in before.items() if k != "handoff_audit"
     }

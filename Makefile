@@ -67,6 +67,7 @@ test-stories: $(MODEL)
 
 test-integration: $(MODEL)
 	scripts/install_test_services.sh
+	scripts/install_browser.sh --web-only
 	$(PY) -m pytest tests/integration -q
 
 test-e2e: $(MODEL)

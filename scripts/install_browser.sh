@@ -3,7 +3,7 @@
 # Debian's chromium (Playwright drives it; never `playwright install`, which
 # downloads a browser build), CJK fonts for readable screenshots, and the
 # socket.io client from the npm registry (web/node_modules, from the lock file).
-# --web-only: just the socket.io client (what `make run` needs for the demo page).
+# --web-only: just the npm packages (what `make run` needs for the demo page and the console).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,7 @@ if ! $web_only && [ ${#apt_packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${apt_packages[@]}"
 fi
 
-if [ ! -f web/node_modules/socket.io-client/dist/socket.io.min.js ]; then
-  (cd web && npm ci --no-audit --no-fund)
+# npm ci again whenever the lock file changed (e.g. chart.js added for the staff console).
+if ! cmp -s web/package-lock.json web/node_modules/.cc-installed-lock.json; then
+  (cd web && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.cc-installed-lock.json)
 fi

@@ -173,3 +173,8 @@ bench-analytics: install ## Outcome log: hot-path cost; dashboard on 30 days x 1
 .PHONY: test-line
 test-line: $(MODEL) ## LINE channel: unit tables, the API client and the real servers against a stand-in of LINE
 	$(PY) -m pytest -q tests/unit/test_line.py tests/unit/test_line_api.py tests/integration/test_line.py
+
+# -- unanswered inbox (issue 15 item 8; docs/inbox.md) ---------------------------------
+.PHONY: bench-inbox
+bench-inbox: install ## Unanswered inbox: listing time on 30 days x 1,000,000 messages (SQLite)
+	$(PY) scripts/bench_inbox.py

@@ -26,7 +26,7 @@ from assistant.handoff.console_auth import normalize_username
 from assistant.handoff.console_view import ticket_detail, queue_view
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
 
-from . import analytics, console_doors, content_studio, privacy
+from . import analytics, console_doors, content_studio, inbox, privacy
 from .live import LiveChat, live_chat
 
 logger = logging.getLogger(__name__)
@@ -319,6 +319,10 @@ class AgentConsoleInput(InputChannel):
                 live.unlisten(q)
 
         content_studio.register(
+            bp, live, staff_required, _json, _error, _body, _client,
+            lambda name: response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS),
+        )
+        inbox.register(
             bp, live, staff_required, _json, _error, _body, _client,
             lambda name: response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS),
         )

@@ -301,6 +301,19 @@ REGISTRY: tuple[StoredData, ...] = (
         "a forgotten customer stays in older backups until they are rotated: keep backups "
         "no longer than the shortest retention (docs/backups.md)",
     ),
+    StoredData(
+        HANDOFF,
+        "content_inbox",
+        "the unanswered inbox's decisions: an item's key form and label (a customer's "
+        "question as stored, masked, grouped over many conversations, no sender id), the "
+        "editor who resolved or dismissed it, the reason",
+        True,
+        None,
+        "keep",
+        "",
+        "kept while the content exists; the rows of the outcome log it summarises follow "
+        "that log's retention (docs/inbox.md)",
+    ),
 )
 
 

@@ -25,6 +25,7 @@
     renderMe();
     // Editors and supervisors also edit the content (the server checks the role).
     document.getElementById("content-link").hidden = !["editor", "supervisor"].includes(res.data.role);
+    document.getElementById("inbox-link").hidden = !["editor", "supervisor"].includes(res.data.role);
     return res.data;
   }
 

@@ -18,6 +18,7 @@ from sqlalchemy import MetaData, Table
 HANDOFF_TABLE_MODULES = (
     "assistant.content.store",
     "assistant.handoff.schema",
+    "assistant.inbox.store",
     "assistant.line.store",
     "assistant.outcomes.log",
     "assistant.outcomes.rollup",

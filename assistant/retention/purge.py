@@ -29,6 +29,8 @@ from ..handoff.schema import (
     sessions_table,
     tickets_table,
 )
+from ..inbox.items import reason_of, signal_key
+from ..inbox.store import inbox_table
 from ..line import events as line_events
 from ..line import store as line_store
 from ..outcomes import rollup
@@ -225,6 +227,9 @@ def _purge_analytics(
     day = cut.astimezone(JST).date().isoformat()  # roll-up days are Japan dates
     r = rollup.rollup_table.c
     with engine.begin() as conn:
+        # the inbox's decisions about misses that are gone from the log (key = their text)
+        n = conn.execute(delete(inbox_table).where(inbox_table.c.at < cut)).rowcount
+        counts.add(inbox_table.name, n or 0)
         n = conn.execute(
             delete(rollup.rollup_table).where(r.day < day, r.dim == MISSES_DIM)
         ).rowcount
@@ -406,8 +411,12 @@ def _forget_analytics(
     if ticket_ids:
         theirs = theirs | o.ticket_id.in_(ticket_ids)
     days = sorted(set(conn.execute(select(o.day).where(theirs).distinct()).scalars()))
+    rows = conn.execute(
+        select(o.kind, o.decision, o.after_answer, o.term, o.normalized, o.question).where(theirs)
+    ).all()
     n = conn.execute(delete(outcomes_table).where(theirs)).rowcount
     counts.add(outcomes_table.name, n or 0)
+    _forget_inbox(conn, rows, counts)
     r = rollup.rollup_table.c
     if days:
         for table in (rollup.rollup_table, rollup.rollup_users_table, rollup.rollup_trainees_table):
@@ -424,6 +433,28 @@ def _forget_analytics(
     for table in (rollup.rollup_users_table, rollup.rollup_trainees_table):
         n = conn.execute(delete(table).where(table.c.uid.in_(hashes))).rowcount
         counts.add(table.name, n or 0)
+
+
+def _forget_inbox(conn: Connection, rows: list, counts: Counts) -> None:
+    """The inbox's decisions about the customer's missed questions (key form and label are
+    their text), unless another conversation's row in the log still has the same question."""
+    keys = set()
+    for r in rows:
+        reason = reason_of(r.kind, r.decision, r.after_answer)
+        named = signal_key(reason, r.term, r.normalized, r.question) if reason else None
+        if named:
+            keys.add(named[0])
+    if not keys:
+        return
+    o = outcomes_table.c
+    shared = set(
+        conn.execute(select(o.normalized).where(o.normalized.in_(keys)).distinct()).scalars()
+    )
+    keys -= shared
+    if keys:
+        i = inbox_table.c
+        n = conn.execute(delete(inbox_table).where(i.key.in_(sorted(keys)))).rowcount
+        counts.add(inbox_table.name, n or 0)
 
 
 def _forget_tracker(engine: Engine, senders: set[str], counts: Counts, dry_run: bool) -> None:

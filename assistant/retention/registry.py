@@ -308,11 +308,12 @@ REGISTRY: tuple[StoredData, ...] = (
         "question as stored, masked, grouped over many conversations, no sender id), the "
         "editor who resolved or dismissed it, the reason",
         True,
-        None,
-        "keep",
-        "",
-        "kept while the content exists; the rows of the outcome log it summarises follow "
-        "that log's retention (docs/inbox.md)",
+        "outcomes_days",
+        "delete",
+        "the key forms of the customer's missed questions in the outcome log (unless another "
+        "conversation still has the same question)",
+        "decisions older than the outcome log's limit are deleted: the misses they were about "
+        "are gone from the log (docs/inbox.md)",
     ),
 )
 

@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from assistant.handoff import tables as handoff_tables
 from assistant.handoff.console_auth import AuditLog
 from assistant.handoff.ticket_cap import TicketCap
+from assistant.inbox.items import State
+from assistant.inbox.store import InboxStore
 from assistant.line.store import LineStore
 from assistant.handoff.tickets import TicketStore
 from assistant.outcomes.log import OutcomeLog
@@ -100,7 +102,14 @@ def world(db_url):
              decision="requested", ticket_id=a.id),
         turn("bob-19c", "ボブの未回答BX5", RECENT),
         turn("bob-19c", "ボブの大昔の未回答BX6", ANCIENT),
+        turn("alice-7f3", "みんなの質問ZZ1", RECENT),
+        turn("bob-19c", "みんなの質問ZZ1", RECENT),
     ])
+    inbox = InboxStore(engine)  # an editor's decisions: keyed by the customers' questions
+    for question, at in (("アリスの新しい質問QX2 カード", RECENT), ("みんなの質問ZZ1", RECENT),
+                         ("ボブの大昔の未回答BX6", ANCIENT)):
+        inbox.decide(State(normalized(question) or "", "dismissed", at, "sato", "spam"),
+                     question)
     line = LineStore(engine)  # LINE follow state: an old unfollow, a user with an open ticket
     line.set_active("Ucarol0001", False, now=OLD)
     add_events(engine, "line:Ucarol0001", ["キャロルの質問CX1"], RECENT)
@@ -122,17 +131,21 @@ def test_forget_a_sender_leaves_nothing_of_them(world):
     assert result.kind == "sender" and result.counts.rows["events"] == 2
     assert result.counts.rows["handoff_tickets"] == 1
     assert result.counts.rows["message_receipts"] == 1
-    assert result.counts.rows["analytics_outcomes"] == 3
+    assert result.counts.rows["analytics_outcomes"] == 4
+    assert result.counts.rows["content_inbox"] == 1  # the question only alice asked
     for secret in (*secrets("alice-7f3", "アリス", "QX", "qx"), "alice@example.jp", "key-alice",
                    world["alice_ticket"], str(uid("alice-7f3"))):
         assert where(secret, url) == [], secret
     assert where("ボブの質問BX1", url) and where("ボブの追加BX3", url)  # bob untouched
     assert where("ボブの未回答BX5", url)
+    # a question bob asked too is not alice's alone: the editor's decision about it stays
+    assert [r for r in dump(url)["content_inbox"] if "みんなの質問ZZ1" in r]
     # the roll-ups of alice's days are rebuilt without her: bob's miss still counted
     report = Analytics(engine, refresh_seconds=0).report(jst_day(RECENT), jst_day(RECENT),
                                                         now=NOW)
     assert where(normalized("ボブの未回答BX5"), url) and where(str(uid("bob-19c")), url)
-    assert report.total.misses == {normalized("ボブの未回答BX5"): 1}
+    assert report.total.misses == {normalized("ボブの未回答BX5"): 1,
+                                   normalized("みんなの質問ZZ1"): 1}  # was 2 with alice
     assert where("QX", url) == [] and where(str(uid("alice-7f3")), url) == []
     audit = [r for r in dump(url)["handoff_audit"] if "forget" in r]
     assert len(audit) == 1 and "events=2" in audit[0] and "cli:test" in audit[0]
@@ -150,7 +163,7 @@ def test_forget_by_ticket_number(world):
     url, engine = world["url"], world["engine"]
     result = forget(engine, engine, world["bob_ticket"], now=NOW)
     assert result.kind == "ticket"
-    assert result.counts.rows["analytics_outcomes"] == 2
+    assert result.counts.rows["analytics_outcomes"] == 3
     for secret in secrets("bob-19c", "ボブ", "BX"):
         assert where(secret, url) == [], secret
     assert where("アリスの新しい質問QX2", url)
@@ -201,7 +214,7 @@ def test_purge_deletes_and_anonymises_only_what_is_old(world):
     # the ticket cap's entries (sender as actor) go after a day: the cap counts minutes
     assert where("client-key-bob", url) == [] and where("client-key-alice", url)
     # the outcome log keeps 400 days: the 500-day-old questions go, from the roll-ups too
-    assert counts.rows["analytics_outcomes"] == 2
+    assert counts.rows["analytics_outcomes"] == 2 and counts.rows["content_inbox"] == 1
     for secret in secrets("アリスの大昔の質問QX8", "ボブの大昔の未回答BX6"):
         assert where(secret, url) == [], secret
     assert where("アリスの新しい質問QX2 カード", url) and where("ボブの未回答BX5", url)

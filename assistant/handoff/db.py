@@ -113,13 +113,17 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the missing tables of ``schema.metadata`` (existing ones are kept)."""
+    """Create the missing tables of every module that declares one on the handoff
+    database (tables.py; existing tables are kept)."""
+    from .tables import metadatas  # those modules import this one
+
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Several workers starting on an empty database would race on
             # CREATE TABLE; serialise them (lock ends with the transaction).
             conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
-        metadata.create_all(conn)
+        for meta in metadatas():
+            meta.create_all(conn)
         add_missing_columns(conn)
 
 

@@ -24,14 +24,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..handoff.db import make_engine, reading
+from ..handoff.db import create_schema, make_engine, reading
 from ..handoff.schema import JST, UTCDateTime, now_utc
 
-_DDL_LOCK_KEY = 0x4C494E45  # arbitrary, "LINE"
 KEEP_EVENTS = timedelta(days=7)  # LINE redelivers for a limited time only
 SEND_KINDS = ("reply", "push", "push_failed", "reply_failed")
 metadata = MetaData()
@@ -66,10 +64,7 @@ class LineStore:
         self.engine = (
             make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         )
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
-            metadata.create_all(conn)
+        create_schema(self.engine)  # with every other table, under one lock (PostgreSQL)
 
     def take(self, event_id: str, now: datetime | None = None) -> bool:
         """True for the first server to take this webhook event, False ever after."""

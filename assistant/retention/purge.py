@@ -1,7 +1,7 @@
 """Purge data older than its retention, and forget one customer (a deletion request).
 
 Both work on the tracker store (Rasa's ``events`` table, SQLite or PostgreSQL) and the
-handoff database (tickets, audit, training), with plain SQL in short transactions
+handoff database (tickets, audit, training, analytics), with plain SQL in short transactions
 (batches of ``BATCH`` rows), so they can run while the servers are serving: on SQLite a
 batch holds the write lock for milliseconds, a server waiting for it waits that long.
 No Rasa import: the tracker store's table is read and written as SQL.
@@ -14,13 +14,27 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine
 
-from ..handoff.schema import audit_table, messages_table, now_utc, sessions_table, tickets_table
+from ..handoff import ticket_cap
+from ..handoff.schema import (
+    JST,
+    audit_table,
+    messages_table,
+    now_utc,
+    sessions_table,
+    tickets_table,
+)
+from ..inbox.items import reason_of, signal_key
+from ..inbox.store import inbox_table
+from ..line import events as line_events
+from ..line import store as line_store
+from ..outcomes import rollup
+from ..outcomes.log import outcomes_table
 from ..training import store as training
 from .settings import RetentionSettings
 
@@ -31,6 +45,7 @@ FORGET_ACTION = "forget"
 PURGE_ACTION = "purge"
 # What an anonymised ticket keeps in place of the sender (the column is NOT NULL).
 ANONYMISED_SENDER = ""
+MISSES_DIM = "misses"  # analytics_rollup rows keyed by a customer's normalised question
 
 
 class InvalidTarget(ValueError):
@@ -153,6 +168,8 @@ def _purge_handoff(
     with engine.begin() as conn:
         n = conn.execute(delete(sessions_table).where(sessions_table.c.expires_at <= now)).rowcount
         counts.add("handoff_agent_sessions", n or 0)
+    _purge_analytics(engine, settings, now, counts)
+    _purge_line(engine, settings, now, counts)
     cut = settings.cutoff("audit_days", now)
     if cut is not None:
         with engine.begin() as conn:
@@ -160,6 +177,13 @@ def _purge_handoff(
             stmt = delete(audit_table).where(
                 a.at < cut, a.action.notin_([FORGET_ACTION, PURGE_ACTION])
             )
+            counts.add("handoff_audit", conn.execute(stmt).rowcount or 0)
+    if cut is not None:
+        # new-ticket entries (actor = the customer's sender id) count only in the cap's window
+        window = max(timedelta(days=1), ticket_cap.TicketCapSettings.from_env().window)
+        with engine.begin() as conn:
+            a = audit_table.c
+            stmt = delete(audit_table).where(a.action == ticket_cap.ACTION, a.at < now - window)
             counts.add("handoff_audit", conn.execute(stmt).rowcount or 0)
     cut = settings.cutoff("training_days", now)
     if cut is not None:
@@ -181,6 +205,67 @@ def _purge_handoff(
                 )
             ).rowcount
             counts.add(training.trainees.name, n or 0)
+
+
+def _purge_analytics(
+    engine: Engine, settings: RetentionSettings, now: datetime, counts: Counts
+) -> None:
+    """Outcome rows older than the limit are deleted; the roll-ups of those days keep
+    their counts but lose what came from customers: the missed questions (``misses`` rows,
+    keyed by the normalised question, with an example) and the conversation id hashes."""
+    cut = settings.cutoff("outcomes_days", now)
+    if cut is None:
+        return
+    o = outcomes_table.c
+    while True:
+        with engine.begin() as conn:
+            ids = select(o.id).where(o.at < cut).limit(BATCH).scalar_subquery()
+            n = conn.execute(delete(outcomes_table).where(o.id.in_(ids))).rowcount or 0
+        counts.add(outcomes_table.name, n)
+        if n < BATCH:
+            break
+    day = cut.astimezone(JST).date().isoformat()  # roll-up days are Japan dates
+    r = rollup.rollup_table.c
+    with engine.begin() as conn:
+        # the inbox's decisions about misses that are gone from the log (key = their text)
+        n = conn.execute(delete(inbox_table).where(inbox_table.c.at < cut)).rowcount
+        counts.add(inbox_table.name, n or 0)
+        n = conn.execute(
+            delete(rollup.rollup_table).where(r.day < day, r.dim == MISSES_DIM)
+        ).rowcount
+        counts.add(rollup.rollup_table.name, n or 0)
+        n = conn.execute(
+            update(rollup.rollup_table)
+            .where(r.day < day, (r.example.isnot(None)) | (r.example_conversation.isnot(None)))
+            .values(example=None, example_conversation=None)
+        ).rowcount
+        counts.add(f"{rollup.rollup_table.name} (anonymised)", n or 0)
+        for table in (rollup.rollup_users_table, rollup.rollup_trainees_table):
+            n = conn.execute(delete(table).where(table.c.day < day)).rowcount
+            counts.add(table.name, n or 0)
+
+
+def _purge_line(engine: Engine, settings: RetentionSettings, now: datetime, counts: Counts) -> None:
+    """LINE: webhook event ids past the redelivery window; user ids (follow state) not
+    updated within the conversation retention, unless the user has an open ticket (an agent
+    may still push to them; an unknown user counts as followed)."""
+    ev = line_store.events
+    with engine.begin() as conn:
+        stmt = delete(ev).where(ev.c.received_at < now - line_store.KEEP_EVENTS)
+        counts.add(ev.name, conn.execute(stmt).rowcount or 0)
+    cut = settings.cutoff("conversations_days", now)
+    if cut is None:
+        return
+    u, t = line_store.users, tickets_table.c
+    open_senders = select(t.sender_id).where(
+        t.status != "closed", t.sender_id.like(f"{line_events.SENDER_PREFIX}%")
+    )
+    with engine.begin() as conn:
+        keep = {s[len(line_events.SENDER_PREFIX) :] for s in conn.execute(open_senders).scalars()}
+        stmt = delete(u).where(u.c.updated_at < cut)
+        if keep:
+            stmt = stmt.where(u.c.user_id.notin_(sorted(keep)))
+        counts.add(u.name, conn.execute(stmt).rowcount or 0)
 
 
 def _delete_messages(conn: Connection, ticket_ids: list[str]) -> int:
@@ -231,7 +316,8 @@ def forget(
     dry_run: bool = False,
 ) -> ForgetResult:
     """Delete everything stored about one customer: the sender's tracker events and
-    receipts, their tickets with messages, training records; unlink audit entries from
+    receipts, their tickets with messages, training records, analytics outcome rows (their
+    days' roll-ups are rebuilt without them); unlink audit entries from
     their tickets; add an audit entry with counts only. InvalidTarget / NothingFound
     change nothing."""
     kind, target = parse_target(raw_target)
@@ -280,15 +366,26 @@ def _run(engine: Engine, dry_run: bool) -> Iterator[Connection]:
 
 
 def _forget_handoff(engine: Engine, senders: set[str], counts: Counts, dry_run: bool) -> None:
-    t = tickets_table.c
+    t, a = tickets_table.c, audit_table.c
     with _run(engine, dry_run) as conn:
         ids = list(conn.execute(select(t.id).where(t.sender_id.in_(senders))).scalars())
         if ids:
             counts.add("handoff_ticket_messages", _delete_messages(conn, ids))
-            a = audit_table.c
             conn.execute(update(audit_table).where(a.ticket_id.in_(ids)).values(ticket_id=None))
             n = conn.execute(delete(tickets_table).where(t.id.in_(ids))).rowcount
             counts.add("handoff_tickets", n or 0)
+        n = conn.execute(
+            delete(audit_table).where(a.action == ticket_cap.ACTION, a.actor.in_(senders))
+        ).rowcount  # the ticket cap's entries name the customer as actor
+        counts.add("handoff_audit", n or 0)
+        _forget_analytics(conn, senders, ids, counts)
+        line_ids = [
+            s[len(line_events.SENDER_PREFIX) :] for s in senders if line_events.is_line_sender(s)
+        ]
+        if line_ids:
+            u = line_store.users
+            n = conn.execute(delete(u).where(u.c.user_id.in_(line_ids))).rowcount
+            counts.add(u.name, n or 0)
         if not _has_table(conn, training.trainees.name):
             return
         tr = training.trainees.c
@@ -301,6 +398,63 @@ def _forget_handoff(engine: Engine, senders: set[str], counts: Counts, dry_run: 
         for table in (training.answers, training.sessions, training.mastery, training.gaps):
             n = conn.execute(delete(table).where(table.c.trainee.in_(names))).rowcount
             counts.add(table.name, n or 0)
+
+
+def _forget_analytics(
+    conn: Connection, senders: set[str], ticket_ids: list[str], counts: Counts
+) -> None:
+    """The customer's outcome rows are deleted and the roll-ups of their days dropped
+    (rebuilt from the remaining rows on the next report, so the counts stay right without
+    them); missed questions whose example is theirs and their id hashes on other days go too."""
+    o = outcomes_table.c
+    theirs = o.conversation.in_(senders)
+    if ticket_ids:
+        theirs = theirs | o.ticket_id.in_(ticket_ids)
+    days = sorted(set(conn.execute(select(o.day).where(theirs).distinct()).scalars()))
+    rows = conn.execute(
+        select(o.kind, o.decision, o.after_answer, o.term, o.normalized, o.question).where(theirs)
+    ).all()
+    n = conn.execute(delete(outcomes_table).where(theirs)).rowcount
+    counts.add(outcomes_table.name, n or 0)
+    _forget_inbox(conn, rows, counts)
+    r = rollup.rollup_table.c
+    if days:
+        for table in (rollup.rollup_table, rollup.rollup_users_table, rollup.rollup_trainees_table):
+            conn.execute(delete(table).where(table.c.day.in_(days)))
+        n = conn.execute(
+            delete(rollup.rollup_days_table).where(rollup.rollup_days_table.c.day.in_(days))
+        ).rowcount
+        counts.add(f"{rollup.rollup_days_table.name} (rebuilt)", n or 0)
+    n = conn.execute(
+        delete(rollup.rollup_table).where(r.example_conversation.in_(senders))
+    ).rowcount
+    counts.add(rollup.rollup_table.name, n or 0)
+    hashes = [rollup.uid(s) for s in sorted(senders)]
+    for table in (rollup.rollup_users_table, rollup.rollup_trainees_table):
+        n = conn.execute(delete(table).where(table.c.uid.in_(hashes))).rowcount
+        counts.add(table.name, n or 0)
+
+
+def _forget_inbox(conn: Connection, rows: list, counts: Counts) -> None:
+    """The inbox's decisions about the customer's missed questions (key form and label are
+    their text), unless another conversation's row in the log still has the same question."""
+    keys = set()
+    for r in rows:
+        reason = reason_of(r.kind, r.decision, r.after_answer)
+        named = signal_key(reason, r.term, r.normalized, r.question) if reason else None
+        if named:
+            keys.add(named[0])
+    if not keys:
+        return
+    o = outcomes_table.c
+    shared = set(
+        conn.execute(select(o.normalized).where(o.normalized.in_(keys)).distinct()).scalars()
+    )
+    keys -= shared
+    if keys:
+        i = inbox_table.c
+        n = conn.execute(delete(inbox_table).where(i.key.in_(sorted(keys)))).rowcount
+        counts.add(inbox_table.name, n or 0)
 
 
 def _forget_tracker(engine: Engine, senders: set[str], counts: Counts, dry_run: bool) -> None:

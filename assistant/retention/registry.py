@@ -109,12 +109,15 @@ REGISTRY: tuple[StoredData, ...] = (
         HANDOFF,
         "handoff_audit",
         "log-ins, failures, claims (agent username, client address), deletion requests "
-        "(counts only)",
+        "(counts only), new tickets for the ticket cap (the customer's sender id as actor, "
+        "a keyed hash of their address)",
         True,
         "audit_days",
         "delete",
-        "ticket_id of the customer's tickets (unlinked, the entry stays)",
-        "forget entries are kept: they prove the deletion and hold no personal data",
+        "ticket_id of the customer's tickets (unlinked, the entry stays); new-ticket "
+        "entries by actor (deleted)",
+        "forget entries are kept: they prove the deletion and hold no personal data; "
+        "new-ticket entries are deleted after a day (the cap counts minutes)",
     ),
     StoredData(
         HANDOFF,
@@ -163,28 +166,115 @@ REGISTRY: tuple[StoredData, ...] = (
     ),
     StoredData(
         HANDOFF,
-        "content_items",
-        "glossary terms and FAQ edited in the content studio (editor usernames)",
+        "analytics_outcomes",
+        "one row per bot turn, feedback, handoff and CSAT: conversation (sender) id, the "
+        "question as typed and normalised, decision, term, ticket id, agent username",
+        True,
+        "outcomes_days",
+        "delete",
+        "conversation (= sender id) or ticket_id of the customer's tickets",
+        "rows older than the limit are deleted; the day roll-ups keep the counts",
+    ),
+    StoredData(
+        HANDOFF,
+        "analytics_rollup",
+        "per day and channel: counts by dimension (decisions, hours, terms, agents, …); "
+        "the dimension `misses` is keyed by a normalised customer question, with an example "
+        "question and its conversation id",
+        True,
+        "outcomes_days",
+        "anonymise",
+        "the days of the customer's outcome rows (rebuilt without them); misses whose "
+        "example is the customer's",
+        "older than the limit: `misses` rows (customer text) are deleted, examples blanked; "
+        "the counts stay for KPI comparisons",
+    ),
+    StoredData(
+        HANDOFF,
+        "analytics_rollup_days",
+        "which days are rolled up, when, and whether final",
         False,
         None,
         "keep",
         "",
-        "the content itself: kept (docs/content-studio.md); no customer data",
+        "a forget marks the customer's days for a rebuild",
+    ),
+    StoredData(
+        HANDOFF,
+        "analytics_rollup_users",
+        "per day and channel: 64-bit hashes of conversation ids (distinct users over a period)",
+        True,
+        "outcomes_days",
+        "delete",
+        "the hash of the sender id",
+        "older than the limit deleted: distinct users of older periods are no longer counted",
+    ),
+    StoredData(
+        HANDOFF,
+        "analytics_rollup_trainees",
+        "per day and channel: 64-bit hashes of trainees' conversation ids",
+        True,
+        "outcomes_days",
+        "delete",
+        "the hash of the sender id",
+        "as analytics_rollup_users",
+    ),
+    StoredData(
+        HANDOFF,
+        "content_items",
+        "glossary terms and FAQ edited in the content studio (editor usernames)",
+        True,
+        None,
+        "keep",
+        "",
+        "the content itself: kept (docs/content-studio.md); editor usernames are staff data, "
+        "no customer data",
     ),
     StoredData(
         HANDOFF,
         "content_revisions",
         "every content change: who (editor username), when, before and after",
-        False,
+        True,
         None,
         "keep",
         "",
-        "the history that makes every edit undoable: kept; no customer data",
+        "the history that makes every edit undoable: kept; editor usernames are staff data, "
+        "no customer data",
     ),
     StoredData(
         HANDOFF,
         "content_state",
         "the content revision counter (the servers' change marker)",
+        False,
+        None,
+        "keep",
+        "",
+    ),
+    StoredData(
+        HANDOFF,
+        "line_users",
+        "LINE user ids with followed / unfollowed",
+        True,
+        "conversations_days",
+        "delete",
+        "the user id of a `line:<userId>` sender",
+        "rows not updated within the limit are deleted unless the user has an open ticket "
+        "(an unknown user counts as followed, as before the row existed)",
+    ),
+    StoredData(
+        HANDOFF,
+        "line_webhook_events",
+        "ids of LINE webhook events taken (de-duplication of redeliveries), no content",
+        False,
+        None,
+        "expire",
+        "",
+        "deleted after 7 days (LINE redelivers for a limited time only)",
+    ),
+    StoredData(
+        HANDOFF,
+        "line_sends",
+        "LINE replies and pushes per day (counts: pushes cost money)",
         False,
         None,
         "keep",
@@ -218,11 +308,12 @@ REGISTRY: tuple[StoredData, ...] = (
         "question as stored, masked, grouped over many conversations, no sender id), the "
         "editor who resolved or dismissed it, the reason",
         True,
-        None,
-        "keep",
-        "",
-        "kept while the content exists; the rows of the outcome log it summarises follow "
-        "that log's retention (docs/inbox.md)",
+        "outcomes_days",
+        "delete",
+        "the key forms of the customer's missed questions in the outcome log (unless another "
+        "conversation still has the same question)",
+        "decisions older than the outcome log's limit are deleted: the misses they were about "
+        "are gone from the log (docs/inbox.md)",
     ),
 )
 

@@ -4,6 +4,9 @@ RETENTION_CONVERSATIONS_DAYS  tracker events (default 90)
 RETENTION_TICKETS_DAYS        closed tickets are anonymised, their messages deleted (default 90)
 RETENTION_TRAINING_DAYS       training answers, sessions, boxes, gaps (default 365)
 RETENTION_AUDIT_DAYS          console audit log (default 365; forget entries are kept)
+RETENTION_OUTCOMES_DAYS       analytics outcome log (questions as typed), the roll-ups' missed
+                              questions and user hashes (default 400: KPIs compare a month
+                              with the same month a year before); roll-up counts are kept
 
 A malformed value raises ValueError (purge refuses to run rather than guess).
 """
@@ -24,6 +27,7 @@ class RetentionSettings:
     tickets_days: int = 90
     training_days: int = 365
     audit_days: int = 365
+    outcomes_days: int = 400
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RetentionSettings:

@@ -24,14 +24,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 
-from ..handoff.db import make_engine, reading
+from ..handoff.db import create_schema, make_engine, reading
 from ..handoff.schema import UTCDateTime, now_utc
 from . import schedule
 
-_DDL_LOCK_KEY = 0x5452414E  # arbitrary, "TRAN"
 metadata = MetaData()
 
 trainees = Table(
@@ -117,11 +115,7 @@ class TrainingStore:
         self.engine = (
             make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         )
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # several action servers starting at once: one creates the tables
-                conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
-            metadata.create_all(conn)
+        create_schema(self.engine)  # with every other table, under one lock (PostgreSQL)
 
     # --- mode and pending question -------------------------------------------------
     def state(self, sender: str) -> TraineeState | None:

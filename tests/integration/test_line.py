@@ -442,3 +442,32 @@ def test_card_numbers_from_line_are_masked_before_anything_stores_them(lbot, lin
         assert "4980000000000009" not in text and "4111111111111111" not in text, log.name
     everything = str([c.body for c in line.calls]).replace(" ", "").replace("-", "")
     assert "4980000000000009" not in everything and "4111111111111111" not in everything
+
+
+def test_forget_a_line_user_leaves_no_trace(lbot, line):
+    """`make forget line:<userId>`: the user id (follow state), the conversation and the
+    outcome log's rows are gone from both databases."""
+    import subprocess
+    import sys
+
+    from devtools.launch import REPO
+    from tests.support.receiver import wait_until
+    from tests.support.stores import where
+
+    uid, secret = user(), f"LQ{uuid.uuid4().hex[:8]}"
+    post_webhook(hook(lbot), SECRET, [event("follow", uid, line.reply_token())])
+    ev = say(lbot, line, uid, f"ACWとは? {secret}")
+    wait_token_used(line, ev["replyToken"])
+    urls = (f"sqlite:///{lbot.workdir / 'tracker.db'}", lbot.env["HANDOFF_DB_URL"])
+    assert wait_until(lambda: any(h.startswith("analytics_outcomes:")
+                                  for h in where(secret, urls[1])), timeout=15)
+    assert any(h.startswith("line_users:") for h in where(uid, urls[1]))
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.retention.cli", "forget", f"line:{uid}"], cwd=REPO,
+        env={**lbot.env, "TRACKER_DB_URL": urls[0]}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "line_users=1" in done.stdout and "analytics_outcomes=" in done.stdout
+    from assistant.outcomes.records import normalized
+
+    for text in (uid, secret, normalized(secret) or secret):
+        assert where(text, *urls) == [], text

@@ -8,8 +8,13 @@ import subprocess
 import sys
 import threading
 import uuid
+from datetime import datetime, timedelta
 
+from assistant.handoff.db import make_engine
+from assistant.outcomes.records import JST, normalized
+from assistant.outcomes.rollup import Analytics, uid
 from devtools.launch import REPO, custom_payloads
+from tests.support.receiver import wait_until
 from tests.support.stores import dump, where
 from tests.support.tracker import user_texts
 from tests.support.widget_client import Customer
@@ -20,6 +25,17 @@ def cli(bot, *args: str, env_extra: dict | None = None) -> subprocess.CompletedP
            **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "assistant.retention.cli", *args], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=120)
+
+
+def build_rollups(bot) -> None:
+    """What the analytics dashboard's report does: roll up today and yesterday (Japan)."""
+    engine = make_engine(bot.env["HANDOFF_DB_URL"])
+    try:
+        today = datetime.now(JST).date()
+        Analytics(engine, refresh_seconds=0).report(
+            (today - timedelta(days=1)).isoformat(), today.isoformat())
+    finally:
+        engine.dispose()
 
 
 def urls(bot) -> tuple[str, str]:
@@ -36,13 +52,23 @@ def test_forget_leaves_no_trace_of_the_customer_in_any_table(bot):
     bot.say(other, f"ACWとは? {secret}OTHER")
     assert user_texts(bot.workdir, sender) and user_texts(bot.workdir, other)
     assert where(secret, *urls(bot))  # stored in both databases before
+    # the analytics log has the question as typed and normalised (written within a second)
+    assert wait_until(lambda: len(where(sender, urls(bot)[1])) >= 3 and any(
+        h.startswith("analytics_outcomes:") and secret in h for h in where(secret, urls(bot)[1])
+    ), timeout=15)
+    # a dashboard report rolls the day up (the roll-up tables hold the day's conversations)
+    build_rollups(bot)
+    assert any(h.startswith("analytics_rollup_users:") for h in where(str(uid(sender)),
+                                                                        urls(bot)[1]))
 
     done = cli(bot, "forget", sender)
     assert done.returncode == 0, done.stderr
     assert "events=" in done.stdout and "handoff_tickets=1" in done.stdout
+    assert "analytics_outcomes=" in done.stdout
 
-    remaining = [hit for hit in where(secret, *urls(bot)) if other not in hit]
-    assert remaining == []
+    for text in (secret, normalized(secret) or secret, str(uid(sender))):
+        remaining = [hit for hit in where(text, *urls(bot)) if other not in hit]
+        assert remaining == [], text
     assert where(sender, *urls(bot)) == []
     assert where(f"{secret}OTHER", *urls(bot))  # the other customer is untouched
     audit = [r for r in dump(urls(bot)[1])["handoff_audit"] if "forget" in r]
@@ -69,6 +95,8 @@ def test_malformed_or_unknown_arguments_change_nothing_and_say_why(bot):
     sender = f"stay-{uuid.uuid4().hex}"
     bot.say(sender, "ACWとは?")
     assert user_texts(bot.workdir, sender)
+    # the outcome log is written by a thread: wait for this turn (and so every earlier one)
+    assert wait_until(lambda: where(sender, urls(bot)[1]), timeout=15)
     before = [dump(u) for u in urls(bot)]
     for args, code, says in [
         (["forget", ""], 2, "sender id or a ticket number"),

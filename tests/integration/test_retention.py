@@ -86,6 +86,8 @@ def test_forget_a_widget_session(bot):
     finally:
         customer.close()
     assert user_texts(bot.workdir, customer.session_id)
+    # the outcome log is written by a thread about once a second: wait for this turn's row
+    assert wait_until(lambda: where(customer.session_id, urls(bot)[1]), timeout=15)
     done = cli(bot, "forget", customer.session_id)
     assert done.returncode == 0, done.stderr
     assert where(secret, *urls(bot)) == [] and where(customer.session_id, *urls(bot)) == []

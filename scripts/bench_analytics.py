@@ -62,10 +62,11 @@ def hot_path(n: int = 20_000) -> list[tuple[str, float, float, float]]:
     tracker = Tracker("bench", {}, {"text": "ACWとは?", "intent": {"name": "define_term"}}, events, False, None,
                       {}, "action_listen")
     facts = routing.RoutingInput(text="ACWとは?", intent="define_term", intent_confidence=0.97)
-    answer = Turn(facts, routing.Decision(routing.Route.DEFINITION, (Subject("ACW", "アフターコールワーク"),)))
+    # content=None: the outcome log reads only the decision and the tracker, not the content revision
+    answer = Turn(facts, routing.Decision(routing.Route.DEFINITION, (Subject("ACW", "アフターコールワーク"),)), None)
     thumbs = Turn(routing.RoutingInput(text="/feedback_positive", intent="feedback_positive",
                                        intent_confidence=1.0),
-                  routing.Decision(routing.Route.SMALL_TALK, small_talk="feedback_thanks"))
+                  routing.Decision(routing.Route.SMALL_TALK, small_talk="feedback_thanks"), None)
     out = []
     for name, turn in (("answer turn (record queued)", answer), ("👍 turn (+ rated answer from the tracker)",
                                                                  thumbs)):

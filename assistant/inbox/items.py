@@ -129,8 +129,9 @@ def signal_key(
 ) -> tuple[str, str] | None:
     """(key, label) of an outcome row, or None when it names nothing to group by. The
     label is the text in NFKC (「ＡＨＴ」 → 「AHT」: what an editor would type)."""
-    if reason == "unknown_term" and term and key_form(term):
-        return key_form(term)[:MAX_KEY], unicodedata.normalize("NFKC", term).strip()
+    word = term.split("|")[0] if term else ""  # the outcome log joins several unknown words with |
+    if reason == "unknown_term" and word and key_form(word):
+        return key_form(word)[:MAX_KEY], unicodedata.normalize("NFKC", word).strip()
     key = normalized or (key_form(question) if question else "")
     if not key:
         return None

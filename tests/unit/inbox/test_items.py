@@ -55,6 +55,8 @@ def test_which_rows_are_misses(kind, decision, after_answer, expected):
         ("unknown_term", "AHT", "ahtとは?", "AHTとは?", ("aht", "AHT")),
         ("unknown_term", "ＡＨＴ", "ahtッテ何?", "ＡＨＴって何?", ("aht", "AHT")),
         ("unknown_term", None, "ahtとは?", "AHTとは?", ("ahtとは?", "AHTとは?")),
+        # several unknown words in one question (the outcome log joins them with |): the first
+        ("unknown_term", "NPS|何", "npsッテ何ノ略?", "NPSって何の略?", ("nps", "NPS")),
         ("fallback", None, "きょうのてんき", "今日の天気", ("きょうのてんき", "今日の天気")),
         ("down", "ACW", "acwとは?", "ACWとは?", ("acwとは?", "ACWとは?")),
         ("handoff", None, None, "ＡＣＷとは？", ("acwトハ?", "ACWとは?")),  # folded here

@@ -35,6 +35,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from assistant.handoff.db import enable_wal
 from rasa_runtime import rasa_version
 
 logger = logging.getLogger(__name__)
@@ -53,8 +54,8 @@ DATA_LATEST = sa.text(f"SELECT data {_LATEST_SESSION} ORDER BY id")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    enable_wal(dbapi_connection)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -88,7 +90,8 @@ def make_engine(url: str) -> Engine:
         if not in_memory:
             dbapi_conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         # Readers and the one writer do not block each other (kept in the file).
-        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        if not in_memory:
+            enable_wal(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -98,6 +101,23 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def enable_wal(dbapi_conn: Any, attempts: int = 200) -> None:
+    """Switch a file database to WAL once. Several processes opening a new file at once
+    race for the exclusive lock this takes, and SQLite answers "database is locked" at
+    once instead of waiting out the busy timeout: retry briefly."""
+    for attempt in range(attempts):
+        try:
+            mode = dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 _READ_ONLY = "handoff_read_only"

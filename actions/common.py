@@ -1,7 +1,8 @@
 """What every action needs: the user's text, the terms in it, and a way to send a Reply."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,13 +19,13 @@ def user_text(tracker: Tracker) -> str:
     return clean_user_text(tracker.latest_message.get("text") or "")
 
 
-def term_matches(tracker: Tracker, content: Optional[Content] = None) -> List[Match]:
+def term_matches(tracker: Tracker, content: Content | None = None) -> list[Match]:
     """Terms the NLU component found; the plain matcher if the message bypassed NLU."""
     raw_text = tracker.latest_message.get("text") or ""
     content = content or services.content()
     glossary = content.glossary
     found = [
-        Match(e["value"], e["start"], e["end"], raw_text[e["start"]:e["end"]], "nlu")
+        Match(e["value"], e["start"], e["end"], raw_text[e["start"] : e["end"]], "nlu")
         for e in tracker.latest_message.get("entities", [])
         if e.get("entity") == "term" and glossary.get(e.get("value", "")) and "start" in e
     ]
@@ -32,7 +33,7 @@ def term_matches(tracker: Tracker, content: Optional[Content] = None) -> List[Ma
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
-    kwargs: Dict[str, Any] = {"text": reply.text, "json_message": reply.payload}
+    kwargs: dict[str, Any] = {"text": reply.text, "json_message": reply.payload}
     if reply.buttons:
         kwargs["buttons"] = reply.buttons
     dispatcher.utter_message(**kwargs)

@@ -1,17 +1,16 @@
 """Handoff to a person: ticket, business hours, contact form, follow-up messages
 (the request itself is routed: actions/route.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.handoff import replies as handoff_replies
-from assistant.handoff.contact import parse_contact
 from assistant.conversation import (
     CONTACT,
     FAILED_TURNS,
@@ -26,6 +25,8 @@ from assistant.conversation import (
     UNKNOWN_QUERY,
     handoff_reason,
 )
+from assistant.handoff import replies as handoff_replies
+from assistant.handoff.contact import parse_contact
 from assistant.handoff.service import HandoffRequest
 from assistant.handoff.ticket_cap import TicketCapReached
 
@@ -37,14 +38,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _client_key(tracker: Tracker) -> Optional[str]:
+def _client_key(tracker: Tracker) -> str | None:
     """The channel's keyed hash of the client address (channels/console_doors.py)."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     key = metadata.get("client_key") if isinstance(metadata, dict) else None
     return key if isinstance(key, str) and 0 < len(key) <= 64 else None
 
 
-def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Creates (or reuses) the sender's open ticket, says what happens next and starts
     handoff_form, which takes every message until the handoff ends."""
     try:
@@ -73,7 +74,10 @@ def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Di
     send(
         dispatcher,
         handoff_replies.handoff_started(
-            ticket.id, within, hours.describe_hours(), hours.describe_next_opening(now),
+            ticket.id,
+            within,
+            hours.describe_hours(),
+            hours.describe_next_opening(now),
             agents_available=services.agents().available_count(now),
             queue_position=services.store().queue_position(ticket.id),
         ),
@@ -90,20 +94,23 @@ def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Di
 class ValidateHandoffForm(FormValidationAction):
     """While a person is on the case, every message goes to the ticket."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_handoff_form"
 
     async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-        tracker: Tracker, domain: DomainDict,
-    ) -> List[Text]:
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
         if tracker.get_slot(NEEDS_CONTACT):
             return domain_slots
         return [s for s in domain_slots if s != CONTACT]
 
     async def validate_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         ticket_id = tracker.get_slot(HANDOFF_TICKET)
         intent = tracker.latest_message.get("intent", {}).get("name")
         if intent in ("decline_contact", "deny"):
@@ -120,7 +127,7 @@ class ValidateHandoffForm(FormValidationAction):
 
     async def validate_followup(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         ticket_id = tracker.get_slot(HANDOFF_TICKET)
         outcomes.plain_turn(tracker, "followup")
         if tracker.latest_message.get("intent", {}).get("name") == "back_to_bot":
@@ -135,7 +142,7 @@ class ValidateHandoffForm(FormValidationAction):
         return {FOLLOWUP: None}
 
 
-def _append(ticket_id: Optional[str], tracker: Tracker) -> bool:
+def _append(ticket_id: str | None, tracker: Tracker) -> bool:
     """Store the user's message on the ticket; False if the ticket is gone or closed."""
     if not ticket_id:
         return False
@@ -151,7 +158,7 @@ def _full_text(tracker: Tracker) -> str:
 
 
 class ActionAskContact(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_contact"
 
     async def run(self, dispatcher, tracker, domain):
@@ -162,7 +169,7 @@ class ActionAskContact(Action):
 class ActionAskFollowup(Action):
     """The form 'asks' for the next message by saying nothing: the handoff reply said it all."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_followup"
 
     async def run(self, dispatcher, tracker, domain):
@@ -172,7 +179,7 @@ class ActionAskFollowup(Action):
 class ActionBackToBot(Action):
     """「ボットに戻る」 during a handoff (after the form is deactivated)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_back_to_bot"
 
     async def run(self, dispatcher, tracker, domain):
@@ -181,12 +188,12 @@ class ActionBackToBot(Action):
 
 
 class ActionHandoffClosed(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff_closed"
 
     async def run(self, dispatcher, tracker, domain):
         return reset_handoff()
 
 
-def reset_handoff() -> List[Dict[Text, Any]]:
+def reset_handoff() -> list[dict[str, Any]]:
     return [SlotSet(slot, value) for slot, value in RESET_AFTER_HANDOFF]

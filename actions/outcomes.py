@@ -3,12 +3,13 @@
 Every call only queues a record (assistant/outcomes/log.py); nothing here may fail a
 turn, so errors are logged and swallowed.
 """
+
 from __future__ import annotations
 
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -22,7 +23,7 @@ from .turn import Turn
 logger = logging.getLogger(__name__)
 
 
-def _last_user(tracker: Tracker) -> Dict[str, Any]:
+def _last_user(tracker: Tracker) -> dict[str, Any]:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return event
@@ -56,17 +57,30 @@ def turn(t: Turn, tracker: Tracker) -> None:
     try:
         d, facts = t.decision, t.facts
         r = records.routed(
-            d.route.value, small_talk=d.small_talk, reason=d.reason, faq_id=d.faq_id,
-            terms=d.known_terms, queries=[s.query for s in d.subjects if not s.term],
+            d.route.value,
+            small_talk=d.small_talk,
+            reason=d.reason,
+            faq_id=d.faq_id,
+            terms=d.known_terms,
+            queries=[s.query for s in d.subjects if not s.term],
         )
         confidence = facts.faq_confidence if d.route == Route.FAQ else facts.intent_confidence
         user = _last_user(tracker)
         question = records.clip(facts.text)
-        _record(_base(
-            tracker, "turn", r.decision, detail=r.detail, term=r.term, faq_id=r.faq_id,
-            confidence=round(confidence, 4), question=question,
-            normalized=records.normalized(question), message_id=user.get("message_id"),
-        ))
+        _record(
+            _base(
+                tracker,
+                "turn",
+                r.decision,
+                detail=r.detail,
+                term=r.term,
+                faq_id=r.faq_id,
+                confidence=round(confidence, 4),
+                question=question,
+                normalized=records.normalized(question),
+                message_id=user.get("message_id"),
+            )
+        )
         rating = _rating(t)
         if rating:
             prev = records.previous_answer(tracker.events)
@@ -75,7 +89,7 @@ def turn(t: Turn, tracker: Tracker) -> None:
         logger.exception("outcome log: turn")
 
 
-def _rating(t: Turn) -> Optional[str]:
+def _rating(t: Turn) -> str | None:
     d = t.decision
     if d.route == Route.SMALL_TALK and d.small_talk == "feedback_thanks":
         return "up"
@@ -84,14 +98,22 @@ def _rating(t: Turn) -> Optional[str]:
     return None
 
 
-def plain_turn(tracker: Tracker, decision: str, detail: Optional[str] = None) -> None:
+def plain_turn(tracker: Tracker, decision: str, detail: str | None = None) -> None:
     """A message not routed by action_route (handoff form follow-ups, core fallback)."""
     try:
         user = _last_user(tracker)
         question = records.clip(user.get("text"))
-        _record(_base(tracker, "turn", decision, detail=detail, question=question,
-                      normalized=records.normalized(question) if decision == "fallback" else None,
-                      message_id=user.get("message_id")))
+        _record(
+            _base(
+                tracker,
+                "turn",
+                decision,
+                detail=detail,
+                question=question,
+                normalized=records.normalized(question) if decision == "fallback" else None,
+                message_id=user.get("message_id"),
+            )
+        )
     except Exception:
         logger.exception("outcome log: turn")
 
@@ -105,11 +127,18 @@ def handoff_requested(tracker: Tracker, ticket_id: str, reason: str) -> None:
         logger.exception("outcome log: handoff")
 
 
-def training_answers(tracker: Tracker, payloads: List[Dict[str, Any]]) -> None:
+def training_answers(tracker: Tracker, payloads: list[dict[str, Any]]) -> None:
     try:
         for p in payloads:
             if p.get("kind") == "quiz_feedback":
-                _record(_base(tracker, "training", "correct" if p.get("correct") else "wrong",
-                              term=p.get("term"), value=1.0 if p.get("correct") else 0.0))
+                _record(
+                    _base(
+                        tracker,
+                        "training",
+                        "correct" if p.get("correct") else "wrong",
+                        term=p.get("term"),
+                        value=1.0 if p.get("correct") else 0.0,
+                    )
+                )
     except Exception:
         logger.exception("outcome log: training")

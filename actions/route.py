@@ -5,9 +5,10 @@ action_affirm (はい). No decision is made here: `execute` only turns the turn'
 routing.Decision into replies and slot events (the handoff itself is
 actions/handoff_actions.start_handoff).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
@@ -27,22 +28,22 @@ from assistant.handoff import replies as handoff_replies
 from assistant.question import Subject
 from assistant.routing import TRAINING_ROUTES, Route
 
-from . import outcomes, services
+from . import outcomes
 from .common import send
 from .handoff_actions import reset_handoff, start_handoff
 from .training_actions import carry_out as carry_out_training
 from .training_actions import record_gaps
 from .turn import Turn, read
 
-Events = List[Dict[Text, Any]]
+Events = list[dict[str, Any]]
 
 
 class ActionRoute(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_route"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         turn = read(tracker)
         outcomes.turn(turn, tracker)
@@ -54,7 +55,7 @@ class ActionHandoff(ActionRoute):
     (「すーぱーばいざーの意味」 is a definition, not a request); a handoff creates (or
     reuses) the sender's open ticket and tells the user what happens next."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
 
@@ -62,7 +63,7 @@ class ActionAffirm(ActionRoute):
     """はい (rule: affirm): the router accepts a pending offer of a person (handoff),
     otherwise acknowledges it."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_affirm"
 
 
@@ -71,11 +72,11 @@ class ActionCoreFallback(Action):
     Same reply and payload as the NLU fallback; the turn is reverted, as Rasa's
     default does, so it does not steer later predictions."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_core_fallback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         send(dispatcher, replies.fallback())
         outcomes.plain_turn(tracker, "fallback", "core")
@@ -121,7 +122,10 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
         return [SlotSet(HANDOFF_OFFERED, False), SlotSet(FAILED_TURNS, 0.0)]
     elif route == Route.SMALL_TALK:
         kind = decision.small_talk or "ack"
-        send(dispatcher, handoff_replies.acknowledged() if kind == "ack" else replies.small_talk(kind))
+        send(
+            dispatcher,
+            handoff_replies.acknowledged() if kind == "ack" else replies.small_talk(kind),
+        )
         return []
     elif route == Route.OUT_OF_SCOPE:
         send(dispatcher, replies.out_of_scope())

@@ -7,10 +7,12 @@ delivery, and retries of tickets left pending when it last stopped; see
 rasa_runtime/actions.py), and `reset()` forgets everything (tests, a new
 glossary file, another HANDOFF_DB_URL).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, TypeVar
+from typing import Any, TypeVar
 
 from assistant import routing
 from assistant.content.live import LiveContent
@@ -22,15 +24,15 @@ from assistant.handoff.hours import BusinessHours, load_hours
 from assistant.handoff.notify import WebhookNotifier
 from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
-from assistant.handoff.tickets import TicketStore
 from assistant.handoff.ticket_cap import TicketCap, TicketCapSettings
+from assistant.handoff.tickets import TicketStore
 from assistant.matcher import TermMatcher
 from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer
 from assistant.training.store import TrainingStore
 
 F = TypeVar("F", bound=Callable[..., Any])
-_BUILT: List[Any] = []
+_BUILT: list[Any] = []
 
 
 def _once(build: F) -> F:
@@ -61,7 +63,7 @@ def matcher() -> TermMatcher:
     return content().matcher
 
 
-def faq_entries() -> Dict[str, FaqEntry]:
+def faq_entries() -> dict[str, FaqEntry]:
     return dict(content().faqs)
 
 
@@ -97,7 +99,10 @@ def hours() -> BusinessHours:
 def notifier() -> WebhookNotifier:
     s = settings()
     n = WebhookNotifier(
-        store(), s.webhook_url, fmt=s.webhook_format, timeout=s.webhook_timeout,
+        store(),
+        s.webhook_url,
+        fmt=s.webhook_format,
+        timeout=s.webhook_timeout,
         max_attempts=s.webhook_max_attempts,
     )
     n.start()
@@ -107,8 +112,13 @@ def notifier() -> WebhookNotifier:
 @_once
 def handoff() -> HandoffService:
     """Opening tickets and adding to them (assistant/handoff/service.py)."""
-    return HandoffService(store(), settings().webhook_url, notifier, suggest=matcher().suggest,
-                          cap=TicketCap(store().engine, TicketCapSettings.from_env()))
+    return HandoffService(
+        store(),
+        settings().webhook_url,
+        notifier,
+        suggest=matcher().suggest,
+        cap=TicketCap(store().engine, TicketCapSettings.from_env()),
+    )
 
 
 # -- outcome log (analytics) ---------------------------------------------------

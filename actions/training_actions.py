@@ -1,8 +1,7 @@
 """Training mode in the action server: carrying out the router's training decisions
 (assistant/training/) on the trainee store (same database as the tickets)."""
-from __future__ import annotations
 
-from typing import List
+from __future__ import annotations
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -36,7 +35,7 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
     outcomes.training_answers(tracker, [reply.payload for reply in out])
 
 
-def record_gaps(sender: str, queries: List[str]) -> None:
+def record_gaps(sender: str, queries: list[str]) -> None:
     """Words a trainee asked about that the glossary lacks (for its maintainers)."""
     t = services.trainer()
     for q in queries:

@@ -1,5 +1,6 @@
 """The turn's facts, read once: the router's input (NLU result, text, term matches,
 conversation and training state) and its decision (assistant/routing.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ def routing_input(tracker: Tracker, content: Content | None = None) -> routing.R
         tracker.latest_message,
         user_text(tracker),
         term_matches(tracker, content),
-        handoff_active=tracker.active_loop.get("name") == HANDOFF_FORM if tracker.active_loop else False,
+        handoff_active=tracker.active_loop.get("name") == HANDOFF_FORM
+        if tracker.active_loop
+        else False,
         agent_owns=False,  # the live-chat gate keeps such messages from Rasa (channels/live.py)
         offer_pending=bool(tracker.get_slot(HANDOFF_OFFERED)),
         failed_turns=int(tracker.get_slot(FAILED_TURNS) or 0),

@@ -7,6 +7,7 @@ log-in session (HttpOnly, SameSite=Strict cookie); every POST needs the session'
 CSRF token in ``X-CSRF-Token``; pages carry a strict Content-Security-Policy and
 render user text only with textContent (web/agent/).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,9 @@ import functools
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -23,7 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.handoff.console_auth import normalize_username
-from assistant.handoff.console_view import ticket_detail, queue_view
+from assistant.handoff.console_view import queue_view, ticket_detail
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
 
 from . import analytics, console_doors, content_studio, inbox, privacy
@@ -38,8 +40,12 @@ SESSION_COOKIE = "cc_agent"
 LOGIN_CSRF_COOKIE = "cc_login_csrf"
 COOKIE_PATH = "/agent"
 PUBLIC_STATIC = {"login.js", "console.css"}
-STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-                ".png": "image/png", ".svg": "image/svg+xml"}
+STATIC_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -49,9 +55,11 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 PING_SECONDS = 5  # also how often an open event stream re-checks its session
-FORBIDDEN_PAGE = ("<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>権限がありません</title>"
-                  "<p>このページはスーパーバイザーのみ利用できます。</p><p><a href=\"/agent/\">コンソールへ戻る</a></p>"
-                  "</html>")
+FORBIDDEN_PAGE = (
+    '<!doctype html><html lang="ja"><meta charset="utf-8"><title>権限がありません</title>'
+    '<p>このページはスーパーバイザーのみ利用できます。</p><p><a href="/agent/">コンソールへ戻る</a></p>'
+    "</html>"
+)
 SANIC_CORS_DONE = "_sanic_cors_e"  # the console is same-origin only: Sanic-CORS adds nothing
 
 
@@ -67,8 +75,9 @@ def _client(request: Request) -> str:
     return console_doors.client(request)
 
 
-def _set_cookie(resp: HTTPResponse, name: str, value: str, max_age: int,
-                request: Optional[Request] = None) -> None:
+def _set_cookie(
+    resp: HTTPResponse, name: str, value: str, max_age: int, request: Request | None = None
+) -> None:
     resp.cookies[name] = value
     cookie = resp.cookies[name]
     cookie["httponly"] = True
@@ -88,14 +97,14 @@ def _clear_cookies(resp: HTTPResponse, request: Request) -> None:
 
 class AgentConsoleInput(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "agent_console"
 
-    def url_prefix(self) -> Text:
+    def url_prefix(self) -> str:
         return "/agent"  # absolute: mounted at /agent, not /webhooks/...
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -110,7 +119,7 @@ class AgentConsoleInput(InputChannel):
         async def same_origin_only(request: Request) -> None:
             setattr(request.ctx, SANIC_CORS_DONE, True)
 
-        def login_required(api: bool = True, csrf: bool = False, roles: Optional[tuple] = None):
+        def login_required(api: bool = True, csrf: bool = False, roles: tuple | None = None):
             return staff_required(live, roles, api=api, csrf=csrf)
 
         # -- log-in ---------------------------------------------------------
@@ -130,12 +139,16 @@ class AgentConsoleInput(InputChannel):
             if not expected or not secrets.compare_digest(expected, presented):
                 return _error("csrf", 403)
             body = _body(request)
-            username = normalize_username(body.get("username"))  # one spelling for check and counter
+            username = normalize_username(
+                body.get("username")
+            )  # one spelling for check and counter
             password = str(body.get("password") or "")[:1024]
             client = _client(request)
             attempt, wait = await live.db(live.audit.begin_login, username, client)
             if attempt is None:
-                logger.warning("console log-in refused (rate limit): user=%r client=%s", username, client)
+                logger.warning(
+                    "console log-in refused (rate limit): user=%r client=%s", username, client
+                )
                 return _error("too_many_attempts", 429, retry_after=wait)
             try:
                 agent = await console_doors.hash_pool().run(live.agents.verify, username, password)
@@ -159,7 +172,9 @@ class AgentConsoleInput(InputChannel):
         async def logout(request: Request) -> HTTPResponse:
             await live.db(live.sessions.delete, request.cookies.get(SESSION_COOKIE))
             await live.db(live.agents.set_status, request.ctx.agent.username, "away")
-            await live.db(live.audit.record, "logout", request.ctx.agent.username, None, _client(request))
+            await live.db(
+                live.audit.record, "logout", request.ctx.agent.username, None, _client(request)
+            )
             resp = _json({"ok": True})
             _clear_cookies(resp, request)
             live.publish(None)  # open event streams re-check their session and close
@@ -170,7 +185,9 @@ class AgentConsoleInput(InputChannel):
         @bp.route("/", methods=["GET"])
         @login_required(api=False)
         async def console_page(request: Request) -> HTTPResponse:
-            return response.html((WEB / "index.html").read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
+            return response.html(
+                (WEB / "index.html").read_text(encoding="utf-8"), headers=SECURITY_HEADERS
+            )
 
         @bp.route("/static/<name>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:
@@ -179,9 +196,16 @@ class AgentConsoleInput(InputChannel):
                 session = await live.db(live.sessions.get, request.cookies.get(SESSION_COOKIE))
                 if session is None:
                     return _error("login_required", 401)
-            if "/" in name or name.startswith(".") or path.suffix not in STATIC_TYPES or not path.is_file():
+            if (
+                "/" in name
+                or name.startswith(".")
+                or path.suffix not in STATIC_TYPES
+                or not path.is_file()
+            ):
                 return _error("not_found", 404)
-            return await response.file(path, mime_type=STATIC_TYPES[path.suffix], headers=SECURITY_HEADERS)
+            return await response.file(
+                path, mime_type=STATIC_TYPES[path.suffix], headers=SECURITY_HEADERS
+            )
 
         @bp.route("/vendor/<name>", methods=["GET"])
         async def vendor(request: Request, name: str) -> HTTPResponse:
@@ -190,7 +214,9 @@ class AgentConsoleInput(InputChannel):
             path = VENDOR.get(name)
             if path is None or not path.is_file():
                 return _error("not_found", 404)
-            return await response.file(path, mime_type=STATIC_TYPES[".js"], headers=SECURITY_HEADERS)
+            return await response.file(
+                path, mime_type=STATIC_TYPES[".js"], headers=SECURITY_HEADERS
+            )
 
         def page(name: str) -> HTTPResponse:
             return response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
@@ -203,9 +229,15 @@ class AgentConsoleInput(InputChannel):
         @login_required()
         async def me(request: Request) -> HTTPResponse:
             agent = request.ctx.agent
-            return _json({"username": agent.username, "display_name": agent.display_name,
-                          "status": agent.status, "role": agent.role,
-                          "csrf_token": request.ctx.session.csrf_token})
+            return _json(
+                {
+                    "username": agent.username,
+                    "display_name": agent.display_name,
+                    "status": agent.status,
+                    "role": agent.role,
+                    "csrf_token": request.ctx.session.csrf_token,
+                }
+            )
 
         @bp.route("/api/status", methods=["POST"])
         @login_required(csrf=True)
@@ -283,10 +315,18 @@ class AgentConsoleInput(InputChannel):
 
             return end
 
-        bp.add_route(login_required(csrf=True)(ending("handback")), "/api/tickets/<ticket_id>/handback",
-                     methods=["POST"], name="handback")
-        bp.add_route(login_required(csrf=True)(ending("close")), "/api/tickets/<ticket_id>/close",
-                     methods=["POST"], name="close")
+        bp.add_route(
+            login_required(csrf=True)(ending("handback")),
+            "/api/tickets/<ticket_id>/handback",
+            methods=["POST"],
+            name="handback",
+        )
+        bp.add_route(
+            login_required(csrf=True)(ending("close")),
+            "/api/tickets/<ticket_id>/close",
+            methods=["POST"],
+            name="close",
+        )
 
         @bp.route("/api/events", methods=["GET"])
         @login_required()
@@ -319,18 +359,36 @@ class AgentConsoleInput(InputChannel):
                 live.unlisten(q)
 
         content_studio.register(
-            bp, live, staff_required, _json, _error, _body, _client,
-            lambda name: response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS),
+            bp,
+            live,
+            staff_required,
+            _json,
+            _error,
+            _body,
+            _client,
+            lambda name: response.html(
+                (WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS
+            ),
         )
         inbox.register(
-            bp, live, staff_required, _json, _error, _body, _client,
-            lambda name: response.html((WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS),
+            bp,
+            live,
+            staff_required,
+            _json,
+            _error,
+            _body,
+            _client,
+            lambda name: response.html(
+                (WEB / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS
+            ),
         )
 
         return bp
 
 
-def staff_required(live: LiveChat, roles: Optional[tuple] = None, api: bool = True, csrf: bool = False):
+def staff_required(
+    live: LiveChat, roles: tuple | None = None, api: bool = True, csrf: bool = False
+):
     """Every console page and API: a log-in session (else 401 for an API, a redirect to the
     log-in page for a page), an enabled account with one of `roles` when given (else 403),
     and for changes the session's CSRF token in ``X-CSRF-Token`` (else 403)."""
@@ -358,13 +416,13 @@ def staff_required(live: LiveChat, roles: Optional[tuple] = None, api: bool = Tr
     return wrap
 
 
-async def _still_logged_in(live: LiveChat, token: Optional[str]) -> bool:
+async def _still_logged_in(live: LiveChat, token: str | None) -> bool:
     session = await live.db(live.sessions.get, token)
     agent = await live.db(live.agents.get, session.username) if session else None
     return agent is not None and not agent.disabled
 
 
-def _body(request: Request) -> Dict[str, Any]:
+def _body(request: Request) -> dict[str, Any]:
     try:
         body = request.json
     except Exception:  # malformed JSON is a 400 for the caller below, never a 500

@@ -5,11 +5,13 @@ Only ``supervisor`` accounts: an agent gets 403, no log-in 401 (API) or a redire
 (page). A malformed, reversed or too long period is a 400 with the reason. Reports
 read the daily roll-ups (assistant/outcomes/rollup.py) in a worker thread.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable, Dict, Optional
+from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -28,17 +30,23 @@ def analytics_for(engine: Any) -> Analytics:
     return Analytics(engine)
 
 
-def register(bp: Blueprint, live: Any, login_required: Callable[..., Any], json: Callable[..., HTTPResponse],
-             error: Callable[..., HTTPResponse], page: Callable[[str], HTTPResponse]) -> None:
+def register(
+    bp: Blueprint,
+    live: Any,
+    login_required: Callable[..., Any],
+    json: Callable[..., HTTPResponse],
+    error: Callable[..., HTTPResponse],
+    page: Callable[[str], HTTPResponse],
+) -> None:
     """Add the analytics page and API to the console's blueprint."""
 
-    def params(request: Request) -> tuple[str, str, Optional[str]]:
+    def params(request: Request) -> tuple[str, str, str | None]:
         channel = request.args.get("channel") or None
         if channel is not None and (len(channel) > MAX_CHANNEL or not channel.isprintable()):
             raise BadRange("channel is not a channel name")
         return request.args.get("from") or "", request.args.get("to") or "", channel
 
-    async def build(request: Request, top: int = 20) -> Dict[str, Any]:
+    async def build(request: Request, top: int = 20) -> dict[str, Any]:
         day_from, day_to, channel = params(request)
         a = analytics_for(live.store.engine)
         report = await live.db(a.report, day_from, day_to, channel)
@@ -85,7 +93,9 @@ def register(bp: Blueprint, live: Any, login_required: Callable[..., Any], json:
         return response.raw(
             to_csv(header, rows),
             content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
-                     "X-Content-Type-Options": "nosniff"},
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
         )
-

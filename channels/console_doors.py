@@ -14,15 +14,17 @@ are Secure, and where Argon2 runs.
 * Both customer channels put ``client_key`` (a keyed hash of the address) in a
   message's metadata, for the cap on new tickets per client.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import Any, Callable, Optional
+from typing import Any
 
 from sanic.request import Request
 
@@ -63,7 +65,9 @@ class HashPool:
 
 @lru_cache(maxsize=1)
 def hash_pool() -> HashPool:
-    return HashPool(_int_env("CONSOLE_HASH_WORKERS", 1, 1, 16), _int_env("CONSOLE_HASH_QUEUE", 4, 0, 256))
+    return HashPool(
+        _int_env("CONSOLE_HASH_WORKERS", 1, 1, 16), _int_env("CONSOLE_HASH_QUEUE", 4, 0, 256)
+    )
 
 
 def client(request: Request) -> str:
@@ -74,13 +78,13 @@ def client(request: Request) -> str:
 def https(request: Request) -> bool:
     if request.scheme == "https":
         return True
-    proto: Optional[str] = request.headers.get("x-forwarded-proto")
+    proto: str | None = request.headers.get("x-forwarded-proto")
     if not proto or not is_trusted(request.ip or "", intake().settings.trusted):
         return False
     return proto.split(",")[0].strip().lower() == "https"
 
 
-def client_key(address: str) -> Optional[str]:
+def client_key(address: str) -> str | None:
     """A keyed hash of a client address for the ticket cap (assistant/handoff/ticket_cap.py):
     it tells clients apart without storing their address. None for loopback and trusted
     networks (the balancer, the benchmark, the evaluation), which are not capped."""

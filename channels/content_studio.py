@@ -16,6 +16,7 @@ a job id at once and the page polls GET /api/content/jobs/<id> for the phase, n/
 when done, the same JSON (and HTTP status) the call used to return. One import at a time
 per process; Sanic's response timeout (60 s) is left as it is for everyone.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,9 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -61,34 +63,42 @@ class Job:
     phase: str = "queued"  # queued, reading, testing, comparing, applying, reloading, done
     done: int = 0
     total: int = 0
-    finished: Optional[float] = None
-    http_status: Optional[int] = None
-    result: Optional[Dict[str, Any]] = None
+    finished: float | None = None
+    http_status: int | None = None
+    result: dict[str, Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def progress(self, phase: str, done: int = 0, total: int = 0) -> None:
         with self._lock:  # called from the event loop and from worker threads
             self.phase, self.done, self.total = phase, done, total
 
-    def finish(self, status: int, result: Dict[str, Any]) -> None:
+    def finish(self, status: int, result: dict[str, Any]) -> None:
         with self._lock:
             self.http_status, self.result = status, result
             self.status = "done" if status < 500 else "failed"
             self.phase, self.finished = "done", time.time()
 
-    def public(self) -> Dict[str, Any]:
+    def public(self) -> dict[str, Any]:
         with self._lock:
-            return {"id": self.id, "kind": self.kind, "status": self.status, "phase": self.phase,
-                    "progress": {"done": self.done, "total": self.total}, "started_by": self.username,
-                    "started_at": self.started, "finished_at": self.finished,
-                    "http_status": self.http_status, "result": self.result}
+            return {
+                "id": self.id,
+                "kind": self.kind,
+                "status": self.status,
+                "phase": self.phase,
+                "progress": {"done": self.done, "total": self.total},
+                "started_by": self.username,
+                "started_at": self.started,
+                "finished_at": self.finished,
+                "http_status": self.http_status,
+                "result": self.result,
+            }
 
 
 class Analyzer:
     """NLU results for preview / test all, from this server's model (cached per text)."""
 
     def __init__(self) -> None:
-        self._cache: Dict[Tuple[Any, str], preview.Parsed] = {}
+        self._cache: dict[tuple[Any, str], preview.Parsed] = {}
 
     def _tokens(self, text: str) -> Any:
         try:
@@ -97,11 +107,12 @@ class Analyzer:
             logger.exception("GiNZA tokens unavailable for preview")
             return None
 
-    async def parse_all(self, app: Any, texts: List[str],
-                        progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, preview.Parsed]:
+    async def parse_all(
+        self, app: Any, texts: list[str], progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, preview.Parsed]:
         agent = getattr(app.ctx, "agent", None)
         model = getattr(agent, "model_id", None)
-        out: Dict[str, preview.Parsed] = {}
+        out: dict[str, preview.Parsed] = {}
         for n, text in enumerate(texts):
             if progress is not None and n % 50 == 0:
                 progress(n, len(texts))
@@ -109,7 +120,7 @@ class Analyzer:
             key = (model, clean_text)
             parsed = self._cache.get(key)
             if parsed is None:
-                latest: Dict[str, Any] = {}
+                latest: dict[str, Any] = {}
                 if agent is not None and agent.is_ready():
                     latest = await agent.parse_message(clean_text)
                 parsed = preview.Parsed(clean_text, latest, self._tokens(clean_text))
@@ -120,13 +131,20 @@ class Analyzer:
         return out
 
 
-def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json: Callable[..., HTTPResponse],
-             error: Callable[..., HTTPResponse], body_of: Callable[[Request], Dict[str, Any]],
-             client_of: Callable[[Request], str], page: Callable[[str], HTTPResponse]) -> None:
+def register(
+    bp: Blueprint,
+    live: Any,
+    staff_required: Callable[..., Any],
+    json: Callable[..., HTTPResponse],
+    error: Callable[..., HTTPResponse],
+    body_of: Callable[[Request], dict[str, Any]],
+    client_of: Callable[[Request], str],
+    page: Callable[[str], HTTPResponse],
+) -> None:
     analyzer = Analyzer()
-    holder: Dict[str, Any] = {}
-    jobs: Dict[str, Job] = {}
-    tasks: Dict[str, "asyncio.Task[None]"] = {}  # running jobs (a reference keeps each task alive)
+    holder: dict[str, Any] = {}
+    jobs: dict[str, Job] = {}
+    tasks: dict[str, asyncio.Task[None]] = {}  # running jobs (a reference keeps each task alive)
 
     @bp.listener("after_server_start")
     async def start_content(app: Any, _loop: Any) -> None:
@@ -163,13 +181,15 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         snap = await live.db(lc.service.snapshot)
         if "warm" not in holder:
             holder["warm"] = asyncio.get_running_loop().create_task(warm_up(request.app))
-        return json({
-            "revision": snap.revision,
-            "live_revision": lc.current.revision,
-            "terms": [i.public() for i in snap.items if i.kind == "term"],
-            "faqs": [i.public() for i in snap.items if i.kind == "faq"],
-            "recent": await live.db(lc.service.store.recent, 30),
-        })
+        return json(
+            {
+                "revision": snap.revision,
+                "live_revision": lc.current.revision,
+                "terms": [i.public() for i in snap.items if i.kind == "term"],
+                "faqs": [i.public() for i in snap.items if i.kind == "faq"],
+                "recent": await live.db(lc.service.store.recent, 30),
+            }
+        )
 
     @bp.route("/api/content/items/<item_id:int>", methods=["GET"])
     @editor()
@@ -179,11 +199,13 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
             item = await live.db(lc.service.store.get, item_id)
         except NotFound:
             return error("not_found", 404)
-        return json({"item": item.public(), "history": await live.db(lc.service.store.history, item_id)})
+        return json(
+            {"item": item.public(), "history": await live.db(lc.service.store.history, item_id)}
+        )
 
     # -- preview, test all, publish -------------------------------------------------
 
-    def changes_of(body: Dict[str, Any]) -> List[Change]:
+    def changes_of(body: dict[str, Any]) -> list[Change]:
         raw = body.get("changes")
         if not isinstance(raw, list) or not raw or len(raw) > MAX_CHANGES:
             raise ValueError("changes")
@@ -192,7 +214,9 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
             if not isinstance(c, dict) or c.get("kind") not in KINDS:
                 raise ValueError("changes")
             item_id, expected = c.get("id"), c.get("expected")
-            if item_id is not None and not isinstance(item_id, int) or expected is not None and not isinstance(expected, int):
+            if (item_id is not None and not isinstance(item_id, int)) or (
+                expected is not None and not isinstance(expected, int)
+            ):
                 raise ValueError("changes")
             data = c.get("data")
             if data is not None and not isinstance(data, dict):
@@ -201,28 +225,50 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
             if data is None and (item_id is None or not isinstance(enabled, bool)):
                 raise ValueError("changes")
             action = "" if data is not None else ("enable" if enabled else "disable")
-            out.append(Change(c["kind"], clean(c["kind"], data) if data is not None else None, item_id,
-                              enabled if isinstance(enabled, bool) else None, expected, action))
+            out.append(
+                Change(
+                    c["kind"],
+                    clean(c["kind"], data) if data is not None else None,
+                    item_id,
+                    enabled if isinstance(enabled, bool) else None,
+                    expected,
+                    action,
+                )
+            )
         return out
 
-    def questions_of(body: Dict[str, Any], changes: List[Change]) -> List[str]:
+    def questions_of(body: dict[str, Any], changes: list[Change]) -> list[str]:
         raw = body.get("questions") or []
-        qs = [str(q)[:MAX_QUESTION] for q in raw if isinstance(q, str) and q.strip()][:MAX_PREVIEW_QUESTIONS] \
-            if isinstance(raw, list) else []
+        qs = (
+            [str(q)[:MAX_QUESTION] for q in raw if isinstance(q, str) and q.strip()][
+                :MAX_PREVIEW_QUESTIONS
+            ]
+            if isinstance(raw, list)
+            else []
+        )
         for ch in changes:
             if ch.kind == "term" and ch.data and ch.data.get("term"):
                 qs.insert(0, f"{ch.data['term']}とは?")
         return list(dict.fromkeys(qs))
 
-    async def evaluate(app: Any, changes: List[Change], questions: List[str], full: bool,
-                       progress: Optional[Progress] = None) -> Dict[str, Any]:
+    async def evaluate(
+        app: Any,
+        changes: list[Change],
+        questions: list[str],
+        full: bool,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
         lc = await studio()
         snap = await live.db(lc.service.snapshot)
         old = await live.db(content_of, snap)
         new, problems = await live.db(lc.service.draft, changes, snap)
         if problems:  # an invalid draft is not run (it may not even make an answer)
             return {"problems": problems, "report": preview.TestAll(), "revision": snap.revision}
-        cases = preview.all_cases(old, new, questions) if full else [preview.Case(q, None, "preview") for q in questions]
+        cases = (
+            preview.all_cases(old, new, questions)
+            if full
+            else [preview.Case(q, None, "preview") for q in questions]
+        )
         started = time.perf_counter()
         asking = (lambda n, total: progress("testing", n, total)) if progress else None
         comparing = (lambda n, total: progress("comparing", n, total)) if progress else None
@@ -242,14 +288,24 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         except NotFound:
             return error("not_found", 404)
         try:
-            result = await evaluate(request.app, changes, questions_of(body, changes), full=bool(body.get("test_all")))
+            result = await evaluate(
+                request.app, changes, questions_of(body, changes), full=bool(body.get("test_all"))
+            )
         except NotFound:
             return error("not_found", 404)
         return json({"problems": result["problems"], "test_all": result["report"].public()})
 
-    async def publish_result(app: Any, agent: Any, client: str, changes: List[Change], questions: List[str],
-                             batch: Optional[str], note: Optional[str], confirmed: bool,
-                             progress: Optional[Progress] = None) -> Tuple[int, Dict[str, Any]]:
+    async def publish_result(
+        app: Any,
+        agent: Any,
+        client: str,
+        changes: list[Change],
+        questions: list[str],
+        batch: str | None,
+        note: str | None,
+        confirmed: bool,
+        progress: Progress | None = None,
+    ) -> tuple[int, dict[str, Any]]:
         """Test all, then apply all or nothing: (HTTP status, JSON body)."""
         try:
             result = await evaluate(app, changes, questions, full=True, progress=progress)
@@ -257,10 +313,17 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
             return 404, {"error": "not_found"}
         report: preview.TestAll = result["report"]
         if result["problems"]:
-            return 400, {"error": "invalid", "problems": result["problems"], "test_all": report.public()}
+            return 400, {
+                "error": "invalid",
+                "problems": result["problems"],
+                "test_all": report.public(),
+            }
         if report.regressions and not (confirmed and agent.can("supervisor")):
-            return 409, {"error": "regressions", "test_all": report.public(),
-                         "needs": "supervisor" if not agent.can("supervisor") else "confirm"}
+            return 409, {
+                "error": "regressions",
+                "test_all": report.public(),
+                "needs": "supervisor" if not agent.can("supervisor") else "confirm",
+            }
         lc = await studio()
         if progress:
             progress("applying", 0, len(changes))
@@ -273,21 +336,39 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         except Rejected as exc:
             return 400, {"error": "invalid", "problems": exc.problems}
         if report.regressions:
-            await live.db(live.audit.record, "content_regression_confirmed", agent.username, None,
-                          client, f"rev {revision}: {len(report.regressions)} regression(s)")
+            await live.db(
+                live.audit.record,
+                "content_regression_confirmed",
+                agent.username,
+                None,
+                client,
+                f"rev {revision}: {len(report.regressions)} regression(s)",
+            )
         if progress:
             progress("reloading", len(changes), len(changes))
         await live.db(lc.refresh)  # this server at once; the others at their next poll
         return 200, {"revision": revision, "test_all": report.public()}
 
-    def confirmed_of(request: Request, body: Dict[str, Any]) -> bool:
+    def confirmed_of(request: Request, body: dict[str, Any]) -> bool:
         return body.get("confirm") is True or request.args.get("confirm") == "1"
 
-    async def publish(request: Request, changes: List[Change], questions: List[str], batch: Optional[str],
-                      note: Optional[str]) -> HTTPResponse:
+    async def publish(
+        request: Request,
+        changes: list[Change],
+        questions: list[str],
+        batch: str | None,
+        note: str | None,
+    ) -> HTTPResponse:
         status, payload = await publish_result(
-            request.app, request.ctx.agent, client_of(request), changes, questions, batch, note,
-            confirmed_of(request, body_of(request)))
+            request.app,
+            request.ctx.agent,
+            client_of(request),
+            changes,
+            questions,
+            batch,
+            note,
+            confirmed_of(request, body_of(request)),
+        )
         return json(payload, status)
 
     @bp.route("/api/content/publish", methods=["POST"])
@@ -316,34 +397,68 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         enabled = rev["after_enabled"] if rev["after_enabled"] is not None else True
         expected = body.get("expected") if isinstance(body.get("expected"), int) else None
         change = Change(rev["kind"], data, rev["item_id"], bool(enabled), expected, "restore")
-        return await publish(request, [change], questions_of({}, [change]), None, f"restore of revision {rev_id}")
+        return await publish(
+            request, [change], questions_of({}, [change]), None, f"restore of revision {rev_id}"
+        )
 
     # -- import / export ---------------------------------------------------------------
 
-    async def run_import(job: Job, app: Any, agent: Any, client: str, kind: str, fmt: str, data: bytes,
-                         confirmed: bool) -> None:
+    async def run_import(
+        job: Job,
+        app: Any,
+        agent: Any,
+        client: str,
+        kind: str,
+        fmt: str,
+        data: bytes,
+        confirmed: bool,
+    ) -> None:
         try:
             job.progress("reading")
             lc = await studio()
             snap = await live.db(lc.service.snapshot)
             plan = await live.db(transfer.plan_import, kind, data, fmt, snap, check_changes)
             if plan.errors or not plan.changes:
-                job.finish(400 if plan.errors else 200, {"dry_run": False, "applied": False, "plan": plan.public()})
+                job.finish(
+                    400 if plan.errors else 200,
+                    {"dry_run": False, "applied": False, "plan": plan.public()},
+                )
                 return
             batch = f"import-{uuid.uuid4().hex[:12]}"
-            status, payload = await publish_result(app, agent, client, plan.changes, [], batch,
-                                                   f"{fmt} import of {plan.rows} rows", confirmed, job.progress)
+            status, payload = await publish_result(
+                app,
+                agent,
+                client,
+                plan.changes,
+                [],
+                batch,
+                f"{fmt} import of {plan.rows} rows",
+                confirmed,
+                job.progress,
+            )
             if status == 200:
-                await live.db(live.audit.record, "content_import", agent.username, None, client,
-                              f"{batch}: {len(plan.added)} added, {len(plan.changed)} changed")
+                await live.db(
+                    live.audit.record,
+                    "content_import",
+                    agent.username,
+                    None,
+                    client,
+                    f"{batch}: {len(plan.added)} added, {len(plan.changed)} changed",
+                )
             job.finish(status, payload)
         except Exception:  # the job reports it; the page never waits forever
             logger.exception("content import job %s failed", job.id)
-            job.finish(500, {"error": "import_failed", "message": "取り込みに失敗しました。何も変更されていません。"})
+            job.finish(
+                500,
+                {
+                    "error": "import_failed",
+                    "message": "取り込みに失敗しました。何も変更されていません。",
+                },
+            )
         finally:
             tasks.pop(job.id, None)
 
-    def running_import() -> Optional[Job]:
+    def running_import() -> Job | None:
         return next((jobs[j] for j in tasks if j in jobs and jobs[j].kind == "import"), None)
 
     @bp.route("/api/content/import", methods=["POST"])
@@ -356,7 +471,11 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
             return error("bad_format", 400)
         data = request.body or b""
         if len(data) > transfer.MAX_BYTES:
-            return error("too_large", 413, message=f"ファイルが大きすぎます(最大{transfer.MAX_BYTES // 1048576}MB)")
+            return error(
+                "too_large",
+                413,
+                message=f"ファイルが大きすぎます(最大{transfer.MAX_BYTES // 1048576}MB)",
+            )
         if dry_run:  # reading and checking only (3 s for 10,000 rows): answered at once
             lc = await studio()
             snap = await live.db(lc.service.snapshot)
@@ -364,15 +483,29 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
             return json({"dry_run": True, "applied": False, "plan": plan.public()})
         busy = running_import()
         if busy is not None:
-            return error("import_running", 409, job=busy.id, message=BUSY_MESSAGE.format(who=busy.username))
+            return error(
+                "import_running", 409, job=busy.id, message=BUSY_MESSAGE.format(who=busy.username)
+            )
         agent = request.ctx.agent
         job = Job(uuid.uuid4().hex, "import", agent.username)
-        for old_id in [j for j in jobs if j not in tasks][:max(0, len(jobs) - KEEP_JOBS + 1)]:
+        for old_id in [j for j in jobs if j not in tasks][: max(0, len(jobs) - KEEP_JOBS + 1)]:
             del jobs[old_id]
         jobs[job.id] = job
-        tasks[job.id] = asyncio.get_running_loop().create_task(run_import(
-            job, request.app, agent, client_of(request), kind, fmt, data, confirmed_of(request, {})))
-        return json({"job": job.public(), "url": f"{request.path.rsplit('/', 1)[0]}/jobs/{job.id}"}, 202)
+        tasks[job.id] = asyncio.get_running_loop().create_task(
+            run_import(
+                job,
+                request.app,
+                agent,
+                client_of(request),
+                kind,
+                fmt,
+                data,
+                confirmed_of(request, {}),
+            )
+        )
+        return json(
+            {"job": job.public(), "url": f"{request.path.rsplit('/', 1)[0]}/jobs/{job.id}"}, 202
+        )
 
     @bp.route("/api/content/jobs/<job_id:str>", methods=["GET"])
     @editor()
@@ -397,7 +530,16 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         if fmt == "csv":
             payload, mime = transfer.to_csv(rows), "text/csv; charset=utf-8"
         else:
-            payload, mime = await live.db(transfer.to_xlsx, rows, "glossary" if kind == "term" else "faq"), transfer.XLSX_TYPE
-        return response.raw(payload, content_type=mime, headers={
-            "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff"})
+            payload, mime = (
+                await live.db(transfer.to_xlsx, rows, "glossary" if kind == "term" else "faq"),
+                transfer.XLSX_TYPE,
+            )
+        return response.raw(
+            payload,
+            content_type=mime,
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )

@@ -21,6 +21,7 @@ replies again (``replay: true``) and the ack.
 Kept apart from channels/rest.py and socketio_allowlist.py: those call `wrap`,
 `install_rest` and `handle_socketio_message` only.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,9 @@ import contextvars
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
@@ -46,21 +48,26 @@ logger = logging.getLogger(__name__)
 BUSY_WAIT = 15.0  # s a retry waits for the first attempt of the same id
 POLL = 0.1
 HEADER = "idempotency-key"
-UNAVAILABLE = {"error": "unavailable", "retryable": True,
-               "reason": "the message could not be processed; send it again with the same message_id"}
+UNAVAILABLE = {
+    "error": "unavailable",
+    "retryable": True,
+    "reason": "the message could not be processed; send it again with the same message_id",
+}
 
 
 @dataclass
 class Turn:
     sender: str
-    message_id: Optional[str]
+    message_id: str | None
     failed: bool = False
     done: bool = False  # answered without processing (replay): nothing to settle
-    renewer: Optional[asyncio.Task] = None
+    renewer: asyncio.Task | None = None
 
 
-_turn: contextvars.ContextVar[Optional[Turn]] = contextvars.ContextVar("exactly_once_turn", default=None)
-_store: Optional[ReceiptStore] = None
+_turn: contextvars.ContextVar[Turn | None] = contextvars.ContextVar(
+    "exactly_once_turn", default=None
+)
+_store: ReceiptStore | None = None
 
 
 def _tracker_engine(app: Any) -> Any:
@@ -76,10 +83,15 @@ def receipts(app: Any) -> ReceiptStore:
     if _store is None:
         engine = _tracker_engine(app)
         if engine is None:
-            logger.warning("tracker store is not SQL: message ids are deduplicated in this process only")
-            engine = create_engine("sqlite://", future=True,
-                                   connect_args={"check_same_thread": False},
-                                   poolclass=__import__("sqlalchemy").pool.StaticPool)
+            logger.warning(
+                "tracker store is not SQL: message ids are deduplicated in this process only"
+            )
+            engine = create_engine(
+                "sqlite://",
+                future=True,
+                connect_args={"check_same_thread": False},
+                poolclass=__import__("sqlalchemy").pool.StaticPool,
+            )
         _store = ReceiptStore(engine, ttl_hours())
     return _store
 
@@ -108,7 +120,7 @@ async def _renew(store: ReceiptStore, message_id: str) -> None:
             logger.warning("receipt renewal failed: %s", exc)
 
 
-def stored_events(app: Any, sender: str, message_id: str) -> Optional[List[Dict[str, Any]]]:
+def stored_events(app: Any, sender: str, message_id: str) -> list[dict[str, Any]] | None:
     """The events from the user message with this id on, if its turn was stored (None:
     not stored). Raises when the tracker store cannot be read."""
     engine = _tracker_engine(app)
@@ -116,14 +128,18 @@ def stored_events(app: Any, sender: str, message_id: str) -> Optional[List[Dict[
         return None
     pattern = f'%"message_id": "{message_id}"%'  # ids are [A-Za-z0-9._:-]: no LIKE escapes
     with engine.connect() as conn:
-        first = conn.execute(sql_text(
-            "SELECT min(id) FROM events WHERE sender_id = :s AND type_name = 'user' AND data LIKE :p"
-        ), {"s": sender, "p": pattern}).scalar()
+        first = conn.execute(
+            sql_text(
+                "SELECT min(id) FROM events WHERE sender_id = :s AND type_name = 'user' AND data LIKE :p"
+            ),
+            {"s": sender, "p": pattern},
+        ).scalar()
         if first is None:
             return None
-        rows = conn.execute(sql_text(
-            "SELECT data FROM events WHERE sender_id = :s AND id >= :first ORDER BY id"
-        ), {"s": sender, "first": first}).all()
+        rows = conn.execute(
+            sql_text("SELECT data FROM events WHERE sender_id = :s AND id >= :first ORDER BY id"),
+            {"s": sender, "first": first},
+        ).all()
     events = [json.loads(r[0]) for r in rows]
     turn = events[:1]
     for event in events[1:]:
@@ -133,15 +149,19 @@ def stored_events(app: Any, sender: str, message_id: str) -> Optional[List[Dict[
     return turn
 
 
-async def replies_of(output: Any, sender: str, events: List[Dict[str, Any]]) -> None:
+async def replies_of(output: Any, sender: str, events: list[dict[str, Any]]) -> None:
     """Send the bot utterances of a stored turn again through ``output`` (as Rasa sent them)."""
     for event in events:
         if event.get("event") == "bot":
-            bot = BotUttered(event.get("text"), event.get("data") or {}, event.get("metadata") or {})
+            bot = BotUttered(
+                event.get("text"), event.get("data") or {}, event.get("metadata") or {}
+            )
             await output.send_response(sender, bot.message())
 
 
-def wrap(handler: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+def wrap(
+    handler: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[Any]]:
     """The channel's handler: the client's message id becomes the UserUttered event's
     message_id (so a stored turn can be found), and a failure is noted for the reply."""
 
@@ -170,7 +190,7 @@ def _unavailable(wait: int = 1) -> HTTPResponse:
     return response.json(UNAVAILABLE, status=503, headers={"Retry-After": str(wait)})
 
 
-def rest_message_id(request: Request, body: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+def rest_message_id(request: Request, body: dict[str, Any]) -> tuple[str | None, str | None]:
     """(message id or None, problem or None)."""
     in_body, in_header = body.get("message_id"), request.headers.get(HEADER)
     if in_body is not None and in_header is not None and in_body != in_header:
@@ -185,7 +205,7 @@ def install_rest(bp: Blueprint) -> None:
     """Register the message-id middleware on the REST blueprint (after the body checks)."""
 
     @bp.middleware("request")
-    async def exactly_once_request(request: Request) -> Optional[HTTPResponse]:
+    async def exactly_once_request(request: Request) -> HTTPResponse | None:
         if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
             return None
         body = request.json  # checked by the body middleware registered before this one
@@ -219,12 +239,14 @@ def install_rest(bp: Blueprint) -> None:
         if found.outcome == "done":
             turn.done = True
             return response.json(found.reply, headers={"Idempotent-Replayed": "true"})
-        turn.renewer = asyncio.get_running_loop().create_task(_renew(receipts(request.app), message_id))
+        turn.renewer = asyncio.get_running_loop().create_task(
+            _renew(receipts(request.app), message_id)
+        )
         return None
 
     @bp.middleware("response")
-    async def exactly_once_response(request: Request, resp: HTTPResponse) -> Optional[HTTPResponse]:
-        turn: Optional[Turn] = getattr(request.ctx, "exactly_once", None)
+    async def exactly_once_response(request: Request, resp: HTTPResponse) -> HTTPResponse | None:
+        turn: Turn | None = getattr(request.ctx, "exactly_once", None)
         if turn is None or turn.done:
             return None
         turn.done = True
@@ -240,7 +262,7 @@ def install_rest(bp: Blueprint) -> None:
         return await _settle_failure(request.app, turn) or _unavailable()
 
 
-async def _settle_failure(app: Any, turn: Turn) -> Optional[HTTPResponse]:
+async def _settle_failure(app: Any, turn: Turn) -> HTTPResponse | None:
     """After a failed turn: its reply if it was stored anyway, else release the id."""
     if not turn.message_id:
         return None
@@ -265,7 +287,7 @@ async def _settle_failure(app: Any, turn: Turn) -> Optional[HTTPResponse]:
 class Recorder:
     """Stands in for the socket.io server in a turn's output channel: records emits."""
 
-    calls: List[Tuple[str, Any, Dict[str, Any]]] = field(default_factory=list)
+    calls: list[tuple[str, Any, dict[str, Any]]] = field(default_factory=list)
 
     async def emit(self, event: str, data: Any = None, **kwargs: Any) -> None:
         self.calls.append((event, data, kwargs))
@@ -274,7 +296,7 @@ class Recorder:
 async def handle_socketio_message(
     sio: Any,
     sid: str,
-    namespace: Optional[str],
+    namespace: str | None,
     bot_message_evt: str,
     message: UserMessage,
     message_id: Any,
@@ -287,42 +309,68 @@ async def handle_socketio_message(
     if message_id is not None:
         problem = message_id_problem(message_id)
         if problem:
-            await sio.emit("message_refused", {"message_id": None, "reason": problem}, room=sid,
-                           namespace=namespace)
+            await sio.emit(
+                "message_refused",
+                {"message_id": None, "reason": problem},
+                room=sid,
+                namespace=namespace,
+            )
             return
         try:
             found = await claim(app, message_id, sender, "socketio")
             if found.outcome == "takeover":
                 events = await _db(stored_events, app, sender, message_id)
                 if events is not None:
-                    found = Claim("done", await _record_replies(
-                        type(message.output_channel), bot_message_evt, sender, events))
+                    found = Claim(
+                        "done",
+                        await _record_replies(
+                            type(message.output_channel), bot_message_evt, sender, events
+                        ),
+                    )
                     await _db(receipts(app).finish, message_id, found.reply)
         except Exception as exc:
             logger.error("message receipt check failed: %s", exc)
-            await sio.emit("message_failed", {"message_id": message_id, "retry_after": 2}, room=sid,
-                           namespace=namespace)
+            await sio.emit(
+                "message_failed",
+                {"message_id": message_id, "retry_after": 2},
+                room=sid,
+                namespace=namespace,
+            )
             return
         if found.outcome == "other_sender":
-            await sio.emit("message_refused", {"message_id": message_id,
-                                               "reason": "message_id was already used"},
-                           room=sid, namespace=namespace)
+            await sio.emit(
+                "message_refused",
+                {"message_id": message_id, "reason": "message_id was already used"},
+                room=sid,
+                namespace=namespace,
+            )
             return
         if found.outcome == "busy":
-            await sio.emit("message_failed", {"message_id": message_id, "retry_after": 2}, room=sid,
-                           namespace=namespace)
+            await sio.emit(
+                "message_failed",
+                {"message_id": message_id, "retry_after": 2},
+                room=sid,
+                namespace=namespace,
+            )
             return
         if found.outcome == "done":
             for event, data in found.reply or []:
-                await sio.emit(event, {**data, "reply_to": message_id, "replay": True}, room=sid,
-                               namespace=namespace)
+                await sio.emit(
+                    event,
+                    {**data, "reply_to": message_id, "replay": True},
+                    room=sid,
+                    namespace=namespace,
+                )
             await sio.emit("message_ack", {"message_id": message_id}, room=sid, namespace=namespace)
             return
         message.message_id = message_id
     recorder = Recorder()
     message.output_channel.sio = recorder  # AllowlistSocketIOOutput emits through .sio
-    renewer = (asyncio.get_running_loop().create_task(_renew(receipts(app), message_id))
-               if message_id else None)
+    renewer = (
+        asyncio.get_running_loop().create_task(_renew(receipts(app), message_id))
+        if message_id
+        else None
+    )
     try:
         await on_new_message(message)
     except Exception as exc:
@@ -331,11 +379,16 @@ async def handle_socketio_message(
             renewer.cancel()
         settled = None
         if message_id:
-            settled = await _settle_socketio_failure(app, type(message.output_channel),
-                                                     bot_message_evt, sender, message_id)
+            settled = await _settle_socketio_failure(
+                app, type(message.output_channel), bot_message_evt, sender, message_id
+            )
         if settled is None:
-            await sio.emit("message_failed", {"message_id": message_id, "retry_after": 2},
-                           room=sid, namespace=namespace)
+            await sio.emit(
+                "message_failed",
+                {"message_id": message_id, "retry_after": 2},
+                room=sid,
+                namespace=namespace,
+            )
             return
         recorded = settled
     else:
@@ -355,16 +408,18 @@ async def handle_socketio_message(
         await sio.emit("message_ack", {"message_id": message_id}, room=sid, namespace=namespace)
 
 
-async def _record_replies(output_class: Any, bot_message_evt: str, sender: str,
-                          events: List[Dict[str, Any]]) -> List[Tuple[str, Any]]:
+async def _record_replies(
+    output_class: Any, bot_message_evt: str, sender: str, events: list[dict[str, Any]]
+) -> list[tuple[str, Any]]:
     """A stored turn's replies as the channel's output (``output_class``) emits them."""
     recorder = Recorder()
     await replies_of(output_class(recorder, bot_message_evt), sender, events)
     return [(event, data) for event, data, _ in recorder.calls]
 
 
-async def _settle_socketio_failure(app: Any, output_class: Any, bot_message_evt: str, sender: str,
-                                   message_id: str) -> Optional[List[Tuple[str, Any]]]:
+async def _settle_socketio_failure(
+    app: Any, output_class: Any, bot_message_evt: str, sender: str, message_id: str
+) -> list[tuple[str, Any]] | None:
     try:
         events = await _db(stored_events, app, sender, message_id)
         if events is None:

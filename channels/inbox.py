@@ -6,11 +6,13 @@ studio's validated seams (assistant/content/service.py: one revision, as the per
 clicked), then the item is marked resolved; a dismissal needs a reason. Nothing is
 applied without a person. Rendered by web/agent/inbox.js with textContent only.
 """
+
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List
+from typing import Any
 
 from sanic import Blueprint
 from sanic.request import Request
@@ -18,7 +20,16 @@ from sanic.response import HTTPResponse
 
 from assistant.content import live as live_content
 from assistant.content.store import Conflict, NotFound, Rejected
-from assistant.inbox.items import ACTIONS, MAX_KEY, STATUSES, Item, State, check_reason, counts, select
+from assistant.inbox.items import (
+    ACTIONS,
+    MAX_KEY,
+    STATUSES,
+    Item,
+    State,
+    check_reason,
+    counts,
+    select,
+)
 from assistant.inbox.store import DEFAULT_DAYS, MAX_DAYS, InboxStore
 from assistant.transcript import transcript_from_events
 
@@ -31,10 +42,17 @@ def _text(value: Any) -> str:
     return " ".join(str(value or "").split())[:MAX_TEXT] if isinstance(value, (str, int)) else ""
 
 
-def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json: Callable[..., HTTPResponse],
-             error: Callable[..., HTTPResponse], body_of: Callable[[Request], Dict[str, Any]],
-             client_of: Callable[[Request], str], page: Callable[[str], HTTPResponse]) -> None:
-    holder: Dict[str, Any] = {}
+def register(
+    bp: Blueprint,
+    live: Any,
+    staff_required: Callable[..., Any],
+    json: Callable[..., HTTPResponse],
+    error: Callable[..., HTTPResponse],
+    body_of: Callable[[Request], dict[str, Any]],
+    client_of: Callable[[Request], str],
+    page: Callable[[str], HTTPResponse],
+) -> None:
+    holder: dict[str, Any] = {}
 
     async def store() -> InboxStore:
         if "store" not in holder:
@@ -47,17 +65,20 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
     def editor(csrf: bool = False, api: bool = True):
         return staff_required(live, ("editor", "supervisor"), api=api, csrf=csrf)
 
-    def suggestions(lc: live_content.LiveContent, item: Item) -> Dict[str, Any]:
+    def suggestions(lc: live_content.LiveContent, item: Item) -> dict[str, Any]:
         """Pre-filled choices: もしかして headwords, a new headword, the FAQ the retriever picks."""
         content = lc.current
         words = item.label if item.reasons.get("unknown_term") else (item.question or item.label)
         alias_of = content.matcher.suggest(words[:MAX_SUGGEST])
         faq = content.knowledge.retrieve_faq(item.question or item.label)
-        return {"alias_of": alias_of, "headword": item.label[:64] if item.reasons.get("unknown_term") else "",
-                "faq_id": faq or (item.faq_id or ""),
-                "question": unicodedata.normalize("NFKC", item.question or item.label)[:MAX_TEXT]}
+        return {
+            "alias_of": alias_of,
+            "headword": item.label[:64] if item.reasons.get("unknown_term") else "",
+            "faq_id": faq or (item.faq_id or ""),
+            "question": unicodedata.normalize("NFKC", item.question or item.label)[:MAX_TEXT],
+        }
 
-    async def current(request: Request) -> List[Item]:
+    async def current(request: Request) -> list[Item]:
         days = request.args.get("days") or str(DEFAULT_DAYS)
         if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
             raise ValueError(f"days は 1〜{MAX_DAYS} の整数です")
@@ -74,19 +95,23 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
     async def inbox_list(request: Request) -> HTTPResponse:
         status = request.args.get("status") or "open"
         if status not in (*STATUSES, "all"):
-            return error("bad_status", 400, reason="status は open / resolved / dismissed / all です")
+            return error(
+                "bad_status", 400, reason="status は open / resolved / dismissed / all です"
+            )
         try:
             items = await current(request)
         except ValueError as exc:
             return error("bad_days", 400, reason=str(exc))
         lc = await studio()
 
-        def payload() -> Dict[str, Any]:  # in a worker thread: もしかして for hundreds of items
+        def payload() -> dict[str, Any]:  # in a worker thread: もしかして for hundreds of items
             listed = select(items, status)[:MAX_LISTED]
             return {
                 "counts": counts(items),
-                "items": [{**i.public(), "suggest": suggestions(lc, i) if i.status == "open" else None}
-                          for i in listed],
+                "items": [
+                    {**i.public(), "suggest": suggestions(lc, i) if i.status == "open" else None}
+                    for i in listed
+                ],
                 "faqs": [{"id": f["id"], "title": f["title"]} for f in lc.current.faq_records],
             }
 
@@ -106,7 +131,7 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         events = [e.as_dict() for e in tracker.events] if tracker is not None else []
         return json({"conversation": conversation, "transcript": transcript_from_events(events)})
 
-    async def find(request: Request, body: Dict[str, Any]) -> Item:
+    async def find(request: Request, body: dict[str, Any]) -> Item:
         key = body.get("key")
         if not isinstance(key, str) or not key or len(key) > MAX_KEY:
             raise LookupError
@@ -117,10 +142,14 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
 
     async def decide(request: Request, item: Item, **state: Any) -> HTTPResponse:
         s = await store()
-        st = State(item.key, at=datetime.now(timezone.utc), actor=request.ctx.agent.username, **state)
+        st = State(
+            item.key, at=datetime.now(timezone.utc), actor=request.ctx.agent.username, **state
+        )
         await live.db(s.decide, st, item.label)
         detail = f"{st.status} {st.action or ''} {st.target or ''} {item.key}"[:400]
-        await live.db(live.audit.record, "inbox_" + st.status, st.actor, None, client_of(request), detail)
+        await live.db(
+            live.audit.record, "inbox_" + st.status, st.actor, None, client_of(request), detail
+        )
         return json({"key": item.key, "status": st.status, "revision": st.revision})
 
     @bp.route("/api/inbox/fix", methods=["POST"])
@@ -140,27 +169,47 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
             if action == "alias":
                 target, alias = _text(body.get("headword")), _text(body.get("alias"))
                 if not target or not alias:
-                    return error("invalid", 400, problems=[{"field": "alias", "message": "用語と別名を入力してください"}])
+                    return error(
+                        "invalid",
+                        400,
+                        problems=[{"field": "alias", "message": "用語と別名を入力してください"}],
+                    )
                 revision = await live.db(lc.service.add_alias, target, alias, actor)
             elif action == "faq":
                 target, question = _text(body.get("faq_id")), _text(body.get("question"))
                 if not target or not question:
-                    return error("invalid", 400, problems=[{"field": "question", "message": "FAQと質問文を入力してください"}])
+                    return error(
+                        "invalid",
+                        400,
+                        problems=[
+                            {"field": "question", "message": "FAQと質問文を入力してください"}
+                        ],
+                    )
                 revision = await live.db(lc.service.add_faq_question, target, question, actor)
             else:
                 record = body.get("term")
                 if not isinstance(record, dict):
-                    return error("invalid", 400, problems=[{"field": "term", "message": "用語の内容を入力してください"}])
+                    return error(
+                        "invalid",
+                        400,
+                        problems=[{"field": "term", "message": "用語の内容を入力してください"}],
+                    )
                 target = _text(record.get("term"))
                 revision = await live.db(lc.service.create_term, record, actor)
         except NotFound:
-            return error("not_found", 404, problems=[{"field": action, "message": "指定の用語・FAQが見つかりません"}])
+            return error(
+                "not_found",
+                404,
+                problems=[{"field": action, "message": "指定の用語・FAQが見つかりません"}],
+            )
         except Conflict as exc:
             return error("conflict", 409, current=exc.current.public())
         except Rejected as exc:
             return error("invalid", 400, problems=exc.problems)
         await live.db(lc.refresh)  # this server answers with it at once; the others within a poll
-        return await decide(request, item, status="resolved", action=action, target=target, revision=revision)
+        return await decide(
+            request, item, status="resolved", action=action, target=target, revision=revision
+        )
 
     @bp.route("/api/inbox/dismiss", methods=["POST"])
     @editor(csrf=True)
@@ -185,5 +234,12 @@ def register(bp: Blueprint, live: Any, staff_required: Callable[..., Any], json:
         s = await store()
         if not await live.db(s.reopen, [key]):
             return error("not_found", 404)
-        await live.db(live.audit.record, "inbox_reopened", request.ctx.agent.username, None, client_of(request), key[:400])
+        await live.db(
+            live.audit.record,
+            "inbox_reopened",
+            request.ctx.agent.username,
+            None,
+            client_of(request),
+            key[:400],
+        )
         return json({"key": key, "status": "open"})

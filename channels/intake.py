@@ -4,11 +4,11 @@ Settings come from env (CHAT_MAX_MESSAGE_CHARS, CHAT_RATE_PER_SENDER,
 CHAT_RATE_PER_CLIENT, CHAT_TRUSTED_PROXIES); see README, Hardening. Limits are
 per server process: behind the load balancer each server counts its own share.
 """
+
 from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Optional
 
 from assistant.intake import IntakeSettings, RateLimits, cap_message, client_address
 
@@ -21,7 +21,7 @@ class Intake:
     def cap(self, text: str) -> str:
         return cap_message(text, self.settings.max_chars)[0]
 
-    def client(self, peer: str, forwarded_for: Optional[str]) -> str:
+    def client(self, peer: str, forwarded_for: str | None) -> str:
         return client_address(peer, forwarded_for, self.settings.trusted)
 
     def wait(self, sender: str, client: str) -> int:

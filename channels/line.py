@@ -24,6 +24,7 @@ then does not exist). Design and guarantees: docs/line.md.
 * Live agents: a conversation an agent owns goes to the agent (channels/live.py);
   the agent's messages reach the customer as pushes (LINE has no other way).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -73,7 +75,7 @@ class _UserLocks:
     """One asyncio.Lock per user, dropped when nobody holds or waits for it."""
 
     def __init__(self) -> None:
-        self._locks: Dict[str, List[Any]] = {}  # key → [lock, users]
+        self._locks: dict[str, list[Any]] = {}  # key → [lock, users]
 
     async def __call__(self, key: str, fn: Callable[[], Awaitable[None]]) -> None:
         entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
@@ -90,14 +92,20 @@ class _UserLocks:
 class LineBot:
     """The channel's work after the 200: turns, delivery, live-chat pushes."""
 
-    def __init__(self, secret: str, api: LineApi, store: LineStore,
-                 on_new_message: Callable[[UserMessage], Awaitable[Any]], ttl: float = REPLY_TOKEN_TTL):
+    def __init__(
+        self,
+        secret: str,
+        api: LineApi,
+        store: LineStore,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        ttl: float = REPLY_TOKEN_TTL,
+    ):
         self.secret, self.api, self.store, self.ttl = secret, api, store, ttl
         self.on_new_message = on_new_message
         self.locks = _UserLocks()
         self.loading_after = float(os.environ.get(LOADING_ENV) or LOADING_AFTER)
         self.tasks: set = set()
-        self._status: Optional[Dict[str, Any]] = None
+        self._status: dict[str, Any] | None = None
         self._status_at = 0.0
         self._forgot_at = 0.0
 
@@ -105,7 +113,7 @@ class LineBot:
     async def db(fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(fn, *args)
 
-    def schedule(self, found: List[line_events.Event]) -> None:
+    def schedule(self, found: list[line_events.Event]) -> None:
         received = time.monotonic()
         if received - self._forgot_at > FORGET_EVERY or not self._forgot_at:
             self._forgot_at = received
@@ -129,20 +137,25 @@ class LineBot:
 
     async def handle(self, event: line_events.Event, received: float) -> None:
         # The user's lock first (its first await, so events queue in webhook order), then take.
-        await self.locks(event.user_id or event.event_id or "", lambda: self._handle(event, received))
+        await self.locks(
+            event.user_id or event.event_id or "", lambda: self._handle(event, received)
+        )
 
     async def _handle(self, event: line_events.Event, received: float) -> None:
         try:
             if event.event_id and not await self.db(self.store.take, event.event_id):
-                logger.info("LINE event %s already taken (redelivery=%s): skipped", event.event_id,
-                            event.redelivery)
+                logger.info(
+                    "LINE event %s already taken (redelivery=%s): skipped",
+                    event.event_id,
+                    event.redelivery,
+                )
                 return
             await self._process(event, received)
         except Exception:
             logger.exception("LINE event %s failed", event.event_id)
 
     async def _process(self, event: line_events.Event, received: float) -> None:
-        outputs: List[Dict[str, Any]] = []
+        outputs: list[dict[str, Any]] = []
         if event.kind in ("text", "postback"):
             outputs = await self._turn(event)
         elif event.kind == "follow":
@@ -157,7 +170,7 @@ class LineBot:
             outputs = line_replies.outputs(line_replies.one_to_one_only())
         await self.deliver(event, outputs, received)
 
-    async def _turn(self, event: line_events.Event) -> List[Dict[str, Any]]:
+    async def _turn(self, event: line_events.Event) -> list[dict[str, Any]]:
         sender = event.sender_id or ""
         limits = intake()
         wait = limits.limits.senders.hit(sender)  # per customer; LINE's servers are one client
@@ -165,7 +178,10 @@ class LineBot:
             return line_replies.outputs(handoff_replies.rate_limited(int(wait) + 1))
         out = CollectingOutputChannel()
         message = UserMessage(
-            limits.cap(event.text), out, sender, input_channel=LineInput.name(),
+            limits.cap(event.text),
+            out,
+            sender,
+            input_channel=LineInput.name(),
             metadata={"line": {"event_id": event.event_id, "kind": event.kind}},
         )
         loading = asyncio.get_running_loop().create_task(asyncio.sleep(self.loading_after))
@@ -180,12 +196,14 @@ class LineBot:
             loading.cancel()
         return out.messages
 
-    def _start_loading(self, user_id: Optional[str]) -> None:
+    def _start_loading(self, user_id: str | None) -> None:
         """The turn is taking long: show the animation (the answer will end it)."""
         if user_id:
             self._spawn(self.api.loading(user_id, 10))
 
-    async def deliver(self, event: line_events.Event, outputs: List[Dict[str, Any]], received: float) -> None:
+    async def deliver(
+        self, event: line_events.Event, outputs: list[dict[str, Any]], received: float
+    ) -> None:
         messages = render.render(outputs)
         if not messages:
             return
@@ -203,24 +221,34 @@ class LineBot:
                 await self.db(self.store.count, "reply_failed", len(plan.reply))
                 if result.ambiguous:
                     # It may have arrived: a push could show it twice. Only the rest is pushed.
-                    logger.warning("LINE reply for %s failed ambiguously (%s): not re-sent", event.event_id,
-                                   result.status)
+                    logger.warning(
+                        "LINE reply for %s failed ambiguously (%s): not re-sent",
+                        event.event_id,
+                        result.status,
+                    )
                 elif result.invalid_token:
                     logger.info("LINE reply token of %s refused: pushing instead", event.event_id)
                     plan = render.plan(messages, False)
                 else:
-                    logger.error("LINE refused the reply for %s: %s %s", event.event_id, result.status,
-                                 result.body)
+                    logger.error(
+                        "LINE refused the reply for %s: %s %s",
+                        event.event_id,
+                        result.status,
+                        result.body,
+                    )
         if plan.pushes and not event.user_id:
-            logger.warning("LINE: %d messages for %s not sent (no reply token, no user to push to)",
-                           sum(map(len, plan.pushes)), event.event_id)
+            logger.warning(
+                "LINE: %d messages for %s not sent (no reply token, no user to push to)",
+                sum(map(len, plan.pushes)),
+                event.event_id,
+            )
             return
         scope = event.event_id or f"{event.user_id}:{event.timestamp}"
         for n, batch in enumerate(plan.pushes):
             await self.push(event.user_id or "", batch, render.retry_key(scope, n))
 
-    async def push(self, user_id: str, messages: List[Dict[str, Any]], key: str) -> str:
-        """"sent", "inactive", "quota" or "failed"."""
+    async def push(self, user_id: str, messages: list[dict[str, Any]], key: str) -> str:
+        """ "sent", "inactive", "quota" or "failed"."""
         if not await self.db(self.store.is_active, user_id):
             return "inactive"
         result = await self.api.push(user_id, messages, key)
@@ -234,7 +262,7 @@ class LineBot:
         logger.error("LINE push to %s failed: %s %s", user_id, result.status, result.body)
         return "failed"
 
-    async def status(self) -> Dict[str, Any]:
+    async def status(self) -> dict[str, Any]:
         """The month's quota and use for the agent console (cached QUOTA_CACHE seconds)."""
         cache = float(os.environ.get("LINE_QUOTA_CACHE") or QUOTA_CACHE)
         if self._status is None or time.monotonic() - self._status_at >= cache:
@@ -245,9 +273,9 @@ class LineBot:
             self._status_at = time.monotonic()
         return self._status
 
-    async def push_live(self, ticket: Any, reply: Reply) -> Optional[str]:
+    async def push_live(self, ticket: Any, reply: Reply) -> str | None:
         """An agent's (or the system's) message to a LINE customer: a push."""
-        user_id = ticket.sender_id[len(line_events.SENDER_PREFIX):]
+        user_id = ticket.sender_id[len(line_events.SENDER_PREFIX) :]
         key = render.retry_key(f"live:{ticket.id}:{reply.payload.get('id') or reply.text}")
         outcome = await self.push(user_id, render.text_messages(reply.text), key)
         return None if outcome == "sent" else outcome
@@ -255,11 +283,11 @@ class LineBot:
 
 class LineInput(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "line"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         ttl = os.environ.get(TTL_ENV) or credentials.get("reply_token_ttl") or REPLY_TOKEN_TTL
         return cls(
@@ -270,12 +298,18 @@ class LineInput(InputChannel):
             float(os.environ.get(TIMEOUT_ENV) or credentials.get("api_timeout") or 10),
         )
 
-    def __init__(self, secret: str = "", access_token: str = "", api_base: str = DEFAULT_BASE,
-                 reply_token_ttl: float = REPLY_TOKEN_TTL, api_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        secret: str = "",
+        access_token: str = "",
+        api_base: str = DEFAULT_BASE,
+        reply_token_ttl: float = REPLY_TOKEN_TTL,
+        api_timeout: float = 10.0,
+    ) -> None:
         self.secret, self.access_token = secret, access_token
         self.api_base, self.reply_token_ttl = api_base, reply_token_ttl
         self.api_timeout = api_timeout
-        self.bot: Optional[LineBot] = None
+        self.bot: LineBot | None = None
 
     @property
     def enabled(self) -> bool:
@@ -294,8 +328,13 @@ class LineInput(InputChannel):
 
         live = live_chat()
         store = LineStore(HandoffSettings.from_env().db_url)
-        bot = LineBot(self.secret, LineApi(self.access_token, self.api_base, self.api_timeout), store,
-                      privacy.guard(live.gate(on_new_message)), self.reply_token_ttl)
+        bot = LineBot(
+            self.secret,
+            LineApi(self.access_token, self.api_base, self.api_timeout),
+            store,
+            privacy.guard(live.gate(on_new_message)),
+            self.reply_token_ttl,
+        )
         self.bot = bot
         live.attach_pusher(self.name(), bot.push_live, bot.status)
 

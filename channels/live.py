@@ -14,16 +14,25 @@ while a person owns a conversation (design: docs/live-chat.md).
 Database calls are synchronous (SQLAlchemy) and run in a worker thread so that
 they never block Sanic's event loop.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    SlotSet,
+    UserUttered,
+)
 
 from assistant import replies as replies_main
 from assistant.conversation import HANDOFF_FORM, RESET_AFTER_HANDOFF
@@ -34,10 +43,10 @@ from assistant.handoff.replies import Reply
 from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.takeover import check_agent_text, wants_bot
+from assistant.handoff.tickets import Ticket, TicketStore
 from assistant.intake import is_reset_command
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, clip
-from assistant.handoff.tickets import Ticket, TicketStore
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +74,15 @@ class LiveChat:
         self.outcomes = OutcomeLog(store.engine)  # analytics: queued, written by a thread
         self.app: Any = None  # the Rasa Sanic app, set at server start
         self.sio: Any = None  # socketio.AsyncServer of the customer channel
-        self.sio_namespace: Optional[str] = None
+        self.sio_namespace: str | None = None
         self.bot_message_evt = "bot_uttered"
         # channel name → coroutine(ticket, reply) that pushes to that channel's customer
         # (LINE: channels/line.py); it returns None when sent, else why not.
-        self.pushers: Dict[str, Callable[[Ticket, Reply], Awaitable[Optional[str]]]] = {}
-        self.channel_statuses: Dict[str, Callable[[], Awaitable[Dict[str, Any]]]] = {}
-        self._listeners: Set[asyncio.Queue] = set()
-        self._csat_seen: Set[tuple] = set()
-        self._watcher: Optional[asyncio.Task] = None
+        self.pushers: dict[str, Callable[[Ticket, Reply], Awaitable[str | None]]] = {}
+        self.channel_statuses: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {}
+        self._listeners: set[asyncio.Queue] = set()
+        self._csat_seen: set[tuple] = set()
+        self._watcher: asyncio.Task | None = None
 
     @staticmethod
     async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -86,13 +95,17 @@ class LiveChat:
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
-    def attach_pusher(self, channel: str, push: Callable[[Ticket, Reply], Awaitable[Optional[str]]],
-                      status: Optional[Callable[[], Awaitable[Dict[str, Any]]]] = None) -> None:
+    def attach_pusher(
+        self,
+        channel: str,
+        push: Callable[[Ticket, Reply], Awaitable[str | None]],
+        status: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+    ) -> None:
         self.pushers[channel] = push
         if status is not None:
             self.channel_statuses[channel] = status
 
-    async def channel_status(self) -> Dict[str, Any]:
+    async def channel_status(self) -> dict[str, Any]:
         """What push channels report for the console (LINE: the month's quota)."""
         out = {}
         for channel, status in self.channel_statuses.items():
@@ -102,12 +115,14 @@ class LiveChat:
                 logger.exception("live chat: status of %s", channel)
         return out
 
-    def attach_socketio(self, sio: Any, namespace: Optional[str], bot_message_evt: str) -> None:
+    def attach_socketio(self, sio: Any, namespace: str | None, bot_message_evt: str) -> None:
         self.sio, self.sio_namespace, self.bot_message_evt = sio, namespace, bot_message_evt
 
     # -- customer side: the gate -------------------------------------------
 
-    def gate(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+    def gate(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Callable[[UserMessage], Awaitable[Any]]:
         """The channel's handler, with the takeover first and no silent turns after."""
 
         async def gated(message: UserMessage) -> Any:
@@ -124,9 +139,15 @@ class LiveChat:
     async def _not_silent(self, message: UserMessage) -> None:
         """Rasa answered nothing (/restart, /session_start, /back only rewind or reset
         the conversation): say what happened instead of an empty reply."""
-        reply = replies_main.reset() if is_reset_command(message.text or "") else replies_main.no_reply()
+        reply = (
+            replies_main.reset()
+            if is_reset_command(message.text or "")
+            else replies_main.no_reply()
+        )
         await _send(message.output_channel, message.sender_id, reply)
-        await self.append_tracker(message.sender_id, [BotUttered(reply.text, {"custom": reply.payload})])
+        await self.append_tracker(
+            message.sender_id, [BotUttered(reply.text, {"custom": reply.payload})]
+        )
 
     async def divert(self, message: UserMessage) -> bool:
         """Handle the message here if an agent owns its conversation (or if it is a
@@ -134,7 +155,7 @@ class LiveChat:
         text = message.text or ""
         if is_reset_command(text):
             return await self._refuse_reset(message)
-        ticket: Optional[Ticket] = await self.db(self.store.owned_for_sender, message.sender_id)
+        ticket: Ticket | None = await self.db(self.store.owned_for_sender, message.sender_id)
         if ticket is None:
             return False
         return await self.divert_owned(message, ticket)
@@ -145,13 +166,23 @@ class LiveChat:
             await self._end(ticket, "customer", extra_user=message)
             return True
         stored = await self.db(self.handoff.append, ticket.id, text)
-        await self.append_tracker(message.sender_id, [self._user_event(message), ActionExecuted("action_listen")])
-        self._outcome("turn", ticket, "to_agent", channel=message.input_channel, question=clip(text),
-                      message_id=message.message_id)
+        await self.append_tracker(
+            message.sender_id, [self._user_event(message), ActionExecuted("action_listen")]
+        )
+        self._outcome(
+            "turn",
+            ticket,
+            "to_agent",
+            channel=message.input_channel,
+            question=clip(text),
+            message_id=message.message_id,
+        )
         if message.input_channel != "socketio" and message.input_channel not in self.pushers:
             # REST and other pull channels: what the agent said since the last message.
             for m in await self.db(self.store.staff_messages_before, ticket.id, stored["id"]):
-                await _send(message.output_channel, message.sender_id, replies.staff_reply(ticket.id, m))
+                await _send(
+                    message.output_channel, message.sender_id, replies.staff_reply(ticket.id, m)
+                )
         self.publish(ticket.id)
         return True
 
@@ -159,15 +190,22 @@ class LiveChat:
         """Rasa's /restart, /session_start and /back would end a handoff silently
         (ticket left open, later messages lost): refused while one is running."""
         ticket = await self.db(self.store.open_for_sender, message.sender_id)
-        if ticket is None or not (ticket.owner or await self._handoff_form_active(message.sender_id)):
+        if ticket is None or not (
+            ticket.owner or await self._handoff_form_active(message.sender_id)
+        ):
             return False
         if ticket.owner:  # the agent sees it like any other message
             return await self.divert_owned(message, ticket)
         await self.db(self.handoff.append, ticket.id, message.text)
         reply = replies.command_refused(ticket.id)
-        await self.append_tracker(message.sender_id, [
-            self._user_event(message), BotUttered(reply.text, {"custom": reply.payload}), ActionExecuted("action_listen"),
-        ])
+        await self.append_tracker(
+            message.sender_id,
+            [
+                self._user_event(message),
+                BotUttered(reply.text, {"custom": reply.payload}),
+                ActionExecuted("action_listen"),
+            ],
+        )
         await _send(message.output_channel, message.sender_id, reply)
         self.publish(ticket.id)
         return True
@@ -186,8 +224,11 @@ class LiveChat:
     @staticmethod
     def _user_event(message: UserMessage) -> UserUttered:
         return UserUttered(
-            message.text, intent={}, input_channel=message.input_channel,
-            message_id=message.message_id, metadata={**(message.metadata or {}), "to_agent": True},
+            message.text,
+            intent={},
+            input_channel=message.input_channel,
+            message_id=message.message_id,
+            metadata={**(message.metadata or {}), "to_agent": True},
         )
 
     # -- agent side ----------------------------------------------------------
@@ -195,36 +236,58 @@ class LiveChat:
     async def claim(self, ticket_id: str, agent: Agent, client: str) -> Ticket:
         ticket = await self.db(self.store.claim, ticket_id, agent.username, agent.display_name)
         await self.db(self.audit.record, "claim", agent.username, ticket_id, client)
-        self._outcome("handoff", ticket, "claimed", agent=agent.username,
-                      value=_seconds(ticket.created_at))
-        await self._say(ticket, replies.agent_joined(ticket.id, agent.display_name), role="system",
-                        author=agent.display_name)
+        self._outcome(
+            "handoff", ticket, "claimed", agent=agent.username, value=_seconds(ticket.created_at)
+        )
+        await self._say(
+            ticket,
+            replies.agent_joined(ticket.id, agent.display_name),
+            role="system",
+            author=agent.display_name,
+        )
         return ticket
 
-    async def agent_message(self, ticket: Ticket, agent: Agent, text: Any) -> Dict[str, Any]:
+    async def agent_message(self, ticket: Ticket, agent: Agent, text: Any) -> dict[str, Any]:
         cleaned = check_agent_text(text)
         if not any(m.get("role") == "agent" for m in ticket.messages):
-            self._outcome("handoff", ticket, "first_reply", agent=agent.username,
-                          value=_seconds(ticket.claimed_at))
+            self._outcome(
+                "handoff",
+                ticket,
+                "first_reply",
+                agent=agent.username,
+                value=_seconds(ticket.claimed_at),
+            )
         return await self._say(ticket, None, role="agent", author=agent.display_name, text=cleaned)
 
     async def end(self, ticket: Ticket, agent: Agent, reason: str, client: str) -> Ticket:
         await self.db(self.audit.record, reason, agent.username, ticket.id, client)
         return await self._end(ticket, reason)
 
-    async def _end(self, ticket: Ticket, reason: str, extra_user: Optional[UserMessage] = None) -> Ticket:
+    async def _end(
+        self, ticket: Ticket, reason: str, extra_user: UserMessage | None = None
+    ) -> Ticket:
         """Close the takeover; the bot answers the conversation's next message."""
         who = ticket.owner_name or "担当者"
         ended = "customer" if extra_user else reason
-        self._outcome("handoff", ticket, "handed_back" if ended == "handback" else "closed", detail=ended,
-                      agent=ticket.owner, value=_seconds(ticket.claimed_at))
+        self._outcome(
+            "handoff",
+            ticket,
+            "handed_back" if ended == "handback" else "closed",
+            detail=ended,
+            agent=ticket.owner,
+            value=_seconds(ticket.claimed_at),
+        )
         reply = replies.agent_left(ticket.id, who, reason)
         if extra_user is not None:
             await self.db(self.handoff.append, ticket.id, extra_user.text)
-        closed = await self.db(self.store.close, ticket.id, None, "customer" if extra_user else reason)
-        message = await self.db(self.store.append_message, ticket.id, reply.text, "system", who, reply.payload)
+        closed = await self.db(
+            self.store.close, ticket.id, None, "customer" if extra_user else reason
+        )
+        message = await self.db(
+            self.store.append_message, ticket.id, reply.text, "system", who, reply.payload
+        )
         sent = replies.staff_reply(ticket.id, message)
-        events: List[Event] = []
+        events: list[Event] = []
         if extra_user is not None:
             events.append(self._user_event(extra_user))
         events += [
@@ -242,15 +305,25 @@ class LiveChat:
         self.publish(ticket.id)
         return closed
 
-    async def _say(self, ticket: Ticket, reply: Optional[Reply], role: str, author: str,
-                   text: str = "") -> Dict[str, Any]:
+    async def _say(
+        self, ticket: Ticket, reply: Reply | None, role: str, author: str, text: str = ""
+    ) -> dict[str, Any]:
         """Store an agent/system message on the ticket, add it to the tracker, push it."""
-        payload = reply.payload if reply else None  # an agent's own words: built from the stored row
-        stored = await self.db(self.store.append_message, ticket.id, reply.text if reply else text, role,
-                               author, payload)
+        payload = (
+            reply.payload if reply else None
+        )  # an agent's own words: built from the stored row
+        stored = await self.db(
+            self.store.append_message,
+            ticket.id,
+            reply.text if reply else text,
+            role,
+            author,
+            payload,
+        )
         reply = replies.staff_reply(ticket.id, stored)
         await self.append_tracker(
-            ticket.sender_id, [BotUttered(reply.text, {"custom": reply.payload}, {"live_message_id": stored["id"]})]
+            ticket.sender_id,
+            [BotUttered(reply.text, {"custom": reply.payload}, {"live_message_id": stored["id"]})],
         )
         await self._push(ticket, reply)
         self.publish(ticket.id)
@@ -258,7 +331,7 @@ class LiveChat:
 
     # -- plumbing --------------------------------------------------------------
 
-    def record_csat(self, sender_id: str, channel: str, score: Optional[int]) -> bool:
+    def record_csat(self, sender_id: str, channel: str, score: int | None) -> bool:
         """The widget's 1-5 satisfaction question (off by default): asked (score None) or
         answered. Once of each per conversation and process (a replayed event counts once)."""
         key = (sender_id, score is None)
@@ -268,11 +341,16 @@ class LiveChat:
             self._csat_seen.clear()
         self._csat_seen.add(key)
         try:
-            self.outcomes.record(Outcome(
-                at=_now(), kind="csat", conversation=sender_id, channel=channel,
-                decision="asked" if score is None else "answered",
-                value=None if score is None else float(score),
-            ))
+            self.outcomes.record(
+                Outcome(
+                    at=_now(),
+                    kind="csat",
+                    conversation=sender_id,
+                    channel=channel,
+                    decision="asked" if score is None else "answered",
+                    value=None if score is None else float(score),
+                )
+            )
         except Exception:  # the log must never fail a message
             logger.exception("outcome log")
         return True
@@ -281,15 +359,27 @@ class LiveChat:
         """Queue an outcome record (assistant/outcomes/); never fails the caller."""
         try:
             fields.setdefault("channel", ticket.channel)
-            self.outcomes.record(Outcome(at=_now(), kind=kind, conversation=ticket.sender_id,
-                                         decision=decision, ticket_id=ticket.id, **fields))
+            self.outcomes.record(
+                Outcome(
+                    at=_now(),
+                    kind=kind,
+                    conversation=ticket.sender_id,
+                    decision=decision,
+                    ticket_id=ticket.id,
+                    **fields,
+                )
+            )
         except Exception:  # the log must never fail a message
             logger.exception("outcome log")
 
-    async def append_tracker(self, sender_id: str, events: List[Event]) -> None:
+    async def append_tracker(self, sender_id: str, events: list[Event]) -> None:
         agent = self._rasa_agent()
         if agent is None:
-            logger.warning("live chat: no Rasa agent yet; %d events for %s not in the tracker", len(events), sender_id)
+            logger.warning(
+                "live chat: no Rasa agent yet; %d events for %s not in the tracker",
+                len(events),
+                sender_id,
+            )
             return
         async with agent.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_WAIT):
             tracker = await agent.processor.fetch_tracker_with_initial_session(sender_id)
@@ -304,14 +394,22 @@ class LiveChat:
             problem = await self.pushers[ticket.channel](ticket, reply)
             if problem:
                 note = PUSH_PROBLEMS.get(problem, PUSH_PROBLEMS["failed"])
-                await self.db(self.store.append_message, ticket.id, note, "system", None,
-                              {"kind": "delivery_failed", "reason": problem})
+                await self.db(
+                    self.store.append_message,
+                    ticket.id,
+                    note,
+                    "system",
+                    None,
+                    {"kind": "delivery_failed", "reason": problem},
+                )
             return
         if self.sio is None or ticket.channel != "socketio":
             return
         await self.sio.emit(
-            self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
-            room=ticket.sender_id, namespace=self.sio_namespace,
+            self.bot_message_evt,
+            {"text": reply.text, "custom": reply.payload},
+            room=ticket.sender_id,
+            namespace=self.sio_namespace,
         )
 
     async def resend(self, sender_id: str, after: int, sid: str) -> int:
@@ -320,8 +418,12 @@ class LiveChat:
         found = await self.db(self.store.staff_messages_for_sender, sender_id, after)
         for m in found:
             reply = replies.staff_reply(m["ticket_id"], m)
-            await self.sio.emit(self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
-                                room=sid, namespace=self.sio_namespace)
+            await self.sio.emit(
+                self.bot_message_evt,
+                {"text": reply.text, "custom": reply.payload},
+                room=sid,
+                namespace=self.sio_namespace,
+            )
         return len(found)
 
     def listen(self) -> asyncio.Queue:
@@ -332,7 +434,7 @@ class LiveChat:
     def unlisten(self, q: asyncio.Queue) -> None:
         self._listeners.discard(q)
 
-    def publish(self, ticket_id: Optional[str]) -> None:
+    def publish(self, ticket_id: str | None) -> None:
         for q in list(self._listeners):
             if q.full():  # a stalled console: it re-reads everything on the next event anyway
                 continue
@@ -351,13 +453,15 @@ class LiveChat:
             await asyncio.sleep(WATCH_INTERVAL)
 
 
-def _seconds(since: Optional[datetime]) -> Optional[float]:
+def _seconds(since: datetime | None) -> float | None:
     return round((_now() - since).total_seconds(), 3) if since else None
 
 
-def sent_count(output_channel: Any) -> Optional[int]:
+def sent_count(output_channel: Any) -> int | None:
     """How many messages an output channel has sent (None: a channel that cannot say)."""
-    if isinstance(getattr(output_channel, "messages", None), list):  # REST's CollectingOutputChannel
+    if isinstance(
+        getattr(output_channel, "messages", None), list
+    ):  # REST's CollectingOutputChannel
         return len(output_channel.messages)
     return getattr(output_channel, "sent", None)  # socket.io (channels/socketio_allowlist.py)
 

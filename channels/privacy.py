@@ -15,12 +15,14 @@ on (default), except in the handoff's contact step, which asked for them.
 The first time a conversation's text had card data, a マイナンバー or a bank
 account masked, the customer gets a ``privacy_notice`` after the bot's reply.
 """
+
 from __future__ import annotations
 
 import contextvars
 import logging
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered
@@ -36,7 +38,9 @@ logger = logging.getLogger(__name__)
 
 MAX_METADATA_DEPTH = 6
 # What _extract_message masked in this request (the guard runs in the same task).
-_masked_here: contextvars.ContextVar[Optional[Masked]] = contextvars.ContextVar("masked_here", default=None)
+_masked_here: contextvars.ContextVar[Masked | None] = contextvars.ContextVar(
+    "masked_here", default=None
+)
 
 
 @lru_cache(maxsize=1)
@@ -88,7 +92,10 @@ async def _noticed(sender_id: str) -> bool:
     if tracker is None:
         return False
     for event in tracker.events:
-        if isinstance(event, BotUttered) and ((event.data or {}).get("custom") or {}).get("kind") == NOTICE_KIND:
+        if (
+            isinstance(event, BotUttered)
+            and ((event.data or {}).get("custom") or {}).get("kind") == NOTICE_KIND
+        ):
             return True
     return False
 
@@ -111,13 +118,19 @@ async def mask_message(message: UserMessage) -> Masked:
     return result
 
 
-def guard(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+def guard(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[Any]]:
     """The channel's handler with masking first and the notice after the reply."""
 
     async def guarded(message: UserMessage) -> Any:
         result = await mask_message(message)
         if result.findings:
-            logger.info("privacy: masked %s in a message of %s", ",".join(sorted(result.kinds)), message.sender_id)
+            logger.info(
+                "privacy: masked %s in a message of %s",
+                ",".join(sorted(result.kinds)),
+                message.sender_id,
+            )
         out = await on_new_message(message)
         if result.sensitive:
             await _notify_once(message, result)
@@ -132,6 +145,8 @@ async def _notify_once(message: UserMessage, result: Masked) -> None:
             return
         reply = privacy_notice(result.text, result.kinds)
         await _send(message.output_channel, message.sender_id, reply)
-        await live_chat().append_tracker(message.sender_id, [BotUttered(reply.text, {"custom": reply.payload})])
+        await live_chat().append_tracker(
+            message.sender_id, [BotUttered(reply.text, {"custom": reply.payload})]
+        )
     except Exception:  # the turn itself is done and stored: a lost notice is no error
         logger.exception("privacy: notice not sent")

@@ -18,9 +18,11 @@
   customer's previous message; ``GET /webhooks/rest/agent_messages?sender=…&after=<id>``
   returns the agent's messages without sending one (docs/live-chat.md).
 """
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -39,7 +41,7 @@ MAX_SENDER = 64
 MAX_CURSOR = 2**63 - 1  # message ids are BIGINT-sized: a bigger one is a 400, never a 500
 
 
-def message_cursor(value: Any) -> Optional[int]:
+def message_cursor(value: Any) -> int | None:
     """``after=`` of agent_messages: a message id, or None when it is not one."""
     text = str(value or "0").strip()
     if not text.isascii() or not text.isdigit() or len(text) > 19:
@@ -48,19 +50,21 @@ def message_cursor(value: Any) -> Optional[int]:
     return number if number <= MAX_CURSOR else None
 
 
-def sender_problem(sender: Any) -> Optional[str]:
+def sender_problem(sender: Any) -> str | None:
     if sender is None or sender == "":
         return "sender is required"
     if not isinstance(sender, str) or len(sender) > MAX_SENDER or not sender.isprintable():
         return f"sender must be a string of 1-{MAX_SENDER} printable characters"
     if session_tokens.is_widget_session(sender):
-        return f"sender ids starting with {session_tokens.PREFIX!r} belong to website widget sessions"
+        return (
+            f"sender ids starting with {session_tokens.PREFIX!r} belong to website widget sessions"
+        )
     if is_line_sender(sender):
         return f"sender ids starting with {SENDER_PREFIX!r} belong to LINE users"
     return None
 
 
-def body_problem(body: Any) -> Optional[str]:
+def body_problem(body: Any) -> str | None:
     """Why a POST body is not a message, or None."""
     if not isinstance(body, dict):
         return 'body must be a JSON object: {"sender": "…", "message": "…"}'
@@ -78,18 +82,18 @@ def _error(reason: str) -> HTTPResponse:
 
 class CheckedRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"  # trackers, tickets and the URL stay what clients know
 
-    def _extract_input_channel(self, req: Request) -> Text:
+    def _extract_input_channel(self, req: Request) -> str:
         return self.name()
 
-    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
         """Only the client key for the ticket cap (channels/console_doors.py)."""
         client = intake().client(request.ip, request.headers.get("x-forwarded-for"))
         return console_doors.with_client_key({}, client) or None
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
+    def _extract_message(self, req: Request) -> str | None:
         return privacy.mask_rest_text(intake().cap(req.json.get("message") or ""))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
@@ -98,7 +102,7 @@ class CheckedRestInput(RestInput):
         bp = super().blueprint(exactly_once.wrap(privacy.guard(live.gate(on_new_message))))
 
         @bp.middleware("request")
-        async def check_body(request: Request) -> Optional[HTTPResponse]:
+        async def check_body(request: Request) -> HTTPResponse | None:
             if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
                 return None
             try:
@@ -111,8 +115,11 @@ class CheckedRestInput(RestInput):
             client = limits.client(request.ip, request.headers.get("x-forwarded-for"))
             wait = limits.wait(body["sender"], client)
             if wait:
-                return response.json({"error": "rate_limited", "retry_after": wait}, status=429,
-                                     headers={"Retry-After": str(wait)})
+                return response.json(
+                    {"error": "rate_limited", "retry_after": wait},
+                    status=429,
+                    headers={"Retry-After": str(wait)},
+                )
             return None
 
         exactly_once.install_rest(bp)  # after the body checks: message_id / Idempotency-Key
@@ -126,15 +133,27 @@ class CheckedRestInput(RestInput):
             after = message_cursor(request.args.get("after", "0"))
             if after is None:
                 return _error(f"after must be a message id (integer 0-{MAX_CURSOR})")
-            wait = limits.wait(sender, limits.client(request.ip, request.headers.get("x-forwarded-for")))
+            wait = limits.wait(
+                sender, limits.client(request.ip, request.headers.get("x-forwarded-for"))
+            )
             if wait:  # polling counts like sending: a busy poller gets 429 too
-                return response.json({"error": "rate_limited", "retry_after": wait}, status=429,
-                                     headers={"Retry-After": str(wait)})
+                return response.json(
+                    {"error": "rate_limited", "retry_after": wait},
+                    status=429,
+                    headers={"Retry-After": str(wait)},
+                )
             found = await live.db(live.store.staff_messages_for_sender, sender, after)
             out = []
             for m in found:
                 reply = replies.staff_reply(m["ticket_id"], m)
-                out.append({"recipient_id": sender, "id": m["id"], "text": reply.text, "custom": reply.payload})
+                out.append(
+                    {
+                        "recipient_id": sender,
+                        "id": m["id"],
+                        "text": reply.text,
+                        "custom": reply.payload,
+                    }
+                )
             return response.json(out, ensure_ascii=False)
 
         return bp

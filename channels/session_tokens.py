@@ -8,6 +8,7 @@ secret must be the same on every server behind a load balancer. Unset, one is ma
 in ``var/chat_session_secret`` (mode 600, not in git), so a restarted server keeps
 its widgets' sessions.
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,7 +20,7 @@ import secrets
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional, Tuple
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -83,25 +84,31 @@ def rotate_seconds() -> float:
     return _setting(ROTATE_ENV_VAR, 60) * 60
 
 
-def sign(session_id: str, secret: Optional[bytes] = None, issued: Optional[int] = None) -> str:
+def sign(session_id: str, secret: bytes | None = None, issued: int | None = None) -> str:
     issued = int(time.time()) if issued is None else int(issued)
-    message = f"{session_id}|{issued}".encode("utf-8")
+    message = f"{session_id}|{issued}".encode()
     mac = hmac.new(secret or _secret(), message, hashlib.sha256).digest()
     return f"{issued}." + base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
 
-def new_session(secret: Optional[bytes] = None) -> Tuple[str, str]:
+def new_session(secret: bytes | None = None) -> tuple[str, str]:
     session_id = PREFIX + secrets.token_hex(16)
     return session_id, sign(session_id, secret)
 
 
-def _issued(token: str) -> Optional[int]:
+def _issued(token: str) -> int | None:
     head = token.split(".", 1)[0]
     return int(head) if head.isascii() and head.isdigit() and len(head) <= 12 else None
 
 
-def verified(session_id: Any, token: Any, secret: Optional[bytes] = None, now: Optional[float] = None) -> bool:
-    if not isinstance(session_id, str) or not isinstance(token, str) or not session_id.startswith(PREFIX):
+def verified(
+    session_id: Any, token: Any, secret: bytes | None = None, now: float | None = None
+) -> bool:
+    if (
+        not isinstance(session_id, str)
+        or not isinstance(token, str)
+        or not session_id.startswith(PREFIX)
+    ):
         return False
     issued = _issued(token) if len(token) <= MAX_TOKEN else None
     if issued is None:
@@ -112,7 +119,9 @@ def verified(session_id: Any, token: Any, secret: Optional[bytes] = None, now: O
     return hmac.compare_digest(sign(session_id, secret, issued), token)
 
 
-def refreshed(session_id: str, token: str, secret: Optional[bytes] = None, now: Optional[float] = None) -> str:
+def refreshed(
+    session_id: str, token: str, secret: bytes | None = None, now: float | None = None
+) -> str:
     """The token to hand back for a verified pair: a new one once it is old enough."""
     issued = _issued(token) or 0
     current = time.time() if now is None else now

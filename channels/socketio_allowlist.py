@@ -28,12 +28,14 @@ Sessions belong to the browser that got them: the server issues the id with a
 signed token (channels/session_tokens.py); a socket joins a session's room only
 with its token and may send only into rooms it joined.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import rasa.core.channels.channel
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -56,7 +58,7 @@ DEFAULT_ORIGINS = ["http://localhost:8080", "http://127.0.0.1:8080"]
 MAX_SESSION_ID = 64  # session ids are room names and tracker ids: keep them sane
 
 
-def parse_origins(value: Any) -> List[Text]:
+def parse_origins(value: Any) -> list[str]:
     """A list, or a comma-separated string, of origins; blanks dropped."""
     if value is None:
         return []
@@ -64,7 +66,7 @@ def parse_origins(value: Any) -> List[Text]:
     return [str(o).strip().rstrip("/") for o in items if str(o).strip()]
 
 
-def allowed_origins(credentials: Optional[Dict[Text, Any]] = None) -> List[Text]:
+def allowed_origins(credentials: dict[str, Any] | None = None) -> list[str]:
     origins = parse_origins(os.environ.get(ENV_VAR)) or parse_origins(
         (credentials or {}).get("cors_allowed_origins")
     )
@@ -86,7 +88,7 @@ def max_metadata_bytes() -> int:
         return DEFAULT_MAX_METADATA_BYTES
 
 
-def bounded_metadata(raw: Any) -> Dict[Text, Any]:
+def bounded_metadata(raw: Any) -> dict[str, Any]:
     """A message's ``metadata`` as stored in the tracker: a JSON object of at most
     CHAT_MAX_METADATA_BYTES (4 kB) once encoded, else none at all (900 kB of it on
     every message made a conversation's turns six times slower)."""
@@ -106,7 +108,9 @@ def bounded_metadata(raw: Any) -> Dict[Text, Any]:
     except (TypeError, ValueError):
         return {}
     if size > limit:
-        logger.warning("socket.io metadata of %d bytes dropped (%s=%d)", size, METADATA_ENV_VAR, limit)
+        logger.warning(
+            "socket.io metadata of %d bytes dropped (%s=%d)", size, METADATA_ENV_VAR, limit
+        )
         return {}
     return raw
 
@@ -119,7 +123,7 @@ def valid_session_id(value: Any) -> bool:
 REDIS_ENV_VAR = "SOCKETIO_REDIS_URL"
 
 
-def redis_client_manager() -> Dict[Text, Any]:
+def redis_client_manager() -> dict[str, Any]:
     """With SOCKETIO_REDIS_URL (e.g. redis://127.0.0.1:6379/2) set, python-socketio's
     Redis manager carries every emit to all Rasa servers, so a message emitted on
     one server (an agent's reply from the console) reaches a socket held by
@@ -131,6 +135,8 @@ def redis_client_manager() -> Dict[Text, Any]:
 
     logger.info("socket.io emits shared through Redis (%s)", REDIS_ENV_VAR)
     return {"client_manager": AsyncRedisManager(url)}
+
+
 # -- end scale-out ---------------------------------------------------------------
 
 
@@ -138,7 +144,7 @@ SANIC_CORS_DONE = "_sanic_cors_e"  # sanic_cors.core.SANIC_CORS_EVALUATED
 
 
 class AllowlistSocketBlueprint(SocketBlueprint):
-    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
         super().register(app, options)
         path = self.ctx.socketio_path
 
@@ -152,12 +158,12 @@ class AllowlistSocketBlueprint(SocketBlueprint):
 class AllowlistSocketIOOutput(SocketIOOutput):
     sent = 0  # messages sent for this user message (channels/live.py: no silent turns)
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.sent += 1
         await super().send_response(recipient_id, message)
 
     async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
         await self.sio.emit(self.bot_message_evt, {"custom": json_message}, room=recipient_id)
 
@@ -166,23 +172,23 @@ class SocketIOAllowlistInput(SocketIOInput):
     """socket.io input channel that only accepts browsers from allowed origins."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         # Same name as the stock channel: trackers, metadata and the
         # /webhooks/socketio health route stay what clients expect.
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         channel = super().from_credentials(credentials)
         channel.cors_allowed_origins = allowed_origins(credentials)
         return channel
 
-    def __init__(self, *args: Any, cors_allowed_origins: Optional[List[Text]] = None, **kwargs: Any):
+    def __init__(self, *args: Any, cors_allowed_origins: list[str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.cors_allowed_origins = cors_allowed_origins or allowed_origins()
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         if self.sio is None:
             return super().get_output_channel()  # logs rasa's warning, returns None
         return AllowlistSocketIOOutput(self.sio, self.bot_message_evt)
@@ -191,15 +197,20 @@ class SocketIOAllowlistInput(SocketIOInput):
         """Same protocol as rasa.core.channels.socketio.SocketIOInput.blueprint
         (session_request → session_confirm, user_message_evt → bot_message_evt),
         but with the Origin allowlist and the fixed output channel."""
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
-                          **redis_client_manager())
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            **redis_client_manager(),
+        )
         bp = AllowlistSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         # A conversation an agent owns goes to the agent, not to Rasa (channels/live.py);
         # agents' messages are pushed to the session room through this server.
         live = live_chat()
         live.attach_socketio(sio, self.namespace, self.bot_message_evt)
-        on_new_message = privacy.guard(live.gate(on_new_message))  # masked before anything stores it
+        on_new_message = privacy.guard(
+            live.gate(on_new_message)
+        )  # masked before anything stores it
         logger.info("socket.io allowed origins: %s", ", ".join(self.cors_allowed_origins))
 
         @bp.route("/", methods=["GET"])
@@ -207,10 +218,10 @@ class SocketIOAllowlistInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         limits = intake()
-        clients: Dict[Text, Text] = {}  # sid → real client address (rate limits)
+        clients: dict[str, str] = {}  # sid → real client address (rate limits)
 
         @sio.on("connect", namespace=self.namespace)
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+        async def connect(sid: str, environ: dict, auth: dict | None) -> bool:
             request = environ.get("sanic.request")  # engine.io's REMOTE_ADDR is a constant
             peer = getattr(request, "ip", "") or ""
             clients[sid] = limits.client(peer, environ.get("HTTP_X_FORWARDED_FOR"))
@@ -218,34 +229,42 @@ class SocketIOAllowlistInput(SocketIOInput):
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None
             payload = (
-                rasa.core.channels.channel.decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
+                rasa.core.channels.channel.decode_bearer_token(
+                    token, self.jwt_key, self.jwt_algorithm
+                )
                 if token
                 else None
             )
             return bool(payload)
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: str, data: Any) -> None:
             """Rejoin a session by presenting its id and token, else get a new one
             (``session_token`` with both, then Rasa's ``session_confirm``)."""
             data = data if isinstance(data, dict) else {}
             session_id, token = data.get("session_id"), data.get("token")
             if session_tokens.verified(session_id, token):
-                token = session_tokens.refreshed(session_id, token)  # rotated once it is an hour old
+                token = session_tokens.refreshed(
+                    session_id, token
+                )  # rotated once it is an hour old
             else:
                 session_id, token = session_tokens.new_session()
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_token", {"session_id": session_id, "token": token}, room=sid,
-                           namespace=self.namespace)
+            await sio.emit(
+                "session_token",
+                {"session_id": session_id, "token": token},
+                room=sid,
+                namespace=self.namespace,
+            )
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         @sio.on("disconnect", namespace=self.namespace)
-        async def disconnect(sid: Text) -> None:
+        async def disconnect(sid: str) -> None:
             clients.pop(sid, None)
 
         @sio.on("agent_sync", namespace=self.namespace)
-        async def agent_sync(sid: Text, data: Any) -> None:
+        async def agent_sync(sid: str, data: Any) -> None:
             """A (re)connected widget asks for agents' messages it has not shown yet
             (``after`` = the highest message id it has). Only for the session this
             socket joined: the room is the proof it holds that session."""
@@ -259,7 +278,7 @@ class SocketIOAllowlistInput(SocketIOInput):
             await live.resend(session_id, after if isinstance(after, int) and after > 0 else 0, sid)
 
         @sio.on("csat", namespace=self.namespace)
-        async def csat(sid: Text, data: Any) -> None:
+        async def csat(sid: str, data: Any) -> None:
             """The widget's satisfaction question after a conversation (data-csat="true"):
             ``{"session_id", "asked": true}`` when shown, ``{"session_id", "score": 1-5}``
             when answered. Only for the session this socket joined (docs/analytics.md)."""
@@ -275,14 +294,18 @@ class SocketIOAllowlistInput(SocketIOInput):
                 live.record_csat(session_id, self.name(), score)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
                 sender_id = data.get("session_id")
-                if not valid_session_id(sender_id) or sender_id not in sio.rooms(sid, namespace=self.namespace):
+                if not valid_session_id(sender_id) or sender_id not in sio.rooms(
+                    sid, namespace=self.namespace
+                ):
                     # Only into a session this socket joined with its token.
-                    logger.warning("socket.io message into a session this socket does not hold: refused")
+                    logger.warning(
+                        "socket.io message into a session this socket does not hold: refused"
+                    )
                     await sio.emit("session_invalid", {}, room=sid, namespace=self.namespace)
                     return
             else:
@@ -290,11 +313,16 @@ class SocketIOAllowlistInput(SocketIOInput):
             wait = limits.wait(sender_id, clients.get(sid, ""))
             if wait:
                 reply = handoff_replies.rate_limited(wait)
-                await sio.emit(self.bot_message_evt, {"text": reply.text, "custom": reply.payload},
-                               room=sid, namespace=self.namespace)
+                await sio.emit(
+                    self.bot_message_evt,
+                    {"text": reply.text, "custom": reply.payload},
+                    room=sid,
+                    namespace=self.namespace,
+                )
                 return
-            metadata = console_doors.with_client_key(bounded_metadata(data.get(self.metadata_key)),
-                                                     clients.get(sid, ""))
+            metadata = console_doors.with_client_key(
+                bounded_metadata(data.get(self.metadata_key)), clients.get(sid, "")
+            )
             text = data.get("message")
             message = UserMessage(
                 limits.cap(text if isinstance(text, str) else ""),
@@ -305,7 +333,12 @@ class SocketIOAllowlistInput(SocketIOInput):
             )
             # replies held until the turn is stored; the widget's message id (exactly_once.py)
             await exactly_once.handle_socketio_message(
-                sio, sid, self.namespace, self.bot_message_evt, message, data.get("message_id"),
+                sio,
+                sid,
+                self.namespace,
+                self.bot_message_evt,
+                message,
+                data.get("message_id"),
                 on_new_message,
             )
 

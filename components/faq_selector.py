@@ -8,9 +8,10 @@ intent_response_key and utter_action, and a ranking), so the router
 examples of the retrieval intent (`faq/<id>`) only; the router checks the
 confidence (assistant/routing.py) and asks the lexical retriever when it is low.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Tuple
+from typing import Any, Dict, List, Tuple
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -39,17 +40,17 @@ from components.linear_classifier import LinearIntentClassifier
 class FaqSelector(LinearIntentClassifier):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.responses: Dict[Text, List[Dict[Text, Any]]] = {}
+        self.responses: Dict[str, List[Dict[str, Any]]] = {}
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {**LinearIntentClassifier.get_default_config(), "retrieval_intent": "faq"}
 
     @property
-    def retrieval_intent(self) -> Text:
+    def retrieval_intent(self) -> str:
         return str(self.config["retrieval_intent"])
 
-    def training_examples(self, training_data: TrainingData) -> List[Tuple[Message, Text]]:
+    def training_examples(self, training_data: TrainingData) -> List[Tuple[Message, str]]:
         return [
             (e, e.get(INTENT_RESPONSE_KEY))
             for e in training_data.intent_examples
@@ -61,7 +62,7 @@ class FaqSelector(LinearIntentClassifier):
         self.responses = {k: v for k, v in training_data.responses.items() if k.startswith(prefix)}
         return super().train(training_data)
 
-    def set_prediction(self, message: Message, ranking: List[Tuple[Text, float]]) -> None:
+    def set_prediction(self, message: Message, ranking: List[Tuple[str, float]]) -> None:
         key, confidence = ranking[0]
         utter = intent_response_key_to_template_key(key)
         selector = dict(message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {})
@@ -80,8 +81,8 @@ class FaqSelector(LinearIntentClassifier):
         }
         message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)
 
-    def extra_to_persist(self) -> Dict[Text, Any]:
+    def extra_to_persist(self) -> Dict[str, Any]:
         return {"responses": self.responses}
 
-    def restore_extra(self, meta: Dict[Text, Any]) -> None:
+    def restore_extra(self, meta: Dict[str, Any]) -> None:
         self.responses = meta.get("responses") or {}

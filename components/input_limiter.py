@@ -14,9 +14,10 @@ SpacyFeaturizer, which then raises and Rasa drops the message (no reply, no
 tracker event, nothing on a handoff ticket). "" is classified nlu_fallback and
 answered by action_fallback's reply for an empty message.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -39,20 +40,20 @@ def limit_text(text: str, max_chars: int) -> str:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class InputLimiter(GraphComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {"max_chars": 1000}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "InputLimiter":
+    ) -> InputLimiter:
         return cls(config)
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self._max = int(config["max_chars"])
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -15,12 +15,13 @@ The tokenizer itself is replaced by `lean_tokenizer.LeanJapaneseTokenizer`: the 
 Doc without the MorphAnalysis and vocabulary entries spaCy keeps forever for every
 new word (docs/memory.md); readings are read with `lean_tokenizer.reading(token)`.
 """
+
 from __future__ import annotations
 
 import functools
 import logging
 import os
-from typing import Any, Dict, List, Text, Tuple
+from typing import Any, Dict, List, Tuple
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -54,21 +55,21 @@ GINZA_UNUSED = [
 )
 class LeanSpacyNLP(SpacyNLP):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {**SpacyNLP.get_default_config(), "exclude": list(GINZA_UNUSED)}
 
     @staticmethod
-    def load_lean_model(name: Text, exclude: List[Text]) -> SpacyModel:
+    def load_lean_model(name: str, exclude: List[str]) -> SpacyModel:
         return _load_once(name, tuple(sorted(exclude)))
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LeanSpacyNLP":
+    ) -> LeanSpacyNLP:
         config = {**cls.get_default_config(), **config}
         logger.info(f"Loading spaCy model '{config['model']}' without {config['exclude']}.")
         model = cls.load_lean_model(config["model"], list(config["exclude"]))
@@ -81,7 +82,7 @@ class LeanSpacyNLP(SpacyNLP):
 # time: two copies of GiNZA + Sudachi, ~300 MiB each (measured: `rasa run` RSS 1,164 MiB
 # with two, ~860 with one). Both nodes get the same read-only Language object here.
 @functools.lru_cache(maxsize=4)
-def _load_once(name: Text, exclude: Tuple[Text, ...]) -> SpacyModel:
+def _load_once(name: str, exclude: Tuple[str, ...]) -> SpacyModel:
     import spacy
 
     try:
@@ -94,14 +95,15 @@ def _load_once(name: Text, exclude: Tuple[Text, ...]) -> SpacyModel:
         raise InvalidModelError(f"'{name}' has no static vectors; use SpacyNLP")
     # The tokenizer without the per-message memory spaCy never frees (lean_tokenizer.py).
     # LEAN_TOKENIZER=0 keeps spaCy's (for before/after measurements: scripts/soak.py).
-    lean = lean_tokenizer.install(language) if os.environ.get("LEAN_TOKENIZER", "1") != "0" else None
+    lean = (
+        lean_tokenizer.install(language) if os.environ.get("LEAN_TOKENIZER", "1") != "0" else None
+    )
     # The name keeps the exclusions: a different set is a different feature source.
     suffix = "-lean-tokenizer" if lean else ""
     return SpacyModel(model=language, model_name=f"{name}-{'-'.join(exclude)}{suffix}")
 
 
-
-def check_spacy_fits(name: Text, meta: Dict[Text, Any], runtime: Text = "") -> None:
+def check_spacy_fits(name: str, meta: Dict[str, Any], runtime: str = "") -> None:
     """Rasa's check in `SpacyNLP.load_model`: the running spaCy must satisfy the
     model's `spacy_version` requirement (its meta.json, which `spacy.info` reads)."""
     import spacy

@@ -25,6 +25,7 @@ Compatibility: it reuses spaCy's own `_get_dtokens`, `get_dtokens_and_spaces` an
 gives; on another spaCy version, another tokenizer class or any difference it leaves
 the model's tokenizer in place and logs a warning.
 """
+
 from __future__ import annotations
 
 import logging
@@ -134,13 +135,25 @@ def view(doc: Any) -> list:
     """What the pipeline reads of each token (the equivalence the self-check and the
     tests compare): text, offset, whitespace, tag, POS, lemma, norm, reading, vector."""
     return [
-        (t.text, t.idx, t.whitespace_, t.is_space, t.tag_, t.pos_, t.lemma_, t.norm_, reading(t),
-         t.vector.round(6).tobytes())
+        (
+            t.text,
+            t.idx,
+            t.whitespace_,
+            t.is_space,
+            t.tag_,
+            t.pos_,
+            t.lemma_,
+            t.norm_,
+            reading(t),
+            t.vector.round(6).tobytes(),
+        )
         for t in doc
     ]
 
 
-def install(language: Any, max_strings: int = DEFAULT_MAX_STRINGS) -> Optional[LeanJapaneseTokenizer]:
+def install(
+    language: Any, max_strings: int = DEFAULT_MAX_STRINGS
+) -> Optional[LeanJapaneseTokenizer]:
     """Replace `language.tokenizer` with the lean one if it is spaCy's JapaneseTokenizer of
     a tested version and gives the same tokens on the self-check; else keep it (warning)."""
     import spacy

@@ -14,15 +14,15 @@ Why not DIET: it is what keeps TensorFlow's runtime and ~400 MiB in the server a
 takes the intent as one piece of evidence, so what matters is a calibrated
 confidence, which the eval measures.
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import numpy as np
 import scipy.sparse
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -43,7 +43,7 @@ class LinearModel:
 
     def __init__(
         self,
-        labels: Sequence[Text],
+        labels: Sequence[str],
         coef: np.ndarray,
         intercept: np.ndarray,
         idf: np.ndarray,
@@ -138,7 +138,7 @@ class LinearModel:
         e = np.exp(logits)
         return e / e.sum(axis=1, keepdims=True)
 
-    def ranking(self, message: Message) -> List[Tuple[Text, float]]:
+    def ranking(self, message: Message) -> List[Tuple[str, float]]:
         p = self.probabilities(self.logits(message))[0]
         order = np.argsort(-p, kind="stable")
         return [(self.labels[i], float(p[i])) for i in order]
@@ -151,11 +151,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return [Featurizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> List[str]:
         return ["sklearn"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             "C": 50.0,  # inverse regularisation (unit-length features need little)
             "dense_weight": 1.0,  # the GiNZA vector's share beside the counts
@@ -166,8 +166,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
-        name: Text,
+        config: Dict[str, Any],
+        name: str,
         model_storage: ModelStorage,
         resource: Resource,
         model: Optional[LinearModel] = None,
@@ -181,22 +181,22 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         return cls(config, execution_context.node_name, model_storage, resource)
 
     # --- what is learnt: overridden by the FAQ selector ---------------------------------
-    def training_examples(self, training_data: TrainingData) -> List[Tuple[Message, Text]]:
+    def training_examples(self, training_data: TrainingData) -> List[Tuple[Message, str]]:
         return [
             (e, e.get(INTENT))
             for e in training_data.intent_examples
             if e.get(INTENT) and e.get(TEXT)
         ]
 
-    def set_prediction(self, message: Message, ranking: List[Tuple[Text, float]]) -> None:
+    def set_prediction(self, message: Message, ranking: List[Tuple[str, float]]) -> None:
         shown = [{"name": k, "confidence": p} for k, p in ranking[: self.config["ranking_length"]]]
         message.set(INTENT, shown[0], add_to_output=True)
         message.set("intent_ranking", shown, add_to_output=True)
@@ -251,21 +251,21 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             meta.update(self.extra_to_persist())
             (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
 
-    def extra_to_persist(self) -> Dict[Text, Any]:
+    def extra_to_persist(self) -> Dict[str, Any]:
         return {}
 
-    def restore_extra(self, meta: Dict[Text, Any]) -> None:
+    def restore_extra(self, meta: Dict[str, Any]) -> None:
         pass
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         component = cls(config, execution_context.node_name, model_storage, resource)
         try:
             with model_storage.read_from(resource) as directory:

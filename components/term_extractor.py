@@ -8,11 +8,12 @@ Sudachi normalized forms and readings, and reports each hit as
 user wrote it. A running server finds the terms of the live content (the content
 studio), not the file: a term published by an editor is found without a retrain.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -30,25 +31,23 @@ from assistant.matcher import TermMatcher, Token
 from components.lean_tokenizer import reading
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {"glossary": str(GLOSSARY_PATH.relative_to(REPO_ROOT)), "entity": "term"}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "GlossaryTermExtractor":
+    ) -> GlossaryTermExtractor:
         return cls(config)
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self._config = config
         path = Path(config["glossary"])
         if not path.is_absolute():
@@ -80,7 +79,11 @@ class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
                 for m in matcher.find(text, tokens)
             ]
             if found:
-                others = [e for e in message.get(ENTITIES, []) if e.get("entity") != self._config["entity"]]
+                others = [
+                    e
+                    for e in message.get(ENTITIES, [])
+                    if e.get("entity") != self._config["entity"]
+                ]
                 message.set(ENTITIES, others + self.add_extractor_name(found), add_to_output=True)
         return messages
 

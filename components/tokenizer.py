@@ -6,9 +6,10 @@ original text (entities and the tracker keep what the user wrote); only the
 token text and lemma (what CountVectorsFeaturizer reads) are folded:
 text = key_form(surface), lemma = key_form(Sudachi normalized form).
 """
+
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.spacy_tokenizer import POS_TAG_KEY, SpacyTokenizer
@@ -20,7 +21,7 @@ from assistant.normalize import key_form
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class NormalizingSpacyTokenizer(SpacyTokenizer):
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         doc = self._get_doc(message, attribute)
         if not doc:
             return []

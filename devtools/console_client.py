@@ -1,4 +1,5 @@
 """An agent talking to the real console API over HTTP (tests, the scale-out run)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,13 +10,29 @@ import requests
 from devtools.launch import REPO
 
 
-def add_agent(env: dict, username: str, display_name: str, password: str = "password-123",
-              role: str = "agent") -> str:
+def add_agent(
+    env: dict, username: str, display_name: str, password: str = "password-123", role: str = "agent"
+) -> str:
     """Create an account the way staff do: `make agents ARGS="add …"` (the CLI)."""
     subprocess.run(
-        [sys.executable, "-m", "assistant.handoff.agents_cli", "add", username, "--name", display_name,
-         "--role", role, "--password-stdin"],
-        input=password + "\n", text=True, env=env, cwd=REPO, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "assistant.handoff.agents_cli",
+            "add",
+            username,
+            "--name",
+            display_name,
+            "--role",
+            role,
+            "--password-stdin",
+        ],
+        input=password + "\n",
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
     )
     return password
 
@@ -29,8 +46,12 @@ class Console:
     def login(self, username: str, password: str) -> requests.Response:
         self.http.get(f"{self.base}/agent/login", timeout=10)
         token = self.http.cookies.get("cc_login_csrf", path="/agent") or ""
-        r = self.http.post(f"{self.base}/agent/login", json={"username": username, "password": password},
-                           headers={"X-CSRF-Token": token}, timeout=10)
+        r = self.http.post(
+            f"{self.base}/agent/login",
+            json={"username": username, "password": password},
+            headers={"X-CSRF-Token": token},
+            timeout=10,
+        )
         if r.status_code == 200:
             self.csrf = self.get("/agent/api/me").json()["csrf_token"]
         return r
@@ -38,14 +59,20 @@ class Console:
     def get(self, path: str) -> requests.Response:
         return self.http.get(self.base + path, timeout=10, allow_redirects=False)
 
-    def post(self, path: str, body: dict | None = None, csrf: bool = True, timeout: float = 10) -> requests.Response:
+    def post(
+        self, path: str, body: dict | None = None, csrf: bool = True, timeout: float = 10
+    ) -> requests.Response:
         headers = {"X-CSRF-Token": self.csrf} if csrf else {}
         return self.http.post(self.base + path, json=body or {}, headers=headers, timeout=timeout)
 
     def upload(self, path: str, data: bytes, timeout: float = 120) -> requests.Response:
         """A file as the request body (the content studio's import)."""
-        return self.http.post(self.base + path, data=data, timeout=timeout,
-                              headers={"X-CSRF-Token": self.csrf, "Content-Type": "application/octet-stream"})
+        return self.http.post(
+            self.base + path,
+            data=data,
+            timeout=timeout,
+            headers={"X-CSRF-Token": self.csrf, "Content-Type": "application/octet-stream"},
+        )
 
     def queue(self) -> dict:
         r = self.get("/agent/api/queue")

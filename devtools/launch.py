@@ -7,6 +7,7 @@ of them talk to the same thing `make run` starts: the action server through
 `python -m rasa_runtime`, both with the same ACTION_SERVER_TOKEN (a random one
 per test session unless the environment sets it).
 """
+
 from __future__ import annotations
 
 import os
@@ -100,8 +101,19 @@ def start_redis(workdir: Path, port: int | None = None) -> tuple[Process, int]:
     port = port or free_port()
     folder = workdir / "redis"
     folder.mkdir(parents=True, exist_ok=True)
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", str(folder)]
+    args = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(folder),
+    ]
     proc = spawn("redis", args, workdir, dict(os.environ))
     import redis
 
@@ -201,7 +213,9 @@ class BotServers:
 def sqlite_tracker_store(workdir: Path, store_type: str = TRACKER_STORE) -> str:
     """The endpoints.yml section of a SQLite tracker store in `workdir` (`store_type` "SQL":
     Rasa's own store, as a stock bot runs it)."""
-    return f"tracker_store:\n  type: {store_type}\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+    return (
+        f"tracker_store:\n  type: {store_type}\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+    )
 
 
 def write_endpoints(workdir: Path, action_url: str, tracker_store: str | None = None) -> Path:
@@ -235,9 +249,20 @@ def start_servers(
     endpoints = write_endpoints(workdir, actions.url, tracker_store)
     port = free_port()
     args = [
-        *RASA_CLI, "run", "--model", str(model), "--endpoints", str(endpoints),
-        "--credentials", str(credentials or REPO / "credentials.yml"),
-        "--port", str(port), "--interface", "127.0.0.1", "--cors", "*",
+        *RASA_CLI,
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(credentials or REPO / "credentials.yml"),
+        "--port",
+        str(port),
+        "--interface",
+        "127.0.0.1",
+        "--cors",
+        "*",
     ]
     if enable_api:
         args.append("--enable-api")

@@ -9,17 +9,20 @@
 
 The servers' side (tracemalloc on SIGUSR1, malloc_trim) is rasa_runtime/memory.py.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
-KATAKANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
+KATAKANA = (
+    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
+)
 SMALL = "ャュョッー"
 TEMPLATES = [
     "{w}とは?",
@@ -32,7 +35,7 @@ TEMPLATES = [
 ]
 
 
-def eval_texts() -> List[str]:
+def eval_texts() -> list[str]:
     cases = yaml.safe_load((REPO / "tests/eval/cases.yml").read_text("utf-8"))["cases"]
     return [c["text"] for c in cases if isinstance(c.get("text"), str) and c["text"].strip()]
 
@@ -51,7 +54,7 @@ def _typo(rng: random.Random, text: str) -> str:
     i = rng.randrange(len(text))
     kind = rng.randrange(3)
     if kind == 0:  # drop a character
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
     if kind == 1:  # swap two
         j = min(i + 1, len(text) - 1)
         chars = list(text)
@@ -64,7 +67,9 @@ class SoakTexts:
     """An endless, seeded stream of messages: `unseen` of them (share) carry a word
     made up for that message (a katakana name, a number, or a typo)."""
 
-    def __init__(self, unseen: float = 0.4, seed: int = 21, base: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, unseen: float = 0.4, seed: int = 21, base: Sequence[str] | None = None
+    ) -> None:
         self.base = list(base) if base is not None else eval_texts()
         self.unseen = unseen
         self.rng = random.Random(seed)
@@ -88,7 +93,7 @@ class SoakTexts:
         return _typo(rng, rng.choice(self.base)) + _name(rng)
 
 
-def rss_kib(pid: int) -> Tuple[int, int]:
+def rss_kib(pid: int) -> tuple[int, int]:
     """(VmRSS, RssAnon) of a process in KiB; (0, 0) if it is gone."""
     rss = anon = 0
     try:
@@ -102,7 +107,7 @@ def rss_kib(pid: int) -> Tuple[int, int]:
     return rss, anon
 
 
-def slope(points: Sequence[Tuple[float, float]]) -> float:
+def slope(points: Sequence[tuple[float, float]]) -> float:
     """Least-squares slope of (messages, KiB) points, in KiB per 1,000 messages."""
     n = len(points)
     if n < 2:

@@ -18,6 +18,7 @@ runtime fixes applied first:
 
 Each refuses to patch a Rasa it was not written for (`rasa_version`).
 """
+
 from rasa_runtime import quiet
 
 

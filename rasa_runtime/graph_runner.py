@@ -13,10 +13,11 @@ the same `(name, value)` inputs to each `GraphNode`, the same result dict and
 Training still uses dask (it is not called per message). `apply()` makes Rasa's
 message processor load models with it (`python -m rasa_runtime`).
 """
+
 from __future__ import annotations
 
 import graphlib
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphSchema
@@ -27,9 +28,9 @@ class SequentialGraphRunner(DaskGraphRunner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # per target list: the nodes it needs, in an order that runs each after its needs
-        self._plans: Dict[Tuple[Text, ...], Tuple[List[Text], GraphSchema]] = {}
+        self._plans: dict[tuple[str, ...], tuple[list[str], GraphSchema]] = {}
 
-    def _plan(self, targets: List[Text]) -> Tuple[List[Text], GraphSchema]:
+    def _plan(self, targets: list[str]) -> tuple[list[str], GraphSchema]:
         key = tuple(targets)
         if key not in self._plans:
             schema = self._graph_schema.minimal_graph_schema(targets)
@@ -46,9 +47,9 @@ class SequentialGraphRunner(DaskGraphRunner):
 
     def run(
         self,
-        inputs: Optional[Dict[Text, Any]] = None,
-        targets: Optional[List[Text]] = None,
-    ) -> Dict[Text, Any]:
+        inputs: dict[str, Any] | None = None,
+        targets: list[str] | None = None,
+    ) -> dict[str, Any]:
         run_targets = list(targets) if targets else self._graph_schema.target_names
         order, schema = self._plan(run_targets)
         inputs = inputs or {}
@@ -59,7 +60,7 @@ class SequentialGraphRunner(DaskGraphRunner):
                     f"that none of the input names passed to the `run` method are the "
                     f"same as node names in the graph schema."
                 )
-        results: Dict[Text, Any] = {}
+        results: dict[str, Any] = {}
         try:
             for name in order:
                 args = []

@@ -33,6 +33,7 @@ TICKET_LOCK_LIFETIME=0 means "the default", as in Rasa (`int(...) or 60`).
 
 `apply()` is called by `python -m rasa_runtime` before Rasa starts.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncGenerator, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -87,16 +89,16 @@ class Releases:
 
     def __init__(self) -> None:
         # (event loop, conversation) → [asyncio.Event, number of waiters]
-        self._events: Dict[Tuple[int, Text], List[Any]] = {}
+        self._events: dict[tuple[int, str], list[Any]] = {}
 
     @staticmethod
-    def _key(conversation_id: Text) -> Optional[Tuple[int, Text]]:
+    def _key(conversation_id: str) -> tuple[int, str] | None:
         try:
             return id(asyncio.get_running_loop()), conversation_id
         except RuntimeError:  # not called from a coroutine: nobody here to wake
             return None
 
-    async def wait(self, conversation_id: Text, timeout: float) -> None:
+    async def wait(self, conversation_id: str, timeout: float) -> None:
         key = self._key(conversation_id)
         entry = self._events.get(key)
         if entry is None:
@@ -111,7 +113,7 @@ class Releases:
             if entry[1] == 0 and self._events.get(key) is entry:
                 del self._events[key]
 
-    def notify(self, conversation_id: Text) -> None:
+    def notify(self, conversation_id: str) -> None:
         key = self._key(conversation_id)
         entry = self._events.pop(key, None) if key else None
         if entry is not None:
@@ -120,10 +122,10 @@ class Releases:
 
 RELEASES = Releases()
 
-Change = Callable[[Any], Tuple[Any, str, Any]]  # lock or None → (result, KEEP/SAVE/DELETE, lock)
+Change = Callable[[Any], tuple[Any, str, Any]]  # lock or None → (result, KEEP/SAVE/DELETE, lock)
 
 
-def _modify_plain(store: Any, conversation_id: Text, change: Change) -> Any:
+def _modify_plain(store: Any, conversation_id: str, change: Change) -> Any:
     """Stores whose calls cannot interleave (in memory, one event loop)."""
     result, action, lock = change(store.get_lock(conversation_id))
     if action == SAVE:
@@ -133,7 +135,7 @@ def _modify_plain(store: Any, conversation_id: Text, change: Change) -> Any:
     return result
 
 
-def _modify_redis(store: Any, conversation_id: Text, change: Change) -> Any:
+def _modify_redis(store: Any, conversation_id: str, change: Change) -> Any:
     """Read, change and write the lock as one transaction: if another server wrote
     it in between, EXEC fails and the change is made again on the new value."""
     from rasa.core.lock import TicketLock
@@ -163,7 +165,7 @@ def _modify_redis(store: Any, conversation_id: Text, change: Change) -> Any:
     raise LockError(f"lock for conversation '{conversation_id}' kept changing")
 
 
-def _modify(store: Any, conversation_id: Text, change: Change) -> Any:
+def _modify(store: Any, conversation_id: str, change: Change) -> Any:
     from rasa.core.lock_store import RedisLockStore
 
     if isinstance(store, RedisLockStore):
@@ -174,7 +176,7 @@ def _modify(store: Any, conversation_id: Text, change: Change) -> Any:
 # -- the lock operations, each one change ------------------------------------------
 
 
-def issue_ticket(store: Any, conversation_id: Text, lock_lifetime: float) -> int:
+def issue_ticket(store: Any, conversation_id: str, lock_lifetime: float) -> int:
     from rasa.core.lock import TicketLock
     from rasa.core.lock_store import LockError
 
@@ -190,7 +192,7 @@ def issue_ticket(store: Any, conversation_id: Text, lock_lifetime: float) -> int
         raise LockError(f"Error while acquiring lock. Error:\n{e}")
 
 
-def renew_ticket(store: Any, conversation_id: Text, ticket: int, lock_lifetime: float) -> bool:
+def renew_ticket(store: Any, conversation_id: str, ticket: int, lock_lifetime: float) -> bool:
     """Push the expiry of our own ticket forward; False if it is gone."""
 
     def change(lock):
@@ -205,7 +207,7 @@ def renew_ticket(store: Any, conversation_id: Text, ticket: int, lock_lifetime: 
     return _modify(store, conversation_id, change)
 
 
-def finish(store: Any, conversation_id: Text, ticket: int) -> None:
+def finish(store: Any, conversation_id: str, ticket: int) -> None:
     """Give our ticket back; the lock goes when nobody else holds a ticket."""
 
     def change(lock):
@@ -218,7 +220,7 @@ def finish(store: Any, conversation_id: Text, ticket: int) -> None:
     RELEASES.notify(conversation_id)
 
 
-def drop_expired(store: Any, conversation_id: Text) -> None:
+def drop_expired(store: Any, conversation_id: str) -> None:
     """Remove expired tickets (a dead server's), writing only if there were any."""
 
     def change(lock):
@@ -231,7 +233,9 @@ def drop_expired(store: Any, conversation_id: Text) -> None:
     _modify(store, conversation_id, change)
 
 
-async def acquire(store: Any, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> Any:
+async def acquire(
+    store: Any, conversation_id: str, ticket: int, wait_time_in_seconds: float
+) -> Any:
     """Wait until `ticket` is the one served. Woken at once by a release in this
     process, else looks again every min(wait_time_in_seconds, LOCK_RETRY_SECONDS);
     gives up with LockError after LOCK_WAIT_SECONDS."""
@@ -260,13 +264,16 @@ async def acquire(store: Any, conversation_id: Text, ticket: int, wait_time_in_s
         drop_expired(store, conversation_id)
 
 
-async def _keep_renewed(store: Any, conversation_id: Text, ticket: int, lifetime: float) -> None:
+async def _keep_renewed(store: Any, conversation_id: str, ticket: int, lifetime: float) -> None:
     while True:
         await asyncio.sleep(lifetime / 3)
         try:
             if not renew_ticket(store, conversation_id, ticket, lifetime):
-                logger.warning("lock ticket %s of conversation %s expired before renewal", ticket,
-                               conversation_id)
+                logger.warning(
+                    "lock ticket %s of conversation %s expired before renewal",
+                    ticket,
+                    conversation_id,
+                )
                 return
         except Exception as e:  # Redis down for a moment: the next round tries again
             logger.warning("could not renew lock ticket of conversation %s: %s", conversation_id, e)
@@ -275,14 +282,16 @@ async def _keep_renewed(store: Any, conversation_id: Text, ticket: int, lifetime
 @asynccontextmanager
 async def lock(
     self: Any,
-    conversation_id: Text,
-    lock_lifetime: Optional[float] = None,
+    conversation_id: str,
+    lock_lifetime: float | None = None,
     wait_time_in_seconds: float = 1,
 ) -> AsyncGenerator[Any, None]:
     """LockStore.lock with the three fixes above (same signature and errors)."""
     lifetime = lifetime_seconds() if lock_lifetime is None else lock_lifetime
     ticket = issue_ticket(self, conversation_id, lifetime)
-    renewer = asyncio.get_running_loop().create_task(_keep_renewed(self, conversation_id, ticket, lifetime))
+    renewer = asyncio.get_running_loop().create_task(
+        _keep_renewed(self, conversation_id, ticket, lifetime)
+    )
     try:
         yield await acquire(self, conversation_id, ticket, wait_time_in_seconds)
     finally:
@@ -301,7 +310,8 @@ def apply() -> None:
     lifetime_seconds(), retry_seconds(), wait_seconds()  # a bad value fails at start
     LockStore.lock = lock
     LockStore.issue_ticket = lambda self, cid, lock_lifetime=None: issue_ticket(
-        self, cid, lifetime_seconds() if lock_lifetime is None else lock_lifetime)
+        self, cid, lifetime_seconds() if lock_lifetime is None else lock_lifetime
+    )
     LockStore.cleanup = lambda self, cid, ticket_number: finish(self, cid, ticket_number)
     LockStore.update_lock = lambda self, cid: drop_expired(self, cid)
     LockStore._cc_lockwait = True

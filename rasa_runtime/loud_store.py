@@ -8,10 +8,11 @@ silently replaced. Here every error is logged and re-raised: the turn fails, the
 channel answers 503 (retryable, channels/exactly_once.py) and socket.io sends nothing
 but the "try again" notice, and the client retries with the same message id.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Text
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +30,17 @@ def apply() -> None:
     if getattr(FailSafeTrackerStore, "_loud", False):
         return
 
-    def failed(op: str, sender: Optional[Text], exc: Exception) -> TrackerStoreUnavailable:
+    def failed(op: str, sender: str | None, exc: Exception) -> TrackerStoreUnavailable:
         logger.error("tracker store %s failed for %s: %s: %s", op, sender, type(exc).__name__, exc)
         return TrackerStoreUnavailable(f"tracker store {op} failed: {type(exc).__name__}")
 
-    async def retrieve(self: Any, sender_id: Text) -> Any:
+    async def retrieve(self: Any, sender_id: str) -> Any:
         try:
             return await self._tracker_store.retrieve(sender_id)
         except Exception as exc:
             raise failed("retrieve", sender_id, exc) from exc
 
-    async def retrieve_full_tracker(self: Any, sender_id: Text) -> Any:
+    async def retrieve_full_tracker(self: Any, sender_id: str) -> Any:
         try:
             return await self._tracker_store.retrieve_full_tracker(sender_id)
         except Exception as exc:

@@ -6,6 +6,7 @@
 * `MEMTRACE_DIR`: the first SIGUSR1 starts tracemalloc, the next ones write snapshots
   there — used only by `scripts/soak.py --trace`.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,7 @@ def install_snapshot_handler() -> None:
     frames = int(os.environ.get("MEMTRACE_FRAMES") or 12)
     counter = [0]
 
-    def on_signal(signum, frame) -> None:  # noqa: ARG001
+    def on_signal(signum, frame) -> None:
         import gc
 
         path = Path(folder) / f"{os.getpid()}-{counter[0]}.snap"

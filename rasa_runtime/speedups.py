@@ -8,10 +8,11 @@ three) against ~2 ms for validating the response itself; see README, Measurement
 The replacement validates against the same schema with a validator built once and
 raises the same `ValidationError` (the best match, as `jsonschema.validate` does).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, Text
+from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import best_match
@@ -27,7 +28,7 @@ def _action_result_validator() -> Any:
     return cls(schema)
 
 
-def validate_action_result(result: Dict[Text, Any]) -> None:
+def validate_action_result(result: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError if `result` is not a valid action-server response."""
     error = best_match(_action_result_validator().iter_errors(result))
     if error is not None:
@@ -45,7 +46,7 @@ def apply() -> None:
     if getattr(original, "_speedup", False):
         return
 
-    def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         try:
             validate_action_result(result)
         except jsonschema.ValidationError:

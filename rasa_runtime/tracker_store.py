@@ -23,11 +23,12 @@ message, the process exits), instead of failing later on a missing table.
 Use: `tracker_store: {type: rasa_runtime.tracker_store.FastSQLTrackerStore, ...}` with
 SQLTrackerStore's options (endpoints.yml, endpoints.postgres.yml).
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Optional, Text
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -65,8 +66,10 @@ def is_sqlite_memory(url: Any) -> bool:
     `sqlite:///:memory:`, `file:…?mode=memory`)."""
     url = sa.engine.make_url(url)
     database = url.database or ""
-    return database in ("", ":memory:") or "mode=memory" in database or (
-        url.query.get("mode") == "memory"
+    return (
+        database in ("", ":memory:")
+        or "mode=memory" in database
+        or (url.query.get("mode") == "memory")
     )
 
 
@@ -109,7 +112,7 @@ class FastSQLTrackerStore(SQLTrackerStore):
             pass
         self._schema_checked = True
 
-    def _params(self, sender_id: Text) -> dict:
+    def _params(self, sender_id: str) -> dict:
         return {"sender": sender_id, "session_started": SessionStarted.type_name}
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -137,8 +140,8 @@ class FastSQLTrackerStore(SQLTrackerStore):
         logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
 
     async def _retrieve(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
         if fetch_events_from_all_sessions:
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         self._ensure_schema()

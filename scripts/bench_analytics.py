@@ -11,6 +11,7 @@
 
     python scripts/bench_analytics.py [--messages 1000000] [--days 30] [--no-pg] [--no-hot]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,27 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 FIRST_DAY = date(2026, 11, 1)
-COLUMNS = ["at", "day", "hour", "kind", "conversation", "channel", "decision", "detail", "term", "faq_id",
-           "confidence", "latency_ms", "question", "normalized", "message_id", "ticket_id", "agent", "value",
-           "after_answer"]
+COLUMNS = [
+    "at",
+    "day",
+    "hour",
+    "kind",
+    "conversation",
+    "channel",
+    "decision",
+    "detail",
+    "term",
+    "faq_id",
+    "confidence",
+    "latency_ms",
+    "question",
+    "normalized",
+    "message_id",
+    "ticket_id",
+    "agent",
+    "value",
+    "after_answer",
+]
 
 
 def hot_path(n: int = 20_000) -> list[tuple[str, float, float, float]]:
@@ -52,24 +71,58 @@ def hot_path(n: int = 20_000) -> list[tuple[str, float, float, float]]:
     events = []
     for i in range(20):  # a 20-message conversation
         events += [
-            {"event": "user", "text": "ACWとは?", "message_id": f"m{i}", "timestamp": time.time(),
-             "input_channel": "rest"},
+            {
+                "event": "user",
+                "text": "ACWとは?",
+                "message_id": f"m{i}",
+                "timestamp": time.time(),
+                "input_channel": "rest",
+            },
             {"event": "action", "name": "action_route"},
-            {"event": "bot", "text": "…", "data": {"custom": {"kind": "definition", "term": "アフターコールワーク"}}},
+            {
+                "event": "bot",
+                "text": "…",
+                "data": {"custom": {"kind": "definition", "term": "アフターコールワーク"}},
+            },
         ]
-    events.append({"event": "user", "text": "/feedback_positive", "message_id": "fb", "timestamp": time.time(),
-                   "input_channel": "rest"})
-    tracker = Tracker("bench", {}, {"text": "ACWとは?", "intent": {"name": "define_term"}}, events, False, None,
-                      {}, "action_listen")
+    events.append(
+        {
+            "event": "user",
+            "text": "/feedback_positive",
+            "message_id": "fb",
+            "timestamp": time.time(),
+            "input_channel": "rest",
+        }
+    )
+    tracker = Tracker(
+        "bench",
+        {},
+        {"text": "ACWとは?", "intent": {"name": "define_term"}},
+        events,
+        False,
+        None,
+        {},
+        "action_listen",
+    )
     facts = routing.RoutingInput(text="ACWとは?", intent="define_term", intent_confidence=0.97)
     # content=None: the outcome log reads only the decision and the tracker, not the content revision
-    answer = Turn(facts, routing.Decision(routing.Route.DEFINITION, (Subject("ACW", "アフターコールワーク"),)), None)
-    thumbs = Turn(routing.RoutingInput(text="/feedback_positive", intent="feedback_positive",
-                                       intent_confidence=1.0),
-                  routing.Decision(routing.Route.SMALL_TALK, small_talk="feedback_thanks"), None)
+    answer = Turn(
+        facts,
+        routing.Decision(routing.Route.DEFINITION, (Subject("ACW", "アフターコールワーク"),)),
+        None,
+    )
+    thumbs = Turn(
+        routing.RoutingInput(
+            text="/feedback_positive", intent="feedback_positive", intent_confidence=1.0
+        ),
+        routing.Decision(routing.Route.SMALL_TALK, small_talk="feedback_thanks"),
+        None,
+    )
     out = []
-    for name, turn in (("answer turn (record queued)", answer), ("👍 turn (+ rated answer from the tracker)",
-                                                                 thumbs)):
+    for name, turn in (
+        ("answer turn (record queued)", answer),
+        ("👍 turn (+ rated answer from the tracker)", thumbs),
+    ):
         times = []
         for _ in range(n):
             t0 = time.perf_counter()
@@ -77,18 +130,36 @@ def hot_path(n: int = 20_000) -> list[tuple[str, float, float, float]]:
             times.append((time.perf_counter() - t0) * 1e6)
             time.sleep(0.00005)  # ~20,000 messages/s: the writer keeps up, as when serving
         times.sort()
-        out.append((name, times[len(times) // 2], times[int(len(times) * 0.99)], statistics.fmean(times)))
+        out.append(
+            (name, times[len(times) // 2], times[int(len(times) * 0.99)], statistics.fmean(times))
+        )
     log.flush()
     # the writer's side, for the record: one batched insert of 500 rows
     from assistant.outcomes.records import Outcome
 
-    rows = [Outcome(datetime.now(timezone.utc), "turn", f"c{i}", "rest", "definition", term="ACW",
-                    question="ACWとは?") for i in range(500)]
+    rows = [
+        Outcome(
+            datetime.now(timezone.utc),
+            "turn",
+            f"c{i}",
+            "rest",
+            "definition",
+            term="ACW",
+            question="ACWとは?",
+        )
+        for i in range(500)
+    ]
     t0 = time.perf_counter()
     log.write(rows)
     per_row = (time.perf_counter() - t0) * 1e6 / 500
-    out.append(("writer thread (not the turn): 500 rows in one INSERT, per row", per_row, float("nan"),
-                float("nan")))
+    out.append(
+        (
+            "writer thread (not the turn): 500 rows in one INSERT, per row",
+            per_row,
+            float("nan"),
+            float("nan"),
+        )
+    )
     services.reset()
     return out
 
@@ -115,19 +186,28 @@ def load(url: str, days: int, messages: int) -> tuple[int, int, float]:
                 r = dict(r, at=r["at"].replace(tzinfo=None).isoformat(sep=" "))
                 batch.append(tuple(r[c] for c in COLUMNS))
                 if len(batch) >= 20_000:
-                    cur.executemany(f"INSERT INTO analytics_outcomes ({','.join(COLUMNS)}) VALUES "
-                                    f"({','.join('?' * len(COLUMNS))})", batch)
+                    cur.executemany(
+                        f"INSERT INTO analytics_outcomes ({','.join(COLUMNS)}) VALUES "
+                        f"({','.join('?' * len(COLUMNS))})",
+                        batch,
+                    )
                     batch = []
             if batch:
-                cur.executemany(f"INSERT INTO analytics_outcomes ({','.join(COLUMNS)}) VALUES "
-                                f"({','.join('?' * len(COLUMNS))})", batch)
+                cur.executemany(
+                    f"INSERT INTO analytics_outcomes ({','.join(COLUMNS)}) VALUES "
+                    f"({','.join('?' * len(COLUMNS))})",
+                    batch,
+                )
             cur.execute("COMMIT")
         else:
             buf = io.StringIO()
 
             def flush() -> None:
                 buf.seek(0)
-                cur.copy_expert(f"COPY analytics_outcomes ({','.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buf)
+                cur.copy_expert(
+                    f"COPY analytics_outcomes ({','.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
+                    buf,
+                )
                 buf.seek(0)
                 buf.truncate()
 
@@ -137,7 +217,12 @@ def load(url: str, days: int, messages: int) -> tuple[int, int, float]:
             for r in generate(days, messages, FIRST_DAY):
                 turns += r["kind"] == "turn"
                 rows += 1
-                w.writerow(["" if r[c] is None else (r[c].isoformat() if c == "at" else r[c]) for c in COLUMNS])
+                w.writerow(
+                    [
+                        "" if r[c] is None else (r[c].isoformat() if c == "at" else r[c])
+                        for c in COLUMNS
+                    ]
+                )
                 if rows % 50_000 == 0:
                     flush()
             flush()
@@ -177,9 +262,15 @@ def dashboard(url: str, days: int) -> list[tuple[str, float]]:
     busiest = max(rep.daily.items(), key=lambda kv: kv[1].messages)[0]
     t0 = time.perf_counter()
     a.build_day(busiest, now)
-    out.append((f"rebuild one day's roll-up ({rep.daily[busiest].messages:,} messages, a refresh of today)",
-                time.perf_counter() - t0))
-    out.append((f"(messages in the report: {rep.total.messages:,}, users {rep.users:,})", float("nan")))
+    out.append(
+        (
+            f"rebuild one day's roll-up ({rep.daily[busiest].messages:,} messages, a refresh of today)",
+            time.perf_counter() - t0,
+        )
+    )
+    out.append(
+        (f"(messages in the report: {rep.total.messages:,}, users {rep.users:,})", float("nan"))
+    )
     engine.dispose()
     return out
 
@@ -187,8 +278,13 @@ def dashboard(url: str, days: int) -> list[tuple[str, float]]:
 def pg_server() -> tuple[str | None, dict]:
     state = tempfile.mkdtemp(prefix="bench-analytics-pg-")
     env = dict(os.environ, PG_TEST_DIR=state)
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "pg_test_server.sh"), "start"], env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ["bash", str(REPO / "scripts" / "pg_test_server.sh"), "start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if proc.returncode != 0 or not proc.stdout.strip():
         print("PostgreSQL unavailable:", proc.stderr.strip()[-500:])
         return None, env
@@ -220,15 +316,26 @@ def main() -> int:
             name = f"bench_{uuid.uuid4().hex[:8]}"
             with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            backends.append(("PostgreSQL", make_url(admin).set(database=name).render_as_string(hide_password=False)))
+            backends.append(
+                (
+                    "PostgreSQL",
+                    make_url(admin).set(database=name).render_as_string(hide_password=False),
+                )
+            )
     try:
         for label, url in backends:
             turns, rows, secs = load(url, args.days, args.messages)
-            results[label] = [(f"load {rows:,} rows ({turns:,} messages)", secs)] + dashboard(url, args.days)
+            results[label] = [(f"load {rows:,} rows ({turns:,} messages)", secs)] + dashboard(
+                url, args.days
+            )
     finally:
         if pg_env is not None:
-            subprocess.run(["bash", str(REPO / "scripts" / "pg_test_server.sh"), "stop"], env=pg_env,
-                           capture_output=True, timeout=120)
+            subprocess.run(
+                ["bash", str(REPO / "scripts" / "pg_test_server.sh"), "stop"],
+                env=pg_env,
+                capture_output=True,
+                timeout=120,
+            )
     labels = list(results)
     print(f"\n| {args.days} days, {args.messages:,} messages | " + " | ".join(labels) + " |")
     print("|---|" + "---|" * len(labels))

@@ -39,8 +39,30 @@ _KANA = (
     "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
     "ガギグゲゴザジズゼゾダデドバビブベボパピプペポ"
 )
-_YOON = ["キャ", "キュ", "キョ", "シャ", "シュ", "ショ", "チャ", "チュ", "チョ", "ジャ", "ジュ", "ジョ",
-         "リャ", "リュ", "リョ", "ティ", "ディ", "ファ", "フィ", "フォ", "ウェ", "ヴァ"]
+_YOON = [
+    "キャ",
+    "キュ",
+    "キョ",
+    "シャ",
+    "シュ",
+    "ショ",
+    "チャ",
+    "チュ",
+    "チョ",
+    "ジャ",
+    "ジュ",
+    "ジョ",
+    "リャ",
+    "リュ",
+    "リョ",
+    "ティ",
+    "ディ",
+    "ファ",
+    "フィ",
+    "フォ",
+    "ウェ",
+    "ヴァ",
+]
 _KANJI = (
     "顧客管理応対品質業務電話受付窓口情報処理通話記録分析評価指標運用支援対応時間率数量件"
     "営業販売契約解約変更申込確認問合返品交換配送請求料金支払口座番号登録本人認証承認保留"
@@ -147,7 +169,14 @@ def suggest_queries(glossary: Glossary, n: int, seed: int = 7) -> list[str]:
     """What reaches もしかして: typos of names, names glued to a noun, made-up words."""
     rng = random.Random(seed)
     names = [name for t in glossary for name in t.names]
-    out = ["エスカレション", "スパーバイザー", "コストセンター", "ACW時間", "チャットボット", "ラーメン"]
+    out = [
+        "エスカレション",
+        "スパーバイザー",
+        "コストセンター",
+        "ACW時間",
+        "チャットボット",
+        "ラーメン",
+    ]
     while len(out) < n:
         r = rng.random()
         if r < 0.5:
@@ -228,10 +257,20 @@ def table_rows(sizes: list[int], n_queries: int = 400, repeat: int = 3) -> list[
         label = f"{r['terms']:,} terms"
         rows += [
             (f"glossary build ({label})", repeat, 1000 * r["build_s"], None, 1000 * r["build_max"]),
-            (f"term lookup + question ({label})", n_queries, r["lookup_p50"], r["lookup_p95"],
-             r["lookup_max"]),
-            (f"fuzzy suggest ({label})", n_queries, r["suggest_p50"], r["suggest_p95"],
-             r["suggest_max"]),
+            (
+                f"term lookup + question ({label})",
+                n_queries,
+                r["lookup_p50"],
+                r["lookup_p95"],
+                r["lookup_max"],
+            ),
+            (
+                f"fuzzy suggest ({label})",
+                n_queries,
+                r["suggest_p50"],
+                r["suggest_p95"],
+                r["suggest_max"],
+            ),
         ]
     return rows
 

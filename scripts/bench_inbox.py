@@ -4,6 +4,7 @@ InboxStore.items() (SQL grouping + key merge + status) timed, median of 5.
 
     python scripts/bench_inbox.py [--messages 1000000] [--days 30]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import scripts.bench_analytics as ba  # noqa: E402  (the loader)
+import scripts.bench_analytics as ba
 
 
 def main() -> int:
@@ -37,9 +38,11 @@ def main() -> int:
             t0 = time.perf_counter()
             items = store.items()
             times.append(time.perf_counter() - t0)
-        print(f"inbox: {turns:,} turns ({rows:,} rows, loaded in {secs:.1f} s) over {args.days} days: "
-              f"{len(items):,} items, {sum(i.count for i in items):,} misses; "
-              f"listing median {statistics.median(times) * 1000:.0f} ms (min {min(times) * 1000:.0f} ms)")
+        print(
+            f"inbox: {turns:,} turns ({rows:,} rows, loaded in {secs:.1f} s) over {args.days} days: "
+            f"{len(items):,} items, {sum(i.count for i in items):,} misses; "
+            f"listing median {statistics.median(times) * 1000:.0f} ms (min {min(times) * 1000:.0f} ms)"
+        )
     return 0
 
 

@@ -6,6 +6,7 @@ Starts the real servers (action server + Rasa with the trained model) on free
 localhost ports, sends the evaluation questions one at a time (fresh conversation
 each), and prints a table. Numbers are for this machine; record them in the README.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,12 @@ def percentile(values: list[float], q: float) -> float:
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (MiB)."""
     total = 0
-    pids = [pid] + [int(p) for p in subprocess.run(
-        ["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    pids = [pid] + [
+        int(p)
+        for p in subprocess.run(
+            ["pgrep", "-P", str(pid)], capture_output=True, text=True
+        ).stdout.split()
+    ]
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
@@ -62,20 +67,37 @@ def train_seconds() -> float:
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
         subprocess.run(
-            [str(VENV_BIN / "rasa"), "train", "--force", "--out", out, "--fixed-model-name", "bench"],
-            cwd=REPO, env=base_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(VENV_BIN / "rasa"),
+                "train",
+                "--force",
+                "--out",
+                out,
+                "--fixed-model-name",
+                "bench",
+            ],
+            cwd=REPO,
+            env=base_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         return time.perf_counter() - t0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=272)
-    parser.add_argument("--train", action="store_true", help="also time a full `rasa train --force`")
     parser.add_argument(
-        "--content", default="",
+        "--train", action="store_true", help="also time a full `rasa train --force`"
+    )
+    parser.add_argument(
+        "--content",
+        default="",
         help="also the in-process glossary rows of scripts/bench_content.py at these sizes "
-             "(e.g. 41,10000,100000)",
+        "(e.g. 41,10000,100000)",
     )
     args = parser.parse_args()
     cases = yaml.safe_load((REPO / "tests/eval/cases.yml").read_text(encoding="utf-8"))["cases"]
@@ -94,8 +116,20 @@ def main() -> int:
             servers.rest_url, [{"sender": f"b-{uuid.uuid4().hex[:8]}", "message": t} for t in texts]
         )
         rows += [
-            ("NLU parse (/model/parse)", len(nlu), statistics.median(nlu), percentile(nlu, 95), max(nlu)),
-            ("REST round trip (/webhooks/rest)", len(rest), statistics.median(rest), percentile(rest, 95), max(rest)),
+            (
+                "NLU parse (/model/parse)",
+                len(nlu),
+                statistics.median(nlu),
+                percentile(nlu, 95),
+                max(nlu),
+            ),
+            (
+                "REST round trip (/webhooks/rest)",
+                len(rest),
+                statistics.median(rest),
+                percentile(rest, 95),
+                max(rest),
+            ),
         ]
         mem_rasa = rss_mb(servers.rasa.popen.pid)
         mem_actions = rss_mb(servers.actions.process.popen.pid)

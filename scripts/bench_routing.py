@@ -7,6 +7,7 @@ Builds the router's input for every text in tests/eval/cases.yml from the text a
 which is the costly path) and times `decide` with the knowledge the action server
 builds (assistant/routing.knowledge). Prints the mean and 95th percentile per message.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,10 @@ def main() -> int:
     times.sort()
     p95 = times[int(0.95 * (len(times) - 1))]
     print(f"router (decide) over {len(inputs)} eval texts x {args.rounds}:")
-    print(f"  mean {statistics.mean(times):.3f} ms   median {statistics.median(times):.3f} ms"
-          f"   p95 {p95:.3f} ms   max {times[-1]:.3f} ms")
+    print(
+        f"  mean {statistics.mean(times):.3f} ms   median {statistics.median(times):.3f} ms"
+        f"   p95 {p95:.3f} ms   max {times[-1]:.3f} ms"
+    )
     return 0
 
 

@@ -14,6 +14,7 @@ Starts an action server + Rasa (devtools.launch), logs in a supervisor and measu
   the grown content, confirmed by the supervisor, one transaction, reload);
 * the answer after the import: published → answered with N more terms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,14 @@ from scripts.bench_content import synthetic_glossary  # noqa: E402
 
 
 def term(name: str, definition: str) -> dict:
-    return {"term": name, "reading": "べんちまーく", "category": "指標", "aliases": [], "related": [],
-            "definitions": [{"text": definition, "source": "bench"}]}
+    return {
+        "term": name,
+        "reading": "べんちまーく",
+        "category": "指標",
+        "aliases": [],
+        "related": [],
+        "definitions": [{"text": definition, "source": "bench"}],
+    }
 
 
 def answered(bot, text: str, definition: str, timeout: float = 30) -> float:
@@ -61,55 +68,129 @@ def main() -> int:
             sv.login("bench_sv", add_agent(bot.env, "bench_sv", "ベンチ", role="supervisor"))
             for n, label in ((1, "cold"), (2, "warm")):
                 definition = f"ベンチマーク用の定義{n}です。"
-                r = sv.post("/agent/api/content/publish", {"changes": [{"kind": "term", "data": term(f"ベンチ用語{n}", definition)}]},
-                            timeout=600)
+                r = sv.post(
+                    "/agent/api/content/publish",
+                    {"changes": [{"kind": "term", "data": term(f"ベンチ用語{n}", definition)}]},
+                    timeout=600,
+                )
                 r.raise_for_status()
                 t = r.json()["test_all"]
-                rows.append((f"test all ({label}), 41 terms", f"{t['total']} questions", f"{t['seconds']:.2f} s"))
-                rows.append((f"published → answered ({label})", "REST", f"{answered(bot, f'ベンチ用語{n}とは?', definition):.2f} s"))
+                rows.append(
+                    (
+                        f"test all ({label}), 41 terms",
+                        f"{t['total']} questions",
+                        f"{t['seconds']:.2f} s",
+                    )
+                )
+                rows.append(
+                    (
+                        f"published → answered ({label})",
+                        "REST",
+                        f"{answered(bot, f'ベンチ用語{n}とは?', definition):.2f} s",
+                    )
+                )
             base = synthetic_glossary(41)
-            extra = [t for t in synthetic_glossary(41 + args.terms).terms if base.get(t.term) is None]
+            extra = [
+                t for t in synthetic_glossary(41 + args.terms).terms if base.get(t.term) is None
+            ]
             buf = io.StringIO(newline="")
             w = csv.writer(buf)
-            w.writerow(["term", "reading", "aliases", "category", "related", "definition_1", "source_1"])
+            w.writerow(
+                ["term", "reading", "aliases", "category", "related", "definition_1", "source_1"]
+            )
             for t in extra:
-                w.writerow([t.term, t.reading, "|".join(t.aliases), t.category, "", t.definitions[0].text, "synthetic"])
+                w.writerow(
+                    [
+                        t.term,
+                        t.reading,
+                        "|".join(t.aliases),
+                        t.category,
+                        "",
+                        t.definitions[0].text,
+                        "synthetic",
+                    ]
+                )
             data = buf.getvalue().encode("utf-8")
             started = time.monotonic()
             r = sv.upload("/agent/api/content/import?kind=term&format=csv", data, timeout=1800)
             plan = r.json()["plan"]
-            rows.append((f"import {len(extra):,} terms: dry run", f"{plan['counts']['added']:,} added, "
-                         f"{plan['counts']['errors']} errors", f"{time.monotonic() - started:.2f} s"))
+            rows.append(
+                (
+                    f"import {len(extra):,} terms: dry run",
+                    f"{plan['counts']['added']:,} added, {plan['counts']['errors']} errors",
+                    f"{time.monotonic() - started:.2f} s",
+                )
+            )
             started = time.monotonic()
-            r = sv.upload("/agent/api/content/import?kind=term&format=csv&apply=1&confirm=1", data, timeout=60)
+            r = sv.upload(
+                "/agent/api/content/import?kind=term&format=csv&apply=1&confirm=1", data, timeout=60
+            )
             if r.status_code != 202:
-                raise SystemExit(f"import apply: HTTP {r.status_code} {r.text[:300]}\n{bot.rasa.tail()}")
+                raise SystemExit(
+                    f"import apply: HTTP {r.status_code} {r.text[:300]}\n{bot.rasa.tail()}"
+                )
             accepted = time.monotonic() - started
             while True:  # the apply is a background job: poll it
                 job = sv.get(r.json()["url"]).json()
                 if job["status"] != "running":
                     break
                 if time.monotonic() - started > 3600:
-                    raise SystemExit(f"import apply: still {job['phase']} after an hour\n{bot.rasa.tail()}")
+                    raise SystemExit(
+                        f"import apply: still {job['phase']} after an hour\n{bot.rasa.tail()}"
+                    )
                 time.sleep(0.5)
             status, body = job["http_status"], job["result"] or {}
             if status != 200:
-                raise SystemExit(f"import apply: HTTP {status} {str(body)[:300]}\n{bot.rasa.tail()}")
+                raise SystemExit(
+                    f"import apply: HTTP {status} {str(body)[:300]}\n{bot.rasa.tail()}"
+                )
             t = body.get("test_all") or {}
-            rows.append((f"import {len(extra):,} terms: apply accepted (202)", "job started", f"{accepted:.2f} s"))
-            rows.append((f"import {len(extra):,} terms: apply", f"HTTP {status}, rev {body.get('revision')}",
-                         f"{time.monotonic() - started:.2f} s"))
+            rows.append(
+                (
+                    f"import {len(extra):,} terms: apply accepted (202)",
+                    "job started",
+                    f"{accepted:.2f} s",
+                )
+            )
+            rows.append(
+                (
+                    f"import {len(extra):,} terms: apply",
+                    f"HTTP {status}, rev {body.get('revision')}",
+                    f"{time.monotonic() - started:.2f} s",
+                )
+            )
             if t:
-                rows.append((f"  of which test all ({len(extra) + 43:,} terms)", f"{t['total']:,} questions, "
-                             f"{t['counts']['regressions']} regressions", f"{t['seconds']:.2f} s"))
+                rows.append(
+                    (
+                        f"  of which test all ({len(extra) + 43:,} terms)",
+                        f"{t['total']:,} questions, {t['counts']['regressions']} regressions",
+                        f"{t['seconds']:.2f} s",
+                    )
+                )
             definition = "大きな用語集での定義です。"
-            r = sv.post("/agent/api/content/publish", {"changes": [{"kind": "term", "data": term("ベンチ用語3", definition)}],
-                                                      "confirm": True}, timeout=3600)
+            r = sv.post(
+                "/agent/api/content/publish",
+                {
+                    "changes": [{"kind": "term", "data": term("ベンチ用語3", definition)}],
+                    "confirm": True,
+                },
+                timeout=3600,
+            )
             r.raise_for_status()
-            rows.append((f"test all (warm), {len(extra) + 43:,} terms", f"{r.json()['test_all']['total']:,} questions",
-                         f"{r.json()['test_all']['seconds']:.2f} s"))
-            rows.append((f"published → answered, {len(extra) + 44:,} terms", "REST",
-                         f"{answered(bot, 'ベンチ用語3とは?', definition):.2f} s"))
+            rows.append(
+                (
+                    f"test all (warm), {len(extra) + 43:,} terms",
+                    f"{r.json()['test_all']['total']:,} questions",
+                    f"{r.json()['test_all']['seconds']:.2f} s",
+                )
+            )
+            rows.append(
+                (
+                    f"published → answered, {len(extra) + 44:,} terms",
+                    "REST",
+                    f"{answered(bot, 'ベンチ用語3とは?', definition):.2f} s",
+                )
+            )
         finally:
             bot.stop()
     width = max(len(r[0]) for r in rows)

@@ -19,6 +19,7 @@ False handoffs: a case that does not expect a handoff but gets one (a person cal
 ticket opened for a question the bot can answer) fails the run on every set, whatever the
 accuracy (--no-false-handoff-gate to report only).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,6 +85,7 @@ def did_you_mean_report() -> None:
     misses = [(c, offered) for c, offered in OFFERED if c["expect"]["kind"] != "fallback"]
     if not misses:
         return
+
     def right(case: dict, offered: list[dict]) -> bool:
         e = case["expect"]
         return any(
@@ -91,6 +93,7 @@ def did_you_mean_report() -> None:
             or (o.get("kind") == "term" and o.get("term") == e.get("term"))
             for o in offered
         )
+
     with_buttons = [m for m in misses if m[1]]
     hits = sum(right(c, o) for c, o in misses)
     print(
@@ -150,7 +153,9 @@ def report(
         print("\nfailures:")
         for case, got in failures:
             mark = " new" if is_new(case) else (f" {set_of(case)}" if set_of(case) else "")
-            print(f"  [{case['group']}{mark}] {case['text']!r}: expected {case['expect']}, got {got}")
+            print(
+                f"  [{case['group']}{mark}] {case['text']!r}: expected {case['expect']}, got {got}"
+            )
     return established, new
 
 
@@ -165,11 +170,17 @@ def gate(name: str, accuracy: float | None, minimum: float) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="running Rasa server (default: start one)")
     parser.add_argument("--model", type=Path, default=MODEL, help="model to serve (without --url)")
-    parser.add_argument("--min-accuracy", type=float, default=0.0, help="gate on the established cases")
-    parser.add_argument("--min-new-accuracy", type=float, default=0.0, help="gate on the `new: true` cases")
+    parser.add_argument(
+        "--min-accuracy", type=float, default=0.0, help="gate on the established cases"
+    )
+    parser.add_argument(
+        "--min-new-accuracy", type=float, default=0.0, help="gate on the `new: true` cases"
+    )
     parser.add_argument("--new-only", action="store_true", help="send only the `new: true` cases")
     parser.add_argument(
         "--min-set-accuracy", type=float, default=0.0, help="gate on each `set:` (issue 17)"

@@ -7,6 +7,7 @@ Writes:
 
 `python scripts/generate.py --check` exits 1 when the checked-in files are stale (CI).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,9 +55,22 @@ HUMAN_WORDS = {"オペレーター", "エスカレーション", "エージェ�
 # Words outside the glossary, so define_term is learnt from the phrasing, whatever
 # the word. The bot answers these "not in the glossary"; no definitions here.
 NON_GLOSSARY_WORDS = [
-    "在庫管理", "サブスクリプション", "リードタイム", "ペルソナ", "ナレッジベース", "シフト表",
-    "オンボーディング", "ロイヤルティ", "ベンチマーク", "チャーンレート", "RPA", "API",
-    "マニュアル", "インセンティブ", "ワークフロー", "テレワーク",
+    "在庫管理",
+    "サブスクリプション",
+    "リードタイム",
+    "ペルソナ",
+    "ナレッジベース",
+    "シフト表",
+    "オンボーディング",
+    "ロイヤルティ",
+    "ベンチマーク",
+    "チャーンレート",
+    "RPA",
+    "API",
+    "マニュアル",
+    "インセンティブ",
+    "ワークフロー",
+    "テレワーク",
 ]
 COMPARE_TEMPLATES = [
     "{a}と{b}の違いは?",
@@ -83,7 +97,9 @@ def nlu_glossary() -> str:
     rotation = cycle(range(len(DEFINE_TEMPLATES)))
     for term in glossary:
         count = len(DEFINE_TEMPLATES) if term.term in HUMAN_WORDS else HEADWORD_TEMPLATES
-        define += [tpl.format(t=term.term) for tpl in DEFINE_TEMPLATES[:count] + DEFINE_TEMPLATES[-3:]]
+        define += [
+            tpl.format(t=term.term) for tpl in DEFINE_TEMPLATES[:count] + DEFINE_TEMPLATES[-3:]
+        ]
         for alias in term.aliases:
             for _ in range(ALIAS_TEMPLATES_PER_NAME):
                 define.append(DEFINE_TEMPLATES[next(rotation)].format(t=alias))
@@ -109,8 +125,10 @@ def nlu_glossary() -> str:
     return (
         HEADER
         + 'version: "3.1"\nnlu:\n'
-        + "  - intent: define_term\n    examples: |\n" + _examples(define)
-        + "  - intent: compare_terms\n    examples: |\n" + _examples(compare)
+        + "  - intent: define_term\n    examples: |\n"
+        + _examples(define)
+        + "  - intent: compare_terms\n    examples: |\n"
+        + _examples(compare)
     )
 
 
@@ -125,7 +143,9 @@ def responses_faq() -> str:
     import yaml
 
     responses = {f"utter_faq/{e.id}": [{"text": e.answer}] for e in load_faq().values()}
-    body = yaml.safe_dump({"version": "3.1", "responses": responses}, allow_unicode=True, sort_keys=False, width=1000)
+    body = yaml.safe_dump(
+        {"version": "3.1", "responses": responses}, allow_unicode=True, sort_keys=False, width=1000
+    )
     return HEADER + body
 
 

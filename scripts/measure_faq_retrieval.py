@@ -45,7 +45,9 @@ def parse(rasa_url: str, text: str) -> tuple[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="running Rasa server started with --enable-api")
     args = parser.parse_args()
     cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"]
@@ -95,10 +97,14 @@ def main() -> int:
     stray = [r for r in others if r[4] is not None]
     matcher = TermMatcher(load_glossary())
     termless = [r for r in stray if not matcher.find(r[0]["text"])]
-    print(f"\nother cases with a lexical clear winner: {len(stray)} of {len(others)}, "
-          f"{len(termless)} of them naming no glossary term:")
+    print(
+        f"\nother cases with a lexical clear winner: {len(stray)} of {len(others)}, "
+        f"{len(termless)} of them naming no glossary term:"
+    )
     for case, *_, hit in termless:
-        print(f"  [{case['group']}] {case['text']!r} -> {hit.id} ({hit.score:.1f}, +{hit.margin:.1f})")
+        print(
+            f"  [{case['group']}] {case['text']!r} -> {hit.id} ({hit.score:.1f}, +{hit.margin:.1f})"
+        )
     return 0
 
 

@@ -138,7 +138,7 @@ def main() -> int:
 
     import rasa.core.agent
     import rasa.engine.graph
-    import rasa.nlu.utils.spacy_utils  # noqa: F401
+    import rasa.nlu.utils.spacy_utils
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)
@@ -158,8 +158,9 @@ def main() -> int:
 
     from rasa.core.agent import Agent
     from rasa.core.lock_store import InMemoryLockStore
-    from rasa_runtime.tracker_store import FastSQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
+
+    from rasa_runtime.tracker_store import FastSQLTrackerStore
 
     action_server = None
     action_endpoint = None
@@ -226,9 +227,7 @@ def main() -> int:
         timers.wrap_sync(
             RemoteAction, "_validate_action_result", "action server: response validation"
         )
-        timers.wrap_async(
-            type(agent.processor), "parse_message", "NLU: processor.parse_message"
-        )
+        timers.wrap_async(type(agent.processor), "parse_message", "NLU: processor.parse_message")
         timers.wrap_sync(
             type(agent.processor),
             "_predict_next_with_tracker",

@@ -8,6 +8,7 @@ listings, no dotfiles, no node_modules or package*.json.
 --rasa-url points the demo page at another Rasa server: /config.js gets that
 serverUrl and the page's CSP connect-src allows exactly that origin.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,7 @@ def resolve(url_path: str) -> Path | None:
     if "\x00" in path:  # pathlib raises on NUL: answer 404, never drop the connection
         return None
     if path.startswith("/vendor/"):
-        name = path[len("/vendor/"):]
+        name = path[len("/vendor/") :]
         vendored = VENDOR / name
         return vendored if name in VENDOR_FILES and vendored.is_file() else None
     parts = [p for p in path.split("/") if p]

@@ -21,6 +21,7 @@ MALLOC_ARENA_MAX=2, MALLOC_TRIM_EVERY=10).
 the top growth by traceback; with `--max-slope` it exits 1 above that bound (the short
 soak in tests/unit/test_memory.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,10 @@ class Traffic:
 
     def next_text(self) -> str | None:
         with self.lock:
-            if self.stop.is_set() or (self.total and self.sent >= self.total) or (
-                self.deadline and time.monotonic() > self.deadline
+            if (
+                self.stop.is_set()
+                or (self.total and self.sent >= self.total)
+                or (self.deadline and time.monotonic() > self.deadline)
             ):
                 return None
             self.sent += 1
@@ -105,17 +108,23 @@ def print_growth(label: str, snap: Path, messages: int, top: int) -> None:
     """What was allocated since tracing began (end of warm-up) and is still alive."""
     import tracemalloc
 
-    snapshot = tracemalloc.Snapshot.load(str(snap)).filter_traces([
-        tracemalloc.Filter(False, tracemalloc.__file__),
-        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
-    ])
+    snapshot = tracemalloc.Snapshot.load(str(snap)).filter_traces(
+        [
+            tracemalloc.Filter(False, tracemalloc.__file__),
+            tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+        ]
+    )
     stats = snapshot.statistics("traceback")
     total = sum(s.size for s in stats)
-    print(f"\n{label}: {total / 1024:,.0f} KiB allocated since warm-up and alive after {messages:,} "
-          f"messages ({total / 1024 / max(messages, 1) * 1000:,.1f} KiB per 1,000)")
+    print(
+        f"\n{label}: {total / 1024:,.0f} KiB allocated since warm-up and alive after {messages:,} "
+        f"messages ({total / 1024 / max(messages, 1) * 1000:,.1f} KiB per 1,000)"
+    )
     for stat in stats[:top]:
         print(f"  {stat.size / 1024:9,.1f} KiB {stat.count:8,} blocks")
-        frames = [f for f in stat.traceback if "site-packages" in f.filename or str(REPO) in f.filename]
+        frames = [
+            f for f in stat.traceback if "site-packages" in f.filename or str(REPO) in f.filename
+        ]
         for frame in (frames or list(stat.traceback))[-8:]:
             print(f"      {frame.filename.replace(str(REPO) + '/', '')}:{frame.lineno}")
 
@@ -157,8 +166,12 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
     snaps: dict[str, list[Path]] = {name: [] for name in pids}
     warm_done = False
     last_print = 0.0
-    print(f"{'s':>6} {'messages':>9} " + " ".join(f"{n + ' RSS':>12} {n + ' anon':>12}" for n in pids)
-          + "  (MiB)", flush=True)
+    print(
+        f"{'s':>6} {'messages':>9} "
+        + " ".join(f"{n + ' RSS':>12} {n + ' anon':>12}" for n in pids)
+        + "  (MiB)",
+        flush=True,
+    )
     try:
         while any(t.is_alive() for t in threads):
             time.sleep(args.every)
@@ -173,8 +186,11 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
                         snaps[name].append((snap, traffic.sent))
             if time.monotonic() - last_print >= args.print_every:
                 last_print = time.monotonic()
-                print(f"{samples[-1][0]:6.0f} {n:9,} " + " ".join(
-                    f"{m[0] / 1024:12.1f} {m[1] / 1024:12.1f}" for m in mem.values()), flush=True)
+                print(
+                    f"{samples[-1][0]:6.0f} {n:9,} "
+                    + " ".join(f"{m[0] / 1024:12.1f} {m[1] / 1024:12.1f}" for m in mem.values()),
+                    flush=True,
+                )
     except KeyboardInterrupt:
         traffic.stop.set()
     for t in threads:
@@ -188,23 +204,38 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
     elapsed = time.monotonic() - t0
     after = [(n, mem) for _, n, mem in samples if n >= args.warmup]
     unseen_share = texts.unseen_count / max(texts.count, 1)
-    print(f"\n{traffic.sent:,} messages in {elapsed:.0f} s ({traffic.sent / elapsed:.1f}/s), "
-          f"{unseen_share:.0%} with unseen words, errors {traffic.errors} {traffic.statuses}; "
-          f"warm-up {args.warmup:,} messages, {len(after)} samples after it")
-    result = {"messages": traffic.sent, "seconds": round(elapsed), "unseen": round(unseen_share, 3),
-              "warmup": args.warmup, "errors": traffic.errors, "slopes": {}}
-    print(f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}{'RSS slope':>12}{'anon slope':>12}"
-          "   (MiB; slopes KiB per 1,000 messages)")
+    print(
+        f"\n{traffic.sent:,} messages in {elapsed:.0f} s ({traffic.sent / elapsed:.1f}/s), "
+        f"{unseen_share:.0%} with unseen words, errors {traffic.errors} {traffic.statuses}; "
+        f"warm-up {args.warmup:,} messages, {len(after)} samples after it"
+    )
+    result = {
+        "messages": traffic.sent,
+        "seconds": round(elapsed),
+        "unseen": round(unseen_share, 3),
+        "warmup": args.warmup,
+        "errors": traffic.errors,
+        "slopes": {},
+    }
+    print(
+        f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}{'RSS slope':>12}{'anon slope':>12}"
+        "   (MiB; slopes KiB per 1,000 messages)"
+    )
     for name in pids:
         if not pids[name] or len(after) < 2:
             continue
         rss = [(n, m[name][0]) for n, m in after]
         anon = [(n, m[name][1]) for n, m in after]
         s_rss, s_anon = slope(rss), slope(anon)
-        result["slopes"][name] = {"rss": round(s_rss, 1), "anon": round(s_anon, 1),
-                                  "rss_start_mib": round(rss[0][1] / 1024, 1),
-                                  "rss_end_mib": round(rss[-1][1] / 1024, 1)}
-        print(f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}{s_rss:12.1f}{s_anon:12.1f}")
+        result["slopes"][name] = {
+            "rss": round(s_rss, 1),
+            "anon": round(s_anon, 1),
+            "rss_start_mib": round(rss[0][1] / 1024, 1),
+            "rss_end_mib": round(rss[-1][1] / 1024, 1),
+        }
+        print(
+            f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}{s_rss:12.1f}{s_anon:12.1f}"
+        )
     for name, got in snaps.items():
         if len(got) == 2:
             (_, n0), (last, n1) = got
@@ -257,9 +288,11 @@ def run_in_process(args: argparse.Namespace) -> int:
     last = tracemalloc.take_snapshot()
     measured = total - args.warmup
     s = slope(points)
-    print(f"in-process: {total:,} parses ({args.warmup:,} warm-up) in {time.monotonic() - t0:.0f} s, "
-          f"{texts.unseen_count / max(texts.count, 1):.0%} with unseen words; traced heap "
-          f"{points[0][1]:,.0f} → {points[-1][1]:,.0f} KiB; slope {s:.1f} KiB per 1,000 messages")
+    print(
+        f"in-process: {total:,} parses ({args.warmup:,} warm-up) in {time.monotonic() - t0:.0f} s, "
+        f"{texts.unseen_count / max(texts.count, 1):.0%} with unseen words; traced heap "
+        f"{points[0][1]:,.0f} → {points[-1][1]:,.0f} KiB; slope {s:.1f} KiB per 1,000 messages"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "last"
         last.dump(str(path))
@@ -272,25 +305,37 @@ def run_in_process(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum, frame) -> None:  # noqa: ARG001
+def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM ends the soak like Ctrl-C: report, stop the servers
 
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--messages", type=int, default=0, help="stop after this many (0: --seconds)")
     p.add_argument("--seconds", type=float, default=0, help="stop after this long")
-    p.add_argument("--warmup", type=int, default=0, help="messages before the slope counts "
-                   "(default: a fifth of --messages, or 2,000)")
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        help="messages before the slope counts (default: a fifth of --messages, or 2,000)",
+    )
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--turns", type=int, default=3, help="messages per conversation")
-    p.add_argument("--unseen", type=float, default=0.4, help="share of messages with a made-up word")
+    p.add_argument(
+        "--unseen", type=float, default=0.4, help="share of messages with a made-up word"
+    )
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--every", type=float, default=2.0, help="seconds between RSS samples")
     p.add_argument("--print-every", type=float, default=30.0)
-    p.add_argument("--idle", type=float, default=10.0, help="seconds to wait after the traffic "
-                   "before the last snapshot")
+    p.add_argument(
+        "--idle",
+        type=float,
+        default=10.0,
+        help="seconds to wait after the traffic before the last snapshot",
+    )
     p.add_argument("--trace", action="store_true", help="tracemalloc in the servers (slower)")
     p.add_argument("--env", action="append", default=[], help="K=V for both servers")
     p.add_argument("--rasa-url")

@@ -4,6 +4,7 @@
 deliberate design, and each is explained below. Any other warning (conflicting
 examples, unused intents, misaligned entity spans, story conflicts...) fails.
 """
+
 from __future__ import annotations
 
 import re

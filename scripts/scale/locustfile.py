@@ -18,6 +18,7 @@ failed (``message_failed``) or the socket dropped (it reconnects, rejoins its se
 with the token, and sends the same message again). Each message's fate goes to the journal
 (SCALE_JOURNAL, JSON lines) when locust quits.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ import random
 import threading
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import gevent
 from locust import HttpUser, User, between, events, task
@@ -46,18 +47,29 @@ GRACE = float(os.environ.get("SCALE_GRACE", "60"))
 IN_FLIGHT = [0]
 
 QUESTIONS = [
-    "ACWとは?", "SVとは?", "IVRって何?", "AHTの意味は?", "CRMとは?", "エスカレーションとは?",
-    "FCRって何ですか", "コールセンターとは?", "在宅コンタクトセンターとは?", "応答率の意味を教えて",
-    "オペレーターとは", "スーパーバイザーってなに?", "こんにちは", "ありがとう",
+    "ACWとは?",
+    "SVとは?",
+    "IVRって何?",
+    "AHTの意味は?",
+    "CRMとは?",
+    "エスカレーションとは?",
+    "FCRって何ですか",
+    "コールセンターとは?",
+    "在宅コンタクトセンターとは?",
+    "応答率の意味を教えて",
+    "オペレーターとは",
+    "スーパーバイザーってなに?",
+    "こんにちは",
+    "ありがとう",
 ]
 FOLLOW_UPS = ["よろしくお願いします", "まだですか?", "折り返しお願いできますか"]
 HANDOFF = "オペレーターと話したい"
 BACK = "ボットに戻る"
 
-RECORDS: List[Dict[str, Any]] = []
+RECORDS: list[dict[str, Any]] = []
 
 
-def conversation(rng: random.Random) -> List[tuple]:
+def conversation(rng: random.Random) -> list[tuple]:
     """(text, step) turns of one visitor."""
     turns = [(rng.choice(QUESTIONS), "question") for _ in range(rng.randint(1, 3))]
     if rng.random() < HANDOFF_SHARE:
@@ -68,12 +80,22 @@ def conversation(rng: random.Random) -> List[tuple]:
     return turns
 
 
-def new_record(channel: str, sender: str, text: str, step: str) -> Dict[str, Any]:
+def new_record(channel: str, sender: str, text: str, step: str) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:16]
     rec = {
-        "tag": tag, "channel": channel, "sender": sender, "text": f"{text} #{tag}", "step": step,
-        "attempts": 0, "errors": [], "acked": False, "latency_ms": None, "kinds": [], "ticket": None,
-        "first_sent": None, "interrupted": False,
+        "tag": tag,
+        "channel": channel,
+        "sender": sender,
+        "text": f"{text} #{tag}",
+        "step": step,
+        "attempts": 0,
+        "errors": [],
+        "acked": False,
+        "latency_ms": None,
+        "kinds": [],
+        "ticket": None,
+        "first_sent": None,
+        "interrupted": False,
         # exactly once: every attempt of this message carries the same id (docs/reliability.md)
         "message_id": str(uuid.uuid4()),
     }
@@ -81,7 +103,9 @@ def new_record(channel: str, sender: str, text: str, step: str) -> Dict[str, Any
     return rec
 
 
-def note_reply(rec: Dict[str, Any], messages: List[Dict[str, Any]], at: Optional[float] = None) -> None:
+def note_reply(
+    rec: dict[str, Any], messages: list[dict[str, Any]], at: float | None = None
+) -> None:
     rec["acked"] = True
     rec["latency_ms"] = round(((at or time.time()) - rec["first_sent"]) * 1000, 1)
     for m in messages:
@@ -92,12 +116,12 @@ def note_reply(rec: Dict[str, Any], messages: List[Dict[str, Any]], at: Optional
                 rec["ticket"] = custom["ticket"]
 
 
-def error(rec: Dict[str, Any], reason: str) -> None:
+def error(rec: dict[str, Any], reason: str) -> None:
     rec["errors"].append(f"{reason} @{time.time():.1f}")
 
 
 def backoff(attempt: int) -> float:
-    return min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.8, 1.2)
+    return min(8.0, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
 
 
 @events.test_start.add_listener
@@ -128,7 +152,7 @@ def write_journal(environment, **_kwargs) -> None:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
-def send_counted(send: Any, rec: Dict[str, Any]) -> None:
+def send_counted(send: Any, rec: dict[str, Any]) -> None:
     """One message of either kind of user: counted in flight while it is being sent
     (the kill waits for some), marked if locust stops in the middle of it."""
     IN_FLIGHT[0] += 1
@@ -149,7 +173,7 @@ class RestCustomer(HttpUser):
 
     def on_start(self) -> None:
         self.rng = random.Random()
-        self.turns: List[tuple] = []
+        self.turns: list[tuple] = []
 
     @task
     def turn(self) -> None:
@@ -164,13 +188,18 @@ class RestCustomer(HttpUser):
         rec = new_record("rest", self.sender, text, step)
         send_counted(self._send, rec)
 
-    def _send(self, rec: Dict[str, Any]) -> None:
+    def _send(self, rec: dict[str, Any]) -> None:
         for attempt in range(MAX_ATTEMPTS):
             rec["attempts"] += 1
             rec["first_sent"] = rec["first_sent"] or time.time()
             body = {"sender": self.sender, "message": rec["text"], "message_id": rec["message_id"]}
-            with self.client.post("/webhooks/rest/webhook", json=body,
-                                  name="REST message", catch_response=True, timeout=REQUEST_TIMEOUT) as r:
+            with self.client.post(
+                "/webhooks/rest/webhook",
+                json=body,
+                name="REST message",
+                catch_response=True,
+                timeout=REQUEST_TIMEOUT,
+            ) as r:
                 if r.status_code == 200:
                     r.success()
                     note_reply(rec, r.json())
@@ -198,7 +227,7 @@ class SocketCustomer(User):
 
     def on_start(self) -> None:
         self.rng = random.Random()
-        self.turns: List[tuple] = []
+        self.turns: list[tuple] = []
         self.sio = None
 
     def on_stop(self) -> None:
@@ -215,16 +244,17 @@ class SocketCustomer(User):
         import socketio
 
         self._close()
-        self.session: Dict[str, Optional[str]] = {"session_id": None, "token": None}
+        self.session: dict[str, str | None] = {"session_id": None, "token": None}
         self.confirmed = threading.Event()
         self.got_reply = threading.Event()
-        self.inbox: List[Dict[str, Any]] = []
+        self.inbox: list[dict[str, Any]] = []
         self.drops = 0
         self.first_reply_at = 0.0
-        self.current_id: Optional[str] = None
+        self.current_id: str | None = None
         self.failed = threading.Event()
-        sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
-                              request_timeout=15)
+        sio = socketio.Client(
+            reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2, request_timeout=15
+        )
 
         @sio.event
         def connect():
@@ -270,22 +300,33 @@ class SocketCustomer(User):
         self.sio = sio
         started = time.time()
         try:
-            sio.connect(self.host, transports=["polling"], socketio_path="/socket.io", wait_timeout=15)
+            sio.connect(
+                self.host, transports=["polling"], socketio_path="/socket.io", wait_timeout=15
+            )
             ok = self.confirmed.wait(15)
             exc = None if ok else RuntimeError("no session_confirm")
         except Exception as e:  # noqa: BLE001 - reported to locust
             exc = e
         self.environment.events.request.fire(
-            request_type="socket.io", name="connect + session", response_time=(time.time() - started) * 1000,
-            response_length=0, exception=exc, context={})
+            request_type="socket.io",
+            name="connect + session",
+            response_time=(time.time() - started) * 1000,
+            response_length=0,
+            exception=exc,
+            context={},
+        )
         if exc is not None:
             self._close()
 
-    def _fire(self, started: float, exc: Optional[Exception], ended: Optional[float] = None) -> None:
+    def _fire(self, started: float, exc: Exception | None, ended: float | None = None) -> None:
         self.environment.events.request.fire(
-            request_type="socket.io", name="socket.io message",
+            request_type="socket.io",
+            name="socket.io message",
             response_time=((ended or time.time()) - started) * 1000,
-            response_length=0, exception=exc, context={})
+            response_length=0,
+            exception=exc,
+            context={},
+        )
 
     @task
     def turn(self) -> None:
@@ -301,7 +342,7 @@ class SocketCustomer(User):
         rec = new_record("socketio", self.session["session_id"] or "", text, step)
         send_counted(self._send, rec)
 
-    def _send(self, rec: Dict[str, Any]) -> None:
+    def _send(self, rec: dict[str, Any]) -> None:
         for attempt in range(MAX_ATTEMPTS):
             rec["attempts"] += 1
             started = time.time()
@@ -318,24 +359,39 @@ class SocketCustomer(User):
             drops = self.drops
             rec["first_sent"] = rec["first_sent"] or started
             try:
-                self.sio.emit("user_uttered", {"message": rec["text"], "session_id": self.session["session_id"],
-                                               "message_id": rec["message_id"]})
+                self.sio.emit(
+                    "user_uttered",
+                    {
+                        "message": rec["text"],
+                        "session_id": self.session["session_id"],
+                        "message_id": rec["message_id"],
+                    },
+                )
             except Exception as e:  # noqa: BLE001 - the socket dropped before the emit
                 error(rec, type(e).__name__)
                 self._fire(started, e)
                 gevent.sleep(backoff(attempt))
                 continue
             deadline = time.time() + REPLY_TIMEOUT
-            while (not self.got_reply.is_set() and not self.failed.is_set() and self.drops == drops
-                   and time.time() < deadline):
+            while (
+                not self.got_reply.is_set()
+                and not self.failed.is_set()
+                and self.drops == drops
+                and time.time() < deadline
+            ):
                 self.got_reply.wait(0.1)
             if self.got_reply.is_set():
                 replied = self.first_reply_at
                 self._fire(started, None, replied)
                 note_reply(rec, list(self.inbox), replied)
                 return
-            reason = ("turn failed (message_failed)" if self.failed.is_set()
-                      else "disconnected before the reply" if self.drops != drops else "no reply")
+            reason = (
+                "turn failed (message_failed)"
+                if self.failed.is_set()
+                else "disconnected before the reply"
+                if self.drops != drops
+                else "no reply"
+            )
             error(rec, reason)
             self._fire(started, RuntimeError(reason))
             gevent.sleep(backoff(attempt))

@@ -17,26 +17,26 @@ missing, or a step failed.
     python scripts/scale/run.py                 # make scale-test: 50 users, 60 s
     python scripts/scale/run.py --short         # 15 users, 25 s (CI runs it via tests/scale)
 """
+
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 if __package__ in (None, ""):  # `python scripts/scale/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scripts.scale.cluster import Cluster, say, start_cluster  # noqa: E402
-from scripts.scale.verify import Report, existing_tickets, load_journal, tracker_counts, verify  # noqa: E402
-from scripts.scale.widget import WidgetCustomer  # noqa: E402
+from scripts.scale.cluster import Cluster, say, start_cluster
+from scripts.scale.verify import Report, existing_tickets, load_journal, tracker_counts, verify
+from scripts.scale.widget import WidgetCustomer
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
@@ -44,8 +44,13 @@ LOCUSTFILE = HERE / "locustfile.py"
 # kill_at: Rasa 1 killed (-9) and restarted; chaos: (component, seconds into the load) —
 # "actions": action server 1 killed (-9) and restarted; "postgres": PostgreSQL restarted
 # (every connection cut); "redis": Redis restarted (locks and socket.io channels gone).
-FULL = dict(users=50, spawn_rate=10, duration=60, kill_at=12,
-            chaos=(("actions", 22.0), ("postgres", 32.0), ("redis", 44.0)))
+FULL = dict(
+    users=50,
+    spawn_rate=10,
+    duration=60,
+    kill_at=12,
+    chaos=(("actions", 22.0), ("postgres", 32.0), ("redis", 44.0)),
+)
 SHORT = dict(users=15, spawn_rate=5, duration=25, kill_at=6, chaos=(("actions", 14.0),))
 
 
@@ -57,14 +62,14 @@ class Burst:
     messages: int
     seconds: float
     slowest: float
-    counts: Dict[str, int]
+    counts: dict[str, int]
 
     @property
     def exactly_once(self) -> bool:
         return all(n == 1 for n in self.counts.values())
 
 
-def burst(cluster: Cluster, messages: int = 20, base_url: Optional[str] = None) -> Burst:
+def burst(cluster: Cluster, messages: int = 20, base_url: str | None = None) -> Burst:
     """`messages` REST messages at once into one conversation, through the balancer
     (no cookie: round robin over both servers) unless base_url is given."""
     sender = f"burst-{uuid.uuid4().hex[:10]}"
@@ -107,10 +112,15 @@ def agent_push(cluster: Cluster) -> float:
         assert r.status_code == 201, f"agent message: HTTP {r.status_code} {r.text}"
         deadline = started + 10
         while time.monotonic() < deadline:
-            if any(p.get("kind") == "agent_message" and p.get("text") == text for p in customer.payloads()):
+            if any(
+                p.get("kind") == "agent_message" and p.get("text") == text
+                for p in customer.payloads()
+            ):
                 return time.monotonic() - started
             time.sleep(0.005)
-        raise AssertionError(f"the agent's message never reached the socket on the other server: {customer.kinds()}")
+        raise AssertionError(
+            f"the agent's message never reached the socket on the other server: {customer.kinds()}"
+        )
     finally:
         customer.close()
 
@@ -118,21 +128,36 @@ def agent_push(cluster: Cluster) -> float:
 # -- 3. load with a server killed ---------------------------------------------------------
 
 
-def send_like_a_client(base_url: str, sender: str, text: str, step: str, channel: str) -> Dict:
+def send_like_a_client(base_url: str, sender: str, text: str, step: str, channel: str) -> dict:
     """One tagged REST message with a client's retries (as scripts/scale/locustfile.py),
     recorded in the journal's format."""
     import requests
 
     tag = uuid.uuid4().hex[:16]
-    rec = {"tag": tag, "channel": channel, "sender": sender, "text": f"{text} #{tag}", "step": step,
-           "attempts": 0, "errors": [], "acked": False, "latency_ms": None, "kinds": [], "ticket": None,
-           "first_sent": time.time(), "interrupted": False, "message_id": str(uuid.uuid4())}
+    rec = {
+        "tag": tag,
+        "channel": channel,
+        "sender": sender,
+        "text": f"{text} #{tag}",
+        "step": step,
+        "attempts": 0,
+        "errors": [],
+        "acked": False,
+        "latency_ms": None,
+        "kinds": [],
+        "ticket": None,
+        "first_sent": time.time(),
+        "interrupted": False,
+        "message_id": str(uuid.uuid4()),
+    }
     for attempt in range(6):
         rec["attempts"] += 1
         try:
-            r = requests.post(f"{base_url}/webhooks/rest/webhook",
-                              json={"sender": sender, "message": rec["text"], "message_id": rec["message_id"]},
-                              timeout=60)
+            r = requests.post(
+                f"{base_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": rec["text"], "message_id": rec["message_id"]},
+                timeout=60,
+            )
             if r.status_code == 200:
                 rec["acked"] = True
                 rec["latency_ms"] = round((time.time() - rec["first_sent"]) * 1000, 1)
@@ -145,20 +170,28 @@ def send_like_a_client(base_url: str, sender: str, text: str, step: str, channel
             rec["errors"].append(f"HTTP {r.status_code} @{time.time():.1f}")
         except requests.RequestException as e:
             rec["errors"].append(f"{type(e).__name__} @{time.time():.1f}")
-        time.sleep(min(8.0, 0.5 * 2 ** attempt))
+        time.sleep(min(8.0, 0.5 * 2**attempt))
     return rec
 
 
-def under_way(cluster: Cluster, count: int) -> Callable[[], List[Dict]]:
+def under_way(cluster: Cluster, count: int) -> Callable[[], list[dict]]:
     """`count` new conversations each sending a message through the balancer (round
     robin: about half on each server) right now, half of them asking for a person;
     returns a function that waits for their records."""
     pool = ThreadPoolExecutor(count)
-    futures = [pool.submit(send_like_a_client, cluster.url, f"lt-k-{uuid.uuid4().hex[:12]}",
-                           "オペレーターと話したい" if i % 2 else "ACWとは?", "handoff" if i % 2 else "question",
-                           "rest at kill") for i in range(count)]
+    futures = [
+        pool.submit(
+            send_like_a_client,
+            cluster.url,
+            f"lt-k-{uuid.uuid4().hex[:12]}",
+            "オペレーターと話したい" if i % 2 else "ACWとは?",
+            "handoff" if i % 2 else "question",
+            "rest at kill",
+        )
+        for i in range(count)
+    ]
 
-    def records() -> List[Dict]:
+    def records() -> list[dict]:
         out = [f.result() for f in futures]
         pool.shutdown()
         return out
@@ -173,39 +206,77 @@ class Load:
     duration: int
     killed: str = ""
     killed_at: float = 0.0  # seconds into the run
-    back_after: Optional[float] = None  # seconds from kill -9 to the balancer seeing it up again
+    back_after: float | None = None  # seconds from kill -9 to the balancer seeing it up again
     locust_rc: int = 0
     locust_summary: str = ""
     restarted_answers: bool = False
-    problems: List[str] = field(default_factory=list)
-    chaos: List[str] = field(default_factory=list)  # what else was killed/restarted, when
+    problems: list[str] = field(default_factory=list)
+    chaos: list[str] = field(default_factory=list)  # what else was killed/restarted, when
 
     @property
     def ok(self) -> bool:
         return self.report.ok and not self.problems
 
 
-def run_load(cluster: Cluster, users: int, spawn_rate: int, duration: int, kill_at: Optional[float],
-             workdir: Path, log: Callable[[str], None] = print, socket_share: float = 0.5,
-             handoff_share: float = 0.3, kill_messages: int = 10,
-             chaos: Sequence[Tuple[str, float]] = ()) -> Load:
+def run_load(
+    cluster: Cluster,
+    users: int,
+    spawn_rate: int,
+    duration: int,
+    kill_at: float | None,
+    workdir: Path,
+    log: Callable[[str], None] = print,
+    socket_share: float = 0.5,
+    handoff_share: float = 0.3,
+    kill_messages: int = 10,
+    chaos: Sequence[tuple[str, float]] = (),
+) -> Load:
     journal = workdir / f"journal-{uuid.uuid4().hex[:6]}.jsonl"
     grace = 60  # for the messages under way at the end (retries included)
-    env = dict(cluster.env, SCALE_JOURNAL=str(journal), SCALE_SOCKET_SHARE=str(socket_share),
-               SCALE_HANDOFF_SHARE=str(handoff_share), SCALE_END_AT=str(time.time() + duration),
-               SCALE_GRACE=str(grace))
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", cluster.url,
-           "-u", str(users), "-r", str(spawn_rate), "-t", f"{duration + grace + 30}s", "--stop-timeout", "10",
-           "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    env = dict(
+        cluster.env,
+        SCALE_JOURNAL=str(journal),
+        SCALE_SOCKET_SHARE=str(socket_share),
+        SCALE_HANDOFF_SHARE=str(handoff_share),
+        SCALE_END_AT=str(time.time() + duration),
+        SCALE_GRACE=str(grace),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--host",
+        cluster.url,
+        "-u",
+        str(users),
+        "-r",
+        str(spawn_rate),
+        "-t",
+        f"{duration + grace + 30}s",
+        "--stop-timeout",
+        "10",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--exit-code-on-error",
+        "0",
+    ]
     out_path = workdir / "locust.out"
-    log(f"load: {users} users for {duration}s against {cluster.url}"
-        + (f", kill -9 {cluster.rasa[0].name} at {kill_at}s" if kill_at is not None else ""))
+    log(
+        f"load: {users} users for {duration}s against {cluster.url}"
+        + (f", kill -9 {cluster.rasa[0].name} at {kill_at}s" if kill_at is not None else "")
+    )
     started = time.monotonic()
     with open(out_path, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=str(HERE.parents[1]), env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=str(HERE.parents[1]), env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     load = Load(Report({}, verify([], {}, {}).total, 0), users, duration)
-    restart: Optional[threading.Thread] = None
-    at_kill: Callable[[], List[Dict]] = list
+    restart: threading.Thread | None = None
+    at_kill: Callable[[], list[dict]] = list
     if kill_at is not None:
         node = cluster.rasa[0]
         while time.monotonic() - started < kill_at and proc.poll() is None:
@@ -223,7 +294,9 @@ def run_load(cluster: Cluster, users: int, spawn_rate: int, duration: int, kill_
                 cluster.start_rasa(node, wait=True, timeout=300)
                 cluster.wait_lb_up([node.name], timeout=60)
                 load.back_after = time.monotonic() - killed
-                log(f"load: {node.name} back behind the balancer {load.back_after:.1f}s after the kill")
+                log(
+                    f"load: {node.name} back behind the balancer {load.back_after:.1f}s after the kill"
+                )
             except Exception as e:  # noqa: BLE001 - reported as a problem
                 load.problems.append(f"{node.name} did not come back: {e}")
 
@@ -248,7 +321,9 @@ def run_load(cluster: Cluster, users: int, spawn_rate: int, duration: int, kill_
             except Exception as e:  # noqa: BLE001
                 load.problems.append(f"restarted server does not answer: {e!r}")
     summary = out_path.read_text(errors="replace")
-    load.locust_summary = summary[summary.find("Type "):] if "Type " in summary else summary[-3000:]
+    load.locust_summary = (
+        summary[summary.find("Type ") :] if "Type " in summary else summary[-3000:]
+    )
     if load.locust_rc != 0:
         load.problems.append(f"locust exited {load.locust_rc}:\n{summary[-2000:]}")
     records = load_journal(journal)
@@ -256,15 +331,23 @@ def run_load(cluster: Cluster, users: int, spawn_rate: int, duration: int, kill_
         load.problems.append("no journal written by the load clients")
     records += at_kill()
     counts = tracker_counts(cluster.tracker_url, ("lt-", "ws-"))
-    tickets = existing_tickets(cluster.handoff_url, [r["ticket"] for r in records if r.get("ticket")])
+    tickets = existing_tickets(
+        cluster.handoff_url, [r["ticket"] for r in records if r.get("ticket")]
+    )
     load.report = verify(records, counts, tickets)
     return load
 
 
-def run_chaos(cluster: Cluster, chaos: Sequence[Tuple[str, float]], started: float,
-              proc: subprocess.Popen, load: Load, log: Callable[[str], None]) -> List[threading.Thread]:
+def run_chaos(
+    cluster: Cluster,
+    chaos: Sequence[tuple[str, float]],
+    started: float,
+    proc: subprocess.Popen,
+    load: Load,
+    log: Callable[[str], None],
+) -> list[threading.Thread]:
     """Kill or restart the other components at their times (seconds into the load)."""
-    threads: List[threading.Thread] = []
+    threads: list[threading.Thread] = []
     for component, at in sorted(chaos, key=lambda c: c[1]):
         while time.monotonic() - started < at and proc.poll() is None:
             time.sleep(0.1)
@@ -282,8 +365,10 @@ def run_chaos(cluster: Cluster, chaos: Sequence[Tuple[str, float]], started: flo
                     try:
                         cluster.start_actions(0)
                         cluster.wait_lb_up(["actions1"], timeout=60)
-                        load.chaos.append(f"action server 1 killed (-9) at {when:.1f}s, back behind the "
-                                          f"balancer {time.monotonic() - t0:.1f}s later")
+                        load.chaos.append(
+                            f"action server 1 killed (-9) at {when:.1f}s, back behind the "
+                            f"balancer {time.monotonic() - t0:.1f}s later"
+                        )
                     except Exception as e:  # noqa: BLE001 - reported
                         load.problems.append(f"actions1 did not come back: {e}")
 
@@ -292,12 +377,16 @@ def run_chaos(cluster: Cluster, chaos: Sequence[Tuple[str, float]], started: flo
                 threads.append(thread)
             elif component == "postgres":
                 cluster.restart_postgres()
-                load.chaos.append(f"PostgreSQL restarted at {when:.1f}s (down and up in "
-                                  f"{time.monotonic() - t0:.1f}s, every connection cut)")
+                load.chaos.append(
+                    f"PostgreSQL restarted at {when:.1f}s (down and up in "
+                    f"{time.monotonic() - t0:.1f}s, every connection cut)"
+                )
             elif component == "redis":
                 cluster.restart_redis()
-                load.chaos.append(f"Redis restarted at {when:.1f}s (down and up in {time.monotonic() - t0:.1f}s, "
-                                  "locks and socket.io channels gone)")
+                load.chaos.append(
+                    f"Redis restarted at {when:.1f}s (down and up in {time.monotonic() - t0:.1f}s, "
+                    "locks and socket.io channels gone)"
+                )
             else:
                 load.problems.append(f"unknown chaos component {component!r}")
                 continue
@@ -309,11 +398,19 @@ def run_chaos(cluster: Cluster, chaos: Sequence[Tuple[str, float]], started: flo
 
 
 def describe(load: Load) -> str:
-    lines = [f"{load.users} users, {load.duration}s, REST + socket.io through HAProxy, 2 Rasa + 2 action servers"]
+    lines = [
+        f"{load.users} users, {load.duration}s, REST + socket.io through HAProxy, 2 Rasa + 2 action servers"
+    ]
     if load.killed:
-        back = f"back behind the balancer after {load.back_after:.1f}s" if load.back_after else "NOT back"
-        lines.append(f"{load.killed} killed (-9) at {load.killed_at:.1f}s and restarted: {back}"
-                     + ("; answers REST and socket.io" if load.restarted_answers else ""))
+        back = (
+            f"back behind the balancer after {load.back_after:.1f}s"
+            if load.back_after
+            else "NOT back"
+        )
+        lines.append(
+            f"{load.killed} killed (-9) at {load.killed_at:.1f}s and restarted: {back}"
+            + ("; answers REST and socket.io" if load.restarted_answers else "")
+        )
     lines += load.chaos
     lines.append(load.report.table())
     lines += [f"PROBLEM: {p}" for p in load.problems]
@@ -322,19 +419,26 @@ def describe(load: Load) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--short", action="store_true", help=f"the CI version: {SHORT}")
     ap.add_argument("--users", type=int)
     ap.add_argument("--spawn-rate", type=int)
     ap.add_argument("--duration", type=int, help="seconds of load")
     ap.add_argument("--kill-at", type=float, help="seconds into the load when Rasa 1 is killed")
     ap.add_argument("--no-kill", action="store_true")
-    ap.add_argument("--no-chaos", action="store_true", help="kill only Rasa 1 (no action server, "
-                    "PostgreSQL or Redis restarts)")
+    ap.add_argument(
+        "--no-chaos",
+        action="store_true",
+        help="kill only Rasa 1 (no action server, PostgreSQL or Redis restarts)",
+    )
     ap.add_argument("--socket-share", type=float, default=0.5)
     ap.add_argument("--handoff-share", type=float, default=0.3)
-    ap.add_argument("--keep", action="store_true", help="leave the cluster running (Ctrl-C stops it)")
+    ap.add_argument(
+        "--keep", action="store_true", help="leave the cluster running (Ctrl-C stops it)"
+    )
     args = ap.parse_args(argv)
     cfg = dict(SHORT if args.short else FULL)
     for k in cfg:
@@ -344,24 +448,40 @@ def main(argv: Optional[List[str]] = None) -> int:
     cluster = start_cluster()
     failed = []
     try:
-        print(f"cluster up in {time.monotonic() - t0:.1f}s: balancer {cluster.url}, "
-              f"Rasa {[n.port for n in cluster.rasa]}, actions {[a.port for a in cluster.actions]}", flush=True)
+        print(
+            f"cluster up in {time.monotonic() - t0:.1f}s: balancer {cluster.url}, "
+            f"Rasa {[n.port for n in cluster.rasa]}, actions {[a.port for a in cluster.actions]}",
+            flush=True,
+        )
         b = burst(cluster)
-        print(f"burst: {b.messages} messages at once into one conversation (both servers): "
-              f"{b.seconds:.2f}s, slowest reply {b.slowest:.2f}s, "
-              f"{'each in the tracker once' if b.exactly_once else 'NOT exactly once: ' + str(b.counts)}", flush=True)
+        print(
+            f"burst: {b.messages} messages at once into one conversation (both servers): "
+            f"{b.seconds:.2f}s, slowest reply {b.slowest:.2f}s, "
+            f"{'each in the tracker once' if b.exactly_once else 'NOT exactly once: ' + str(b.counts)}",
+            flush=True,
+        )
         if not b.exactly_once:
             failed.append("burst")
         try:
             push = agent_push(cluster)
-            print(f"agent push across servers (console on rasa2 → socket on rasa1): {push * 1000:.0f} ms", flush=True)
+            print(
+                f"agent push across servers (console on rasa2 → socket on rasa1): {push * 1000:.0f} ms",
+                flush=True,
+            )
         except Exception as e:  # noqa: BLE001
             print(f"agent push across servers FAILED: {e}", flush=True)
             failed.append("agent push")
-        load = run_load(cluster, cfg["users"], cfg["spawn_rate"], cfg["duration"],
-                        None if args.no_kill else cfg["kill_at"], cluster.workdir,
-                        socket_share=args.socket_share, handoff_share=args.handoff_share,
-                        chaos=() if args.no_chaos else cfg["chaos"])
+        load = run_load(
+            cluster,
+            cfg["users"],
+            cfg["spawn_rate"],
+            cfg["duration"],
+            None if args.no_kill else cfg["kill_at"],
+            cluster.workdir,
+            socket_share=args.socket_share,
+            handoff_share=args.handoff_share,
+            chaos=() if args.no_chaos else cfg["chaos"],
+        )
         print("\nlocust:\n" + load.locust_summary, flush=True)
         print("\n" + describe(load), flush=True)
         if not load.ok:
@@ -377,8 +497,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if failed:
             print(cluster.tail_logs(15))
         cluster.stop()
-    print(f"\nscale test {'FAILED: ' + ', '.join(failed) if failed else 'passed'} "
-          f"({time.monotonic() - t0:.0f}s in all)")
+    print(
+        f"\nscale test {'FAILED: ' + ', '.join(failed) if failed else 'passed'} "
+        f"({time.monotonic() - t0:.0f}s in all)"
+    )
     return 1 if failed else 0
 
 

@@ -7,27 +7,33 @@ is not in the tracker, *duplicated* when it is in the tracker more than once
 (whatever the client saw), *given up* when the client never got a reply and it is
 not stored (the client saw the error).
 """
+
 from __future__ import annotations
 
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
 TAG = re.compile(r"#([0-9a-f]{16})\b")
 
 
-def load_journal(path: Path) -> List[Dict[str, Any]]:
+def load_journal(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
-def tracker_counts(tracker_url: str, sender_prefixes: Iterable[str] = ("lt-", "ws-", "burst-")) -> Counter:
+def tracker_counts(
+    tracker_url: str, sender_prefixes: Iterable[str] = ("lt-", "ws-", "burst-")
+) -> Counter:
     """How many `user` events of the tracker store carry each tag."""
     counts: Counter = Counter()
     engine = create_engine(tracker_url, future=True)
@@ -45,7 +51,7 @@ def tracker_counts(tracker_url: str, sender_prefixes: Iterable[str] = ("lt-", "w
     return counts
 
 
-def existing_tickets(handoff_url: str, ids: Iterable[str]) -> Dict[str, str]:
+def existing_tickets(handoff_url: str, ids: Iterable[str]) -> dict[str, str]:
     """ticket id → sender id, for the given ids that exist."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -53,14 +59,16 @@ def existing_tickets(handoff_url: str, ids: Iterable[str]) -> Dict[str, str]:
     engine = create_engine(handoff_url, future=True)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT id, sender_id FROM handoff_tickets WHERE id = ANY(:ids)"),
-                                {"ids": wanted})
+            rows = conn.execute(
+                text("SELECT id, sender_id FROM handoff_tickets WHERE id = ANY(:ids)"),
+                {"ids": wanted},
+            )
             return {r[0]: r[1] for r in rows}
     finally:
         engine.dispose()
 
 
-def percentile(values: List[float], p: float) -> Optional[float]:
+def percentile(values: list[float], p: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
@@ -82,19 +90,21 @@ class Figures:
     handoffs: int = 0  # handoff replies with a ticket id
     tickets_missing: int = 0
     handoff_other: int = 0  # handoff requests answered with something else
-    latencies: List[float] = field(default_factory=list)
-    examples: Dict[str, List[str]] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
-    def example(self, kind: str, rec: Dict[str, Any]) -> None:
+    def example(self, kind: str, rec: dict[str, Any]) -> None:
         self.examples.setdefault(kind, [])
         if len(self.examples[kind]) < 5:
-            self.examples[kind].append(f"{rec['channel']} {rec['sender']} {rec['text']!r} "
-                                       f"sent@{rec.get('first_sent') or 0:.1f} errors={rec['errors']}")
+            self.examples[kind].append(
+                f"{rec['channel']} {rec['sender']} {rec['text']!r} "
+                f"sent@{rec.get('first_sent') or 0:.1f} errors={rec['errors']}"
+            )
 
 
 @dataclass
 class Report:
-    by_channel: Dict[str, Figures]
+    by_channel: dict[str, Figures]
     total: Figures
     unknown_tags: int  # in the tracker, not in the journal (should be 0)
 
@@ -107,7 +117,7 @@ class Report:
         cols = [*self.by_channel, "total"]
         figs = [*self.by_channel.values(), self.total]
 
-        def ms(v: Optional[float]) -> str:
+        def ms(v: float | None) -> str:
             return "-" if v is None else f"{v:,.0f} ms"
 
         rows = [
@@ -128,10 +138,16 @@ class Report:
         ]
         width = max(len(r[0]) for r in rows)
         w = [max(10, len(c)) for c in cols]
-        out = [f"| {'':<{width}} | " + " | ".join(f"{c:>{w[i]}}" for i, c in enumerate(cols)) + " |",
-               f"|{'-' * (width + 2)}|" + "|".join("-" * (x + 2) for x in w) + "|"]
+        out = [
+            f"| {'':<{width}} | " + " | ".join(f"{c:>{w[i]}}" for i, c in enumerate(cols)) + " |",
+            f"|{'-' * (width + 2)}|" + "|".join("-" * (x + 2) for x in w) + "|",
+        ]
         for label, values in rows:
-            out.append(f"| {label:<{width}} | " + " | ".join(f"{str(v):>{w[i]}}" for i, v in enumerate(values)) + " |")
+            out.append(
+                f"| {label:<{width}} | "
+                + " | ".join(f"{v!s:>{w[i]}}" for i, v in enumerate(values))
+                + " |"
+            )
         if self.unknown_tags:
             out.append(f"(tracker has {self.unknown_tags} tagged messages no client recorded)")
         for kind, lines in self.total.examples.items():
@@ -140,8 +156,8 @@ class Report:
         return "\n".join(out)
 
 
-def verify(records: List[Dict[str, Any]], counts: Counter, tickets: Dict[str, str]) -> Report:
-    by_channel: Dict[str, Figures] = {}
+def verify(records: list[dict[str, Any]], counts: Counter, tickets: dict[str, str]) -> Report:
+    by_channel: dict[str, Figures] = {}
     total = Figures()
     for rec in records:
         n = counts.get(rec["tag"], 0)

@@ -5,6 +5,7 @@ devtools/launch.py; scripts/serve_web.py serves the demo page. The page's
 origin is the only one CHAT_ALLOWED_ORIGINS lets in. The browser is Debian's
 headless chromium (scripts/install_browser.sh), never a Playwright download.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,17 @@ class WebServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"serve_web_{self.port}.log"
         self.popen = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "serve_web.py"),
-             "--port", str(self.port), "--rasa-url", rasa_url],
-            cwd=REPO, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                str(REPO / "scripts" / "serve_web.py"),
+                "--port",
+                str(self.port),
+                "--rasa-url",
+                rasa_url,
+            ],
+            cwd=REPO,
+            stdout=open(self.log, "wb"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -127,8 +136,10 @@ class PageProblems:
 
 def new_page(browser, width: int = 1280, height: int = 800, **context_args):
     context = browser.new_context(
-        viewport={"width": width, "height": height}, locale="ja-JP",
-        timezone_id="Asia/Tokyo", **context_args,
+        viewport={"width": width, "height": height},
+        locale="ja-JP",
+        timezone_id="Asia/Tokyo",
+        **context_args,
     )
     page = context.new_page()
     page.set_default_timeout(20_000)

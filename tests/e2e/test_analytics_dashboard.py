@@ -1,6 +1,7 @@
 """The analytics dashboard in a real browser: a supervisor sees the KPIs and the charts
 with the numbers of the conversations this test drove (own servers, own databases),
 hovers a KPI for its definition and downloads the CSV; an agent gets 403."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from devtools.console_client import add_agent
 from devtools.launch import MODEL, REPO, custom_payloads, start_servers
@@ -24,20 +25,43 @@ def abot(tmp_path_factory):
         unavailable("no trained model (make train)")
     if not CHART_JS.exists():
         unavailable("web/node_modules missing (scripts/install_browser.sh runs npm ci)")
-    servers = start_servers(workdir=tmp_path_factory.mktemp("analytics-e2e"),
-                            env_extra={"OUTCOME_FLUSH_SECONDS": "0.1", "ANALYTICS_REFRESH_SECONDS": "0"})
+    servers = start_servers(
+        workdir=tmp_path_factory.mktemp("analytics-e2e"),
+        env_extra={"OUTCOME_FLUSH_SECONDS": "0.1", "ANALYTICS_REFRESH_SECONDS": "0"},
+    )
     pw = add_agent(servers.env, "sato", "佐藤")
-    subprocess.run([sys.executable, "-m", "assistant.handoff.agents_cli", "add", "boss", "--name", "上司",
-                    "--role", "supervisor", "--password-stdin"], input=pw + "\n", text=True, env=servers.env,
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant.handoff.agents_cli",
+            "add",
+            "boss",
+            "--name",
+            "上司",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
+        input=pw + "\n",
+        text=True,
+        env=servers.env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     servers.password = pw
     yield servers
     servers.stop()
 
 
 def logged_in(browser, abot, username):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP",
-                                  timezone_id="Asia/Tokyo", accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        locale="ja-JP",
+        timezone_id="Asia/Tokyo",
+        accept_downloads=True,
+    )
     page = context.new_page()
     page.set_default_timeout(20_000)
     problems = PageProblems(page)
@@ -52,15 +76,24 @@ def logged_in(browser, abot, username):
 def drive(abot) -> dict:
     """Conversations over REST; what the dashboard must show, from the replies seen."""
     seen = []
-    for sender, texts in {"e2e-a": ["ACWとは?", "/feedback_positive"], "e2e-b": ["あふれ呼とは?", "/feedback_negative"],
-                          "e2e-c": ["ホゲフガとは?"]}.items():
+    for sender, texts in {
+        "e2e-a": ["ACWとは?", "/feedback_positive"],
+        "e2e-b": ["あふれ呼とは?", "/feedback_negative"],
+        "e2e-c": ["ホゲフガとは?"],
+    }.items():
         for text in texts:
             seen.append([p["kind"] for p in custom_payloads(abot.say(sender, text))])
     answered = sum(k[-1] in ("definition", "faq", "comparison") for k in seen)
     unanswered = sum(k[-1] in ("unknown_term", "fallback") for k in seen)
     assert (answered, unanswered) == (2, 1), seen
-    return {"messages": len(seen), "questions": answered + unanswered, "answered": answered,
-            "conversations": 3, "up": 1, "down": 1}
+    return {
+        "messages": len(seen),
+        "questions": answered + unanswered,
+        "answered": answered,
+        "conversations": 3,
+        "up": 1,
+        "down": 1,
+    }
 
 
 def test_supervisor_sees_the_numbers_hovers_a_definition_and_downloads_csv(browser, abot, shot):
@@ -84,9 +117,17 @@ def test_supervisor_sees_the_numbers_hovers_a_definition_and_downloads_csv(brows
         expect(page.get_by_test_id("kpi-csat")).to_have_text("—")  # nothing asked: no division
 
         # the daily chart holds the same numbers (Chart.js on a canvas: read its data)
-        data = page.evaluate("() => Chart.getChart('chart-daily').data.datasets.map(d => [d.label, d.data])")
+        data = page.evaluate(
+            "() => Chart.getChart('chart-daily').data.datasets.map(d => [d.label, d.data])"
+        )
         totals = {label: sum(v) for label, v in data}
-        assert totals == {"回答(高評価)": 1, "回答(評価なし)": 0, "回答(低評価)": 1, "未回答・対象外": 1, "有人対応依頼": 0}
+        assert totals == {
+            "回答(高評価)": 1,
+            "回答(評価なし)": 0,
+            "回答(低評価)": 1,
+            "未回答・対象外": 1,
+            "有人対応依頼": 0,
+        }
         channels = page.evaluate("() => Chart.getChart('chart-channels').data.datasets[0].data")
         assert channels == [want["messages"]]
         expect(page.get_by_test_id("top-unanswered")).to_contain_text("ホゲフガとは?")

@@ -1,6 +1,7 @@
 """The content studio in two real browsers: an editor adds 「AHT」 in /agent/content,
 previews and publishes it; a customer in the widget (another browser context) gets the
 new definition within 5 s, on the running servers, without any restart."""
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,9 @@ def editor_password(bot):
 @pytest.fixture
 def studio(browser, bot, editor_password):
     """The editor's own browser profile, logged in through the login page."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP", timezone_id="Asia/Tokyo")
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     problems = PageProblems(page)
@@ -46,7 +49,9 @@ def test_editor_adds_a_term_and_a_customer_gets_it_within_5_seconds(page: Page, 
     ask(page, "AHTとは?")
     expect(page.locator(".cca-row[data-kind='unknown_term']").last).to_be_visible()
 
-    expect(studio.get_by_test_id("items").get_by_role("button", name="アフターコールワーク")).to_be_visible()
+    expect(
+        studio.get_by_test_id("items").get_by_role("button", name="アフターコールワーク")
+    ).to_be_visible()
     studio.get_by_test_id("new-item").click()
     studio.get_by_test_id("f-term").fill("AHT")
     studio.get_by_test_id("f-reading").fill("えーえいちてぃー")
@@ -90,7 +95,10 @@ def test_an_import_runs_as_a_job_with_a_progress_bar(studio: Page, tmp_path):
     only) and reports the new revision; the terms are then in the list."""
     path = tmp_path / "terms.csv"
     rows = ["見出し語,読み,カテゴリ,定義1,出典1"]
-    rows += [f"画面取込語{n},がめんとりこみご{'いちにさんよんご'[n]},運用,画面から取り込んだ定義{n}です。,e2e.csv" for n in range(5)]
+    rows += [
+        f"画面取込語{n},がめんとりこみご{'いちにさんよんご'[n]},運用,画面から取り込んだ定義{n}です。,e2e.csv"
+        for n in range(5)
+    ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
     studio.get_by_role("tab", name="取り込み・書き出し").click()
     studio.get_by_test_id("import-file").set_input_files(str(path))

@@ -3,6 +3,7 @@
 new term from the inbox, and the inbox shows it resolved; the customer's next ask gets
 the new definition. Own servers (a fresh content database): test_content_studio adds
 AHT to the session's servers."""
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,10 @@ def bot(tmp_path_factory, web_port):
         unavailable("web/node_modules missing (scripts/install_browser.sh runs npm ci)")
     servers = start_servers(
         workdir=tmp_path_factory.mktemp("inbox-bot"),
-        env_extra={"CHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{web_port}", "OUTCOME_FLUSH_SECONDS": "0.2"},
+        env_extra={
+            "CHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{web_port}",
+            "OUTCOME_FLUSH_SECONDS": "0.2",
+        },
         credentials=REPO / "credentials.yml",
     )
     yield servers
@@ -55,7 +59,9 @@ def editor_password(bot):
 
 @pytest.fixture
 def inbox(browser, bot, editor_password):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP", timezone_id="Asia/Tokyo")
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     problems = PageProblems(page)
@@ -106,7 +112,9 @@ def test_editor_turns_an_unanswered_question_into_a_term(page: Page, inbox: Page
 
     term_form.get_by_test_id("do-term").click()
     expect(inbox.locator("#notice")).to_contain_text("「AHT」を登録しました")
-    expect(inbox.locator("[data-testid='inbox-item'][data-key='aht']")).to_have_count(0)  # not open any more
+    expect(inbox.locator("[data-testid='inbox-item'][data-key='aht']")).to_have_count(
+        0
+    )  # not open any more
     inbox.get_by_role("tab", name=re.compile("解決済み")).click()
     done = inbox.locator("[data-testid='inbox-item'][data-key='aht']")
     expect(done.get_by_test_id("status")).to_have_text("解決済み")
@@ -126,4 +134,6 @@ def test_editor_turns_an_unanswered_question_into_a_term(page: Page, inbox: Page
     inbox.reload()
     expect(inbox.locator("body")).to_have_attribute("data-ready", "true")
     inbox.get_by_role("tab", name=re.compile("解決済み")).click()
-    expect(inbox.locator("[data-testid='inbox-item'][data-key='aht']").get_by_test_id("status")).to_have_text("解決済み")
+    expect(
+        inbox.locator("[data-testid='inbox-item'][data-key='aht']").get_by_test_id("status")
+    ).to_have_text("解決済み")

@@ -2,6 +2,7 @@
 shows as LINE, the quota line is in the top bar, the agent's message arrives at the
 stand-in of LINE's API as a push, the customer's next LINE message shows to the agent,
 and the hand-back lets the bot answer again (with a free reply)."""
+
 from __future__ import annotations
 
 import re
@@ -35,11 +36,16 @@ def lbot(tmp_path_factory, line):
     if not MODEL.exists():
         unavailable("no trained model (make train)")
     workdir = tmp_path_factory.mktemp("line-e2e")
-    servers = start_servers(workdir=workdir, env_extra={
-        "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
-        "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
-        "LINE_API_BASE": line.url, "LINE_QUOTA_CACHE": "0",
-    })
+    servers = start_servers(
+        workdir=workdir,
+        env_extra={
+            "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
+            "LINE_CHANNEL_SECRET": SECRET,
+            "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+            "LINE_API_BASE": line.url,
+            "LINE_QUOTA_CACHE": "0",
+        },
+    )
     yield servers
     servers.stop()
 
@@ -47,8 +53,9 @@ def lbot(tmp_path_factory, line):
 @pytest.fixture
 def console(browser, lbot):
     password = add_agent(lbot.env, "yamada", "山田")
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP",
-                                  timezone_id="Asia/Tokyo")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
     page = context.new_page()
     page.set_default_timeout(20_000)
     problems = PageProblems(page)
@@ -99,6 +106,10 @@ def test_an_agent_chats_with_a_line_customer_in_the_console(console, lbot, line,
     shot(console, "line-console")
 
     console.get_by_test_id("handback").click()
-    line.wait_for(lambda: any("ボット" in (t or "") or "戻" in (t or "") for t in pushed_texts(line, uid)[2:]))
+    line.wait_for(
+        lambda: any("ボット" in (t or "") or "戻" in (t or "") for t in pushed_texts(line, uid)[2:])
+    )
     answer = send(lbot, line, uid, "ACWとは?")
-    line.wait_for(lambda: [c for c in line.sent("reply") if c.body["replyToken"] == answer["replyToken"]])
+    line.wait_for(
+        lambda: [c for c in line.sent("reply") if c.body["replyToken"] == answer["replyToken"]]
+    )

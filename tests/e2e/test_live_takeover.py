@@ -1,5 +1,6 @@
 """Live agent takeover in two real browsers: a customer in the widget, an agent in
 the console (served by the Rasa server at /agent/), both on the real servers."""
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,9 @@ def agent_password(bot):
 @pytest.fixture
 def console(browser, bot, agent_password):
     """The agent's own browser profile, logged in through the login page."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP",
-                                  timezone_id="Asia/Tokyo")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
     page = context.new_page()
     page.set_default_timeout(20_000)
     problems = PageProblems(page)
@@ -51,7 +53,9 @@ def bot_answers(page: Page):
     return page.locator(".cca-row--bot:not([data-kind^='agent_']):not([data-kind='text'])")
 
 
-def test_customer_talks_to_an_agent_in_the_widget_and_back_to_the_bot(page: Page, console: Page, bot, shot):
+def test_customer_talks_to_an_agent_in_the_widget_and_back_to_the_bot(
+    page: Page, console: Page, bot, shot
+):
     open_chat(page)
     ask(page, "オペレーターと話したい")
     expect(page.locator(".cca-row[data-kind='handoff']")).to_be_visible()
@@ -92,15 +96,21 @@ def test_customer_talks_to_an_agent_in_the_widget_and_back_to_the_bot(page: Page
     expect(page.get_by_role("dialog", name="サポートチャット")).to_be_visible()
     expect(agent_rows(page).last).to_contain_text("お待たせしました。担当の鈴木です。")
     console.reload()
-    expect(console.get_by_test_id("messages").locator("[data-role='agent']").last).to_contain_text("担当の鈴木です")
-    expect(console.get_by_test_id("messages").locator("[data-role='customer'] .msg__text").last).to_have_text(XSS)
+    expect(console.get_by_test_id("messages").locator("[data-role='agent']").last).to_contain_text(
+        "担当の鈴木です"
+    )
+    expect(
+        console.get_by_test_id("messages").locator("[data-role='customer'] .msg__text").last
+    ).to_have_text(XSS)
 
     # What the agent writes while the customer's page is away arrives when it is back.
     url = page.url
     page.goto("about:blank")
     box.fill("ページを離れている間のメッセージです")
     console.get_by_test_id("send").click()
-    expect(console.get_by_test_id("messages").locator("[data-role='agent']").last).to_contain_text("離れている間")
+    expect(console.get_by_test_id("messages").locator("[data-role='agent']").last).to_contain_text(
+        "離れている間"
+    )
     page.goto(url)
     expect(agent_rows(page).last).to_contain_text("ページを離れている間のメッセージです")
     expect(agent_rows(page)).to_have_count(2)  # nothing shown twice
@@ -109,7 +119,9 @@ def test_customer_talks_to_an_agent_in_the_widget_and_back_to_the_bot(page: Page
     console.get_by_test_id("handback").click()
     expect(page.locator(".cca-row[data-kind='agent_left']")).to_be_visible()
     ask(page, "ACWとは?")
-    expect(page.locator(".cca-row[data-kind='definition']").last).to_contain_text("アフターコールワーク")
+    expect(page.locator(".cca-row[data-kind='definition']").last).to_contain_text(
+        "アフターコールワーク"
+    )
 
 
 def test_console_pages_need_a_login(bot, browser):

@@ -1,4 +1,5 @@
 """scripts/serve_web.py: MIME types, the vendored client, nothing else served."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """channels.socketio_allowlist: where the allowed origins come from."""
+
 from __future__ import annotations
 
 from channels.socketio_allowlist import (
@@ -28,7 +29,11 @@ def test_env_beats_credentials_beats_default(monkeypatch):
 def test_from_credentials_keeps_rasa_settings(monkeypatch):
     monkeypatch.setenv("CHAT_ALLOWED_ORIGINS", "https://env.jp")
     channel = SocketIOAllowlistInput.from_credentials(
-        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+        {
+            "user_message_evt": "user_uttered",
+            "bot_message_evt": "bot_uttered",
+            "session_persistence": True,
+        }
     )
     assert channel.cors_allowed_origins == ["https://env.jp"]
     assert channel.session_persistence is True

@@ -1,5 +1,6 @@
 """Training mode in the widget (headless chromium, real servers): a quiz answered by
 clicking, with the progress line, correct/incorrect feedback and the score."""
+
 from __future__ import annotations
 
 import re
@@ -28,9 +29,7 @@ def test_a_quiz_answered_by_clicking(page: Page, shot):
         feedback = page.locator(".cca-card--feedback").last
         expect(feedback).to_be_visible()
         expect(feedback).to_have_class(re.compile("cca-quiz--(correct|incorrect)"))
-        expect(feedback.locator(".cca-quiz__verdict")).to_have_text(
-            re.compile("正解|不正解")
-        )
+        expect(feedback.locator(".cca-quiz__verdict")).to_have_text(re.compile("正解|不正解"))
         expect(feedback.locator(".cca-card__source")).to_contain_text("出典")
         if n < 2:
             expect(page.locator(".cca-card--quiz")).to_have_count(n + 2)

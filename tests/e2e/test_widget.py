@@ -4,6 +4,7 @@ Each test gets a fresh browser profile (empty localStorage, so a new Rasa
 session). Every page fails its test if a JavaScript dialog opens, a page error
 is thrown or the CSP blocks something (see conftest.PageProblems).
 """
+
 from __future__ import annotations
 
 import re
@@ -94,7 +95,9 @@ def test_comparison_side_by_side(page: Page, shot):
     open_chat(page)
     button = page.get_by_role("button", name="インバウンドとアウトバウンドの違いは?")
     send_and_wait(page, button.click)
-    expect(page.locator(".cca-row--user .cca-bubble").last).to_have_text("インバウンドとアウトバウンドの違いは?")
+    expect(page.locator(".cca-row--user .cca-bubble").last).to_have_text(
+        "インバウンドとアウトバウンドの違いは?"
+    )
     items = page.locator(".cca-card--comparison .cca-compare__item")
     expect(items.locator(".cca-compare__term")).to_have_text(["インバウンド", "アウトバウンド"])
     a, b = items.nth(0).bounding_box(), items.nth(1).bounding_box()
@@ -138,14 +141,18 @@ def test_feedback_sends_intent_without_a_bubble(page: Page):
     offer = page.locator(".cca-row[data-kind='offer_human']").last
     expect(offer.get_by_role("button")).to_have_text(["はい", "いいえ"])
     send_and_wait(page, offer.get_by_role("button", name="はい").click)
-    expect(page.locator(".cca-row--user .cca-bubble").last).to_have_text("はい")  # title, not /affirm
+    expect(page.locator(".cca-row--user .cca-bubble").last).to_have_text(
+        "はい"
+    )  # title, not /affirm
     expect(page.locator(".cca-handoff__ticket")).to_contain_text(TICKET)
 
 
 def test_handoff_banner_and_history_survive_reload(page: Page, shot):
     open_chat(page)
     ask(page, "ACWとは?")
-    button = page.locator(".cca-row[data-kind='welcome']").get_by_role("button", name="オペレーターと話したい")
+    button = page.locator(".cca-row[data-kind='welcome']").get_by_role(
+        "button", name="オペレーターと話したい"
+    )
     send_and_wait(page, button.click)
     banner = page.locator(".cca-handoff")
     expect(banner).to_be_visible()
@@ -160,7 +167,9 @@ def test_handoff_banner_and_history_survive_reload(page: Page, shot):
     expect(page.locator("#cca-panel")).to_be_visible()  # reopened in the same tab
     expect(page.locator(".cca-handoff__ticket")).to_contain_text(ticket)
     assert user_texts(page) == before
-    expect(page.locator(".cca-card--definition .cca-card__term")).to_have_text("アフターコールワーク")
+    expect(page.locator(".cca-card--definition .cca-card__term")).to_have_text(
+        "アフターコールワーク"
+    )
     assert page.evaluate("localStorage.getItem('ccAssistant.session')") == session
     # Same session over the new socket: the conversation carries on.
     expect(page.locator(".cca-status")).to_have_attribute("data-state", "online")
@@ -186,7 +195,9 @@ def test_enter_during_ime_composition_does_not_send(page: Page):
     box.fill("ACWとは")
     users = page.locator(".cca-row--user").count()
     box.dispatch_event("compositionstart", {"data": ""})
-    box.dispatch_event("keydown", {"key": "Enter", "code": "Enter", "isComposing": True, "bubbles": True})
+    box.dispatch_event(
+        "keydown", {"key": "Enter", "code": "Enter", "isComposing": True, "bubbles": True}
+    )
     # Some IMEs report keydown with isComposing=false during composition.
     box.dispatch_event("keydown", {"key": "Enter", "code": "Enter", "bubbles": True})
     box.dispatch_event("compositionend", {"data": "ACWとは"})
@@ -217,7 +228,9 @@ def test_enter_during_real_ime_composition_does_not_send(page: Page):
     cdp = page.context.new_cdp_session(page)
     box = page.locator("#cca-input")
     box.focus()
-    cdp.send("Input.imeSetComposition", {"text": "えーしー", "selectionStart": 4, "selectionEnd": 4})
+    cdp.send(
+        "Input.imeSetComposition", {"text": "えーしー", "selectionStart": 4, "selectionEnd": 4}
+    )
     page.keyboard.press("Enter")
     page.wait_for_timeout(300)
     expect(page.locator(".cca-row--user")).to_have_count(0)
@@ -239,7 +252,9 @@ def test_mobile_full_screen_panel(mobile_page: Page, shot):
     a, b = items.nth(0).bounding_box(), items.nth(1).bounding_box()
     assert b["y"] > a["y"] + a["height"] - 1, (a, b)  # stacked on a phone
     ask(page, "ACWとは?")
-    expect(page.locator(".cca-card--definition .cca-card__term")).to_have_text("アフターコールワーク")
+    expect(page.locator(".cca-card--definition .cca-card__term")).to_have_text(
+        "アフターコールワーク"
+    )
     shot(page, "mobile")
     page.get_by_role("button", name="チャットを閉じる").click()
     expect(page.locator("#cca-panel")).to_be_hidden()
@@ -312,7 +327,9 @@ def test_long_polling_transport_works(browser, web):
         page.goto(web.url + "/")
         open_chat(page)
         ask(page, "ACWとは?")
-        expect(page.locator(".cca-card--definition .cca-card__term")).to_have_text("アフターコールワーク")
+        expect(page.locator(".cca-card--definition .cca-card__term")).to_have_text(
+            "アフターコールワーク"
+        )
         assert not ws_opened
         assert not problems.errors, problems.errors
     finally:

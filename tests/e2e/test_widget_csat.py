@@ -1,5 +1,6 @@
 """CSAT in the widget (docs/analytics.md): off by default; with csat on, a 1-5 question
 after a goodbye, answered once, logged (asked + the score) in the outcome log."""
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,11 @@ def csat_rows(bot, session_id):
     engine = make_engine(bot.env["HANDOFF_DB_URL"])
     try:
         day = datetime.now(JST).date()
-        rows = OutcomeStore(engine).rows((day - timedelta(days=1)).isoformat(), (day + timedelta(days=1)).isoformat(),
-                                         kinds=["csat"])
+        rows = OutcomeStore(engine).rows(
+            (day - timedelta(days=1)).isoformat(),
+            (day + timedelta(days=1)).isoformat(),
+            kinds=["csat"],
+        )
     finally:
         engine.dispose()
     return [(r.decision, r.value, r.channel) for r in rows if r.conversation == session_id]
@@ -47,7 +51,10 @@ def test_csat_is_asked_after_a_goodbye_and_logged(browser, web, bot):
         sid = page.evaluate("() => JSON.parse(localStorage.getItem('ccAssistant.session'))")
         assert isinstance(sid, str) and sid.startswith("ws-"), sid
         deadline = time.monotonic() + 10
-        while sorted(csat_rows(bot, sid)) != [("answered", 4.0, "socketio"), ("asked", None, "socketio")]:
+        while sorted(csat_rows(bot, sid)) != [
+            ("answered", 4.0, "socketio"),
+            ("asked", None, "socketio"),
+        ]:
             assert time.monotonic() < deadline, csat_rows(bot, sid)
             time.sleep(0.2)
         ask(page, "さようなら")  # asked once per session

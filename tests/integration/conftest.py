@@ -1,5 +1,6 @@
 """Real servers for the integration tests: action server + Rasa (REST), a real
 webhook receiver, business-hours files that make "now" open or closed."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,6 +2,7 @@
 (answered, unanswered, 👍, 👎, a handoff claimed by an agent) → the KPI API returns
 exactly the counts this test computes from the replies it saw. Own servers (own
 databases), so the numbers are this test's alone."""
+
 from __future__ import annotations
 
 import time
@@ -25,11 +26,14 @@ UNANSWERED = {"unknown_term", "fallback"}
 @pytest.fixture(scope="module")
 def abot(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("analytics")
-    servers = start_servers(workdir=workdir, env_extra={
-        "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
-        "OUTCOME_FLUSH_SECONDS": "0.1",
-        "ANALYTICS_REFRESH_SECONDS": "0",
-    })
+    servers = start_servers(
+        workdir=workdir,
+        env_extra={
+            "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
+            "OUTCOME_FLUSH_SECONDS": "0.1",
+            "ANALYTICS_REFRESH_SECONDS": "0",
+        },
+    )
     yield servers
     servers.stop()
 
@@ -42,9 +46,26 @@ def accounts(abot):
 
     from devtools.launch import REPO
 
-    subprocess.run([sys.executable, "-m", "assistant.handoff.agents_cli", "add", "boss", "--name", "上司",
-                    "--role", "supervisor", "--password-stdin"], input=pw + "\n", text=True, env=abot.env,
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant.handoff.agents_cli",
+            "add",
+            "boss",
+            "--name",
+            "上司",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
+        input=pw + "\n",
+        text=True,
+        env=abot.env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     agent, boss = Console(abot.rasa_url), Console(abot.rasa_url)
     assert agent.login("sato", pw).status_code == 200
     assert boss.login("boss", pw).status_code == 200
@@ -58,9 +79,17 @@ class Expected:
         self.convs: dict[str, list[tuple[str, str]]] = {}  # conv → [(what, reply kind)]
 
     def saw(self, conv: str, what: str, kinds: list[str]) -> None:
-        main = next((k for k in kinds if k in ANSWERED | UNANSWERED | {"out_of_scope", "feedback_thanks",
-                                                                       "offer_human", "handoff", "thanks"}),
-                    kinds[0] if kinds else "none")
+        main = next(
+            (
+                k
+                for k in kinds
+                if k
+                in ANSWERED
+                | UNANSWERED
+                | {"out_of_scope", "feedback_thanks", "offer_human", "handoff", "thanks"}
+            ),
+            kinds[0] if kinds else "none",
+        )
         self.convs.setdefault(conv, []).append((what, main))
 
     def counts(self) -> dict:
@@ -103,8 +132,10 @@ def widget_turn(customer, exp, text, what, kind_before):
 
 
 def report(console, day_from, day_to, **params):
-    return console.get(f"/agent/api/analytics?from={day_from}&to={day_to}"
-                       + "".join(f"&{k}={v}" for k, v in params.items()))
+    return console.get(
+        f"/agent/api/analytics?from={day_from}&to={day_to}"
+        + "".join(f"&{k}={v}" for k, v in params.items())
+    )
 
 
 def kpi(r):
@@ -166,23 +197,38 @@ def test_kpi_api_counts_what_the_customers_saw(abot, accounts):
     assert got["conversations"]["value"] == want["conversations"] == 5
     assert got["users"]["value"] == 5
     assert got["questions"]["value"] == want["questions"]
-    assert (got["answer_rate"]["numerator"], got["answer_rate"]["denominator"]) == (want["answered"],
-                                                                                    want["questions"])
+    assert (got["answer_rate"]["numerator"], got["answer_rate"]["denominator"]) == (
+        want["answered"],
+        want["questions"],
+    )
     assert got["unanswered_rate"]["numerator"] == want["unanswered"]
-    assert (got["handoff_rate"]["numerator"], got["handoff_rate"]["denominator"]) == (want["with_handoff"],
-                                                                                      want["conversations"])
-    assert (got["accuracy"]["numerator"], got["accuracy"]["denominator"]) == (want["up"], want["up"] + want["down"])
+    assert (got["handoff_rate"]["numerator"], got["handoff_rate"]["denominator"]) == (
+        want["with_handoff"],
+        want["conversations"],
+    )
+    assert (got["accuracy"]["numerator"], got["accuracy"]["denominator"]) == (
+        want["up"],
+        want["up"] + want["down"],
+    )
     assert got["self_resolution_confirmed"]["numerator"] == want["confirmed"]
     # nobody is "assumed" resolved yet: their 24 h are not over, or they were disqualified
     assert got["self_resolution_assumed"]["numerator"] == 0
-    assert got["self_resolution"]["denominator"] == want["with_question"] - data["pending_conversations"]
+    assert (
+        got["self_resolution"]["denominator"]
+        == want["with_question"] - data["pending_conversations"]
+    )
     assert data["feedback"] == {"up": want["up"], "down": want["down"]}
     assert data["handoff"] == {"requests": 1, "after_answer": 1}
-    assert data["agents"]["claims"] == 1 and data["agents"]["per_agent"] == [{"agent": "sato", "conversations": 1}]
-    assert data["agents"]["first_reply_p50"] is not None and data["agents"]["handle_p50"] is not None
+    assert data["agents"]["claims"] == 1 and data["agents"]["per_agent"] == [
+        {"agent": "sato", "conversations": 1}
+    ]
+    assert (
+        data["agents"]["first_reply_p50"] is not None and data["agents"]["handle_p50"] is not None
+    )
     assert {ch["channel"]: ch["messages"] for ch in data["channels"]} == {
         "rest": sum(len(t) for cv, t in exp.convs.items() if not cv.startswith("ws-")),
-        "socketio": len(exp.convs[w.session_id])}
+        "socketio": len(exp.convs[w.session_id]),
+    }
     assert [x["example"] for x in data["top_unanswered"]] == ["ホゲフガとは?"]
     top = {a["name"]: (a["count"], a["up"], a["down"]) for a in data["top_answers"]}
     assert top["アフターコールワーク"] == (2, 2, 0)
@@ -207,31 +253,55 @@ def test_kpi_api_counts_what_the_customers_saw(abot, accounts):
 
 def test_only_supervisors_see_analytics(abot, accounts):
     agent, boss = accounts
-    assert agent.get("/agent/api/analytics?from=2026-01-01&to=2026-01-02").json() == {"error": "forbidden"}
+    assert agent.get("/agent/api/analytics?from=2026-01-01&to=2026-01-02").json() == {
+        "error": "forbidden"
+    }
     assert agent.get("/agent/api/analytics?from=2026-01-01&to=2026-01-02").status_code == 403
-    assert agent.get("/agent/api/analytics/export.csv?from=2026-01-01&to=2026-01-02").status_code == 403
+    assert (
+        agent.get("/agent/api/analytics/export.csv?from=2026-01-01&to=2026-01-02").status_code
+        == 403
+    )
     assert agent.get("/agent/analytics").status_code == 403
     assert agent.get("/agent/api/me").json()["role"] == "agent"
     assert boss.get("/agent/api/me").json()["role"] == "supervisor"
-    nobody = requests.get(abot.rasa_url + "/agent/api/analytics?from=2026-01-01&to=2026-01-02", timeout=10)
+    nobody = requests.get(
+        abot.rasa_url + "/agent/api/analytics?from=2026-01-01&to=2026-01-02", timeout=10
+    )
     assert nobody.status_code == 401
     page = requests.get(abot.rasa_url + "/agent/analytics", timeout=10, allow_redirects=False)
     assert page.status_code == 302
     ok = boss.get("/agent/analytics")
     assert ok.status_code == 200 and "分析ダッシュボード" in ok.text
-    assert "script-src" not in ok.headers["content-security-policy"] or "'unsafe-inline'" not in ok.text
+    assert (
+        "script-src" not in ok.headers["content-security-policy"]
+        or "'unsafe-inline'" not in ok.text
+    )
     assert boss.get("/agent/vendor/chart.umd.js").status_code == 200
 
 
-@pytest.mark.parametrize("query, reason", [
-    ("", "from"), ("from=2026-01-01", "to"), ("from=2026-02-01&to=2026-01-01", "before"),
-    ("from=2026-01-01&to=2029-01-01", "at most"), ("from=2026-02-30&to=2026-03-01", "from"),
-    ("from=%27%3B--&to=2026-01-01", "from"), ("from=2026-01-01&to=2026-01-02&channel=" + "x" * 40, "channel"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("", "from"),
+        ("from=2026-01-01", "to"),
+        ("from=2026-02-01&to=2026-01-01", "before"),
+        ("from=2026-01-01&to=2029-01-01", "at most"),
+        ("from=2026-02-30&to=2026-03-01", "from"),
+        ("from=%27%3B--&to=2026-01-01", "from"),
+        ("from=2026-01-01&to=2026-01-02&channel=" + "x" * 40, "channel"),
+    ],
+)
 def test_bad_periods_are_400(abot, accounts, query, reason):
     _agent, boss = accounts
     r = boss.get(f"/agent/api/analytics?{query}")
-    assert r.status_code == 400 and r.json()["error"] == "bad_range" and reason in r.json()["reason"]
+    assert (
+        r.status_code == 400 and r.json()["error"] == "bad_range" and reason in r.json()["reason"]
+    )
     r = boss.get(f"/agent/api/analytics/export.csv?{query}")
     assert r.status_code == 400
-    assert boss.get("/agent/api/analytics/export.csv?from=2026-01-01&to=2026-01-02&table=x").status_code == 400
+    assert (
+        boss.get(
+            "/agent/api/analytics/export.csv?from=2026-01-01&to=2026-01-02&table=x"
+        ).status_code
+        == 400
+    )

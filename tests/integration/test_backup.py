@@ -2,6 +2,7 @@
 while customers chat is consistent, restores into a fresh directory, and new servers
 started on the restored files continue a conversation (the handoff in progress, the same
 ticket) where the old ones left it. Bad backups and overwrites are refused."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,23 @@ from tests.support.ci import unavailable
 
 
 def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant.backup", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.backup", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_backup_while_serving_restores_and_the_conversation_continues(tmp_path):
     if not MODEL.exists():
         unavailable("no trained model (make train)")
-    first = start_servers(workdir=tmp_path / "live",
-                          env_extra={"HANDOFF_HOURS_FILE": str(hours_file(tmp_path / "open.yml", True))})
+    first = start_servers(
+        workdir=tmp_path / "live",
+        env_extra={"HANDOFF_HOURS_FILE": str(hours_file(tmp_path / "open.yml", True))},
+    )
     env = {**first.env, "TRACKER_DB_URL": f"sqlite:///{first.workdir / 'tracker.db'}"}
     sender = f"bk-{uuid.uuid4().hex[:10]}"
     failures: list[str] = []
@@ -66,22 +75,29 @@ def test_backup_while_serving_restores_and_the_conversation_continues(tmp_path):
     again = cli(env, "restore", str(folder), "--to", str(fresh))
     assert again.returncode == 2 and "would overwrite" in again.stderr
 
-    second = start_servers(workdir=fresh,
-                           env_extra={"HANDOFF_HOURS_FILE": str(tmp_path / "open.yml")})
+    second = start_servers(
+        workdir=fresh, env_extra={"HANDOFF_HOURS_FILE": str(tmp_path / "open.yml")}
+    )
     try:
         reply = custom_payloads(second.say(sender, f"まだですか {sender}"))
         assert reply[0]["kind"] == "handoff_message" and reply[0]["ticket"] == ticket, reply
         with sqlite3.connect(fresh / "handoff.db") as db:
-            texts = [r[0] for r in db.execute(
-                "SELECT text FROM handoff_ticket_messages WHERE ticket_id = ?", (ticket,))]
+            texts = [
+                r[0]
+                for r in db.execute(
+                    "SELECT text FROM handoff_ticket_messages WHERE ticket_id = ?", (ticket,)
+                )
+            ]
         assert any(sender in t for t in texts)
     finally:
         second.stop()
 
 
 def test_a_damaged_or_missing_backup_is_refused(tmp_path):
-    env = {"HANDOFF_DB_URL": f"sqlite:///{tmp_path / 'h.db'}",
-           "TRACKER_DB_URL": f"sqlite:///{tmp_path / 't.db'}"}
+    env = {
+        "HANDOFF_DB_URL": f"sqlite:///{tmp_path / 'h.db'}",
+        "TRACKER_DB_URL": f"sqlite:///{tmp_path / 't.db'}",
+    }
     import os
 
     env = {**os.environ, **env}

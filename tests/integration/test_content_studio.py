@@ -1,10 +1,11 @@
 """The content studio over the real servers: roles, publish → answered by the running
 bot without a restart, validation, conflicts, restore, test all, import / export."""
+
 from __future__ import annotations
 
 import csv
-import threading
 import io
+import threading
 import time
 import uuid
 
@@ -60,8 +61,14 @@ def wait_for(bot, text, check, timeout=5.0):
 
 
 def term(name, reading, definition, **extra):
-    return {"term": name, "reading": reading, "category": "指標", "aliases": extra.pop("aliases", []),
-            "related": extra.pop("related", []), "definitions": [{"text": definition, "source": "editor", **extra}]}
+    return {
+        "term": name,
+        "reading": reading,
+        "category": "指標",
+        "aliases": extra.pop("aliases", []),
+        "related": extra.pop("related", []),
+        "definitions": [{"text": definition, "source": "editor", **extra}],
+    }
 
 
 def publish(c, changes, **body):
@@ -76,7 +83,9 @@ def item_of(c, kind, key):
 # -- who may ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/agent/api/content", "/agent/api/content/export?kind=term&format=csv"])
+@pytest.mark.parametrize(
+    "path", ["/agent/api/content", "/agent/api/content/export?kind=term&format=csv"]
+)
 def test_content_api_needs_login_and_the_editor_role(bot, accounts, path):
     assert requests.get(bot.rasa_url + path, timeout=10).status_code == 401
     agent = console(bot, accounts, AGENT)
@@ -94,8 +103,11 @@ def test_content_page_redirects_without_login_and_changes_need_csrf(bot, editor)
     page = editor.get("/agent/content")
     assert page.status_code == 200 and "<script>" not in page.text  # no inline script
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    r = editor.post("/agent/api/content/publish", {"changes": [{"kind": "term", "data": term("X", "えっくす", "x")}]},
-                    csrf=False)
+    r = editor.post(
+        "/agent/api/content/publish",
+        {"changes": [{"kind": "term", "data": term("X", "えっくす", "x")}]},
+        csrf=False,
+    )
     assert r.status_code == 403 and r.json()["error"] == "csrf"
 
 
@@ -105,50 +117,97 @@ def test_content_page_redirects_without_login_and_changes_need_csrf(bot, editor)
 def test_a_published_term_is_answered_within_5_seconds_without_restart(bot, editor):
     assert first(bot, "AHTとは?")["kind"] == "unknown_term"
     definition = "1件の応対にかかる平均の時間(通話時間と後処理時間の合計)です。"
-    preview = editor.post("/agent/api/content/preview",
-                          {"changes": [{"kind": "term", "data": term("AHT", "えーえいちてぃー", definition,
-                                                                      aliases=["平均処理時間"])}],
-                           "questions": ["平均処理時間の意味は?"]}, timeout=60).json()
+    preview = editor.post(
+        "/agent/api/content/preview",
+        {
+            "changes": [
+                {
+                    "kind": "term",
+                    "data": term("AHT", "えーえいちてぃー", definition, aliases=["平均処理時間"]),
+                }
+            ],
+            "questions": ["平均処理時間の意味は?"],
+        },
+        timeout=60,
+    ).json()
     assert preview["problems"] == []
     rows = {r["text"]: r for r in preview["test_all"]["preview"]}
     assert rows["AHTとは?"]["old"]["kind"] == "unknown_term"
-    assert rows["AHTとは?"]["new"]["term"] == "AHT" and definition in rows["AHTとは?"]["new"]["text"]
+    assert (
+        rows["AHTとは?"]["new"]["term"] == "AHT" and definition in rows["AHTとは?"]["new"]["text"]
+    )
     assert rows["平均処理時間の意味は?"]["new"]["term"] == "AHT"
     clicked = time.monotonic()
-    r = publish(editor, [{"kind": "term", "data": term("AHT", "えーえいちてぃー", definition, aliases=["平均処理時間"])}])
+    r = publish(
+        editor,
+        [
+            {
+                "kind": "term",
+                "data": term("AHT", "えーえいちてぃー", definition, aliases=["平均処理時間"]),
+            }
+        ],
+    )
     assert r.status_code == 200, r.text
     started = time.monotonic()  # published: test all done, the revision stored
-    assert r.json()["test_all"]["counts"]["regressions"] == 0 and r.json()["test_all"]["total"] > 400
-    wait_for(bot, "AHTとは?", lambda p: p.get("term") == "AHT" and definition in p["definitions"][0], timeout=5)
-    print(f"published-to-answered: {time.monotonic() - started:.2f} s; click-to-answered "
-          f"{time.monotonic() - clicked:.2f} s (test all of {r.json()['test_all']['total']}: "
-          f"{r.json()['test_all']['seconds']} s)")
+    assert (
+        r.json()["test_all"]["counts"]["regressions"] == 0 and r.json()["test_all"]["total"] > 400
+    )
+    wait_for(
+        bot,
+        "AHTとは?",
+        lambda p: p.get("term") == "AHT" and definition in p["definitions"][0],
+        timeout=5,
+    )
+    print(
+        f"published-to-answered: {time.monotonic() - started:.2f} s; click-to-answered "
+        f"{time.monotonic() - clicked:.2f} s (test all of {r.json()['test_all']['total']}: "
+        f"{r.json()['test_all']['seconds']} s)"
+    )
     assert first(bot, "平均処理時間って何?").get("term") == "AHT"
 
 
 def test_a_new_faq_is_answered_without_retraining(bot, supervisor):
-    faq = {"id": "studio_window_hours", "title": "サポート窓口の受付時間",
-           "answer": "サポート窓口の受付時間は平日9時から18時までです。", "source": "editor",
-           "questions": ["サポート窓口の受付時間を教えて", "サポート窓口は何時まで受け付けていますか"]}
+    faq = {
+        "id": "studio_window_hours",
+        "title": "サポート窓口の受付時間",
+        "answer": "サポート窓口の受付時間は平日9時から18時までです。",
+        "source": "editor",
+        "questions": ["サポート窓口の受付時間を教えて", "サポート窓口は何時まで受け付けていますか"],
+    }
     # A new FAQ's words can take questions from others (BM25): test all lists them and a
     # supervisor confirms (what the regressions are depends on the router of the day).
     r = publish(supervisor, [{"kind": "faq", "data": faq}], confirm=True)
     assert r.status_code == 200, r.text
-    wait_for(bot, "サポート窓口の受付時間は何時から何時までですか", lambda p: p.get("id") == "studio_window_hours")
+    wait_for(
+        bot,
+        "サポート窓口の受付時間は何時から何時までですか",
+        lambda p: p.get("id") == "studio_window_hours",
+    )
 
 
 # -- validation, conflicts, restore, test all ---------------------------------------------
 
 
-@pytest.mark.parametrize("data, field, words", [
-    (term("", "から", "x"), "term", "見出し語を入力"),
-    (term("ＡＣＷ", "えーしーだぶりゅー", "x"), "term", "アフターコールワーク"),
-    (term("新用語A", "しんようご", "x", aliases=["acw"]), "aliases", "アフターコールワーク"),
-    (term("新用語B", "しんようご", "x", aliases=["新"]), "aliases", "1文字"),
-    (term("新用語C", "shinyougo", "x"), "reading", "ひらがなかカタカナ"),
-    (term("新用語D", "しんようご", "x", related=["存在しない用語"]), "related", "用語集にありません"),
-    ({**term("新用語E", "しんようご", "x"), "definitions": []}, "definitions", "定義を一つ以上"),
-])
+@pytest.mark.parametrize(
+    "data, field, words",
+    [
+        (term("", "から", "x"), "term", "見出し語を入力"),
+        (term("ＡＣＷ", "えーしーだぶりゅー", "x"), "term", "アフターコールワーク"),
+        (term("新用語A", "しんようご", "x", aliases=["acw"]), "aliases", "アフターコールワーク"),
+        (term("新用語B", "しんようご", "x", aliases=["新"]), "aliases", "1文字"),
+        (term("新用語C", "shinyougo", "x"), "reading", "ひらがなかカタカナ"),
+        (
+            term("新用語D", "しんようご", "x", related=["存在しない用語"]),
+            "related",
+            "用語集にありません",
+        ),
+        (
+            {**term("新用語E", "しんようご", "x"), "definitions": []},
+            "definitions",
+            "定義を一つ以上",
+        ),
+    ],
+)
 def test_bad_terms_are_refused_with_a_clear_message(bot, editor, data, field, words):
     r = publish(editor, [{"kind": "term", "data": data}])
     assert r.status_code == 400
@@ -158,34 +217,80 @@ def test_bad_terms_are_refused_with_a_clear_message(bot, editor, data, field, wo
 
 def test_markup_is_stored_and_answered_as_text(bot, editor):
     evil = '<img src=x onerror="alert(1)">の説明'
-    r = publish(editor, [{"kind": "term", "data": term("XSSテスト", "えっくすえすえすてすと", evil)}])
+    r = publish(
+        editor, [{"kind": "term", "data": term("XSSテスト", "えっくすえすえすてすと", evil)}]
+    )
     assert r.status_code == 200, r.text
     wait_for(bot, "XSSテストとは?", lambda p: p.get("definitions") == [evil])
 
 
-def test_two_editors_saving_the_same_term_the_second_gets_409_with_the_newer_revision(bot, editor, supervisor):
-    assert publish(editor, [{"kind": "term", "data": term("同時編集", "どうじへんしゅう", "最初の定義です。")}]).status_code == 200
+def test_two_editors_saving_the_same_term_the_second_gets_409_with_the_newer_revision(
+    bot, editor, supervisor
+):
+    assert (
+        publish(
+            editor,
+            [{"kind": "term", "data": term("同時編集", "どうじへんしゅう", "最初の定義です。")}],
+        ).status_code
+        == 200
+    )
     item = item_of(editor, "term", "同時編集")
-    mine = publish(editor, [{"kind": "term", "id": item["id"], "expected": item["revision"],
-                             "data": term("同時編集", "どうじへんしゅう", "編集者の定義です。")}])
+    mine = publish(
+        editor,
+        [
+            {
+                "kind": "term",
+                "id": item["id"],
+                "expected": item["revision"],
+                "data": term("同時編集", "どうじへんしゅう", "編集者の定義です。"),
+            }
+        ],
+    )
     assert mine.status_code == 200
-    theirs = publish(supervisor, [{"kind": "term", "id": item["id"], "expected": item["revision"],
-                                   "data": term("同時編集", "どうじへんしゅう", "監督の定義です。")}])
+    theirs = publish(
+        supervisor,
+        [
+            {
+                "kind": "term",
+                "id": item["id"],
+                "expected": item["revision"],
+                "data": term("同時編集", "どうじへんしゅう", "監督の定義です。"),
+            }
+        ],
+    )
     assert theirs.status_code == 409 and theirs.json()["error"] == "conflict"
     assert theirs.json()["current"]["revision"] == mine.json()["revision"]
     assert theirs.json()["current"]["data"]["definitions"][0]["text"] == "編集者の定義です。"
 
 
 def test_restoring_an_old_revision_brings_the_old_answer_back(bot, editor):
-    assert publish(editor, [{"kind": "term", "data": term("復元テスト", "ふくげんてすと", "古い定義です。")}]).status_code == 200
+    assert (
+        publish(
+            editor,
+            [{"kind": "term", "data": term("復元テスト", "ふくげんてすと", "古い定義です。")}],
+        ).status_code
+        == 200
+    )
     item = item_of(editor, "term", "復元テスト")
-    r = publish(editor, [{"kind": "term", "id": item["id"], "expected": item["revision"],
-                          "data": term("復元テスト", "ふくげんてすと", "新しい定義です。")}])
+    r = publish(
+        editor,
+        [
+            {
+                "kind": "term",
+                "id": item["id"],
+                "expected": item["revision"],
+                "data": term("復元テスト", "ふくげんてすと", "新しい定義です。"),
+            }
+        ],
+    )
     assert r.status_code == 200
     wait_for(bot, "復元テストとは?", lambda p: p.get("definitions") == ["新しい定義です。"])
     history = editor.get(f"/agent/api/content/items/{item['id']}").json()["history"]
     assert [h["action"] for h in history] == ["update", "create"]
-    assert history[0]["before"]["definitions"][0]["text"] == "古い定義です。" and history[0]["actor"] == EDITOR
+    assert (
+        history[0]["before"]["definitions"][0]["text"] == "古い定義です。"
+        and history[0]["actor"] == EDITOR
+    )
     r = editor.post("/agent/api/content/restore", {"revision": history[1]["id"]}, timeout=120)
     assert r.status_code == 200, r.text
     wait_for(bot, "復元テストとは?", lambda p: p.get("definitions") == ["古い定義です。"])
@@ -193,11 +298,21 @@ def test_restoring_an_old_revision_brings_the_old_answer_back(bot, editor):
 
 
 def test_a_regression_blocks_the_publish_unless_a_supervisor_confirms(bot, editor, supervisor):
-    assert publish(editor, [{"kind": "term", "data": term("回帰テスト", "かいきてすと", "消される定義です。")}]).status_code == 200
+    assert (
+        publish(
+            editor,
+            [{"kind": "term", "data": term("回帰テスト", "かいきてすと", "消される定義です。")}],
+        ).status_code
+        == 200
+    )
     item = item_of(editor, "term", "回帰テスト")
     disable = [{"kind": "term", "id": item["id"], "enabled": False}]
     r = publish(editor, disable, confirm=True)
-    assert r.status_code == 409 and r.json()["error"] == "regressions" and r.json()["needs"] == "supervisor"
+    assert (
+        r.status_code == 409
+        and r.json()["error"] == "regressions"
+        and r.json()["needs"] == "supervisor"
+    )
     texts = [x["text"] for x in r.json()["test_all"]["regressions"]]
     assert "回帰テストとは?" in texts
     assert first(bot, "回帰テストとは?")["kind"] == "definition"
@@ -231,7 +346,7 @@ def wait_job(c, started, timeout=120.0):
         assert r.status_code == 200, r.text
         job = r.json()
         p = job["progress"]
-        assert 0 <= p["done"] and (p["total"] == 0 or p["done"] <= p["total"]), job
+        assert p["done"] >= 0 and (p["total"] == 0 or p["done"] <= p["total"]), job
         if job["status"] != "running":
             assert job["status"] == "done" and job["phase"] == "done", job
             return JobResult(job)
@@ -246,7 +361,9 @@ def import_file(c, data, kind="term", fmt="csv", apply=False):
     return wait_job(c, r) if apply else r
 
 
-@pytest.mark.parametrize("kind, fmt", [("term", "csv"), ("faq", "csv"), ("term", "xlsx"), ("faq", "xlsx")])
+@pytest.mark.parametrize(
+    "kind, fmt", [("term", "csv"), ("faq", "csv"), ("term", "xlsx"), ("faq", "xlsx")]
+)
 def test_export_then_import_is_zero_changes(bot, editor, kind, fmt):
     exported = editor.get(f"/agent/api/content/export?kind={kind}&format={fmt}")
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
@@ -266,8 +383,19 @@ def term_csv(rows, encoding="cp932"):
 
 
 def test_a_cp932_csv_import_shows_a_diff_then_applies(bot, editor):
-    data = term_csv([["取込用語", "とりこみようご", "取込語|インポート語", "運用", "アフターコールワーク",
-                      "Excelから取り込んだ定義です。", "import.csv"]])
+    data = term_csv(
+        [
+            [
+                "取込用語",
+                "とりこみようご",
+                "取込語|インポート語",
+                "運用",
+                "アフターコールワーク",
+                "Excelから取り込んだ定義です。",
+                "import.csv",
+            ]
+        ]
+    )
     plan = import_file(editor, data).json()["plan"]
     assert plan["counts"]["added"] == 1 and plan["added"][0] == {"row": 2, "key": "取込用語"}
     assert first(bot, "取込用語とは?")["kind"] == "unknown_term"  # a dry run changes nothing
@@ -282,8 +410,10 @@ def test_an_xlsx_import_with_a_formula_is_refused_by_row(bot, editor):
     book = Workbook()
     sheet = book.active
     sheet.append(["term", "reading", "category", "definition_1", "source_1"])
-    sheet.append(["表計算用語", "ひょうけいさんようご", "運用", "XLSXから取り込んだ定義です。", "book.xlsx"])
-    sheet.append(["数式用語", "すうしきようご", "運用", "=HYPERLINK(\"http://evil\")", "book.xlsx"])
+    sheet.append(
+        ["表計算用語", "ひょうけいさんようご", "運用", "XLSXから取り込んだ定義です。", "book.xlsx"]
+    )
+    sheet.append(["数式用語", "すうしきようご", "運用", '=HYPERLINK("http://evil")', "book.xlsx"])
     out = io.BytesIO()
     book.save(out)
     r = import_file(editor, out.getvalue(), fmt="xlsx", apply=True)
@@ -299,8 +429,13 @@ def test_an_xlsx_import_with_a_formula_is_refused_by_row(bot, editor):
 
 
 def test_one_bad_row_changes_nothing(bot, editor):
-    data = term_csv([["良い行の用語", "よいぎょうのようご", "", "運用", "", "正しい定義です。", "a.csv"],
-                     ["悪い行の用語", "warui", "", "運用", "", "読みが不正です。", "a.csv"]], "utf-8-sig")
+    data = term_csv(
+        [
+            ["良い行の用語", "よいぎょうのようご", "", "運用", "", "正しい定義です。", "a.csv"],
+            ["悪い行の用語", "warui", "", "運用", "", "読みが不正です。", "a.csv"],
+        ],
+        "utf-8-sig",
+    )
     r = import_file(editor, data, apply=True)
     assert r.status_code == 400
     plan = r.json()["plan"]
@@ -308,12 +443,15 @@ def test_one_bad_row_changes_nothing(bot, editor):
     assert first(bot, "良い行の用語とは?")["kind"] == "unknown_term"
 
 
-@pytest.mark.parametrize("data, fmt, words", [
-    (bytes(range(256)) * 10, "csv", "バイナリ"),
-    (b"PK\x03\x04garbage", "xlsx", "XLSX"),
-    ("見出し語,読み\nA,えー\n".encode(), "csv", "必要な列"),
-    (b"\x82\xa0\xff\xfe\x00", "csv", "バイナリ"),
-])
+@pytest.mark.parametrize(
+    "data, fmt, words",
+    [
+        (bytes(range(256)) * 10, "csv", "バイナリ"),
+        (b"PK\x03\x04garbage", "xlsx", "XLSX"),
+        ("見出し語,読み\nA,えー\n".encode(), "csv", "必要な列"),
+        (b"\x82\xa0\xff\xfe\x00", "csv", "バイナリ"),
+    ],
+)
 def test_malformed_files_get_a_clear_error_never_a_500(bot, editor, data, fmt, words):
     r = import_file(editor, data, fmt=fmt)
     assert r.status_code == 200
@@ -323,7 +461,15 @@ def test_malformed_files_get_a_clear_error_never_a_500(bot, editor, data, fmt, w
 
 
 def test_export_neutralises_formula_cells(bot, editor):
-    r = publish(editor, [{"kind": "term", "data": term("数式出力", "すうしきしゅつりょく", "=1+1 から始まる定義です。")}])
+    r = publish(
+        editor,
+        [
+            {
+                "kind": "term",
+                "data": term("数式出力", "すうしきしゅつりょく", "=1+1 から始まる定義です。"),
+            }
+        ],
+    )
     assert r.status_code == 200, r.text
     text = editor.get("/agent/api/content/export?kind=term&format=csv").content.decode("utf-8-sig")
     row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "数式出力")
@@ -337,12 +483,27 @@ def test_no_message_fails_while_the_content_switches(bot, editor):
 
     def customer() -> None:
         while not stop.is_set():
-            r = requests.post(bot.rest_url, json={"sender": f"switch-{uuid.uuid4().hex[:8]}", "message": "切替テストとは?"},
-                              timeout=30)
+            r = requests.post(
+                bot.rest_url,
+                json={"sender": f"switch-{uuid.uuid4().hex[:8]}", "message": "切替テストとは?"},
+                timeout=30,
+            )
             p = custom_payloads(r.json()) if r.status_code == 200 else []
-            results.append((r.status_code, p[0].get("kind") if p else None, p[0].get("definitions") if p else None))
+            results.append(
+                (
+                    r.status_code,
+                    p[0].get("kind") if p else None,
+                    p[0].get("definitions") if p else None,
+                )
+            )
 
-    assert publish(editor, [{"kind": "term", "data": term("切替テスト", "きりかえてすと", "版1の定義です。")}]).status_code == 200
+    assert (
+        publish(
+            editor,
+            [{"kind": "term", "data": term("切替テスト", "きりかえてすと", "版1の定義です。")}],
+        ).status_code
+        == 200
+    )
     wait_for(bot, "切替テストとは?", lambda p: p.get("definitions") == ["版1の定義です。"])
     threads = [threading.Thread(target=customer) for _ in range(3)]
     for t in threads:
@@ -350,8 +511,17 @@ def test_no_message_fails_while_the_content_switches(bot, editor):
     try:
         for n in (2, 3, 4):
             item = item_of(editor, "term", "切替テスト")
-            r = publish(editor, [{"kind": "term", "id": item["id"], "expected": item["revision"],
-                                  "data": term("切替テスト", "きりかえてすと", f"版{n}の定義です。")}])
+            r = publish(
+                editor,
+                [
+                    {
+                        "kind": "term",
+                        "id": item["id"],
+                        "expected": item["revision"],
+                        "data": term("切替テスト", "きりかえてすと", f"版{n}の定義です。"),
+                    }
+                ],
+            )
             assert r.status_code == 200, r.text
             time.sleep(1.5)
     finally:
@@ -365,15 +535,25 @@ def test_no_message_fails_while_the_content_switches(bot, editor):
 
 # -- import as a background job (kept last: it adds a few hundred terms) ------------------
 
-KANA = "ぜろ いち に さん よん ご ろく なな はち きゅう".split()
+KANA = ["ぜろ", "いち", "に", "さん", "よん", "ご", "ろく", "なな", "はち", "きゅう"]
 
 
 def test_an_import_is_a_job_with_progress_and_one_at_a_time(bot, editor, supervisor, accounts):
     """The apply answers 202 at once; polling shows the phase and n/total; a second import
     meanwhile gets 409 with a Japanese message; only content staff read the job; customers
     are answered while it runs; the result is the publish answer."""
-    rows = [[f"進捗試験用語{n:03d}", "しんちょくしけんようご" + "".join(KANA[int(d)] for d in f"{n:03d}"), "", "運用", "",
-             f"進捗試験の定義{n}です。", "job.csv"] for n in range(300)]
+    rows = [
+        [
+            f"進捗試験用語{n:03d}",
+            "しんちょくしけんようご" + "".join(KANA[int(d)] for d in f"{n:03d}"),
+            "",
+            "運用",
+            "",
+            f"進捗試験の定義{n}です。",
+            "job.csv",
+        ]
+        for n in range(300)
+    ]
     data = term_csv(rows, "utf-8")
     started = time.monotonic()
     r = supervisor.upload("/agent/api/content/import?kind=term&format=csv&apply=1&confirm=1", data)
@@ -384,8 +564,13 @@ def test_an_import_is_a_job_with_progress_and_one_at_a_time(bot, editor, supervi
 
     second = editor.upload("/agent/api/content/import?kind=term&format=csv&apply=1", data)
     assert second.status_code == 409, second.text
-    assert second.json()["error"] == "import_running" and "取り込みを実行中" in second.json()["message"]
-    assert editor.upload("/agent/api/content/import?kind=term&format=csv", data).status_code == 200  # a dry run may
+    assert (
+        second.json()["error"] == "import_running"
+        and "取り込みを実行中" in second.json()["message"]
+    )
+    assert (
+        editor.upload("/agent/api/content/import?kind=term&format=csv", data).status_code == 200
+    )  # a dry run may
 
     assert console(bot, accounts, AGENT).get(url).status_code == 403
     assert requests.get(bot.rasa_url + url, timeout=10).status_code == 401
@@ -397,16 +582,27 @@ def test_an_import_is_a_job_with_progress_and_one_at_a_time(bot, editor, supervi
         seen.append((j["phase"], j["progress"]["done"], j["progress"]["total"]))
         if j["status"] != "running":
             break
-        assert first(bot, "アフターコールワークとは?")["kind"] == "definition"  # customers are not held up
+        assert (
+            first(bot, "アフターコールワークとは?")["kind"] == "definition"
+        )  # customers are not held up
         assert time.monotonic() - started < 300
         time.sleep(0.1)
-    print(f"import job: {len(seen)} polls, phases {sorted({s[0] for s in seen})}, {time.monotonic() - started:.1f} s")
+    print(
+        f"import job: {len(seen)} polls, phases {sorted({s[0] for s in seen})}, {time.monotonic() - started:.1f} s"
+    )
     counted = [s for s in seen if s[0] in ("testing", "comparing") and s[2] > 0]
     assert counted, seen
-    assert any(s[0] in ("reading", "testing", "comparing", "applying", "reloading") for s in seen[:-1]), seen
+    assert any(
+        s[0] in ("reading", "testing", "comparing", "applying", "reloading") for s in seen[:-1]
+    ), seen
     assert j["status"] == "done" and j["http_status"] == 200, j
     assert j["result"]["revision"] > 0 and j["result"]["test_all"]["total"] > 0
-    wait_for(bot, "進捗試験用語123とは?", lambda p: p.get("definitions") == ["進捗試験の定義123です。"])
+    wait_for(
+        bot, "進捗試験用語123とは?", lambda p: p.get("definitions") == ["進捗試験の定義123です。"]
+    )
     # the next import may run now
-    again = wait_job(supervisor, supervisor.upload("/agent/api/content/import?kind=term&format=csv&apply=1", data))
+    again = wait_job(
+        supervisor,
+        supervisor.upload("/agent/api/content/import?kind=term&format=csv&apply=1", data),
+    )
     assert again.status_code == 200 and again.json()["plan"]["counts"]["unchanged"] == 300

@@ -1,6 +1,7 @@
 """Two deployments (Rasa + action server each) sharing one PostgreSQL handoff database:
 a term published through the first one's content studio is answered by the second
 within 5 s, without a restart."""
+
 from __future__ import annotations
 
 import time
@@ -28,8 +29,15 @@ def two_servers(tmp_path_factory, pg_url):
     try:
         for name in ("one", "two"):
             workdir = tmp_path_factory.mktemp(f"pg-{name}")
-            started.append(start_servers(workdir=workdir, env_extra={
-                "HANDOFF_DB_URL": pg_url, "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True))}))
+            started.append(
+                start_servers(
+                    workdir=workdir,
+                    env_extra={
+                        "HANDOFF_DB_URL": pg_url,
+                        "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
+                    },
+                )
+            )
         yield started
     finally:
         for s in started:
@@ -45,11 +53,32 @@ def test_a_term_published_on_one_server_is_answered_by_the_other(two_servers):
     one, two = two_servers
     assert ask(two, "WFMとは?")["kind"] == "unknown_term"
     editor = Console(one.rasa_url)
-    assert editor.login("pg_editor", add_agent(one.env, "pg_editor", "編集", role="editor")).status_code == 200
+    assert (
+        editor.login(
+            "pg_editor", add_agent(one.env, "pg_editor", "編集", role="editor")
+        ).status_code
+        == 200
+    )
     definition = "需要を予測して必要な人員を計画し、シフトを管理する仕組みです。"
-    r = editor.post("/agent/api/content/publish", {"changes": [{"kind": "term", "data": {
-        "term": "WFM", "reading": "だぶりゅーえふえむ", "category": "システム", "aliases": ["ワークフォースマネジメント"],
-        "related": [], "definitions": [{"text": definition, "source": "editor"}]}}]}, timeout=180)
+    r = editor.post(
+        "/agent/api/content/publish",
+        {
+            "changes": [
+                {
+                    "kind": "term",
+                    "data": {
+                        "term": "WFM",
+                        "reading": "だぶりゅーえふえむ",
+                        "category": "システム",
+                        "aliases": ["ワークフォースマネジメント"],
+                        "related": [],
+                        "definitions": [{"text": definition, "source": "editor"}],
+                    },
+                }
+            ]
+        },
+        timeout=180,
+    )
     assert r.status_code == 200, r.text
     published = time.monotonic()
     while True:

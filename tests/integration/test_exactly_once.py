@@ -3,6 +3,7 @@ with the real servers: REST retries with the same message id get the original re
 are stored once, also through a second Rasa server on the same databases; bad ids → 400;
 a turn whose tracker cannot be saved → 503 and nothing stored, and its retry is processed
 once; socket.io replies are held until the turn is stored, re-sent ids are replayed."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -20,8 +21,9 @@ from tests.support.widget_client import Customer
 
 
 def post(bot_url: str, body: dict, headers: dict | None = None, timeout: float = 30):
-    return requests.post(f"{bot_url}/webhooks/rest/webhook", json=body, headers=headers or {},
-                         timeout=timeout)
+    return requests.post(
+        f"{bot_url}/webhooks/rest/webhook", json=body, headers=headers or {}, timeout=timeout
+    )
 
 
 def stored_user_texts(bot, sender: str) -> list[str]:
@@ -63,7 +65,9 @@ def test_concurrent_retries_are_processed_once(bot):
     results: list = []
 
     def send() -> None:
-        results.append(post(bot.rasa_url, {"sender": sender, "message": "ACWとは?", "message_id": mid}))
+        results.append(
+            post(bot.rasa_url, {"sender": sender, "message": "ACWとは?", "message_id": mid})
+        )
 
     threads = [threading.Thread(target=send) for _ in range(5)]
     for t in threads:
@@ -76,15 +80,18 @@ def test_concurrent_retries_are_processed_once(bot):
     assert stored_user_texts(bot, sender) == ["ACWとは?"]
 
 
-@pytest.mark.parametrize("body,headers,reason", [
-    ({"message_id": "x" * 129}, {}, "at most 128"),
-    ({"message_id": "bad id"}, {}, "letters, digits"),
-    ({"message_id": "改行\n"}, {}, "letters, digits"),
-    ({"message_id": 12}, {}, "string"),
-    ({"message_id": ""}, {}, "letters, digits"),
-    ({"message_id": "a-1"}, {"Idempotency-Key": "a-2"}, "differ"),
-    ({}, {"Idempotency-Key": "<script>"}, "letters, digits"),
-])
+@pytest.mark.parametrize(
+    "body,headers,reason",
+    [
+        ({"message_id": "x" * 129}, {}, "at most 128"),
+        ({"message_id": "bad id"}, {}, "letters, digits"),
+        ({"message_id": "改行\n"}, {}, "letters, digits"),
+        ({"message_id": 12}, {}, "string"),
+        ({"message_id": ""}, {}, "letters, digits"),
+        ({"message_id": "a-1"}, {"Idempotency-Key": "a-2"}, "differ"),
+        ({}, {"Idempotency-Key": "<script>"}, "letters, digits"),
+    ],
+)
 def test_malformed_message_ids_are_400(bot, body, headers, reason):
     sender = f"eo-{uuid.uuid4().hex[:10]}"
     r = post(bot.rasa_url, {"sender": sender, "message": "ACWとは?", **body}, headers)
@@ -111,7 +118,9 @@ def test_a_retry_through_another_server_gets_the_same_reply(bot):
         wait_http(f"http://127.0.0.1:{port}/", other)
         sender, mid = f"eo-{uuid.uuid4().hex[:10]}", str(uuid.uuid4())
         first = post(bot.rasa_url, {"sender": sender, "message": "ACWとは?", "message_id": mid})
-        retry = post(f"http://127.0.0.1:{port}", {"sender": sender, "message": "ACWとは?", "message_id": mid})
+        retry = post(
+            f"http://127.0.0.1:{port}", {"sender": sender, "message": "ACWとは?", "message_id": mid}
+        )
         assert retry.status_code == 200 and retry.json() == first.json()
         assert retry.headers.get("Idempotent-Replayed") == "true"
         time.sleep(0.5)
@@ -154,8 +163,10 @@ def test_socketio_replies_wait_for_the_stored_turn_and_resends_are_replayed(bot)
         assert "ACWとは?" in stored_user_texts(bot, customer.session_id)
 
         mid = str(uuid.uuid4())
-        customer.sio.emit("user_uttered", {"message": "CSとは?", "session_id": customer.session_id,
-                                           "message_id": mid})
+        customer.sio.emit(
+            "user_uttered",
+            {"message": "CSとは?", "session_id": customer.session_id, "message_id": mid},
+        )
         customer.wait_for("definition", 2)
         deadline = time.monotonic() + 10
         while not acks and time.monotonic() < deadline:
@@ -168,8 +179,10 @@ def test_socketio_replies_wait_for_the_stored_turn_and_resends_are_replayed(bot)
     # the reloaded widget re-sends the same id: the stored replies again, no second turn
     again = Customer(bot.rasa_url, customer.session_id, customer.token)
     try:
-        again.sio.emit("user_uttered", {"message": "CSとは?", "session_id": again.session_id,
-                                        "message_id": mid})
+        again.sio.emit(
+            "user_uttered",
+            {"message": "CSとは?", "session_id": again.session_id, "message_id": mid},
+        )
         again.wait_for("definition")
         assert all(d.get("replay") for d in again.received if d.get("reply_to") == mid)
     finally:
@@ -187,15 +200,19 @@ def test_socketio_turn_that_cannot_be_stored_fails_and_the_resend_is_processed_o
         customer.wait_for("greet")
         before = len(customer.received)
         with tracker_locked(bot):
-            customer.sio.emit("user_uttered", {"message": "ACWとは?", "session_id": customer.session_id,
-                                               "message_id": mid})
+            customer.sio.emit(
+                "user_uttered",
+                {"message": "ACWとは?", "session_id": customer.session_id, "message_id": mid},
+            )
             deadline = time.monotonic() + 11
             while not failed and time.monotonic() < deadline:
                 time.sleep(0.1)
         assert failed and failed[0]["message_id"] == mid
         assert len(customer.received) == before  # nothing of the failed turn was shown
-        customer.sio.emit("user_uttered", {"message": "ACWとは?", "session_id": customer.session_id,
-                                           "message_id": mid})
+        customer.sio.emit(
+            "user_uttered",
+            {"message": "ACWとは?", "session_id": customer.session_id, "message_id": mid},
+        )
         customer.wait_for("definition")
     finally:
         customer.close()

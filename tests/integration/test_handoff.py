@@ -1,5 +1,6 @@
 """Escalation to a person through the REST channel, with real servers, a real
 webhook receiver and a real database (SQLite, and PostgreSQL in test_postgres.py)."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,6 @@ TICKET_ID = re.compile(r"^ESC-\d{8}-\d{4}$")
 
 def new_sender() -> str:
     return f"h-{uuid.uuid4().hex[:10]}"
-
 
 
 def ask(bot, sender, text):
@@ -46,7 +46,9 @@ def test_explicit_handoff_stores_ticket_with_transcript_and_notifies(bot, store,
     body = next(b for b in receiver.bodies() if b.get("ticket", {}).get("id") == payload["ticket"])
     assert body["event"] == "handoff.ticket_created"
     assert any(t["text"] == "ACWとは?" for t in body["ticket"]["transcript"])
-    assert wait_until(lambda: store.get(payload["ticket"]).delivery_status == "delivered", timeout=10)
+    assert wait_until(
+        lambda: store.get(payload["ticket"]).delivery_status == "delivered", timeout=10
+    )
 
 
 def test_followups_go_to_the_ticket_until_back_to_bot(bot, store):
@@ -128,7 +130,7 @@ def test_big_and_odd_followups_are_stored_verbatim_up_to_the_cap(bot, store):
     ticket_id = start_handoff(bot, sender)["ticket"]
     long = "長文" * 2_500  # 5,000 characters: kept whole
     big = "長文" * 25_000  # 50,000 characters
-    odd = "😀 <img src=x onerror=alert(1)> & \"quotes\""
+    odd = '😀 <img src=x onerror=alert(1)> & "quotes"'
     for text in (long, big, odd):
         assert ask(bot, sender, text)[0]["kind"] == "handoff_message"
     stored = [m["text"] for m in store.get(ticket_id).messages]
@@ -187,15 +189,22 @@ def test_the_action_server_delivers_pending_tickets_when_it_starts(tmp_path):
     from tests.support.receiver import Receiver
 
     db_url = f"sqlite:///{tmp_path / 'handoff.db'}"
-    ticket = TicketStore(db_url).create("cust-1", "rest", "explicit", "ACWとは", None, [], [], notify=True)
+    ticket = TicketStore(db_url).create(
+        "cust-1", "rest", "explicit", "ACWとは", None, [], [], notify=True
+    )
     receiver = Receiver().start()
     env = {
-        **os.environ, "HANDOFF_DB_URL": db_url, "HANDOFF_WEBHOOK_URL": receiver.url,
+        **os.environ,
+        "HANDOFF_DB_URL": db_url,
+        "HANDOFF_WEBHOOK_URL": receiver.url,
         "ACTION_SERVER_TOKEN": "pending-" + uuid.uuid4().hex,
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "rasa_runtime.actions", "--port", str(free_port())],
-        cwd=Path(__file__).parents[2], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).parents[2],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert wait_until(lambda: ticket.id in receiver.ticket_ids(), timeout=120)

@@ -4,6 +4,7 @@ Each input (GiNZA-style module-level table) must get a 2xx with a non-empty repl
 and be stored in the tracker (text as sent, cut at 5,000 characters with a note);
 the servers keep answering and nothing stored earlier is lost.
 """
+
 from __future__ import annotations
 
 import json
@@ -95,8 +96,12 @@ def ticket_before(bot):
 @pytest.mark.parametrize("name, text", HOSTILE, ids=IDS)
 def test_rest_answers_and_stores_hostile_input(bot, ticket_before, name, text):
     sender = f"hostile-{uuid.uuid4().hex[:10]}"
-    r = requests.post(bot.rest_url, data=json.dumps({"sender": sender, "message": text}),
-                      headers={"Content-Type": "application/json"}, timeout=60)
+    r = requests.post(
+        bot.rest_url,
+        data=json.dumps({"sender": sender, "message": text}),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
     assert r.status_code == 200, r.text[:300]
     replies = r.json()
     assert replies and all(m.get("text") or m.get("custom") for m in replies), replies
@@ -123,7 +128,10 @@ def test_socketio_answers_hostile_input(bot, name, text):
 
 
 def test_servers_still_answer_and_nothing_stored_was_lost(bot, store, ticket_before):
-    assert custom_payloads(bot.say(f"after-{uuid.uuid4().hex[:8]}", "ACWとは?"))[-1]["kind"] == "definition"
+    assert (
+        custom_payloads(bot.say(f"after-{uuid.uuid4().hex[:8]}", "ACWとは?"))[-1]["kind"]
+        == "definition"
+    )
     again = store.get(ticket_before.id)
     assert again.status == "open" and again.sender_id == ticket_before.sender_id
     assert len(again.transcript) == len(ticket_before.transcript)

@@ -2,6 +2,7 @@
 once with its count; fixed through the inbox (the content studio's seams) it is marked
 resolved and the next customer asking it is answered; dismissals need a reason; agents
 get 403, no log-in 401."""
+
 from __future__ import annotations
 
 import time
@@ -19,7 +20,10 @@ WORD = "CPH"  # calls per hour: not in the seed glossary (AHT is added by test_c
 
 @pytest.fixture(scope="module")
 def accounts(bot):
-    return {EDITOR: add_agent(bot.env, EDITOR, "編集 一郎", role="editor"), AGENT: add_agent(bot.env, AGENT, "受付 二郎")}
+    return {
+        EDITOR: add_agent(bot.env, EDITOR, "編集 一郎", role="editor"),
+        AGENT: add_agent(bot.env, AGENT, "受付 二郎"),
+    }
 
 
 @pytest.fixture
@@ -76,25 +80,47 @@ def test_asked_twice_listed_once_fixed_resolved_and_answered(bot, editor):
     assert it["label"] == WORD and it["reasons"] == {"unknown_term": 2} and it["channel"] == "rest"
     assert it["first_seen"] <= it["last_seen"] and it["conversation"] == sender
     assert it["suggest"]["headword"] == WORD
-    transcript = editor.get(f"/agent/api/inbox/transcript?conversation={sender}").json()["transcript"]
-    assert [t["role"] for t in transcript][:2] == ["user", "bot"] and transcript[0]["text"] == f"{WORD}ってなに?"
+    transcript = editor.get(f"/agent/api/inbox/transcript?conversation={sender}").json()[
+        "transcript"
+    ]
+    assert [t["role"] for t in transcript][:2] == ["user", "bot"] and transcript[0][
+        "text"
+    ] == f"{WORD}ってなに?"
     assert editor.get("/agent/api/inbox/transcript?conversation=nobody-here").status_code == 404
 
     # a bad new term is refused with the studio's Japanese messages; nothing is resolved
-    bad = editor.post("/agent/api/inbox/fix", {"key": it["key"], "action": "term",
-                                               "term": {"term": WORD, "reading": "", "definitions": []}})
+    bad = editor.post(
+        "/agent/api/inbox/fix",
+        {
+            "key": it["key"],
+            "action": "term",
+            "term": {"term": WORD, "reading": "", "definitions": []},
+        },
+    )
     assert bad.status_code == 400 and bad.json()["problems"]
     assert item(editor, it["key"])[0]["status"] == "open"
 
     definition = "1時間あたりに処理した呼の数です。"
-    record = {"term": WORD, "reading": "しーぴーえいち", "category": "指標", "aliases": [], "related": [],
-              "definitions": [{"text": definition, "source": "editor", "note": "未回答から"}]}
+    record = {
+        "term": WORD,
+        "reading": "しーぴーえいち",
+        "category": "指標",
+        "aliases": [],
+        "related": [],
+        "definitions": [{"text": definition, "source": "editor", "note": "未回答から"}],
+    }
     r = editor.post("/agent/api/inbox/fix", {"key": it["key"], "action": "term", "term": record})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "resolved" and isinstance(r.json()["revision"], int)
     done, listing = item(editor, it["key"])
-    assert done["status"] == "resolved" and done["by"] == "person" and done["decision"]["action"] == "term"
-    assert it["key"] not in {i["key"] for i in editor.get("/agent/api/inbox").json()["items"]}  # not open
+    assert (
+        done["status"] == "resolved"
+        and done["by"] == "person"
+        and done["decision"]["action"] == "term"
+    )
+    assert it["key"] not in {
+        i["key"] for i in editor.get("/agent/api/inbox").json()["items"]
+    }  # not open
 
     deadline = time.monotonic() + 5
     while (p := ask(bot, f"{WORD}とは?"))["kind"] != "definition":
@@ -107,31 +133,66 @@ def test_asked_twice_listed_once_fixed_resolved_and_answered(bot, editor):
     assert ask(bot, f"{WORD}ってなに?")["kind"] == "definition"
     time.sleep(1.5)
     again, _ = item(editor, it["key"])
-    assert again["status"] == "resolved" and again["count"] == switched["count"]  # answered: no new miss
+    assert (
+        again["status"] == "resolved" and again["count"] == switched["count"]
+    )  # answered: no new miss
 
 
 def test_alias_faq_and_dismissal_from_the_inbox(bot, editor):
-    for text in ("へいきんしょりじかんxとは?", "支払い方法を教えてほしいのですがどうすれば", "ジャンケンしよう"):
+    for text in (
+        "へいきんしょりじかんxとは?",
+        "支払い方法を教えてほしいのですがどうすれば",
+        "ジャンケンしよう",
+    ):
         ask(bot, text)
     time.sleep(1.5)
     items = {i["label"]: i for i in editor.get("/agent/api/inbox?status=open").json()["items"]}
     assert items, "the inbox lists the misses"
     any_item = next(iter(items.values()))
-    assert editor.post("/agent/api/inbox/dismiss", {"key": any_item["key"], "reason": " "}).status_code == 400
-    assert editor.post("/agent/api/inbox/dismiss", {"key": "no such key", "reason": "x"}).status_code == 404
-    assert editor.post("/agent/api/inbox/fix", {"key": any_item["key"], "action": "delete"}).status_code == 400
-    assert editor.post("/agent/api/inbox/fix", {"key": any_item["key"], "action": "alias",
-                                                "headword": "存在しない用語", "alias": "x1"}).status_code == 404
-    no_csrf = editor.post("/agent/api/inbox/dismiss", {"key": any_item["key"], "reason": "x"}, csrf=False)
+    assert (
+        editor.post("/agent/api/inbox/dismiss", {"key": any_item["key"], "reason": " "}).status_code
+        == 400
+    )
+    assert (
+        editor.post("/agent/api/inbox/dismiss", {"key": "no such key", "reason": "x"}).status_code
+        == 404
+    )
+    assert (
+        editor.post(
+            "/agent/api/inbox/fix", {"key": any_item["key"], "action": "delete"}
+        ).status_code
+        == 400
+    )
+    assert (
+        editor.post(
+            "/agent/api/inbox/fix",
+            {
+                "key": any_item["key"],
+                "action": "alias",
+                "headword": "存在しない用語",
+                "alias": "x1",
+            },
+        ).status_code
+        == 404
+    )
+    no_csrf = editor.post(
+        "/agent/api/inbox/dismiss", {"key": any_item["key"], "reason": "x"}, csrf=False
+    )
     assert no_csrf.status_code == 403
-    r = editor.post("/agent/api/inbox/dismiss", {"key": any_item["key"], "reason": "雑談のため対応不要"})
+    r = editor.post(
+        "/agent/api/inbox/dismiss", {"key": any_item["key"], "reason": "雑談のため対応不要"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "dismissed"
     gone = {i["key"] for i in editor.get("/agent/api/inbox?status=open").json()["items"]}
     assert any_item["key"] not in gone
-    dismissed = {i["key"]: i for i in editor.get("/agent/api/inbox?status=dismissed").json()["items"]}
+    dismissed = {
+        i["key"]: i for i in editor.get("/agent/api/inbox?status=dismissed").json()["items"]
+    }
     assert dismissed[any_item["key"]]["decision"]["reason"] == "雑談のため対応不要"
     assert editor.post("/agent/api/inbox/reopen", {"key": any_item["key"]}).status_code == 200
-    assert any_item["key"] in {i["key"] for i in editor.get("/agent/api/inbox?status=open").json()["items"]}
+    assert any_item["key"] in {
+        i["key"] for i in editor.get("/agent/api/inbox?status=open").json()["items"]
+    }
 
 
 @pytest.mark.parametrize("query", ["status=bogus", "days=0", "days=abc", "days=100000"])
@@ -141,6 +202,10 @@ def test_bad_listing_parameters_are_400(editor, query):
 
 def test_malformed_bodies_are_4xx(bot, editor):
     for path in ("/agent/api/inbox/fix", "/agent/api/inbox/dismiss", "/agent/api/inbox/reopen"):
-        r = editor.http.post(f"{bot.rasa_url}{path}", data=b"\xff{not json", timeout=10,
-                             headers={"X-CSRF-Token": editor.csrf, "Content-Type": "application/json"})
+        r = editor.http.post(
+            f"{bot.rasa_url}{path}",
+            data=b"\xff{not json",
+            timeout=10,
+            headers={"X-CSRF-Token": editor.csrf, "Content-Type": "application/json"},
+        )
         assert 400 <= r.status_code < 500, (path, r.status_code)

@@ -1,5 +1,6 @@
 """Message intake on the real servers: size cap, rate limits, bad REST bodies, and
 Rasa's reset commands during a handoff (they used to end it silently)."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,12 +16,28 @@ def kinds(replies):
     return [p["kind"] for p in custom_payloads(replies)]
 
 
-@pytest.mark.parametrize("body", ["null", "[]", '"text"', "12", "{bad json", "{}", '{"message": "hi"}',
-                                  '{"sender": "", "message": "hi"}', '{"sender": 5, "message": "hi"}',
-                                  '{"sender": "a\\nb", "message": "hi"}', '{"sender": "x", "message": 5}',
-                                  '{"sender": "x", "message": null}', '{"sender": "x", "message": ["a"]}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "null",
+        "[]",
+        '"text"',
+        "12",
+        "{bad json",
+        "{}",
+        '{"message": "hi"}',
+        '{"sender": "", "message": "hi"}',
+        '{"sender": 5, "message": "hi"}',
+        '{"sender": "a\\nb", "message": "hi"}',
+        '{"sender": "x", "message": 5}',
+        '{"sender": "x", "message": null}',
+        '{"sender": "x", "message": ["a"]}',
+    ],
+)
 def test_bad_rest_bodies_are_400_with_a_reason(bot, body):
-    r = requests.post(bot.rest_url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+    r = requests.post(
+        bot.rest_url, data=body, headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert r.status_code == 400 and r.json()["error"] == "bad_request" and r.json()["reason"]
 
 
@@ -36,10 +53,19 @@ def test_a_huge_message_is_cut_with_a_note_and_answered(bot):
 def test_rest_clients_behind_a_proxy_are_rate_limited_per_conversation(bot):
     sender = f"fast-{uuid.uuid4().hex[:8]}"
     headers = {"X-Forwarded-For": "198.51.100.23"}  # documentation address, header only
-    codes = [requests.post(bot.rest_url, json={"sender": sender, "message": "こんにちは"}, headers=headers,
-                           timeout=30).status_code for _ in range(31)]
+    codes = [
+        requests.post(
+            bot.rest_url,
+            json={"sender": sender, "message": "こんにちは"},
+            headers=headers,
+            timeout=30,
+        ).status_code
+        for _ in range(31)
+    ]
     assert codes[:30] == [200] * 30 and codes[30] == 429
-    limited = requests.post(bot.rest_url, json={"sender": sender, "message": "x"}, headers=headers, timeout=10)
+    limited = requests.post(
+        bot.rest_url, json={"sender": sender, "message": "x"}, headers=headers, timeout=10
+    )
     assert limited.json()["error"] == "rate_limited" and int(limited.headers["Retry-After"]) > 0
     assert bot.say(sender, "ACWとは?")  # loopback itself (tests, eval, bench) is not limited
 

@@ -2,6 +2,7 @@
 local stand-in of LINE's Messaging API (tests/support/line_api.py), which enforces
 LINE's documented rules (token, message count and size, reply token single use and
 expiry, retry keys) and records what it got. Nothing reaches LINE."""
+
 from __future__ import annotations
 
 import time
@@ -12,7 +13,7 @@ import requests
 
 from assistant.line.store import LineStore
 from devtools.console_client import Console, add_agent
-from devtools.launch import spawn, wait_http, free_port, start_servers, MODEL
+from devtools.launch import MODEL, free_port, spawn, start_servers, wait_http
 from tests.integration.conftest import hours_file
 from tests.integration.test_hostile_inputs import HOSTILE, IDS
 from tests.support.ci import unavailable
@@ -30,10 +31,12 @@ def line():
     yield stand_in
     stand_in.stop()
     replies, pushes = stand_in.sent("reply"), stand_in.sent("push")
-    print(f"\nLINE stand-in accepted {len(replies)} replies ({sum(len(c.body['messages']) for c in replies)} messages)"
-          f" and {len(pushes)} pushes ({sum(len(c.body['messages']) for c in pushes)} messages);"
-          f" refused {len([c for c in stand_in.calls if c.kind.endswith('-refused')])},"
-          f" 409 duplicates {len([c for c in stand_in.calls if c.kind == 'push-duplicate'])}")
+    print(
+        f"\nLINE stand-in accepted {len(replies)} replies ({sum(len(c.body['messages']) for c in replies)} messages)"
+        f" and {len(pushes)} pushes ({sum(len(c.body['messages']) for c in pushes)} messages);"
+        f" refused {len([c for c in stand_in.calls if c.kind.endswith('-refused')])},"
+        f" 409 duplicates {len([c for c in stand_in.calls if c.kind == 'push-duplicate'])}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +46,18 @@ def lbot(tmp_path_factory, line):
     if not MODEL.exists():
         unavailable("no trained model (make train)")
     workdir = tmp_path_factory.mktemp("linebot")
-    servers = start_servers(workdir=workdir, env_extra={
-        "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
-        "LINE_CHANNEL_SECRET": SECRET,
-        "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
-        "LINE_API_BASE": line.url,
-        "LINE_API_TIMEOUT": "2",
-        "LINE_LOADING_AFTER": "0",
-        "LINE_QUOTA_CACHE": "0",  # the console asks LINE every time  # every turn "takes long": the animation is requested
-    })
+    servers = start_servers(
+        workdir=workdir,
+        env_extra={
+            "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
+            "LINE_CHANNEL_SECRET": SECRET,
+            "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+            "LINE_API_BASE": line.url,
+            "LINE_API_TIMEOUT": "2",
+            "LINE_LOADING_AFTER": "0",
+            "LINE_QUOTA_CACHE": "0",  # the console asks LINE every time  # every turn "takes long": the animation is requested
+        },
+    )
     yield servers
     servers.stop()
 
@@ -71,11 +77,6 @@ def say(lbot, line, uid: str, text: str, **kw) -> dict:
     return ev
 
 
-
-
-
-
-
 # -- signature, verification -------------------------------------------------------------
 
 
@@ -91,8 +92,12 @@ def test_console_verify_gets_200(lbot, line):
 def test_missing_or_bad_signature_is_401_and_nothing_is_processed(lbot, line, signature):
     uid = user()
     ev = event("message", uid, line.reply_token(), text="ACWとは?")
-    r = post_webhook(hook(lbot), None if signature is None else "x", [ev],
-                     signature=signature if signature is not None else None)
+    r = post_webhook(
+        hook(lbot),
+        None if signature is None else "x",
+        [ev],
+        signature=signature if signature is not None else None,
+    )
     if signature is None:  # truly without the header
         r = requests.post(hook(lbot), json={"events": [ev]}, timeout=10)
     assert r.status_code == 401
@@ -115,7 +120,9 @@ def test_signed_garbage_is_400_not_500(lbot):
 
 
 def wait_token_used(line, token: str, timeout: float = 30):
-    return line.wait_for(lambda: [c for c in line.calls if c.body.get("replyToken") == token], timeout)
+    return line.wait_for(
+        lambda: [c for c in line.calls if c.body.get("replyToken") == token], timeout
+    )
 
 
 def test_follow_gets_a_welcome_with_quick_replies(lbot, line):
@@ -255,8 +262,13 @@ def test_a_reply_that_failed_ambiguously_is_never_pushed(lbot, line):
     uid = user()
     line.fail("reply", 500, times=1, after_accepting=True)  # LINE sent it, the answer was lost
     ev = say(lbot, line, uid, "ACWとは?")
-    line.wait_for(lambda: [c for c in line.calls if c.kind == "reply-refused"
-                           and c.body.get("replyToken") == ev["replyToken"]])
+    line.wait_for(
+        lambda: [
+            c
+            for c in line.calls
+            if c.kind == "reply-refused" and c.body.get("replyToken") == ev["replyToken"]
+        ]
+    )
     time.sleep(2)
     assert len([c for c in line.sent("reply") if c.body["replyToken"] == ev["replyToken"]]) == 1
     assert not line.sent("push", uid)
@@ -266,23 +278,32 @@ def test_a_push_retried_after_a_lost_answer_is_accepted_once(lbot, line):
     uid = user()
     line.fail("push", 500, times=1, after_accepting=True)
     post_webhook(hook(lbot), SECRET, [event("message", uid, "never-issued", text="ACWとは?")])
-    line.wait_for(lambda: [c for c in line.calls if c.kind == "push-duplicate" and c.body.get("to") == uid])
+    line.wait_for(
+        lambda: [c for c in line.calls if c.kind == "push-duplicate" and c.body.get("to") == uid]
+    )
     assert len(line.sent("push", uid)) == 1
 
 
 def test_one_users_messages_are_answered_in_order(lbot, line):
     uid = user()
-    evs = [event("message", uid, line.reply_token(), text=t) for t in ("ACWとは?", "IVRとは?", "FAQとは?")]
+    evs = [
+        event("message", uid, line.reply_token(), text=t)
+        for t in ("ACWとは?", "IVRとは?", "FAQとは?")
+    ]
     post_webhook(hook(lbot), SECRET, evs)
     for ev in evs:
         wait_token_used(line, ev["replyToken"])
+
     def three():
         found = user_texts(lbot.workdir, f"line:{uid}")
         return found if len(found) == 3 else None
 
     stored = line.wait_for(three, 10)
     assert stored == ["ACWとは?", "IVRとは?", "FAQとは?"]
-    answered = [next(c.at for c in line.sent("reply") if c.body["replyToken"] == ev["replyToken"]) for ev in evs]
+    answered = [
+        next(c.at for c in line.sent("reply") if c.body["replyToken"] == ev["replyToken"])
+        for ev in evs
+    ]
     assert answered == sorted(answered)
 
 
@@ -299,7 +320,11 @@ def test_rest_refuses_line_senders(lbot, sender):
 
 
 def texts_to(line, uid):
-    return [m.get("text") or m.get("altText") for c in line.sent("push", uid) for m in c.body["messages"]]
+    return [
+        m.get("text") or m.get("altText")
+        for c in line.sent("push", uid)
+        for m in c.body["messages"]
+    ]
 
 
 def test_handoff_agent_chat_and_back_to_the_bot(lbot, line):
@@ -321,9 +346,13 @@ def test_handoff_agent_chat_and_back_to_the_bot(lbot, line):
     assert console.say(ticket_id, "お待たせしました。鈴木です。").status_code == 201
     line.wait_for(lambda: "お待たせしました。鈴木です。" in texts_to(line, uid))
     ev2 = say(lbot, line, uid, "請求書の件です")
-    line.wait_for(lambda: any(m["text"] == "請求書の件です" for m in console.ticket(ticket_id)["messages"]))
+    line.wait_for(
+        lambda: any(m["text"] == "請求書の件です" for m in console.ticket(ticket_id)["messages"])
+    )
     time.sleep(1)
-    assert not [c for c in line.calls if c.body.get("replyToken") == ev2["replyToken"]]  # the bot is quiet
+    assert not [
+        c for c in line.calls if c.body.get("replyToken") == ev2["replyToken"]
+    ]  # the bot is quiet
     pushes_before = len(line.sent("push", uid))
     ev3 = say(lbot, line, uid, "ボットに戻る")
     back = wait_token_used(line, ev3["replyToken"])[0]  # in the free reply, not pushed too
@@ -351,7 +380,9 @@ def test_an_exhausted_push_quota_is_reported_to_the_agent(lbot, line):
     try:
         assert console.claim(ticket_id).status_code == 200
         assert console.say(ticket_id, "届かないメッセージ").status_code == 201
-        line.wait_for(lambda: any("送信上限" in m["text"] for m in console.ticket(ticket_id)["messages"]))
+        line.wait_for(
+            lambda: any("送信上限" in m["text"] for m in console.ticket(ticket_id)["messages"])
+        )
     finally:
         line.quota = None
     assert not line.sent("push", uid)
@@ -370,10 +401,19 @@ def test_the_console_shows_the_line_quota_and_warns_at_80_percent(lbot, line):
     try:
         line.quota = 4 * pushed  # used 20 % of the month's messages
         shown = console.queue()["channels"]["line"]
-        assert (shown["limit"], shown["used"], shown["percent"], shown["warn"]) == (5 * pushed, pushed, 20, False)
+        assert (shown["limit"], shown["used"], shown["percent"], shown["warn"]) == (
+            5 * pushed,
+            pushed,
+            20,
+            False,
+        )
         line.quota = 0  # all used
         shown = console.queue()["channels"]["line"]
-        assert shown["warn"] is True and shown["percent"] == 100 and "上限に達しました" in shown["text"]
+        assert (
+            shown["warn"] is True
+            and shown["percent"] == 100
+            and "上限に達しました" in shown["text"]
+        )
     finally:
         line.quota = None
     shown = console.queue()["channels"]["line"]
@@ -405,7 +445,9 @@ def test_line_answers_hostile_input_within_limits(lbot, line, name, text):
     uid = user()
     ev = say(lbot, line, uid, text)
     calls = wait_token_used(line, ev["replyToken"], timeout=60)
-    assert calls[0].kind == "reply" and calls[0].status == 200, calls  # the stand-in checked the limits
+    assert calls[0].kind == "reply" and calls[0].status == 200, (
+        calls
+    )  # the stand-in checked the limits
     assert user_texts(lbot.workdir, f"line:{uid}"), "no user event stored"
 
 
@@ -433,7 +475,9 @@ def test_card_numbers_from_line_are_masked_before_anything_stores_them(lbot, lin
     assert line.wait_for(two, 10) == ["カード番号は**** **** **** 0009です", "**** **** **** 1111"]
     time.sleep(1)
     con = sqlite3.connect(lbot.workdir / "tracker.db")
-    rows = " ".join(r[0] for r in con.execute("SELECT data FROM events WHERE sender_id = ?", (sender,)))
+    rows = " ".join(
+        r[0] for r in con.execute("SELECT data FROM events WHERE sender_id = ?", (sender,))
+    )
     con.close()
     flat = rows.replace(" ", "").replace("-", "")
     assert "4980000000000009" not in flat and "4111111111111111" not in flat
@@ -459,12 +503,18 @@ def test_forget_a_line_user_leaves_no_trace(lbot, line):
     ev = say(lbot, line, uid, f"ACWとは? {secret}")
     wait_token_used(line, ev["replyToken"])
     urls = (f"sqlite:///{lbot.workdir / 'tracker.db'}", lbot.env["HANDOFF_DB_URL"])
-    assert wait_until(lambda: any(h.startswith("analytics_outcomes:")
-                                  for h in where(secret, urls[1])), timeout=15)
+    assert wait_until(
+        lambda: any(h.startswith("analytics_outcomes:") for h in where(secret, urls[1])), timeout=15
+    )
     assert any(h.startswith("line_users:") for h in where(uid, urls[1]))
     done = subprocess.run(
-        [sys.executable, "-m", "assistant.retention.cli", "forget", f"line:{uid}"], cwd=REPO,
-        env={**lbot.env, "TRACKER_DB_URL": urls[0]}, capture_output=True, text=True, timeout=120)
+        [sys.executable, "-m", "assistant.retention.cli", "forget", f"line:{uid}"],
+        cwd=REPO,
+        env={**lbot.env, "TRACKER_DB_URL": urls[0]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "line_users=1" in done.stdout and "analytics_outcomes=" in done.stdout
     from assistant.outcomes.records import normalized

@@ -1,6 +1,7 @@
 """Live agent takeover over the real servers: the console API (log-in, CSRF, rate
 limit, claim, talk, hand back) and a REST customer. The widget side is in
 tests/e2e/test_live_takeover.py."""
+
 from __future__ import annotations
 
 import threading
@@ -52,8 +53,16 @@ def ask_for_person(bot, store, console: Console) -> tuple[str, str]:
 # -- nobody gets in without logging in -------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/agent/api/me", "/agent/api/queue", "/agent/api/events",
-                                  "/agent/api/tickets/ESC-20260101-0001", "/agent/static/console.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/agent/api/me",
+        "/agent/api/queue",
+        "/agent/api/events",
+        "/agent/api/tickets/ESC-20260101-0001",
+        "/agent/static/console.js",
+    ],
+)
 def test_api_refuses_without_login(bot, path):
     r = requests.get(bot.rasa_url + path, timeout=10)
     assert r.status_code == 401 and r.json() == {"error": "login_required"}
@@ -63,12 +72,15 @@ def test_console_page_redirects_to_login(bot):
     r = requests.get(bot.rasa_url + "/agent/", allow_redirects=False, timeout=10)
     assert r.status_code == 302 and r.headers["location"] == "/agent/login"
     page = requests.get(bot.rasa_url + "/agent/login", timeout=10)
-    assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+    assert (
+        page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+    )
     assert "{{csrf_token}}" not in page.text
 
 
-@pytest.mark.parametrize("path", ["/agent/api/tickets/ESC-20260101-0001/claim", "/agent/api/status",
-                                  "/agent/logout"])
+@pytest.mark.parametrize(
+    "path", ["/agent/api/tickets/ESC-20260101-0001/claim", "/agent/api/status", "/agent/logout"]
+)
 def test_state_changes_refuse_without_login(bot, path):
     assert requests.post(bot.rasa_url + path, json={}, timeout=10).status_code == 401
 
@@ -86,7 +98,9 @@ def test_missing_or_wrong_csrf_token_is_403(bot, store, sato):
     sato.csrf = good
     assert store.get(ticket).owner is None  # nothing happened
     # log-in itself needs the log-in page's token
-    r = requests.post(bot.rasa_url + "/agent/login", json={"username": "sato", "password": "x"}, timeout=10)
+    r = requests.post(
+        bot.rasa_url + "/agent/login", json={"username": "sato", "password": "x"}, timeout=10
+    )
     assert r.status_code == 403
 
 
@@ -98,7 +112,9 @@ def test_wrong_passwords_are_rate_limited_and_logged(bot, store, agents):
     assert codes == [401] * MAX_FAILURES
     blocked = c.login("locked", agents["locked"])  # even the right password, for a while
     assert blocked.status_code == 429 and blocked.json()["retry_after"] > 0
-    assert Console(bot.rasa_url).login("sato", agents["sato"]).status_code == 200  # others unaffected
+    assert (
+        Console(bot.rasa_url).login("sato", agents["sato"]).status_code == 200
+    )  # others unaffected
     failures = [e for e in AuditLog(store.engine).entries("login_failed") if e["actor"] == "locked"]
     assert len(failures) == MAX_FAILURES and failures[0]["client"] == "127.0.0.1"
 
@@ -124,19 +140,28 @@ def test_rest_customer_talks_to_an_agent_and_back_to_the_bot(bot, store, sato):
     # The agent sees both, in order, with roles; the tracker has them too.
     detail = sato.ticket(ticket)
     assert [(m["role"], m["text"]) for m in detail["messages"]][-3:] == [
-        ("agent", "担当の佐藤です。ご用件をどうぞ。"), ("customer", "ACWとは?"), ("customer", "さようなら")]
+        ("agent", "担当の佐藤です。ご用件をどうぞ。"),
+        ("customer", "ACWとは?"),
+        ("customer", "さようなら"),
+    ]
     stored = events(bot.workdir, sender)
     user_texts = [e["text"] for e in stored if e["event"] == "user"]
     assert user_texts[-2:] == ["ACWとは?", "さようなら"]
-    bot_kinds = [e.get("data", {}).get("custom", {}).get("kind") for e in stored if e["event"] == "bot"]
+    bot_kinds = [
+        e.get("data", {}).get("custom", {}).get("kind") for e in stored if e["event"] == "bot"
+    ]
     assert bot_kinds[-2:] == ["agent_joined", "agent_message"]
 
     # Polling returns what the agent wrote, after a cursor.
-    polled = requests.get(bot.rasa_url + "/webhooks/rest/agent_messages", params={"sender": sender},
-                          timeout=10).json()
+    polled = requests.get(
+        bot.rasa_url + "/webhooks/rest/agent_messages", params={"sender": sender}, timeout=10
+    ).json()
     assert [p["custom"]["kind"] for p in polled] == ["agent_joined", "agent_message"]
-    after = requests.get(bot.rasa_url + "/webhooks/rest/agent_messages",
-                         params={"sender": sender, "after": polled[0]["id"]}, timeout=10).json()
+    after = requests.get(
+        bot.rasa_url + "/webhooks/rest/agent_messages",
+        params={"sender": sender, "after": polled[0]["id"]},
+        timeout=10,
+    ).json()
     assert [p["custom"]["kind"] for p in after] == ["agent_message"]
 
     # Hand back: the bot answers again.
@@ -188,7 +213,15 @@ def test_nothing_typed_escapes_the_agent_except_going_back_to_the_bot(bot, store
     sender, ticket = ask_for_person(bot, store, sato)
     sato.claim(ticket)
     assert kinds(bot.say(sender, "/restart")) == ["agent_joined"]  # carries the pending join
-    for text in ["/restart", "/session_start", "/back", "/request_human", "", "\u200b\u202e", "ボット"]:
+    for text in [
+        "/restart",
+        "/session_start",
+        "/back",
+        "/request_human",
+        "",
+        "\u200b\u202e",
+        "ボット",
+    ]:
         assert bot.say(sender, text) == [], text  # no bot answer
     assert store.get(ticket).owner == "sato" and store.get(ticket).status == "open"
     texts = [m["text"] for m in store.get(ticket).messages if m["role"] == "customer"]
@@ -212,7 +245,10 @@ def test_the_customer_hears_whether_someone_is_available(bot, store, sato):
     sato.post("/agent/api/status", {"status": "away"})
     nobody = custom_payloads(bot.say(f"q-{uuid.uuid4().hex[:8]}", "オペレーターと話したい"))[0]
     assert nobody["agents_available"] == 0 and nobody["queue_position"] >= 1
-    assert "対応できる担当者がおりません" in nobody["text"] and f"{nobody['queue_position']} 番目" in nobody["text"]
+    assert (
+        "対応できる担当者がおりません" in nobody["text"]
+        and f"{nobody['queue_position']} 番目" in nobody["text"]
+    )
     assert sato.post("/agent/api/status", {"status": "available"}).json() == {"status": "available"}
     someone = custom_payloads(bot.say(f"q-{uuid.uuid4().hex[:8]}", "オペレーターと話したい"))[0]
     assert someone["agents_available"] >= 1 and "おつなぎします" in someone["text"]
@@ -233,7 +269,9 @@ def test_an_action_server_restart_mid_takeover_loses_nothing(bot, store, sato):
 
 def test_queue_events_stream_tells_the_console_about_a_new_ticket(bot, store, sato):
     with sato.http.get(bot.rasa_url + "/agent/api/events", stream=True, timeout=10) as stream:
-        assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+        assert stream.status_code == 200 and stream.headers["content-type"].startswith(
+            "text/event-stream"
+        )
         lines = stream.iter_lines(decode_unicode=True)
         assert next(lines) == "retry: 2000"
         sender = f"ev-{uuid.uuid4().hex[:8]}"
@@ -241,7 +279,11 @@ def test_queue_events_stream_tells_the_console_about_a_new_ticket(bot, store, sa
         changes = 0
         for line in lines:  # the ticket is written by the action server: seen by the watcher
             changes += line == "event: changed"
-            if changes >= 2 and line.startswith("data:") and store.open_for_sender(sender) is not None:
+            if (
+                changes >= 2
+                and line.startswith("data:")
+                and store.open_for_sender(sender) is not None
+            ):
                 break
 
 
@@ -258,8 +300,11 @@ def test_socketio_customer_gets_agent_messages_pushed_and_missed_ones_on_sync(bo
     sato.claim(ticket)
     sato.say(ticket, "一通目")
     first.wait_for("agent_message")  # pushed, no customer message needed
-    last_seen = max(m["custom"]["id"] for m in first.received if isinstance(m.get("custom"), dict)
-                    and m["custom"]["kind"].startswith("agent_"))
+    last_seen = max(
+        m["custom"]["id"]
+        for m in first.received
+        if isinstance(m.get("custom"), dict) and m["custom"]["kind"].startswith("agent_")
+    )
     first.close()
 
     sato.say(ticket, "オフライン中の二通目")
@@ -292,10 +337,14 @@ def test_a_widget_session_belongs_to_the_socket_that_got_it(bot, store):
     owner.wait_for("handoff_message")  # the owner's handoff goes on
     time.sleep(0.5)
     assert thief.received == []  # and nothing of the owner's reached the other socket
-    assert "ボットに戻る" not in [m["text"] for m in store.open_for_sender(owner.session_id).messages]
+    assert "ボットに戻る" not in [
+        m["text"] for m in store.open_for_sender(owner.session_id).messages
+    ]
 
     # REST cannot address widget sessions at all.
-    r = requests.post(bot.rest_url, json={"sender": owner.session_id, "message": "ボットに戻る"}, timeout=10)
+    r = requests.post(
+        bot.rest_url, json={"sender": owner.session_id, "message": "ボットに戻る"}, timeout=10
+    )
     assert r.status_code == 400
     for c in (owner, thief):
         c.close()

@@ -1,6 +1,7 @@
 """The same handoff guarantees on PostgreSQL (tickets and Rasa's tracker store), and
 two Rasa servers sharing PostgreSQL + a Redis lock store. Real servers from Debian's
 packages; skipped locally without them, failed in CI."""
+
 from __future__ import annotations
 
 import socket
@@ -106,9 +107,22 @@ def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_pat
 
     second = spawn(
         "rasa2",
-        [*RASA_CLI, "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-         "--credentials", str(REPO / "credentials.yml"), "--port", str(port), "--interface", "127.0.0.1"],
-        tmp_path, pg_bot.env,
+        [
+            *RASA_CLI,
+            "run",
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(REPO / "credentials.yml"),
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+        ],
+        tmp_path,
+        pg_bot.env,
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/", second)
@@ -122,7 +136,8 @@ def test_two_rasa_servers_share_conversations(pg_bot, pg_url, redis_url, tmp_pat
         # The second server knows this conversation is with a person now.
         r = requests.post(
             f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-            json={"sender": sender, "message": "二台目のサーバーへ"}, timeout=30,
+            json={"sender": sender, "message": "二台目のサーバーへ"},
+            timeout=30,
         )
         assert custom_payloads(r.json())[0]["kind"] == "handoff_message"
     finally:

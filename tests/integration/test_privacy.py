@@ -7,6 +7,7 @@ searched for the clear digits: the tracker database (all rows), the handoff
 database (all tables), the webhook receiver's payloads and both servers' logs
 (Rasa at DEBUG, which logs every user message). The contact step still keeps the
 phone number it asked for; elsewhere a phone number is masked."""
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,7 @@ import pytest
 import requests
 
 from devtools.console_client import Console, add_agent
-from devtools.launch import custom_payloads, start_servers, MODEL
+from devtools.launch import MODEL, custom_payloads, start_servers
 from tests.integration.conftest import hours_file
 from tests.support.ci import unavailable
 from tests.support.receiver import Receiver, wait_until
@@ -37,9 +38,21 @@ CARD_BY_AGENT = "お客様のカード 3782 822463 10005 を確認しました"
 CARD_SOCKET = "この番号で払えますか 6011 1111 1111 1117"
 CARD_METADATA = "4012888888881881"
 MYNUMBER = "マイナンバーは123456789018です"
-CLEAR = ["4980000000000009", "4111111111111111", "4530111333300000", "5555555555554444",
-         "378282246310005", "6011111111111117", "4012888888881881", "123456789018"]
-CLEAR_CODES = ["コード739", "3桁は862", "有効期限12/28"]  # the code/date with its cue, spaces dropped
+CLEAR = [
+    "4980000000000009",
+    "4111111111111111",
+    "4530111333300000",
+    "5555555555554444",
+    "378282246310005",
+    "6011111111111117",
+    "4012888888881881",
+    "123456789018",
+]
+CLEAR_CODES = [
+    "コード739",
+    "3桁は862",
+    "有効期限12/28",
+]  # the code/date with its cue, spaces dropped
 
 
 def squeeze(text: str) -> str:
@@ -68,11 +81,14 @@ def bot(tmp_path_factory, receiver):
     if not MODEL.exists():
         unavailable("no trained model (make train)")
     workdir = tmp_path_factory.mktemp("privacy")
-    servers = start_servers(workdir=workdir, env_extra={
-        "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
-        "HANDOFF_WEBHOOK_URL": receiver.url,
-        "LOG_LEVEL": "DEBUG",  # Rasa logs every user message: the logs are searched too
-    })
+    servers = start_servers(
+        workdir=workdir,
+        env_extra={
+            "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
+            "HANDOFF_WEBHOOK_URL": receiver.url,
+            "LOG_LEVEL": "DEBUG",  # Rasa logs every user message: the logs are searched too
+        },
+    )
     yield servers
     servers.stop()
 
@@ -109,11 +125,15 @@ def test_rest_masks_before_the_tracker_and_tells_once(bot):
     notice = notice_of(first)
     assert "**** **** **** 0009" in notice["masked"] and notice["kinds"] == ["card"]
     assert "入力しないでください" in notice["text"]
-    assert kinds(first)[-1] == "privacy_notice" and len(kinds(first)) >= 2  # the bot's reply, then the note
+    assert (
+        kinds(first)[-1] == "privacy_notice" and len(kinds(first)) >= 2
+    )  # the bot's reply, then the note
     again = bot.say(sender, CARD_WIDE)
     assert "privacy_notice" not in kinds(again)  # once per conversation
-    assert user_texts(bot.workdir, sender) == ["カード番号は**** **** **** 0009です",
-                                               "**** **** **** 0000 で払いました"]
+    assert user_texts(bot.workdir, sender) == [
+        "カード番号は**** **** **** 0009です",
+        "**** **** **** 0000 で払いました",
+    ]
 
 
 def test_a_message_that_is_only_a_card_number_gets_the_echo_and_the_note(bot):
@@ -143,23 +163,40 @@ def test_handoff_ticket_transcript_webhook_and_console_see_masked_text(bot, stor
     assert agent.say(ticket.id, CARD_BY_AGENT).status_code == 201
     detail = agent.ticket(ticket.id)
     shown = str(detail)
-    assert "**** **** **** 0009" in shown and "**** **** **** 4444" in shown and "**** **** **** 0005" in shown
+    assert (
+        "**** **** **** 0009" in shown
+        and "**** **** **** 4444" in shown
+        and "**** **** **** 0005" in shown
+    )
     assert leaks(shown) == []
     assert leaks(str(agent.queue())) == []
-    replies = requests.get(f"{bot.rasa_url}/webhooks/rest/agent_messages",
-                           params={"sender": sender, "after": 0}, timeout=10).json()
+    replies = requests.get(
+        f"{bot.rasa_url}/webhooks/rest/agent_messages",
+        params={"sender": sender, "after": 0},
+        timeout=10,
+    ).json()
     assert any("**** **** **** 0005" in m["text"] for m in replies) and leaks(str(replies)) == []
 
 
 def test_socketio_text_and_metadata_are_masked(bot):
     customer = Customer(bot.rasa_url)
     try:
-        customer.sio.emit("user_uttered", {"message": CARD_SOCKET, "session_id": customer.session_id,
-                                           "metadata": {"note": CARD_METADATA}})
+        customer.sio.emit(
+            "user_uttered",
+            {
+                "message": CARD_SOCKET,
+                "session_id": customer.session_id,
+                "metadata": {"note": CARD_METADATA},
+            },
+        )
         customer.wait_for("privacy_notice")
         stored = [e for e in events(bot.workdir, customer.session_id) if e.get("event") == "user"]
-        assert wait_until(lambda: user_texts(bot.workdir, customer.session_id) == [
-            "この番号で払えますか **** **** **** 1117"])
+        assert wait_until(
+            lambda: (
+                user_texts(bot.workdir, customer.session_id)
+                == ["この番号で払えますか **** **** **** 1117"]
+            )
+        )
         stored = [e for e in events(bot.workdir, customer.session_id) if e.get("event") == "user"]
         assert stored[0]["metadata"]["note"] == "**** **** **** 1881"
         assert leaks(str(stored)) == []
@@ -181,7 +218,9 @@ def test_no_store_holds_a_clear_card_number(bot, receiver, store):
         text = log.read_text(errors="replace")
         assert leaks(text) == [], log.name
     rasa_log = squeeze((bot.workdir / "rasa.log").read_text(errors="replace"))
-    assert "parse_data_text" in rasa_log and "カード番号は************0009" in rasa_log  # DEBUG logs every text
+    assert (
+        "parse_data_text" in rasa_log and "カード番号は************0009" in rasa_log
+    )  # DEBUG logs every text
 
 
 def test_contact_step_keeps_the_phone_it_asked_for_and_masks_it_elsewhere(bot, store):

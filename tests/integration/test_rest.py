@@ -1,4 +1,5 @@
 """The assistant over its REST channel, with both real servers running."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,11 @@ ANSWERS = [
     ("ｵﾍﾟﾚｰﾀｰとは", "definition", "オペレーター"),
     ("すーぱーばいざーの意味", "definition", "スーパーバイザー"),
     ("受電とは", "definition", "インバウンド"),
-    ("研修でアウトバウンドという言葉が出てきました。どういう意味ですか?", "definition", "アウトバウンド"),
+    (
+        "研修でアウトバウンドという言葉が出てきました。どういう意味ですか?",
+        "definition",
+        "アウトバウンド",
+    ),
     ("こきゃくまんぞくどってなんですか", "definition", "顧客満足度"),
     ("アップセルとは", "unknown_term", None),
     ("ACW時間とは?", "unknown_term", None),
@@ -95,7 +100,13 @@ def test_bad_input_gets_a_clear_reply_and_server_keeps_answering(bot, text):
     assert messages, "no reply at all"
     assert all("Traceback" not in (m.get("text") or "") for m in messages)
     assert payloads and payloads[0]["kind"] in {
-        "fallback", "unknown_term", "out_of_scope", "definition", "handoff", "greet", "faq"
+        "fallback",
+        "unknown_term",
+        "out_of_scope",
+        "definition",
+        "handoff",
+        "greet",
+        "faq",
     }
     # The same conversation goes on normally.
     _, after = ask(bot, "ACWとは?", sender)
@@ -122,7 +133,9 @@ def test_markup_the_user_typed_never_comes_back(bot, text):
 
 
 def test_malformed_json_is_a_client_error(bot):
-    r = requests.post(bot.rest_url, data="{not json", headers={"Content-Type": "application/json"}, timeout=10)
+    r = requests.post(
+        bot.rest_url, data="{not json", headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert 400 <= r.status_code < 500
     # still alive
     _, payloads = ask(bot, "SVとは")

@@ -2,6 +2,7 @@
 databases while they serve: after forget, no row of any table of the tracker store or
 the handoff database holds the customer's text or id; malformed arguments change
 nothing and say why."""
+
 from __future__ import annotations
 
 import subprocess
@@ -21,10 +22,19 @@ from tests.support.widget_client import Customer
 
 
 def cli(bot, *args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = {**bot.env, "TRACKER_DB_URL": f"sqlite:///{bot.workdir / 'tracker.db'}",
-           **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "assistant.retention.cli", *args], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **bot.env,
+        "TRACKER_DB_URL": f"sqlite:///{bot.workdir / 'tracker.db'}",
+        **(env_extra or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.retention.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def build_rollups(bot) -> None:
@@ -33,7 +43,8 @@ def build_rollups(bot) -> None:
     try:
         today = datetime.now(JST).date()
         Analytics(engine, refresh_seconds=0).report(
-            (today - timedelta(days=1)).isoformat(), today.isoformat())
+            (today - timedelta(days=1)).isoformat(), today.isoformat()
+        )
     finally:
         engine.dispose()
 
@@ -53,13 +64,21 @@ def test_forget_leaves_no_trace_of_the_customer_in_any_table(bot):
     assert user_texts(bot.workdir, sender) and user_texts(bot.workdir, other)
     assert where(secret, *urls(bot))  # stored in both databases before
     # the analytics log has the question as typed and normalised (written within a second)
-    assert wait_until(lambda: len(where(sender, urls(bot)[1])) >= 3 and any(
-        h.startswith("analytics_outcomes:") and secret in h for h in where(secret, urls(bot)[1])
-    ), timeout=15)
+    assert wait_until(
+        lambda: (
+            len(where(sender, urls(bot)[1])) >= 3
+            and any(
+                h.startswith("analytics_outcomes:") and secret in h
+                for h in where(secret, urls(bot)[1])
+            )
+        ),
+        timeout=15,
+    )
     # a dashboard report rolls the day up (the roll-up tables hold the day's conversations)
     build_rollups(bot)
-    assert any(h.startswith("analytics_rollup_users:") for h in where(str(uid(sender)),
-                                                                        urls(bot)[1]))
+    assert any(
+        h.startswith("analytics_rollup_users:") for h in where(str(uid(sender)), urls(bot)[1])
+    )
 
     done = cli(bot, "forget", sender)
     assert done.returncode == 0, done.stderr
@@ -123,8 +142,15 @@ def test_purge_while_serving(bot):
     # a message with an id: the receipts table exists and is purged too
     import requests
 
-    requests.post(bot.rest_url, json={"sender": f"rcpt-{uuid.uuid4().hex}", "message": "ACWとは?",
-                                      "message_id": str(uuid.uuid4())}, timeout=30).raise_for_status()
+    requests.post(
+        bot.rest_url,
+        json={
+            "sender": f"rcpt-{uuid.uuid4().hex}",
+            "message": "ACWとは?",
+            "message_id": str(uuid.uuid4()),
+        },
+        timeout=30,
+    ).raise_for_status()
 
     def chat() -> None:
         sender = f"busy-{uuid.uuid4().hex}"

@@ -1,6 +1,7 @@
 """Training mode over REST with both real servers: a whole 5-question session with
 right and wrong answers, the score and the stored progress, leaving and coming back,
 a definition question during a quiz, and a customer who never enters it."""
+
 from __future__ import annotations
 
 import os
@@ -97,13 +98,19 @@ def test_a_whole_session_score_and_stored_progress(bot, training_store):
     # the trainer's CLI sees the trainee and the group's hardest terms
     env = {**os.environ, "HANDOFF_DB_URL": bot.env["HANDOFF_DB_URL"]}
     cli = subprocess.run(
-        [sys.executable, "-m", "assistant.training.cli"], env=env, capture_output=True,
-        text=True, check=True,
+        [sys.executable, "-m", "assistant.training.cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert sender in cli and summary["weak_terms"][0] in cli
     shown = subprocess.run(
-        [sys.executable, "-m", "assistant.training.cli", "show", sender], env=env,
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "assistant.training.cli", "show", sender],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert f"{right}/{total}" in shown
 
@@ -123,6 +130,10 @@ def test_stop_leaves_and_unknown_words_are_listed_for_the_glossary(bot, training
 def test_a_customer_outside_training_mode_sees_no_training(bot, text):
     sender = f"cust-{uuid.uuid4().hex[:8]}"
     out = say(bot, sender, text)
-    assert not {"training_mode", "quiz_question", "quiz_feedback", "category_list", "weak_terms"} & set(
-        kinds(out)
-    )
+    assert not {
+        "training_mode",
+        "quiz_question",
+        "quiz_feedback",
+        "category_list",
+        "weak_terms",
+    } & set(kinds(out))

@@ -1,5 +1,6 @@
 """Fixtures of the scale-out tests: a throwaway redis-server (no persistence) on a
 free loopback port. Skipped locally without redis-server, failed in CI."""
+
 from __future__ import annotations
 
 import pytest

@@ -2,6 +2,7 @@
 atomic Redis updates and renewed tickets. Stock Rasa 3.6 serves 20 messages sent
 at once into one conversation at about one per second (each waiter sleeps 1 s
 between looks at the lock): the first test takes ~19 s there and fails."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,7 +72,9 @@ def test_two_servers_share_a_redis_lock_without_races(redis_port):
     def server(first):
         store = RedisLockStore(host="127.0.0.1", port=redis_port, db=1)
         try:
-            asyncio.run(asyncio.wait_for(burst(store, conversation, 10, overlap, first), timeout=20))
+            asyncio.run(
+                asyncio.wait_for(burst(store, conversation, 10, overlap, first), timeout=20)
+            )
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(repr(e))
 

@@ -4,6 +4,7 @@ handoff database, Redis lock store and socket.io manager (scripts/scale/cluster.
 The full version with 50 users is `make scale-test` (scripts/scale/run.py).
 
 Skipped locally without HAProxy / redis-server / PostgreSQL / a model; failed in CI."""
+
 from __future__ import annotations
 
 import shutil
@@ -46,7 +47,9 @@ def test_twenty_messages_at_once_into_one_conversation(cluster):
     b = scale.burst(cluster, 20)
     print(f"20 messages at once: {b.seconds:.2f}s (slowest reply {b.slowest:.2f}s)")
     assert b.exactly_once, b.counts
-    assert b.seconds < 8, f"{b.seconds:.1f}s: messages of one conversation wait for the lock store's retry"
+    assert b.seconds < 8, (
+        f"{b.seconds:.1f}s: messages of one conversation wait for the lock store's retry"
+    )
 
 
 def test_load_with_a_server_killed_loses_and_duplicates_nothing(cluster, tmp_path):
@@ -55,8 +58,16 @@ def test_load_with_a_server_killed_loses_and_duplicates_nothing(cluster, tmp_pat
     killed and restarted; every acknowledged message in the tracker exactly once,
     nothing twice, every handoff shown with a ticket that exists."""
     cfg = scale.SHORT
-    load = scale.run_load(cluster, cfg["users"], cfg["spawn_rate"], cfg["duration"], cfg["kill_at"], tmp_path,
-                          log=lambda line: print(line, file=sys.stderr), chaos=cfg["chaos"])
+    load = scale.run_load(
+        cluster,
+        cfg["users"],
+        cfg["spawn_rate"],
+        cfg["duration"],
+        cfg["kill_at"],
+        tmp_path,
+        log=lambda line: print(line, file=sys.stderr),
+        chaos=cfg["chaos"],
+    )
     print("\n" + scale.describe(load))
     t = load.report.total
     assert not load.problems, load.problems

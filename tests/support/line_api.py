@@ -13,6 +13,7 @@ Rules enforced (https://developers.line.biz/en/reference/messaging-api/):
 * A monthly push quota (``quota``) → 429 ``You have reached your monthly limit.``
 * Failures on demand: ``fail(path, status_or_"timeout", times, after_accepting)``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,9 @@ def utf16(text: str) -> int:
 
 def message_problems(messages: Any) -> list[str]:
     if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
-        return [f"messages must be 1-5 objects, got {len(messages) if isinstance(messages, list) else messages!r}"]
+        return [
+            f"messages must be 1-5 objects, got {len(messages) if isinstance(messages, list) else messages!r}"
+        ]
     out = []
     for m in messages:
         kind = m.get("type")
@@ -48,7 +51,10 @@ def message_problems(messages: Any) -> list[str]:
         elif kind == "flex":
             if not 1 <= len(m.get("altText") or "") <= 1500:
                 out.append("altText length")
-            if not isinstance(m.get("contents"), dict) or m["contents"].get("type") not in ("bubble", "carousel"):
+            if not isinstance(m.get("contents"), dict) or m["contents"].get("type") not in (
+                "bubble",
+                "carousel",
+            ):
                 out.append("flex contents")
         else:
             out.append(f"unexpected type {kind!r}")
@@ -103,19 +109,28 @@ class LineStandIn:
             self._tokens[token] = time.monotonic()
         return token
 
-    def fail(self, kind: str, status: int | str, times: int = 1, after_accepting: bool = False) -> None:
+    def fail(
+        self, kind: str, status: int | str, times: int = 1, after_accepting: bool = False
+    ) -> None:
         """The next ``times`` calls of ``kind`` (reply/push) answer ``status`` (or time out
         with "timeout"); ``after_accepting``: the call is carried out first (LINE got it,
         the answer was lost)."""
         with self._lock:
-            self._failures.append({"kind": kind, "status": status, "times": times, "after": after_accepting})
+            self._failures.append(
+                {"kind": kind, "status": status, "times": times, "after": after_accepting}
+            )
 
     def sent(self, kind: str | None = None, to: str | None = None) -> list[Call]:
         """Accepted calls (2xx) of a kind (and to a user)."""
         with self._lock:
             calls = list(self.calls)
-        return [c for c in calls if 200 <= c.status < 300 and (kind is None or c.kind == kind)
-                and (to is None or c.body.get("to") == to or c.body.get("_user") == to)]
+        return [
+            c
+            for c in calls
+            if 200 <= c.status < 300
+            and (kind is None or c.kind == kind)
+            and (to is None or c.body.get("to") == to or c.body.get("_user") == to)
+        ]
 
     def texts(self, kind: str | None = None, to: str | None = None) -> list[str]:
         out = []
@@ -163,12 +178,16 @@ class LineStandIn:
             return await self._fail(failure, kind, body, request)
         return answer
 
-    async def _fail(self, failure: dict, kind: str, body: dict, request: web.Request) -> web.Response:
+    async def _fail(
+        self, failure: dict, kind: str, body: dict, request: web.Request
+    ) -> web.Response:
         if failure["status"] == "timeout":
             await asyncio.sleep(30)
             return web.json_response({}, status=504)
         self._record(f"{kind}-failed", int(failure["status"]), body, request)
-        return web.json_response({"message": "Internal server error"}, status=int(failure["status"]))
+        return web.json_response(
+            {"message": "Internal server error"}, status=int(failure["status"])
+        )
 
     def _apply(self, kind: str, body: dict, request: web.Request) -> web.Response:
         def refuse(status: int, message: str) -> web.Response:
@@ -177,7 +196,9 @@ class LineStandIn:
 
         key = request.headers.get("X-Line-Retry-Key")
         if kind == "loading":
-            if not isinstance(body.get("chatId"), str) or body.get("loadingSeconds", 5) not in range(5, 61, 5):
+            if not isinstance(body.get("chatId"), str) or body.get(
+                "loadingSeconds", 5
+            ) not in range(5, 61, 5):
                 return refuse(400, "bad loading request")
             self._record(kind, 202, body, request)
             return web.json_response({}, status=202)
@@ -202,8 +223,11 @@ class LineStandIn:
                     self._keys.add(key)
                 if seen:
                     self._record("push-duplicate", 409, body, request)
-                    return web.json_response({"message": "The retry key is already accepted"}, status=409,
-                                             headers={"x-line-accepted-request-id": key})
+                    return web.json_response(
+                        {"message": "The retry key is already accepted"},
+                        status=409,
+                        headers={"x-line-accepted-request-id": key},
+                    )
             if self.quota is not None:
                 if self.quota < len(body["messages"]):
                     with self._lock:
@@ -211,13 +235,17 @@ class LineStandIn:
                     return refuse(429, "You have reached your monthly limit.")
                 self.quota -= len(body["messages"])
         self._record(kind, 200, body, request)
-        return web.json_response({"sentMessages": [{"id": str(i)} for i, _ in enumerate(body["messages"])]})
+        return web.json_response(
+            {"sentMessages": [{"id": str(i)} for i, _ in enumerate(body["messages"])]}
+        )
 
-    def start(self) -> "LineStandIn":
+    def start(self) -> LineStandIn:
         app = web.Application()
+
         def route(kind: str):
             async def handler(request: web.Request) -> web.Response:
                 return await self._handle(request, kind)
+
             return handler
 
         app.router.add_post("/v2/bot/message/reply", route("reply"))
@@ -259,9 +287,18 @@ class LineStandIn:
 
 # -- webhooks as LINE sends them ---------------------------------------------------------
 
-def event(kind: str, user_id: str, reply_token: str | None, text: str = "", data: str = "",
-          redelivery: bool = False, event_id: str | None = None, source_type: str = "user",
-          message_type: str = "text") -> dict:
+
+def event(
+    kind: str,
+    user_id: str,
+    reply_token: str | None,
+    text: str = "",
+    data: str = "",
+    redelivery: bool = False,
+    event_id: str | None = None,
+    source_type: str = "user",
+    message_type: str = "text",
+) -> dict:
     ev: dict = {
         "type": kind,
         "mode": "active",
@@ -277,15 +314,23 @@ def event(kind: str, user_id: str, reply_token: str | None, text: str = "", data
     if reply_token:
         ev["replyToken"] = reply_token
     if kind == "message":
-        ev["message"] = ({"type": "text", "id": secrets.token_hex(8), "text": text} if message_type == "text"
-                         else {"type": message_type, "id": secrets.token_hex(8)})
+        ev["message"] = (
+            {"type": "text", "id": secrets.token_hex(8), "text": text}
+            if message_type == "text"
+            else {"type": message_type, "id": secrets.token_hex(8)}
+        )
     if kind == "postback":
         ev["postback"] = {"data": data}
     return ev
 
 
-def post_webhook(url: str, secret: str | None, events: list[dict], signature: str | None = None,
-                 raw: bytes | None = None) -> requests.Response:
+def post_webhook(
+    url: str,
+    secret: str | None,
+    events: list[dict],
+    signature: str | None = None,
+    raw: bytes | None = None,
+) -> requests.Response:
     if raw is not None:
         body = raw
     else:

@@ -1,6 +1,7 @@
 """A real PostgreSQL server for tests: HANDOFF_TEST_PG_URL if set, otherwise a
 throwaway server started once per session by scripts/pg_test_server.sh. Without
 PostgreSQL the tests that need it are skipped locally and fail when CI is set."""
+
 from __future__ import annotations
 
 import os
@@ -44,7 +45,9 @@ def pg_server_url():
     if proc.returncode != 0 or not proc.stdout.strip():
         subprocess.run(["bash", str(PG_SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
         _cleanup_state(state_dir)
-        unavailable(f"PostgreSQL unavailable: {PG_SCRIPT.name} start failed: {proc.stderr.strip()[-2000:]}")
+        unavailable(
+            f"PostgreSQL unavailable: {PG_SCRIPT.name} start failed: {proc.stderr.strip()[-2000:]}"
+        )
     try:
         yield proc.stdout.strip().splitlines()[-1]
     finally:
@@ -75,4 +78,3 @@ def fresh_pg_database(server_url: str):
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-

@@ -1,4 +1,5 @@
 """A real HTTP webhook receiver on 127.0.0.1, and a polling helper."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,7 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):

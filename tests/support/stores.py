@@ -1,5 +1,6 @@
 """Every row of every table of a database as text, to search a customer's data in
 all of it (not only where we expect it): SQLite or PostgreSQL, any schema."""
+
 from __future__ import annotations
 
 import json

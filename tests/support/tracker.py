@@ -1,5 +1,6 @@
 """Read the conversation as Rasa stored it: the SQLite tracker store that
 devtools/launch.py gives each test server (``<workdir>/tracker.db``)."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,9 @@ from pathlib import Path
 def events(workdir: Path, sender: str) -> list[dict]:
     con = sqlite3.connect(Path(workdir) / "tracker.db")
     try:
-        rows = con.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+        rows = con.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
     finally:
         con.close()
     return [json.loads(r[0]) for r in rows]

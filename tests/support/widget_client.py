@@ -1,5 +1,6 @@
 """A website-widget customer from Python: Rasa's socket.io protocol as web/widget.js
 speaks it (session_request with the session token, user_uttered, bot_uttered)."""
+
 from __future__ import annotations
 
 import threading

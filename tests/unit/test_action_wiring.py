@@ -1,5 +1,6 @@
 """actions/: one composition root, imports that run one way, nothing built at import,
 the turn's facts read once."""
+
 from __future__ import annotations
 
 import ast
@@ -17,15 +18,21 @@ ACTIONS = REPO / "actions"
 
 def _local_imports(tree: ast.AST):
     """(module imported from actions/, inside a function?) for each relative import."""
+
     def walk(node, in_function):
         for child in ast.iter_child_nodes(node):
             nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
-            if isinstance(child, ast.ImportFrom) and (child.level or (child.module or "").startswith("actions")):
+            if isinstance(child, ast.ImportFrom) and (
+                child.level or (child.module or "").startswith("actions")
+            ):
                 if child.level and child.module:
                     yield child.module.split(".")[0], in_function
                 else:
                     for alias in child.names:
-                        yield (child.module or "").removeprefix("actions").strip(".") or alias.name, in_function
+                        yield (
+                            (child.module or "").removeprefix("actions").strip(".") or alias.name,
+                            in_function,
+                        )
             yield from walk(child, nested)
 
     yield from walk(tree, False)
@@ -51,8 +58,14 @@ def test_importing_the_actions_builds_no_store_and_starts_no_thread(tmp_path):
         "import threading, actions.route, actions.handoff_actions, actions.training_actions;"
         "print(sorted(t.name for t in threading.enumerate()))"
     )
-    env = {**os.environ, "HANDOFF_DB_URL": f"sqlite:///{db}", "HANDOFF_WEBHOOK_URL": "http://127.0.0.1:9/hook"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    env = {
+        **os.environ,
+        "HANDOFF_DB_URL": f"sqlite:///{db}",
+        "HANDOFF_WEBHOOK_URL": "http://127.0.0.1:9/hook",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "['MainThread']"
     assert not db.exists()
 
@@ -89,7 +102,11 @@ def test_the_training_state_is_read_once_per_turn(tmp_path, monkeypatch):
         return real(self, sender)
 
     monkeypatch.setattr(Trainer, "active", counted)
-    for text, kind in [("アップセルとは", "unknown_term"), ("ACWとは?", "definition"), ("😀", "fallback")]:
+    for text, kind in [
+        ("アップセルとは", "unknown_term"),
+        ("ACWとは?", "definition"),
+        ("😀", "fallback"),
+    ]:
         reads.clear()
         messages, _ = run(ActionRoute(), make_tracker(text))
         assert kinds(messages)[:1] == [kind]

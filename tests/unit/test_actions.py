@@ -1,5 +1,6 @@
 """Custom actions over real domain modules, with rasa-sdk tracker/dispatcher fixtures
 (rasa-demo style). The NLU is not involved: entities are what the NLU component sends."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,9 @@ from assistant.glossary import load_glossary
 from assistant.matcher import TermMatcher
 
 
-def make_tracker(text, intent="define_term", slots=None, response_selector=None, sender="u1", with_entities=True):
+def make_tracker(
+    text, intent="define_term", slots=None, response_selector=None, sender="u1", with_entities=True
+):
     entities = []
     if with_entities:
         entities = [
@@ -88,7 +91,9 @@ def test_unknown_term_suggests_and_offers_a_person():
 def test_second_failure_in_a_row_offers_a_person():
     from actions.route import ActionRoute as ActionDefineTerm
 
-    messages, events = run(ActionDefineTerm(), make_tracker("ロープレとは", slots={"failed_turns": 1.0}))
+    messages, events = run(
+        ActionDefineTerm(), make_tracker("ロープレとは", slots={"failed_turns": 1.0})
+    )
     assert kinds(messages) == ["unknown_term", "offer_human"]
     assert any(e["name"] == "handoff_offered" and e["value"] is True for e in events)
 
@@ -98,11 +103,15 @@ def test_faq_answer_checks_the_answer_score():
 
     confident = {"faq": {"response": {"intent_response_key": "faq/tmj", "confidence": 0.93}}}
     unsure = {"faq": {"response": {"intent_response_key": "faq/tmj", "confidence": 0.2}}}
-    messages, _ = run(ActionAnswerFaq(), make_tracker("TMJの研修は?", "faq", response_selector=confident))
+    messages, _ = run(
+        ActionAnswerFaq(), make_tracker("TMJの研修は?", "faq", response_selector=confident)
+    )
     assert messages[0]["custom"]["kind"] == "faq" and messages[0]["custom"]["id"] == "tmj"
     assert messages[0]["custom"]["url"] == "https://www.tmj.jp/ec_support/"
     # Unsure, and no FAQ's text matches either: ask to rephrase, never the unsure pick.
-    messages, _ = run(ActionAnswerFaq(), make_tracker("ほげほげの件は?", "faq", response_selector=unsure))
+    messages, _ = run(
+        ActionAnswerFaq(), make_tracker("ほげほげの件は?", "faq", response_selector=unsure)
+    )
     assert kinds(messages) == ["fallback"]
 
 
@@ -121,8 +130,12 @@ def test_unsure_faq_answer_is_found_by_the_facts_of_the_answer():
 def test_faq_about_another_topic_yields_to_the_named_term():
     from actions.route import ActionRoute as ActionAnswerFaq
 
-    selected = {"faq": {"response": {"intent_response_key": "faq/contact_center_role", "confidence": 0.8}}}
-    messages, _ = run(ActionAnswerFaq(), make_tracker("SVはどんな役割?", "faq", response_selector=selected))
+    selected = {
+        "faq": {"response": {"intent_response_key": "faq/contact_center_role", "confidence": 0.8}}
+    }
+    messages, _ = run(
+        ActionAnswerFaq(), make_tracker("SVはどんな役割?", "faq", response_selector=selected)
+    )
     assert messages[0]["custom"]["term"] == "スーパーバイザー"
 
 
@@ -134,7 +147,11 @@ def test_fallback_answers_a_named_term_and_asks_to_rephrase_otherwise():
     messages, _ = run(ActionFallback(), make_tracker("ほげほげ", "nlu_fallback"))
     assert kinds(messages) == ["fallback"]
     messages, _ = run(ActionFallback(), make_tracker("", "nlu_fallback"))
-    assert messages[0]["custom"] == {"kind": "fallback", "reason": "empty", "text": messages[0]["text"]}
+    assert messages[0]["custom"] == {
+        "kind": "fallback",
+        "reason": "empty",
+        "text": messages[0]["text"],
+    }
 
 
 def test_handoff_creates_a_ticket_with_the_transcript():
@@ -142,15 +159,27 @@ def test_handoff_creates_a_ticket_with_the_transcript():
     from actions.route import ActionHandoff
 
     tracker = make_tracker("オペレーターと話したい", "request_human", sender="cust-1")
-    tracker.events.insert(0, {"event": "user", "text": "ACWとは?", "timestamp": 1699999990.0,
-                              "parse_data": {"intent": {"name": "define_term"}}})
+    tracker.events.insert(
+        0,
+        {
+            "event": "user",
+            "text": "ACWとは?",
+            "timestamp": 1699999990.0,
+            "parse_data": {"intent": {"name": "define_term"}},
+        },
+    )
     messages, events = run(ActionHandoff(), tracker)
     payload = messages[0]["custom"]
     assert payload["kind"] == "handoff" and payload["ticket"].startswith("ESC-")
     ticket = services.store().get(payload["ticket"])
     assert ticket.sender_id == "cust-1" and ticket.last_question == "ACWとは?"
     assert [t["text"] for t in ticket.transcript] == ["ACWとは?", "オペレーターと話したい"]
-    assert {"event": "slot", "name": "handoff_ticket", "value": payload["ticket"], "timestamp": None} in events
+    assert {
+        "event": "slot",
+        "name": "handoff_ticket",
+        "value": payload["ticket"],
+        "timestamp": None,
+    } in events
 
 
 def test_core_fallback_sends_the_fallback_payload_and_reverts_the_turn():
@@ -180,7 +209,14 @@ def test_every_action_in_the_domain_is_served_and_every_response_payload_has_tex
 
 
 @pytest.mark.parametrize("intent", ["define_term", "compare_terms"])
-@pytest.mark.parametrize("text", ["おぺれーたーさんとはなしたい", "エスカレーションをお願いできますか", "オペレーターと話をさせてください"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "おぺれーたーさんとはなしたい",
+        "エスカレーションをお願いできますか",
+        "オペレーターと話をさせてください",
+    ],
+)
 def test_a_request_for_a_person_is_handed_off_whatever_the_intent(intent, text):
     """The router decides; action_route makes the ticket itself and starts the form
     (no action follows up into another action or itself)."""
@@ -207,8 +243,7 @@ def test_a_request_for_a_person_is_handed_off_whatever_the_intent(intent, text):
     ],
 )
 def test_every_intent_goes_through_the_router(text, intent, expected):
-    from actions.route import ActionHandoff
-    from actions.route import ActionRoute
+    from actions.route import ActionHandoff, ActionRoute
 
     action = ActionHandoff() if intent == "request_human" else ActionRoute()
     messages, _ = run(action, make_tracker(text, intent))
@@ -216,8 +251,7 @@ def test_every_intent_goes_through_the_router(text, intent, expected):
 
 
 def test_pending_offer_yes_hands_off_and_no_declines():
-    from actions.route import ActionAffirm
-    from actions.route import ActionRoute
+    from actions.route import ActionAffirm, ActionRoute
 
     offered = {"handoff_offered": True, "handoff_reason": "feedback"}
     messages, events = run(ActionAffirm(), make_tracker("はい", "affirm", slots=offered))
@@ -238,7 +272,9 @@ def test_a_term_added_to_the_glossary_is_answered_without_retraining(tmp_path, m
     from actions import services
     from actions.route import ActionRoute
 
-    raw = yaml.safe_load((Path(__file__).parents[2] / "data" / "glossary.yml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(
+        (Path(__file__).parents[2] / "data" / "glossary.yml").read_text(encoding="utf-8")
+    )
     raw["terms"].append(
         {
             "term": "ウィスパリング",
@@ -246,7 +282,12 @@ def test_a_term_added_to_the_glossary_is_answered_without_retraining(tmp_path, m
             "aliases": ["ささやき機能"],
             "category": "運用",
             "related": [],
-            "definitions": [{"text": "通話中のオペレーターにだけ聞こえる声で助言すること。", "source": "test.md"}],
+            "definitions": [
+                {
+                    "text": "通話中のオペレーターにだけ聞こえる声で助言すること。",
+                    "source": "test.md",
+                }
+            ],
         }
     )
     copy = tmp_path / "glossary.yml"

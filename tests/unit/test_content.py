@@ -6,6 +6,7 @@ The seed texts live outside the repository, in ../shared/seeds relative to the r
 If that directory is missing, the seed-dependent tests are skipped locally but fail when the
 environment variable CI is set.
 """
+
 from __future__ import annotations
 
 import re
@@ -346,7 +347,7 @@ def answer_pieces(answer: str) -> tuple[list[str], list[str]]:
             lead_ins.append(line)
             continue
         if line.startswith(LIST_MARKER):
-            line = line[len(LIST_MARKER):].strip()
+            line = line[len(LIST_MARKER) :].strip()
         for part in line.split(LABEL_SEPARATOR):
             pieces.extend(p.strip() for p in part.split("。") if p.strip())
     return pieces, lead_ins
@@ -511,7 +512,7 @@ def test_eval_terms_reachable(cases, terms):
             assert a >= 0 and b >= 0, c
             # "在宅コンタクトセンターとコンタクトセンター": find B after A's mention.
             if b <= a:
-                rest = text[a + 1:]
+                rest = text[a + 1 :]
                 assert _position(rest, by_name[e["terms"][1]]) >= 0, c
 
 
@@ -548,5 +549,5 @@ def test_eval_not_copied_from_training_data(cases, faqs):
 
 
 def test_overlap_check_strips_entity_annotations():
-    block = "- [ACW](term)とは\n- [SV]{\"entity\": \"term\"}と話したい\n"
+    block = '- [ACW](term)とは\n- [SV]{"entity": "term"}と話したい\n'
     assert parse_examples(block) == ["ACWとは", "SVと話したい"]

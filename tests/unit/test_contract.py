@@ -1,4 +1,5 @@
 """Every payload the bot can send follows the response contract (assistant/contract.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,10 +19,20 @@ def all_replies():
     yield replies.comparison(terms[0], terms[1])
     yield replies.unknown_term("<b>ロープレ</b>", ["ロールプレイング"])
     yield from (replies.faq(e) for e in FAQ.values())
-    yield from (replies.fallback(), replies.out_of_scope(), replies.empty_input(), replies.reset(), replies.no_reply())
+    yield from (
+        replies.fallback(),
+        replies.out_of_scope(),
+        replies.empty_input(),
+        replies.reset(),
+        replies.no_reply(),
+    )
     yield from (replies.small_talk(k) for k in replies.SMALL_TALK_TEXT)
-    yield handoff_replies.handoff_started("ESC-20261125-0001", True, "平日 9:00-18:00", "明日 9:00", 2, 1)
-    yield handoff_replies.handoff_started("ESC-20261125-0001", False, "平日 9:00-18:00", "明日 9:00")
+    yield handoff_replies.handoff_started(
+        "ESC-20261125-0001", True, "平日 9:00-18:00", "明日 9:00", 2, 1
+    )
+    yield handoff_replies.handoff_started(
+        "ESC-20261125-0001", False, "平日 9:00-18:00", "明日 9:00"
+    )
     yield handoff_replies.agent_joined("ESC-20261125-0001", "佐藤")
     yield handoff_replies.agent_left("ESC-20261125-0001", "佐藤", "handback")
     yield handoff_replies.command_refused("ESC-20261125-0001")
@@ -49,7 +60,9 @@ def test_the_contract_refuses_unknown_kinds_and_fields():
         contract.payload("definitio", "x")
     with pytest.raises(ValueError):
         contract.payload("faq", "x", id="tmj")  # fields missing
-    assert contract.problems({"kind": "greet", "text": "x", "extra": 1}) == ["greet: unexpected extra"]
+    assert contract.problems({"kind": "greet", "text": "x", "extra": 1}) == [
+        "greet: unexpected extra"
+    ]
 
 
 def test_the_documented_table_lists_exactly_the_contract_kinds():
@@ -66,5 +79,7 @@ def test_the_documented_table_lists_exactly_the_contract_kinds():
         if line.startswith("| `"):
             first_cell = line.split("|")[1]
             documented |= set(re.findall(r"`([a-z_]+)`", first_cell))
-    assert documented == set(KINDS), {"undocumented": set(KINDS) - documented,
-                                      "not in contract": documented - set(KINDS)}
+    assert documented == set(KINDS), {
+        "undocumented": set(KINDS) - documented,
+        "not in contract": documented - set(KINDS),
+    }

@@ -40,14 +40,18 @@ def test_ticket_text(text, stored):
     assert c.ticket_text(text) == stored
 
 
-@pytest.mark.parametrize("url, notify", [("https://hooks.example/x", True), ("", False), (None, False)])
+@pytest.mark.parametrize(
+    "url, notify", [("https://hooks.example/x", True), ("", False), (None, False)]
+)
 def test_should_notify(url, notify):
     assert c.should_notify(url) is notify
 
 
 def test_slot_names_are_the_domains():
     domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
-    names = {v for k, v in vars(c).items() if k.isupper() and isinstance(v, str) and k != "EMPTY_MESSAGE"}
+    names = {
+        v for k, v in vars(c).items() if k.isupper() and isinstance(v, str) and k != "EMPTY_MESSAGE"
+    }
     names -= {c.HANDOFF_FORM, c.REQUESTED_SLOT}
     assert names <= set(domain["slots"]), names - set(domain["slots"])
     assert c.HANDOFF_FORM in domain["forms"]
@@ -57,14 +61,19 @@ def test_the_reset_set_ends_the_form_and_every_handoff_slot():
     reset = dict(c.RESET_AFTER_HANDOFF)
     assert len(reset) == len(c.RESET_AFTER_HANDOFF)  # each slot once
     assert reset == {
-        "handoff_ticket": None, "needs_contact": None, "contact": None, "followup": None,
-        "requested_slot": None, "handoff_offered": False, "failed_turns": 0.0,
+        "handoff_ticket": None,
+        "needs_contact": None,
+        "contact": None,
+        "followup": None,
+        "requested_slot": None,
+        "handoff_offered": False,
+        "failed_turns": 0.0,
     }
 
 
 def test_not_a_question_intents_exist():
     intents = set(yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))["intents"])
-    assert c.NOT_A_QUESTION <= intents
+    assert intents >= c.NOT_A_QUESTION
 
 
 def test_ticket_reasons_are_the_stores():

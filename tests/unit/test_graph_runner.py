@@ -5,7 +5,7 @@ and `apply()` makes Rasa's message processor use it."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any
 
 import pytest
 from rasa.engine.exceptions import GraphRunError
@@ -25,7 +25,7 @@ class Add(GraphComponent):
         self.n = n
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage, resource, execution_context) -> "Add":
+    def create(cls, config: dict[str, Any], model_storage, resource, execution_context) -> Add:
         return cls(config["n"])
 
     def run(self, **inputs: Any) -> int:
@@ -35,8 +35,15 @@ class Add(GraphComponent):
         return self.n + sum(inputs.values())
 
 
-def node(n: int, needs: Dict[str, str], target: bool = False) -> SchemaNode:
-    return SchemaNode(needs=needs, uses=Add, constructor_name="create", fn="run", config={"n": n}, is_target=target)
+def node(n: int, needs: dict[str, str], target: bool = False) -> SchemaNode:
+    return SchemaNode(
+        needs=needs,
+        uses=Add,
+        constructor_name="create",
+        fn="run",
+        config={"n": n},
+        is_target=target,
+    )
 
 
 # x → a → (b, c) → d (diamond); e hangs off x alone; f fails

@@ -1,4 +1,5 @@
 """assistant/intake.py: size cap, reset commands, rate limits, client address."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,10 +32,18 @@ def test_cap_message(text, limit, kept, cut):
 
 
 RESETS = [
-    ("/restart", True), (" /restart ", True), ("/session_start", True), ("/back", True),
-    ('/restart{"x": 1}', True), ("/restart@0.9", True),
-    ("/restarting", False), ("/request_human", False), ("/back_to_bot", False), ("restart", False),
-    ("再起動 /restart", False), ("", False),
+    ("/restart", True),
+    (" /restart ", True),
+    ("/session_start", True),
+    ("/back", True),
+    ('/restart{"x": 1}', True),
+    ("/restart@0.9", True),
+    ("/restarting", False),
+    ("/request_human", False),
+    ("/back_to_bot", False),
+    ("restart", False),
+    ("再起動 /restart", False),
+    ("", False),
 ]
 
 
@@ -52,8 +61,13 @@ def test_sliding_window_refuses_over_the_limit_then_recovers():
 
 
 TRUST = [
-    ("127.0.0.1", (), True), ("::1", (), True), ("10.0.0.5", ("10.0.0.0/8",), True),
-    ("10.0.0.5", (), False), ("203.0.113.9", ("10.0.0.0/8",), False), ("not an ip", (), False), ("", (), False),
+    ("127.0.0.1", (), True),
+    ("::1", (), True),
+    ("10.0.0.5", ("10.0.0.0/8",), True),
+    ("10.0.0.5", (), False),
+    ("203.0.113.9", ("10.0.0.0/8",), False),
+    ("not an ip", (), False),
+    ("", (), False),
 ]
 
 
@@ -67,7 +81,12 @@ ADDRESSES = [
     ("203.0.113.9", "198.51.100.1", (), "203.0.113.9"),  # untrusted peer: header ignored
     ("10.0.0.2", "198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),  # the load balancer
     ("10.0.0.2", "198.51.100.1, 10.0.0.3", ("10.0.0.0/8",), "198.51.100.1"),
-    ("10.0.0.2", "1.2.3.4, 198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),  # left part is forgeable
+    (
+        "10.0.0.2",
+        "1.2.3.4, 198.51.100.1",
+        ("10.0.0.0/8",),
+        "198.51.100.1",
+    ),  # left part is forgeable
     ("127.0.0.1", "198.51.100.7", (), "198.51.100.7"),  # a proxy on this host
 ]
 
@@ -87,7 +106,9 @@ def test_rate_limits_per_sender_and_per_client_not_for_trusted():
 
 
 def test_settings_from_env():
-    s = IntakeSettings.from_env({"CHAT_MAX_MESSAGE_CHARS": "100", "CHAT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1"})
+    s = IntakeSettings.from_env(
+        {"CHAT_MAX_MESSAGE_CHARS": "100", "CHAT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1"}
+    )
     assert s.max_chars == 100 and s.trusted == ("10.0.0.0/8", "192.168.1.1")
     assert IntakeSettings.from_env({}).max_chars == 5000
     with pytest.raises(ValueError):

@@ -22,6 +22,7 @@ BODY = '{"destination":"U1","events":[{"type":"message","message":{"type":"text"
 
 # -- signature ------------------------------------------------------------------------
 
+
 # LINE's documented computation, done independently here: base64(HMAC-SHA256(secret, body)).
 def reference(secret: str, body: bytes) -> str:
     import base64
@@ -53,9 +54,13 @@ def test_signature(secret, body, given, ok):
 
 def ev(**over):
     base = {
-        "type": "message", "mode": "active", "timestamp": 1,
-        "source": {"type": "user", "userId": "U1"}, "replyToken": "r1",
-        "webhookEventId": "01E", "deliveryContext": {"isRedelivery": False},
+        "type": "message",
+        "mode": "active",
+        "timestamp": 1,
+        "source": {"type": "user", "userId": "U1"},
+        "replyToken": "r1",
+        "webhookEventId": "01E",
+        "deliveryContext": {"isRedelivery": False},
         "message": {"type": "text", "id": "1", "text": "ACWとは?"},
     }
     base.update(over)
@@ -89,7 +94,12 @@ def test_events(raw, kind, text):
 
 def test_event_fields_and_sender():
     (found,) = events.parse({"events": [ev(deliveryContext={"isRedelivery": True})]})
-    assert (found.event_id, found.redelivery, found.reply_token, found.sender_id) == ("01E", True, "r1", "line:U1")
+    assert (found.event_id, found.redelivery, found.reply_token, found.sender_id) == (
+        "01E",
+        True,
+        "r1",
+        "line:U1",
+    )
 
 
 @pytest.mark.parametrize("body", [None, [], {}, {"events": "x"}, "events"])
@@ -102,7 +112,10 @@ def test_url_verification_is_no_event():
     assert events.parse({"destination": "U0", "events": []}) == []
 
 
-@pytest.mark.parametrize("sender, line", [("line:U1", True), ("LINE:U1", True), ("lineU1", False), ("me", False), (3, False)])
+@pytest.mark.parametrize(
+    "sender, line",
+    [("line:U1", True), ("LINE:U1", True), ("lineU1", False), ("me", False), (3, False)],
+)
 def test_line_senders(sender, line):
     assert events.is_line_sender(sender) is line
 
@@ -110,7 +123,9 @@ def test_line_senders(sender, line):
 # -- counting and cutting as LINE does -------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, units", [("abc", 3), ("あいう", 3), ("👋", 2), ("𠀋", 2), ("👨‍👩‍👧", 8), ("", 0)])
+@pytest.mark.parametrize(
+    "text, units", [("abc", 3), ("あいう", 3), ("👋", 2), ("𠀋", 2), ("👨‍👩‍👧", 8), ("", 0)]
+)
 def test_utf16_length(text, units):
     assert render.utf16_len(text) == units
 
@@ -138,7 +153,14 @@ def test_a_long_text_is_split_at_5000_units_and_nothing_is_lost():
     assert "\n".join(m["text"] for m in messages) == text
 
 
-@pytest.mark.parametrize("label, shown", [("研修モード", "研修モード"), ("あ" * 21, "あ" * 19 + "…"), ("👨‍👩‍👧" * 21, "👨‍👩‍👧" * 19 + "…")])
+@pytest.mark.parametrize(
+    "label, shown",
+    [
+        ("研修モード", "研修モード"),
+        ("あ" * 21, "あ" * 19 + "…"),
+        ("👨‍👩‍👧" * 21, "👨‍👩‍👧" * 19 + "…"),
+    ],
+)
 def test_labels_are_cut_at_20_graphemes(label, shown):
     assert render.cut_graphemes(label, 20) == shown
 
@@ -174,7 +196,9 @@ def test_a_comparison_is_a_flex_card(glossary):
     terms = glossary.terms
     reply = replies.comparison(terms[0], terms[1])
     (message,) = render.render(outputs(reply))
-    assert message["type"] == "flex" and terms[0].term in json.dumps(message["contents"], ensure_ascii=False)
+    assert message["type"] == "flex" and terms[0].term in json.dumps(
+        message["contents"], ensure_ascii=False
+    )
 
 
 def test_other_payloads_are_their_text(glossary):
@@ -182,13 +206,25 @@ def test_other_payloads_are_their_text(glossary):
     (message,) = render.render(outputs(reply))
     assert message["type"] == "text" and message["text"] == reply.text
     items = message["quickReply"]["items"]
-    assert [i["action"]["data"] for i in items] == ["アフターコールワークとは?", "ACDとは?", "/request_human"]
-    assert [i["action"]["displayText"] for i in items] == ["アフターコールワーク", "ACD", "オペレーターに相談"]
+    assert [i["action"]["data"] for i in items] == [
+        "アフターコールワークとは?",
+        "ACDとは?",
+        "/request_human",
+    ]
+    assert [i["action"]["displayText"] for i in items] == [
+        "アフターコールワーク",
+        "ACD",
+        "オペレーターに相談",
+    ]
 
 
 def test_quick_replies_at_most_13_unique_and_on_the_last_message():
-    buttons = [{"title": f"選択肢{i}", "payload": str(i)} for i in range(20)] + [{"title": "重複", "payload": "1"}]
-    messages = render.render([{"text": "一つ目"}, {"text": "質問", "buttons": buttons}, {"text": "最後"}])
+    buttons = [{"title": f"選択肢{i}", "payload": str(i)} for i in range(20)] + [
+        {"title": "重複", "payload": "1"}
+    ]
+    messages = render.render(
+        [{"text": "一つ目"}, {"text": "質問", "buttons": buttons}, {"text": "最後"}]
+    )
     assert "quickReply" not in messages[0] and "quickReply" not in messages[1]
     items = messages[-1]["quickReply"]["items"]
     assert len(items) == 13 and [i["action"]["data"] for i in items] == [str(i) for i in range(13)]
@@ -196,7 +232,13 @@ def test_quick_replies_at_most_13_unique_and_on_the_last_message():
 
 @pytest.mark.parametrize(
     "button",
-    [{"title": "", "payload": "x"}, {"title": "x", "payload": ""}, {"title": "x", "payload": "y" * 301}, {"payload": "x"}, {"title": 3, "payload": "x"}],
+    [
+        {"title": "", "payload": "x"},
+        {"title": "x", "payload": ""},
+        {"title": "x", "payload": "y" * 301},
+        {"payload": "x"},
+        {"title": 3, "payload": "x"},
+    ],
 )
 def test_unusable_buttons_are_left_out(button):
     assert "quickReply" not in render.render([{"text": "t", "buttons": [button]}])[0]
@@ -206,7 +248,9 @@ def test_more_than_five_messages_merge_adjacent_texts_shortest_first():
     outs = [{"text": t} for t in ["a" * 10, "b", "c", "d" * 10, "e", "f" * 10, "g"]]
     messages = render.render(outs)
     assert len(messages) == 5 and not message_problems(messages)
-    assert "\n\n".join(m["text"] for m in messages).replace("\n\n", "") == "".join(o["text"] for o in outs)
+    assert "\n\n".join(m["text"] for m in messages).replace("\n\n", "") == "".join(
+        o["text"] for o in outs
+    )
 
 
 def test_cards_are_not_merged_and_the_rest_is_planned_for_pushes(glossary):
@@ -230,7 +274,9 @@ def test_retry_keys_are_stable_uuids_per_push():
     assert a == render.retry_key("01E", 0) and a != b and uuid.UUID(a).version == 5
 
 
-@pytest.mark.parametrize("reply", [line_replies.welcome(), line_replies.text_only(), line_replies.one_to_one_only()])
+@pytest.mark.parametrize(
+    "reply", [line_replies.welcome(), line_replies.text_only(), line_replies.one_to_one_only()]
+)
 def test_channel_replies_follow_the_contract_and_limits(reply):
     from assistant.contract import problems
 
@@ -277,7 +323,10 @@ def test_counts(store):
     store.count("reply", 1)
     store.count("push", 5)
     totals = store.totals()
-    assert totals["reply"] == {"calls": 2, "messages": 3} and totals["push"] == {"calls": 1, "messages": 5}
+    assert totals["reply"] == {"calls": 2, "messages": 3} and totals["push"] == {
+        "calls": 1,
+        "messages": 5,
+    }
     with pytest.raises(ValueError):
         store.count("fax", 1)
 
@@ -293,8 +342,24 @@ from assistant.line.quota import usage  # noqa: E402
         ("limited", 200, 10, 3, False, 5, "LINE 送信 今月 10 / 200通(5%)"),
         ("limited", 200, 159, 0, False, 79, "LINE 送信 今月 159 / 200通(79%)"),
         ("limited", 200, 160, 0, True, 80, "LINE 送信 今月 160 / 200通(80%) 上限に近づいています"),
-        ("limited", 200, 200, 0, True, 100, "LINE 送信 今月 200 / 200通(100%) 上限に達しました。担当者のメッセージは届きません"),
-        ("limited", 5000, 4321, 0, True, 86, "LINE 送信 今月 4,321 / 5,000通(86%) 上限に近づいています"),
+        (
+            "limited",
+            200,
+            200,
+            0,
+            True,
+            100,
+            "LINE 送信 今月 200 / 200通(100%) 上限に達しました。担当者のメッセージは届きません",
+        ),
+        (
+            "limited",
+            5000,
+            4321,
+            0,
+            True,
+            86,
+            "LINE 送信 今月 4,321 / 5,000通(86%) 上限に近づいています",
+        ),
         ("none", None, 12, 0, False, None, "LINE 送信 今月 12通(上限なし)"),
         (None, None, None, 7, False, None, "LINE プッシュ送信 今月 7通(上限を取得できません)"),
     ],

@@ -1,5 +1,6 @@
 """channels/line_api.py against the stand-in of LINE's API (tests/support/line_api.py):
 auth, retries, retry keys, ambiguous replies, quota, loading animation."""
+
 from __future__ import annotations
 
 import asyncio

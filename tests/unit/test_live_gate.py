@@ -33,7 +33,9 @@ from channels.live import LiveChat
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(REPO / "domain.yml"))
 SENDER = "cust-1"
-AGENT = Agent(username="sato", display_name="佐藤", status="available", last_seen=None, disabled=False)
+AGENT = Agent(
+    username="sato", display_name="佐藤", status="available", last_seen=None, disabled=False
+)
 
 
 class SocketOutput:
@@ -148,8 +150,9 @@ def test_without_a_handoff_rasa_answers(world):
     assert [m.get("text") for m in out.messages] == ["ボットの答え"]
 
 
-@pytest.mark.parametrize("text, kind", [("/restart", "reset"), ("/session_start", "reset"),
-                                        ("ACWとは?", "fallback")])
+@pytest.mark.parametrize(
+    "text, kind", [("/restart", "reset"), ("/session_start", "reset"), ("ACWとは?", "fallback")]
+)
 def test_a_turn_rasa_leaves_silent_gets_a_reply(world, text, kind):
     world.rasa_answers = False
     out = run(world.send(text))

@@ -107,8 +107,12 @@ def test_lock_lifetime_zero_means_the_default_as_in_rasa(monkeypatch, raw):
 
 
 def test_settings_are_checked_at_start(monkeypatch):
-    for name, bad in [("LOCK_WAIT_SECONDS", "0"), ("LOCK_WAIT_SECONDS", "-1"),
-                      ("TICKET_LOCK_LIFETIME", "-1"), ("LOCK_RETRY_SECONDS", "0")]:
+    for name, bad in [
+        ("LOCK_WAIT_SECONDS", "0"),
+        ("LOCK_WAIT_SECONDS", "-1"),
+        ("TICKET_LOCK_LIFETIME", "-1"),
+        ("LOCK_RETRY_SECONDS", "0"),
+    ]:
         monkeypatch.setenv(name, bad)
         with pytest.raises(ValueError, match=name):
             lockwait.lifetime_seconds(), lockwait.retry_seconds(), lockwait.wait_seconds()

@@ -1,4 +1,5 @@
 """Term matching: Japanese input as people type it → the glossary headword (GiNZA-style tables)."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,7 +33,10 @@ FOUND = [
     ("カスタマーサポートセンター", [("カスタマーサポートセンター", "カスタマーサポートセンター")]),
     ("クラウドＰＢＸ", [("クラウドPBX", "クラウドＰＢＸ")]),
     ("Call Center", [("コールセンター", "Call Center")]),
-    ("インバウンドとアウトバウンド", [("インバウンド", "インバウンド"), ("アウトバウンド", "アウトバウンド")]),
+    (
+        "インバウンドとアウトバウンド",
+        [("インバウンド", "インバウンド"), ("アウトバウンド", "アウトバウンド")],
+    ),
     ("研修でアウトバウンドという言葉が", [("アウトバウンド", "アウトバウンド")]),
     ("あふれこ", [("あふれ呼", "あふれこ")]),
 ]
@@ -68,7 +72,7 @@ def test_longest_match_wins(matcher):
 def test_spans_point_into_the_original_text(matcher):
     text = "研修で ｵﾍﾟﾚｰﾀｰ と ＳＶ を習った"
     for m in matcher.find(text):
-        assert text[m.start:m.end] == m.text
+        assert text[m.start : m.end] == m.text
 
 
 def test_sudachi_tokens_add_normalized_and_reading_views(matcher):
@@ -76,10 +80,18 @@ def test_sudachi_tokens_add_normalized_and_reading_views(matcher):
     text = "顧客まんぞく度"
     assert [m.term for m in matcher.find(text)] == []
     # Sudachi normalizes まんぞく → 満足: the normalized-form view finds it.
-    tokens = [Token(0, 2, "顧客", "コキャク"), Token(2, 6, "満足", "マンゾク"), Token(6, 7, "度", "ド")]
+    tokens = [
+        Token(0, 2, "顧客", "コキャク"),
+        Token(2, 6, "満足", "マンゾク"),
+        Token(6, 7, "度", "ド"),
+    ]
     assert [(m.term, m.via) for m in matcher.find(text, tokens)] == [("顧客満足度", "norm")]
     # Without that normalization, the readings still do.
-    tokens = [Token(0, 2, "顧客", "コキャク"), Token(2, 6, "まんぞく", "マンゾク"), Token(6, 7, "度", "ド")]
+    tokens = [
+        Token(0, 2, "顧客", "コキャク"),
+        Token(2, 6, "まんぞく", "マンゾク"),
+        Token(6, 7, "度", "ド"),
+    ]
     assert [(m.term, m.via) for m in matcher.find(text, tokens)] == [("顧客満足度", "reading")]
     # A reading match must cover whole tokens: not the middle of a word.
     tokens = [Token(0, 7, "顧客まんぞく度", "アコキャクマンゾクドア")]

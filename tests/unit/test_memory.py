@@ -8,6 +8,7 @@
   the slope is a least-squares slope.
 The short in-process soak with the real model is `make soak-short` (part of `make test`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,7 +56,9 @@ def test_readings_are_kept_without_morph_analysis(lean):
     doc = lean("顧客まんぞく度")
     assert [reading(t) for t in doc] == ["コキャク", "マンゾク", "ド"]
     assert all(str(t.morph) == "" for t in doc)  # no MorphAnalysis was made
-    assert np.allclose(doc[0].vector, spacy.load("ja_ginza", exclude=list(GINZA_UNUSED))("顧客")[0].vector)
+    assert np.allclose(
+        doc[0].vector, spacy.load("ja_ginza", exclude=list(GINZA_UNUSED))("顧客")[0].vector
+    )
 
 
 def test_vocabulary_stays_bounded_where_spacys_grows(stock):
@@ -110,7 +113,12 @@ def test_servers_memory_hooks_trace_on_signal_and_trim(tmp_path):
         time.sleep(0.2)
     """)
     repo = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(repo), "MEMTRACE_DIR": str(tmp_path), "MALLOC_TRIM_EVERY": "0.05"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo),
+        "MEMTRACE_DIR": str(tmp_path),
+        "MALLOC_TRIM_EVERY": "0.05",
+    }
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
     files = sorted(p.name.split("-", 1)[1] for p in tmp_path.glob("*.snap"))
     assert files == ["0.snap", "1.snap"]

@@ -33,16 +33,24 @@ from components.lean_tokenizer import reading
 from components.linear_classifier import LinearIntentClassifier
 
 REPO = Path(__file__).resolve().parents[2]
-EVAL_TEXTS = [c["text"] for c in yaml.safe_load((REPO / "tests/eval/cases.yml").read_text("utf-8"))["cases"]]
-NAUGHTY = ["", " ", "ｱﾌﾀｰｺｰﾙﾜｰｸ", "ＡＣＷ", "🙇‍♀️", "<script>alert(1)</script>", "あ" * 300, "\u3000改行\nあり"]
+EVAL_TEXTS = [
+    c["text"] for c in yaml.safe_load((REPO / "tests/eval/cases.yml").read_text("utf-8"))["cases"]
+]
+NAUGHTY = [
+    "",
+    " ",
+    "ｱﾌﾀｰｺｰﾙﾜｰｸ",
+    "ＡＣＷ",
+    "🙇‍♀️",
+    "<script>alert(1)</script>",
+    "あ" * 300,
+    "\u3000改行\nあり",
+]
 
 
 # --- LeanSpacyNLP -------------------------------------------------------------------------
 def _view(doc) -> list:
-    return [
-        (t.text, t.idx, t.norm_, t.tag_, reading(t), t.vector.round(6).tobytes())
-        for t in doc
-    ]
+    return [(t.text, t.idx, t.norm_, t.tag_, reading(t), t.vector.round(6).tobytes()) for t in doc]
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +118,14 @@ def _message(text: str, intent: str, response_key: str | None = None) -> Message
 
 
 TRAIN = [
-    *(_message(t, "define_term") for t in ["ACWとは", "ACWの意味", "ACWとは何", "意味を教えて ACW"]),
-    *(_message(t, "request_human") for t in ["人と話したい", "人と話しをしたい", "人に話し", "人を"]),
+    *(
+        _message(t, "define_term")
+        for t in ["ACWとは", "ACWの意味", "ACWとは何", "意味を教えて ACW"]
+    ),
+    *(
+        _message(t, "request_human")
+        for t in ["人と話したい", "人と話しをしたい", "人に話し", "人を"]
+    ),
     *(_message(t, "thanks") for t in ["ありがとう", "ありがとうございます", "どうもありがとう"]),
     *(_message(t, "faq", "faq/fees") for t in ["料金は", "料金を教えて", "料金の方法"]),
     *(_message(t, "faq", "faq/cancel") for t in ["解約方法", "解約したい", "解約の方法は"]),
@@ -141,7 +155,11 @@ def test_intent_classifier_learns_saves_and_loads(tmp_path):
     config = LinearIntentClassifier.get_default_config()
     trained = LinearIntentClassifier.create(config, storage, resource, _context("intent"))
     trained.train(TrainingData(TRAIN))
-    queries = [_message("ACWの意味とは", "?"), _message("人と話し", "?"), _message("ありがとう", "?")]
+    queries = [
+        _message("ACWの意味とは", "?"),
+        _message("人と話し", "?"),
+        _message("ありがとう", "?"),
+    ]
     trained.process(queries)
     assert [q.get(INTENT)["name"] for q in queries] == ["define_term", "request_human", "thanks"]
     for q in queries:
@@ -162,7 +180,11 @@ def test_faq_selector_writes_response_selector_output(tmp_path):
     resource = Resource("faq")
     config = FaqSelector.get_default_config()
     data = TrainingData(
-        TRAIN, responses={"utter_faq/fees": [{"text": "料金は…"}], "utter_faq/cancel": [{"text": "解約は…"}]}
+        TRAIN,
+        responses={
+            "utter_faq/fees": [{"text": "料金は…"}],
+            "utter_faq/cancel": [{"text": "解約は…"}],
+        },
     )
     selector = FaqSelector.create(config, storage, resource, _context("faq"))
     selector.train(data)
@@ -176,7 +198,10 @@ def test_faq_selector_writes_response_selector_output(tmp_path):
     assert response["utter_action"] == "utter_faq/cancel"
     assert response["responses"] == [{"text": "解約は…"}]
     assert 0.5 < response["confidence"] <= 1
-    assert {r["intent_response_key"] for r in output["faq"]["ranking"]} == {"faq/cancel", "faq/fees"}
+    assert {r["intent_response_key"] for r in output["faq"]["ranking"]} == {
+        "faq/cancel",
+        "faq/fees",
+    }
     # only the faq examples were learnt: no intent label leaks into the answers
     assert message.get(INTENT) == "?"
 

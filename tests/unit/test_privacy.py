@@ -3,6 +3,7 @@
 Rows: (text, masked text expected, kinds found). Unchanged rows expect the text
 itself and no kinds. Contact-step rows run with mask_contacts=False (the contact
 flow asked for a phone number or an address: it stays)."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,11 +40,17 @@ MASKED = [
     ("クレジットカード 4980000000000009", "クレジットカード " + CARD + "0009", {"card"}),
     ("4980 0000 0000 0009", CARD + "0009", {"card"}),
     # --- expiry and security code next to a card, or after a cue -------------------
-    ("カード番号 4980-0000-0000-0009、有効期限 12/28、セキュリティコード 123",
-     "カード番号 " + CARD + "0009、有効期限 **/**、セキュリティコード ***", {"card", "expiry", "security_code"}),
+    (
+        "カード番号 4980-0000-0000-0009、有効期限 12/28、セキュリティコード 123",
+        "カード番号 " + CARD + "0009、有効期限 **/**、セキュリティコード ***",
+        {"card", "expiry", "security_code"},
+    ),
     ("4111111111111111 12/28 123", CARD + "1111 **/** ***", {"card", "expiry", "security_code"}),
-    ("4111111111111111 期限2028年12月 裏の3桁は456",
-     CARD + "1111 期限**/** 裏の3桁は***", {"card", "expiry", "security_code"}),
+    (
+        "4111111111111111 期限2028年12月 裏の3桁は456",
+        CARD + "1111 期限**/** 裏の3桁は***",
+        {"card", "expiry", "security_code"},
+    ),
     ("4111111111111111、12/2028", CARD + "1111、**/**", {"card", "expiry"}),
     ("セキュリティコードは123です", "セキュリティコードは***です", {"security_code"}),
     ("セキュリティーコード：９８７", "セキュリティーコード：***", {"security_code"}),
@@ -58,11 +65,19 @@ MASKED = [
     ("1234 5678 9018", "**** **** ****", {"mynumber"}),
     ("１２３４－５６７８－９０１８", "**** **** ****", {"mynumber"}),
     ("マイナンバーは987654321018です", "マイナンバーは**** **** ****です", {"mynumber"}),
-    ("個人番号 111122223333", "個人番号 **** **** ****", {"mynumber"}),  # cued: masked even with a wrong check digit
+    (
+        "個人番号 111122223333",
+        "個人番号 **** **** ****",
+        {"mynumber"},
+    ),  # cued: masked even with a wrong check digit
     # --- bank accounts in context -----------------------------------------------------
     ("口座番号は1234567です", "口座番号は*******です", {"bank_account"}),
     ("普通 7654321", "普通 *******", {"bank_account"}),
-    ("三井住友銀行 新宿支店 普通預金 0012345", "三井住友銀行 新宿支店 普通預金 *******", {"bank_account"}),
+    (
+        "三井住友銀行 新宿支店 普通預金 0012345",
+        "三井住友銀行 新宿支店 普通預金 *******",
+        {"bank_account"},
+    ),
     ("当座の口座 123456", "当座の口座 ******", {"bank_account"}),
     ("ゆうちょ 記号12345 番号12345678", "ゆうちょ 記号***** 番号********", {"bank_account"}),
     ("口座：１２３４５６７", "口座：*******", {"bank_account"}),
@@ -166,7 +181,9 @@ def test_sensitive_drives_the_notice() -> None:
 
 def test_checks() -> None:
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112") and not luhn_ok("41x1")
-    assert mynumber_ok("123456789018") and not mynumber_ok("123456789019") and not mynumber_ok("12345")
+    assert (
+        mynumber_ok("123456789018") and not mynumber_ok("123456789019") and not mynumber_ok("12345")
+    )
 
 
 def test_bad_input_never_raises() -> None:

@@ -1,4 +1,5 @@
 """What a question asks about (known term, unknown word, comparison)."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,10 @@ import pytest
 from assistant.glossary import load_glossary
 from assistant.matcher import TermMatcher
 from assistant.question import (
-    comparison_subjects, definition_subjects, is_lookup_word, requests_person,
+    comparison_subjects,
+    definition_subjects,
+    is_lookup_word,
+    requests_person,
     wants_comparison,
 )
 
@@ -19,7 +23,10 @@ def matcher():
 DEFINE = [
     ("ACWとは", [("ACW", "アフターコールワーク")]),
     ("「ACW」ってなに?", [("ACW", "アフターコールワーク")]),
-    ("研修でアウトバウンドという言葉が出てきました。どういう意味ですか?", [("アウトバウンド", "アウトバウンド")]),
+    (
+        "研修でアウトバウンドという言葉が出てきました。どういう意味ですか?",
+        [("アウトバウンド", "アウトバウンド")],
+    ),
     ("先輩が言っている「SV」というのは何?", [("SV", "スーパーバイザー")]),
     ("ACW時間とは", [("ACW時間", None)]),  # compound: unknown, never ACW's definition
     ("新人オペレーターとは?", [("新人オペレーター", None)]),
@@ -62,8 +69,16 @@ def test_comparison_needs_two_terms_and_a_cue(matcher):
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("BPO", True), ("ロープレ?", True), ("らーめん", True), ("😀", False), ("", False),
-     ("はじめまして、研修中の新人です", False), ("明日って雨降りそう?", False), ("あ" * 50, False)],
+    [
+        ("BPO", True),
+        ("ロープレ?", True),
+        ("らーめん", True),
+        ("😀", False),
+        ("", False),
+        ("はじめまして、研修中の新人です", False),
+        ("明日って雨降りそう?", False),
+        ("あ" * 50, False),
+    ],
 )
 def test_is_lookup_word(text, expected):
     assert is_lookup_word(text) is expected

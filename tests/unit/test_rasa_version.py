@@ -66,4 +66,3 @@ def test_the_fast_tracker_store_refuses_too(monkeypatch, tmp_path):
     monkeypatch.setattr(rasa_version, "WRITTEN_FOR", frozenset({"3.5.0"}))
     with pytest.raises(UnsupportedRasaVersion, match="FastSQLTrackerStore"):
         FastSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "t.db"))
-

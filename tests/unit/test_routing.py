@@ -6,6 +6,7 @@ ResponseSelector's pick, or "nlu_fallback". `expected` is "definition:<headword>
 "comparison:<A>,<B>", "unknown", "faq:<id>", "handoff", "offer_human", "small_talk:<kind>",
 "out_of_scope", "fallback", "decline_offer", "back_to_bot".
 """
+
 from __future__ import annotations
 
 import pytest
@@ -36,7 +37,11 @@ ROWS = [
     ("へるぷですくってなに", "affirm", "definition:ヘルプデスク"),
     ("おむにちゃねるのいみがしりたい", "deny", "definition:オムニチャネル"),
     ("こきゃくさぽーとってなに", "goodbye", "definition:顧客サポート"),
-    ("ざいたくこんたくとせんたーってなんですか", "define_term", "definition:在宅コンタクトセンター"),
+    (
+        "ざいたくこんたくとせんたーってなんですか",
+        "define_term",
+        "definition:在宅コンタクトセンター",
+    ),
     ("あふれこってなんのこと", "out_of_scope", "definition:あふれ呼"),
     ("すくりぷとってなにかおしえて", "greet", "definition:スクリプト"),
     ("ぷろふぃっとせんたーってなんのこと", "goodbye", "definition:プロフィットセンター"),
@@ -63,7 +68,7 @@ ROWS = [
     ("<dashboard></dashboard>", "define_term", "fallback"),
     ("<agent/>", "define_term", "fallback"),
     ("<crm>", "define_term", "fallback"),
-    ("<iframe src=\"about:blank\"></iframe>", "define_term", "fallback"),
+    ('<iframe src="about:blank"></iframe>', "define_term", "fallback"),
     ("<p><br></p>", "greet", "fallback"),
     ("😀", "define_term", "fallback"),
     ("🌸🌸", "greet", "fallback"),
@@ -78,8 +83,16 @@ ROWS = [
     ("sv@example.co.jp", "define_term", "fallback"),
     ("operator.tanaka@example.com", "request_human", "fallback"),
     ("crm-support@example.jp", "define_term", "fallback"),
-    ("https://example.com/dashboard を見ながら質問です。ACWとは?", "define_term", "definition:アフターコールワーク"),
-    ("sv@example.co.jp から届いたメールにCRMと書いてありました。CRMとは何ですか", "define_term", "definition:CRM"),
+    (
+        "https://example.com/dashboard を見ながら質問です。ACWとは?",
+        "define_term",
+        "definition:アフターコールワーク",
+    ),
+    (
+        "sv@example.co.jp から届いたメールにCRMと書いてありました。CRMとは何ですか",
+        "define_term",
+        "definition:CRM",
+    ),
     ("<b>ACW</b>とは?", "define_term", "definition:アフターコールワーク"),
     ("", "nlu_fallback", "fallback"),
     ("   ", "nlu_fallback", "fallback"),
@@ -96,15 +109,39 @@ ROWS = [
     ("確定申告のやり方を知りたい", "out_of_scope", "out_of_scope"),
     ("猫の飼い方を教えてください", "out_of_scope", "out_of_scope"),
     # --- 「Xって〈context〉ではどういう意味?」 (once: an unknown word of the whole phrase) ----
-    ("ACWってコンタクトセンターではどういう意味?", "define_term", "definition:アフターコールワーク"),
+    (
+        "ACWってコンタクトセンターではどういう意味?",
+        "define_term",
+        "definition:アフターコールワーク",
+    ),
     ("SVってコールセンターではどういう意味ですか", "define_term", "definition:スーパーバイザー"),
-    ("トラッキングはコンタクトセンターでは何を指しますか", "faq:contact_center_features:0.9", "definition:トラッキング"),
+    (
+        "トラッキングはコンタクトセンターでは何を指しますか",
+        "faq:contact_center_features:0.9",
+        "definition:トラッキング",
+    ),
     ("シェアードってこの業界ではどういう意味?", "define_term", "definition:シェアード"),
-    ("フィードバックってコンタクトセンターの文脈ではどういう意味ですか", "feedback_negative", "definition:フィードバック"),
-    ("ダッシュボードってコールセンターだとどういう意味?", "define_term", "definition:ダッシュボード"),
+    (
+        "フィードバックってコンタクトセンターの文脈ではどういう意味ですか",
+        "feedback_negative",
+        "definition:フィードバック",
+    ),
+    (
+        "ダッシュボードってコールセンターだとどういう意味?",
+        "define_term",
+        "definition:ダッシュボード",
+    ),
     ("受電ってコールセンター用語ではどういう意味ですか", "define_term", "definition:インバウンド"),
-    ("エスカレーションってコンタクトセンターではどういう意味で使われますか", "request_human", "definition:エスカレーション"),
-    ("研修資料に出てくるプロフィットセンターって、コンタクトセンター業界ではどういう意味?", "define_term", "definition:プロフィットセンター"),
+    (
+        "エスカレーションってコンタクトセンターではどういう意味で使われますか",
+        "request_human",
+        "definition:エスカレーション",
+    ),
+    (
+        "研修資料に出てくるプロフィットセンターって、コンタクトセンター業界ではどういう意味?",
+        "define_term",
+        "definition:プロフィットセンター",
+    ),
     ("AHTってコールセンターではどういう意味?", "define_term", "unknown"),
     ("ウィスパリングってコンタクトセンターではどういう意味ですか", "out_of_scope", "unknown"),
     # --- a polite request for 「担当の方」 and other person requests ------------------------
@@ -136,8 +173,16 @@ ROWS = [
     ("エスカレーションをお願いできますか", "define_term", "handoff"),
     ("オペレーターと話をさせてください", "compare_terms", "handoff"),
     ("オペレーターの方につないで", "define_term", "handoff"),
-    ("オペレーターと話したいのですが、オペレーターとは何ですか", "request_human", "definition:オペレーター"),
-    ("先輩にSVに相談してと言われたけど、SVってどんな人?", "request_human", "definition:スーパーバイザー"),
+    (
+        "オペレーターと話したいのですが、オペレーターとは何ですか",
+        "request_human",
+        "definition:オペレーター",
+    ),
+    (
+        "先輩にSVに相談してと言われたけど、SVってどんな人?",
+        "request_human",
+        "definition:スーパーバイザー",
+    ),
     ("ACWと話したい", "define_term", "definition:アフターコールワーク"),
     ("担当者とは", "define_term", "unknown"),
     # --- hiragana / katakana / half-width / full-width forms ------------------------------
@@ -167,17 +212,33 @@ ROWS = [
     ("BPO", "define_term", "unknown"),
     ("NPSについて教えて", "define_term", "unknown"),
     # --- comparisons --------------------------------------------------------------------------
-    ("インバウンドとアウトバウンドの違いは?", "compare_terms", "comparison:インバウンド,アウトバウンド"),
+    (
+        "インバウンドとアウトバウンドの違いは?",
+        "compare_terms",
+        "comparison:インバウンド,アウトバウンド",
+    ),
     ("CRMとデータ分析ってどう違うの?", "define_term", "comparison:CRM,データ分析"),
-    ("コンタクトセンターとコールセンターってなにがちがうの", "goodbye", "comparison:コンタクトセンター,コールセンター"),
+    (
+        "コンタクトセンターとコールセンターってなにがちがうの",
+        "goodbye",
+        "comparison:コンタクトセンター,コールセンター",
+    ),
     ("おぺれーたーとえーじぇんとのちがい", "nlu_fallback", "comparison:オペレーター,エージェント"),
-    ("ヘルプデスクとコールセンターの違いは?", "faq:contact_center_role:0.6", "comparison:ヘルプデスク,コールセンター"),
+    (
+        "ヘルプデスクとコールセンターの違いは?",
+        "faq:contact_center_role:0.6",
+        "comparison:ヘルプデスク,コールセンター",
+    ),
     ("ACWとアップセルの違いは?", "compare_terms", "definition:アフターコールワーク"),
     ("ロープレって何をするの?", "compare_terms", "unknown"),
     # --- FAQ -------------------------------------------------------------------------------
     ("TMJはどんな研修をしているの?", "faq:tmj:0.93", "faq:tmj"),
     ("TMJって何してる会社?", "faq:tmj:0.9", "faq:tmj"),
-    ("楽天カードのコンタクトセンターはどんなことに対応してくれますか", "faq:rakuten_card_contact_center:0.9", "faq:rakuten_card_contact_center"),
+    (
+        "楽天カードのコンタクトセンターはどんなことに対応してくれますか",
+        "faq:rakuten_card_contact_center:0.9",
+        "faq:rakuten_card_contact_center",
+    ),
     ("SVはどんな役割?", "faq:contact_center_role:0.8", "definition:スーパーバイザー"),
     ("物品管理や配送状況を一元管理できる会社はどこ?", "faq:tmj:0.2", "faq:ntt_procx"),
     ("物品管理や配送状況を一元管理できる会社はどこ?", "nlu_fallback", "faq:ntt_procx"),
@@ -212,11 +273,31 @@ ROWS = [
     ("日本の首相は誰ですか", "out_of_scope", "out_of_scope"),
     ("宝くじの当て方を知りたい", "out_of_scope", "out_of_scope"),
     # --- sibling FAQs share the selector's confidence: a clear lead on the topic is enough ---
-    ("コンタクトセンターの役割についてお伺いできますか", "faq:contact_center_role:0.49:0.14", "faq:contact_center_role"),
-    ("コンタクトセンターの特徴について知りたいです", "faq:contact_center_features:0.41:0.2", "faq:contact_center_features"),
-    ("コンタクトセンターについて簡単にまとめてもらえますか", "faq:contact_center_basics:0.47:0.44", "definition:コンタクトセンター"),
-    ("コンタクトセンターについて教えて", "faq:contact_center_role:0.29:0.1", "definition:コンタクトセンター"),
-    ("コンタクトセンターってどういう意味?", "faq:contact_center_summary:0.43:0.18", "definition:コンタクトセンター"),
+    (
+        "コンタクトセンターの役割についてお伺いできますか",
+        "faq:contact_center_role:0.49:0.14",
+        "faq:contact_center_role",
+    ),
+    (
+        "コンタクトセンターの特徴について知りたいです",
+        "faq:contact_center_features:0.41:0.2",
+        "faq:contact_center_features",
+    ),
+    (
+        "コンタクトセンターについて簡単にまとめてもらえますか",
+        "faq:contact_center_basics:0.47:0.44",
+        "definition:コンタクトセンター",
+    ),
+    (
+        "コンタクトセンターについて教えて",
+        "faq:contact_center_role:0.29:0.1",
+        "definition:コンタクトセンター",
+    ),
+    (
+        "コンタクトセンターってどういう意味?",
+        "faq:contact_center_summary:0.43:0.18",
+        "definition:コンタクトセンター",
+    ),
     # --- a discourse adverb between って and 何; a word with ボット in it; greetings ------
     ("CXって結局なんなの?", "out_of_scope", "definition:カスタマーエクスペリエンス"),
     ("ACWってそもそもなに?", "out_of_scope", "definition:アフターコールワーク"),
@@ -247,7 +328,11 @@ ROWS = [
     ("エスカレーションの判断基準を知りたい", "request_human", "definition:エスカレーション"),
     ("SVを呼ぶべきタイミングは?", "request_human", "definition:スーパーバイザー"),
     ("オペレーターに代わってもらうのはどういう場合?", "request_human", "definition:オペレーター"),
-    ("エスカレーションしてほしいと頼まれたらどうすれば?", "request_human", "definition:エスカレーション"),
+    (
+        "エスカレーションしてほしいと頼まれたらどうすれば?",
+        "request_human",
+        "definition:エスカレーション",
+    ),
     # ... while a request, even phrased as a question, still is one
     ("担当者と直接話すことはできますか", "nlu_fallback", "handoff"),
     ("オペレーターさんに代わってもらえますか", "define_term", "handoff"),
@@ -274,7 +359,11 @@ ROWS = [
     ("3,000社の導入実績がある会社はどこ?", "faq:outsourcing_companies:0.8", "faq:transcosmos"),
     ("在宅勤務やDXに対応した委託先", "faq:outsourcing_how_to_choose:0.35", "faq:transcosmos"),
     # --- a term in passing in a situation question: the FAQ, not the term ----------------------
-    ("オペレーターのアップセル研修をしてくれる委託先を探しています", "faq:outsourcing_companies:0.3", "faq:tmj"),
+    (
+        "オペレーターのアップセル研修をしてくれる委託先を探しています",
+        "faq:outsourcing_companies:0.3",
+        "faq:tmj",
+    ),
     # --- two questions in one message: the first answered (the later ones in `also`) ----------
     ("ACWとは?あとIVRって何?", "define_term", "definition:アフターコールワーク"),
     ("CXって何?CSとは違うの?", "compare_terms", "comparison:カスタマーエクスペリエンス,顧客満足度"),
@@ -294,9 +383,15 @@ def routing_input(text: str, nlu: str, **state) -> RoutingInput:
         confidence = 0.5
     ranking = (("nlu_fallback", 0.5), ("out_of_scope", 0.48)) if "雨" in text else ()
     return RoutingInput(
-        text=text, intent=intent, intent_confidence=confidence, intent_ranking=ranking,
-        faq_id=faq_id, faq_confidence=faq_confidence, faq_runner_up=runner_up,
-        matches=tuple(MATCHER.find(text)), **state,
+        text=text,
+        intent=intent,
+        intent_confidence=confidence,
+        intent_ranking=ranking,
+        faq_id=faq_id,
+        faq_confidence=faq_confidence,
+        faq_runner_up=runner_up,
+        matches=tuple(MATCHER.find(text)),
+        **state,
     )
 
 
@@ -320,13 +415,18 @@ def test_a_sentence_of_context_then_one_question_is_one_question():
 
 
 def test_leaving_training_mode_in_a_sentence():
-    d = routing.decide(routing_input("研修モードを終了したいです", "nlu_fallback", training_mode=True), KB)
+    d = routing.decide(
+        routing_input("研修モードを終了したいです", "nlu_fallback", training_mode=True), KB
+    )
     assert d.route == Route.STOP_TRAINING
 
 
 def test_two_questions_answer_both():
     decision = routing.decide(routing_input("ACWとは?あとIVRって何?", "define_term"), KB)
-    assert [d.known_terms for d in (decision, *decision.also)] == [["アフターコールワーク"], ["IVR"]]
+    assert [d.known_terms for d in (decision, *decision.also)] == [
+        ["アフターコールワーク"],
+        ["IVR"],
+    ]
 
 
 def test_an_unsure_turn_offers_candidates_not_a_dead_end():
@@ -339,7 +439,10 @@ def test_an_unsure_turn_offers_candidates_not_a_dead_end():
 def test_unknown_query_is_a_word_never_a_cut_sentence():
     from assistant import question
 
-    for text in ("新人が最初に覚えるべきことを全部まとめて教えてくれませんかとは", "研修で習ったことは"):
+    for text in (
+        "新人が最初に覚えるべきことを全部まとめて教えてくれませんかとは",
+        "研修で習ったことは",
+    ):
         for s in question.definition_subjects(text, MATCHER.find(text)):
             assert question.is_word(s.query), s
 
@@ -357,9 +460,18 @@ def test_route(text, nlu, expected):
 
 # --- conversation state -------------------------------------------------------------------
 def test_yes_and_no_to_a_pending_offer():
-    assert routing.decide(routing_input("はい", "affirm", offer_pending=True), KB).route == Route.HANDOFF
-    assert routing.decide(routing_input("いいえ", "deny", offer_pending=True), KB).route == Route.DECLINE_OFFER
-    assert routing.decide(routing_input("不要", "decline_contact", offer_pending=True), KB).route == Route.DECLINE_OFFER
+    assert (
+        routing.decide(routing_input("はい", "affirm", offer_pending=True), KB).route
+        == Route.HANDOFF
+    )
+    assert (
+        routing.decide(routing_input("いいえ", "deny", offer_pending=True), KB).route
+        == Route.DECLINE_OFFER
+    )
+    assert (
+        routing.decide(routing_input("不要", "decline_contact", offer_pending=True), KB).route
+        == Route.DECLINE_OFFER
+    )
 
 
 def test_second_failure_in_a_row_offers_a_person_unless_in_training():
@@ -367,7 +479,9 @@ def test_second_failure_in_a_row_offers_a_person_unless_in_training():
     assert (first.failed_turns, first.offer_human) == (1, False)
     second = routing.decide(routing_input("ロープレとは", "define_term", failed_turns=1), KB)
     assert (second.route, second.failed_turns, second.offer_human) == (Route.UNKNOWN_TERM, 0, True)
-    trainee = routing.decide(routing_input("ロープレとは", "define_term", failed_turns=1, training_mode=True), KB)
+    trainee = routing.decide(
+        routing_input("ロープレとは", "define_term", failed_turns=1, training_mode=True), KB
+    )
     assert not trainee.offer_human
     answered = routing.decide(routing_input("ACWとは", "define_term", failed_turns=1), KB)
     assert (answered.failed_turns, answered.offer_human) == (0, False)
@@ -375,14 +489,22 @@ def test_second_failure_in_a_row_offers_a_person_unless_in_training():
 
 def test_during_a_handoff_or_a_takeover_messages_go_to_the_person():
     for state in ({"handoff_active": True}, {"agent_owns": True}):
-        assert routing.decide(routing_input("ACWとは", "define_term", **state), KB).route == Route.FOLLOWUP
-        assert routing.decide(routing_input("ボットに戻る", "back_to_bot", **state), KB).route == Route.BACK_TO_BOT
+        assert (
+            routing.decide(routing_input("ACWとは", "define_term", **state), KB).route
+            == Route.FOLLOWUP
+        )
+        assert (
+            routing.decide(routing_input("ボットに戻る", "back_to_bot", **state), KB).route
+            == Route.BACK_TO_BOT
+        )
 
 
 def test_one_marker_vocabulary():
     from assistant import question
 
-    assert question.asks_meaning("AHTってなんの略?") and question.has_question_marker("AHTってなんの略?")
+    assert question.asks_meaning("AHTってなんの略?") and question.has_question_marker(
+        "AHTってなんの略?"
+    )
     assert question.asks_meaning("IVRの略は?") and question.has_question_marker("IVRの略は?")
     for pattern, meaning in question.MARKERS:
         assert isinstance(meaning, bool) and pattern

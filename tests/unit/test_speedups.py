@@ -1,4 +1,5 @@
 """rasa_runtime.speedups validates action-server results exactly like Rasa does."""
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
@@ -7,9 +8,14 @@ from rasa_runtime import speedups
 
 VALID = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "term", "value": "ACW", "timestamp": None}],
-     "responses": [{"text": "ACWとは…", "custom": {"kind": "definition"}, "buttons": []}]},
-    {"events": [{"event": "followup", "name": "action_handoff", "timestamp": None}], "responses": []},
+    {
+        "events": [{"event": "slot", "name": "term", "value": "ACW", "timestamp": None}],
+        "responses": [{"text": "ACWとは…", "custom": {"kind": "definition"}, "buttons": []}],
+    },
+    {
+        "events": [{"event": "followup", "name": "action_handoff", "timestamp": None}],
+        "responses": [],
+    },
 ]
 INVALID = [
     {"events": [{"event": "slot"}], "responses": []},  # slot event without a name

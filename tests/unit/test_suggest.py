@@ -17,7 +17,9 @@ from assistant.normalize import key_form
 from assistant.suggest import FuzzyNames
 
 REPO = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("bench_content", REPO / "scripts" / "bench_content.py")
+_spec = importlib.util.spec_from_file_location(
+    "bench_content", REPO / "scripts" / "bench_content.py"
+)
 assert _spec and _spec.loader
 bench_content = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_content)

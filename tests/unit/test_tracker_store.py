@@ -146,7 +146,9 @@ def test_in_memory_sqlite_keeps_what_it_stored(cls, db):
     turn(tracker, "SVとは?", 3.0)
     run(memory.save(tracker))
     got = [e.as_dict() for e in run(memory.retrieve("m1")).events]
-    assert got == written_and_read(SQLTrackerStore, SQLTrackerStore, Path(tempfile.mkdtemp()) / "r.db")
+    assert got == written_and_read(
+        SQLTrackerStore, SQLTrackerStore, Path(tempfile.mkdtemp()) / "r.db"
+    )
     assert run(memory.retrieve("nobody")) is None
 
 
@@ -167,8 +169,15 @@ def pg_store(cls, url: str):
     """Configured as endpoints.postgres.yml does (dialect, host, port, … — Rasa's
     schema check looks for the plain `postgresql` driver name)."""
     u = sqlalchemy.engine.make_url(url)
-    return cls(domain=DOMAIN, dialect="postgresql", host=u.host, port=u.port,
-               username=u.username, password=u.password, db=u.database)
+    return cls(
+        domain=DOMAIN,
+        dialect="postgresql",
+        host=u.host,
+        port=u.port,
+        username=u.username,
+        password=u.password,
+        db=u.database,
+    )
 
 
 @pytest.mark.parametrize("cls", [SQLTrackerStore, FastSQLTrackerStore])

@@ -1,5 +1,6 @@
 """Training mode: question generation, answer matching, the Leitner schedule, the store
 and a whole session (assistant/training/), plus the router's training rows."""
+
 from __future__ import annotations
 
 import random
@@ -80,8 +81,16 @@ def _q(kind, term="アフターコールワーク", seed=1):
 
 @pytest.mark.parametrize(
     "typed",
-    ["アフターコールワーク", "あふたーこーるわーく", "ｱﾌﾀｰｺｰﾙﾜｰｸ", "アフターコール・ワーク", "ACW", "acw",
-     "ＡＣＷ", "答えはアフターコールワークです"],
+    [
+        "アフターコールワーク",
+        "あふたーこーるわーく",
+        "ｱﾌﾀｰｺｰﾙﾜｰｸ",
+        "アフターコール・ワーク",
+        "ACW",
+        "acw",
+        "ＡＣＷ",
+        "答えはアフターコールワークです",
+    ],
 )
 def test_typed_variants_of_the_right_term(typed):
     q = _q("definition_to_term")
@@ -157,10 +166,16 @@ ROWS = [
 
 @pytest.mark.parametrize("text,mode,pending,route", ROWS)
 def test_training_routes(text, mode, pending, route):
-    matches = tuple(__import__("assistant.matcher", fromlist=["TermMatcher"]).TermMatcher(G).find(text))
+    matches = tuple(
+        __import__("assistant.matcher", fromlist=["TermMatcher"]).TermMatcher(G).find(text)
+    )
     inp = routing.RoutingInput(
-        text=text, matches=matches, training_mode=mode, quiz_pending=pending,
-        intent="define_term", intent_confidence=0.9,
+        text=text,
+        matches=matches,
+        training_mode=mode,
+        quiz_pending=pending,
+        intent="define_term",
+        intent_confidence=0.9,
     )
     decision = routing.decide(inp, KB)
     if route is None:
@@ -211,7 +226,9 @@ def test_a_whole_session_with_right_and_wrong_answers(trainer):
     right = 0
     for n in range(5):
         pending = trainer.store.state("s1").pending
-        answer = pending["answer"] if n % 2 == 0 else (pending["answer"] + 1) % len(pending["options"])
+        answer = (
+            pending["answer"] if n % 2 == 0 else (pending["answer"] + 1) % len(pending["options"])
+        )
         right += n % 2 == 0
         out = _payloads(trainer.answer("s1", str(answer + 1)))
         assert out[0]["kind"] == "quiz_feedback" and out[0]["correct"] == (n % 2 == 0)

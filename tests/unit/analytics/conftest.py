@@ -1,5 +1,6 @@
 """Analytics tests run on SQLite (a temp file) and on a real PostgreSQL (as the handoff
 tests: HANDOFF_TEST_PG_URL or a throwaway server; skipped locally without one)."""
+
 from __future__ import annotations
 
 import pytest

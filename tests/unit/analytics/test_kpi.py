@@ -1,5 +1,6 @@
 """KPI formulas on hand-built tables of records: input → expected numbers, including
 empty periods and division by zero."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -15,21 +16,48 @@ T0 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 10:00 JST
 LATER = T0 + timedelta(days=3)  # every 24 h window is over
 
 
-def turn(conv, minute, decision, channel="rest", detail=None, term=None, faq=None, q=None, mid=None):
-    return Outcome(T0 + timedelta(minutes=minute), "turn", conv, channel=channel, decision=decision,
-                   detail=detail, term=term, faq_id=faq, question=q, normalized=q and q.lower(),
-                   message_id=mid or f"{conv}-{minute}")
+def turn(
+    conv, minute, decision, channel="rest", detail=None, term=None, faq=None, q=None, mid=None
+):
+    return Outcome(
+        T0 + timedelta(minutes=minute),
+        "turn",
+        conv,
+        channel=channel,
+        decision=decision,
+        detail=detail,
+        term=term,
+        faq_id=faq,
+        question=q,
+        normalized=q and q.lower(),
+        message_id=mid or f"{conv}-{minute}",
+    )
 
 
 def fb(conv, minute, up, rated_kind="definition", term="ACW", faq=None, mid=None):
-    return Outcome(T0 + timedelta(minutes=minute), "feedback", conv, channel="rest",
-                   decision="up" if up else "down", detail=rated_kind, term=term, faq_id=faq,
-                   message_id=mid)
+    return Outcome(
+        T0 + timedelta(minutes=minute),
+        "feedback",
+        conv,
+        channel="rest",
+        decision="up" if up else "down",
+        detail=rated_kind,
+        term=term,
+        faq_id=faq,
+        message_id=mid,
+    )
 
 
 def handoff(conv, minute, after_answer=False):
-    return Outcome(T0 + timedelta(minutes=minute), "handoff", conv, channel="rest",
-                   decision="requested", detail="explicit", after_answer=after_answer)
+    return Outcome(
+        T0 + timedelta(minutes=minute),
+        "handoff",
+        conv,
+        channel="rest",
+        decision="requested",
+        detail="explicit",
+        after_answer=after_answer,
+    )
 
 
 def values(s, users=0):
@@ -46,9 +74,17 @@ def total(parts):
 def test_empty_period_has_no_rates():
     v = values(Summary())
     assert v["conversations"] == 0 and v["messages"] == 0 and v["questions"] == 0
-    for key in ("answer_rate", "unanswered_rate", "handoff_rate", "self_resolution",
-                "self_resolution_confirmed", "self_resolution_assumed", "accuracy", "csat",
-                "csat_response_rate"):
+    for key in (
+        "answer_rate",
+        "unanswered_rate",
+        "handoff_rate",
+        "self_resolution",
+        "self_resolution_confirmed",
+        "self_resolution_assumed",
+        "accuracy",
+        "csat",
+        "csat_response_rate",
+    ):
         assert v[key] is None, key
 
 
@@ -61,19 +97,24 @@ def test_every_kpi_has_a_definition():
 # One conversation per line, what the test expects of it.
 DAY = [
     # c1: answered, 👍 → confirmed
-    turn("c1", 0, "definition", term="ACW", q="ACWとは?"), fb("c1", 1, True, mid="c1-0"),
+    turn("c1", 0, "definition", term="ACW", q="ACWとは?"),
+    fb("c1", 1, True, mid="c1-0"),
     # c2: answered, thanks → confirmed
-    turn("c2", 0, "faq", faq="tmj", q="TMJって?"), turn("c2", 1, "small_talk", detail="thanks"),
+    turn("c2", 0, "faq", faq="tmj", q="TMJって?"),
+    turn("c2", 1, "small_talk", detail="thanks"),
     # c3: answered, nothing else → assumed (24 h over)
     turn("c3", 0, "comparison", term="ACW|ATT", q="ACWとATTの違い"),
     # c4: unanswered last → not resolved
     turn("c4", 0, "definition", term="ACW", q="ACWとは?"),
     turn("c4", 1, "unknown_term", term="AHT", q="AHTとは?"),
     # c5: answered then 👎 → not resolved
-    turn("c5", 0, "definition", term="ATT", q="ATTとは?"), fb("c5", 1, False, term="ATT", mid="c5-0"),
+    turn("c5", 0, "definition", term="ATT", q="ATTとは?"),
+    fb("c5", 1, False, term="ATT", mid="c5-0"),
     # c6: handoff after an answer → not resolved, with handoff
-    turn("c6", 0, "faq", faq="tmj", q="TMJって?"), turn("c6", 1, "handoff"),
-    handoff("c6", 1, after_answer=True), turn("c6", 2, "followup"),
+    turn("c6", 0, "faq", faq="tmj", q="TMJって?"),
+    turn("c6", 1, "handoff"),
+    handoff("c6", 1, after_answer=True),
+    turn("c6", 2, "followup"),
     # c7: greeting only → a conversation without a question
     turn("c7", 0, "small_talk", detail="greet"),
     # c8 (socketio): fallback, out of scope, empty
@@ -115,7 +156,9 @@ def test_a_day_by_hand():
 def test_pending_and_coming_back():
     day = [turn("a", 0, "definition", term="ACW"), turn("b", 0, "definition", term="ACW")]
     # a: 24 h not over → pending (out of the denominator); b came back 2 h later → not resolved
-    s = total(summarize_day(day, next_message={"b": T0 + timedelta(hours=2)}, now=T0 + timedelta(hours=3)))
+    s = total(
+        summarize_day(day, next_message={"b": T0 + timedelta(hours=2)}, now=T0 + timedelta(hours=3))
+    )
     assert (s.pending, s.assumed, s.confirmed, s.with_question) == (1, 0, 0, 2)
     assert values(s)["self_resolution"] == 0.0
     # both came back after more than 24 h: both assumed
@@ -127,14 +170,21 @@ def test_pending_and_coming_back():
 
 
 def test_the_last_rating_of_a_message_counts():
-    day = [turn("a", 0, "definition", term="ACW"), fb("a", 1, False, mid="a-0"), fb("a", 2, True, mid="a-0")]
+    day = [
+        turn("a", 0, "definition", term="ACW"),
+        fb("a", 1, False, mid="a-0"),
+        fb("a", 2, True, mid="a-0"),
+    ]
     s = total(summarize_day(day, now=LATER))
     assert (s.up, s.down, s.up_answered) == (1, 0, 1)
     assert values(s)["accuracy"] == 1.0
 
 
 def test_feedback_on_a_miss_is_not_accuracy():
-    day = [turn("a", 0, "unknown_term", term="AHT"), fb("a", 1, False, rated_kind="unknown_term", term="AHT")]
+    day = [
+        turn("a", 0, "unknown_term", term="AHT"),
+        fb("a", 1, False, rated_kind="unknown_term", term="AHT"),
+    ]
     s = total(summarize_day(day, now=LATER))
     assert (s.down, s.down_answered) == (1, 0)
     assert values(s)["accuracy"] is None
@@ -143,8 +193,14 @@ def test_feedback_on_a_miss_is_not_accuracy():
 def test_csat():
     day = [turn("a", 0, "definition")] + [
         Outcome(T0, "csat", "a", channel="rest", decision=d, value=v)
-        for d, v in [("asked", None), ("asked", None), ("asked", None), ("answered", 5),
-                     ("answered", 2), ("answered", 9)]
+        for d, v in [
+            ("asked", None),
+            ("asked", None),
+            ("asked", None),
+            ("answered", 5),
+            ("answered", 2),
+            ("answered", 9),
+        ]
     ]
     s = total(summarize_day(day, now=LATER))
     assert (s.csat_asked, s.csat_responses, s.csat_positive) == (3, 2, 1)
@@ -162,8 +218,15 @@ def test_summaries_add_up():
 
 @pytest.mark.parametrize(
     "values_, p, expected",
-    [([], 50, None), ([5.0], 50, 5.0), ([5.0], 90, 5.0), ([1, 2, 3, 4], 50, 2), ([1, 2, 3, 4], 90, 4),
-     (list(range(1, 11)), 90, 9), (list(range(1, 11)), 50, 5)],
+    [
+        ([], 50, None),
+        ([5.0], 50, 5.0),
+        ([5.0], 90, 5.0),
+        ([1, 2, 3, 4], 50, 2),
+        ([1, 2, 3, 4], 90, 4),
+        (list(range(1, 11)), 90, 9),
+        (list(range(1, 11)), 50, 5),
+    ],
 )
 def test_percentile(values_, p, expected):
     assert kpi.percentile(values_, p) == expected
@@ -185,8 +248,16 @@ def test_agent_and_training_stats():
     s = total(summarize_day(rs, now=LATER))
     a = kpi.agent_stats(s)
     assert (a["claims"], a["wait_p50"], a["wait_p90"], a["handle_p50"], a["first_reply_p50"]) == (
-        3, 30.0, 90.0, 300.0, 5.0)
-    assert a["per_agent"] == [{"agent": "sato", "conversations": 2}, {"agent": "kato", "conversations": 1}]
+        3,
+        30.0,
+        90.0,
+        300.0,
+        5.0,
+    )
+    assert a["per_agent"] == [
+        {"agent": "sato", "conversations": 2},
+        {"agent": "kato", "conversations": 1},
+    ]
     t = kpi.training_stats(s)
     assert (t["trainees"], t["answers"], t["accuracy"]) == (2, 3, pytest.approx(1 / 3))
     assert t["hardest"] == [{"term": "ATT", "wrong": 2, "asked": 2}]

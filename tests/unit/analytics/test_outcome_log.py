@@ -1,5 +1,6 @@
 """The outcome log: records from routing decisions and tracker events (pure), and the
 writer (queue + thread, batched inserts) on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import time
@@ -18,14 +19,26 @@ T0 = datetime(2026, 12, 1, 14, 59, 30, tzinfo=timezone.utc)  # 23:59:30 JST
     "kwargs, expected",
     [
         (dict(route="definition", terms=["ACW"]), records.RoutedTurn("definition", term="ACW")),
-        (dict(route="comparison", terms=["ACW", "ATT"]), records.RoutedTurn("comparison", term="ACW|ATT")),
-        (dict(route="unknown_term", queries=["AHT"]), records.RoutedTurn("unknown_term", term="AHT")),
+        (
+            dict(route="comparison", terms=["ACW", "ATT"]),
+            records.RoutedTurn("comparison", term="ACW|ATT"),
+        ),
+        (
+            dict(route="unknown_term", queries=["AHT"]),
+            records.RoutedTurn("unknown_term", term="AHT"),
+        ),
         (dict(route="faq", faq_id="tmj"), records.RoutedTurn("faq", faq_id="tmj")),
         (dict(route="fallback", reason="empty"), records.RoutedTurn("empty")),
         (dict(route="fallback"), records.RoutedTurn("fallback")),
-        (dict(route="small_talk", small_talk="thanks"), records.RoutedTurn("small_talk", detail="thanks")),
+        (
+            dict(route="small_talk", small_talk="thanks"),
+            records.RoutedTurn("small_talk", detail="thanks"),
+        ),
         (dict(route="small_talk"), records.RoutedTurn("small_talk", detail="ack")),
-        (dict(route="offer_human", reason="feedback"), records.RoutedTurn("offer_human", detail="feedback")),
+        (
+            dict(route="offer_human", reason="feedback"),
+            records.RoutedTurn("offer_human", detail="feedback"),
+        ),
         (dict(route="handoff"), records.RoutedTurn("handoff")),
         (dict(route="quiz_answer"), records.RoutedTurn("quiz_answer")),
     ],
@@ -36,9 +49,18 @@ def test_routed(kwargs, expected):
 
 @pytest.mark.parametrize(
     "decision, klass",
-    [("definition", "answered"), ("comparison", "answered"), ("faq", "answered"),
-     ("unknown_term", "unanswered"), ("fallback", "unanswered"), ("out_of_scope", "out_of_scope"),
-     ("empty", "other"), ("small_talk", "other"), ("handoff", "other"), ("to_agent", "other")],
+    [
+        ("definition", "answered"),
+        ("comparison", "answered"),
+        ("faq", "answered"),
+        ("unknown_term", "unanswered"),
+        ("fallback", "unanswered"),
+        ("out_of_scope", "out_of_scope"),
+        ("empty", "other"),
+        ("small_talk", "other"),
+        ("handoff", "other"),
+        ("to_agent", "other"),
+    ],
 )
 def test_outcome_class(decision, klass):
     assert records.outcome_class(decision) == klass
@@ -58,26 +80,47 @@ def _bot(kind, **payload):
         ([], None),
         ([_user("/feedback_positive", "m1")], None),
         (
-            [_user("ACWとは?", "m1"), {"event": "action", "name": "action_route"},
-             _bot("definition", term="アフターコールワーク"), _user("/feedback_positive", "m2")],
+            [
+                _user("ACWとは?", "m1"),
+                {"event": "action", "name": "action_route"},
+                _bot("definition", term="アフターコールワーク"),
+                _user("/feedback_positive", "m2"),
+            ],
             records.PreviousAnswer("definition", "アフターコールワーク", None, "ACWとは?", "m1"),
         ),
         (
-            [_user("TMJって何してる会社?", "m1"), _bot("faq", id="tmj"), _user("役に立たない", "m2")],
+            [
+                _user("TMJって何してる会社?", "m1"),
+                _bot("faq", id="tmj"),
+                _user("役に立たない", "m2"),
+            ],
             records.PreviousAnswer("faq", None, "tmj", "TMJって何してる会社?", "m1"),
         ),
         (  # the offer of a person is skipped: the handoff follows the miss
-            [_user("AHTとは?", "m1"), _bot("unknown_term", query="AHT"), _bot("offer_human"),
-             _user("はい", "m2")],
+            [
+                _user("AHTとは?", "m1"),
+                _bot("unknown_term", query="AHT"),
+                _bot("offer_human"),
+                _user("はい", "m2"),
+            ],
             records.PreviousAnswer("unknown_term", "AHT", None, "AHTとは?", "m1"),
         ),
         (  # a user message with no answer after it: nothing rated
-            [_user("ACWとは?", "m1"), _bot("definition", term="ACW"), _user("こんにちは", "m2"),
-             _bot("greet"), _user("/feedback_positive", "m3")],
+            [
+                _user("ACWとは?", "m1"),
+                _bot("definition", term="ACW"),
+                _user("こんにちは", "m2"),
+                _bot("greet"),
+                _user("/feedback_positive", "m3"),
+            ],
             None,
         ),
         (
-            [_user("ACWとATTの違い", "m1"), _bot("comparison", terms=["ACW", "ATT"]), _user("👍", "m2")],
+            [
+                _user("ACWとATTの違い", "m1"),
+                _bot("comparison", terms=["ACW", "ATT"]),
+                _user("👍", "m2"),
+            ],
             records.PreviousAnswer("comparison", "ACW|ATT", None, "ACWとATTの違い", "m1"),
         ),
     ],
@@ -90,12 +133,25 @@ def test_with_previous_feedback_and_handoff():
     prev = records.PreviousAnswer("definition", "ACW", None, "ＡＣＷ とは？", "m1")
     fb = records.with_previous(Outcome(T0, "feedback", "c1", decision="down"), prev)
     assert (fb.term, fb.detail, fb.question, fb.normalized, fb.message_id) == (
-        "ACW", "definition", "ＡＣＷ とは？", "acwトハ?", "m1")
-    ho = records.with_previous(Outcome(T0, "handoff", "c1", decision="requested", detail="explicit"), prev)
+        "ACW",
+        "definition",
+        "ＡＣＷ とは？",
+        "acwトハ?",
+        "m1",
+    )
+    ho = records.with_previous(
+        Outcome(T0, "handoff", "c1", decision="requested", detail="explicit"), prev
+    )
     assert (ho.after_answer, ho.detail, ho.term) == (True, "explicit", "ACW")
     miss = records.PreviousAnswer("unknown_term", "AHT", None, "AHTとは", "m1")
-    assert records.with_previous(Outcome(T0, "handoff", "c1", decision="requested"), miss).after_answer is False
-    assert records.with_previous(Outcome(T0, "handoff", "c1", decision="requested"), None).after_answer is False
+    assert (
+        records.with_previous(Outcome(T0, "handoff", "c1", decision="requested"), miss).after_answer
+        is False
+    )
+    assert (
+        records.with_previous(Outcome(T0, "handoff", "c1", decision="requested"), None).after_answer
+        is False
+    )
 
 
 def test_row_has_japan_day_and_hour():
@@ -107,16 +163,31 @@ def test_row_has_japan_day_and_hour():
 
 def test_question_is_clipped_and_normalised():
     long = "あ" * 2000
-    o = Outcome(T0, "turn", "c1", decision="fallback", question=long, normalized=records.normalized(long))
+    o = Outcome(
+        T0, "turn", "c1", decision="fallback", question=long, normalized=records.normalized(long)
+    )
     row = records.as_row(o)
-    assert len(row["question"]) == records.MAX_QUESTION and len(row["normalized"]) == records.MAX_QUESTION
+    assert (
+        len(row["question"]) == records.MAX_QUESTION
+        and len(row["normalized"]) == records.MAX_QUESTION
+    )
     assert records.normalized("ｴｰｴｲﾁﾃｨｰ って何？") == records.normalized("えーえいちてぃーって何?")
 
 
 def _turn(i, conv="c1", at=T0):
-    return Outcome(at + timedelta(seconds=i), "turn", conv, channel="rest", decision="definition",
-                   term="ACW", confidence=0.9, latency_ms=12.5, question="ACWとは?",
-                   normalized="acwとは?", message_id=f"m{i}")
+    return Outcome(
+        at + timedelta(seconds=i),
+        "turn",
+        conv,
+        channel="rest",
+        decision="definition",
+        term="ACW",
+        confidence=0.9,
+        latency_ms=12.5,
+        question="ACWとは?",
+        normalized="acwとは?",
+        message_id=f"m{i}",
+    )
 
 
 def test_writer_inserts_in_batches_off_the_caller(engine):
@@ -147,7 +218,10 @@ def test_writer_keeps_rows_when_the_database_fails(engine, monkeypatch):
     with pytest.raises(RuntimeError):
         log.flush()
     assert log.flush() == 2
-    assert [r.message_id for r in OutcomeStore(engine).rows("2026-12-01", "2026-12-02")] == ["m1", "m2"]
+    assert [r.message_id for r in OutcomeStore(engine).rows("2026-12-01", "2026-12-02")] == [
+        "m1",
+        "m2",
+    ]
     log.stop()
 
 

@@ -1,5 +1,6 @@
 """Roll-ups give the same numbers as the formulas on the raw records (SQLite and
 PostgreSQL); bad periods are refused with a reason."""
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,14 @@ NOW = T0 + timedelta(days=10)
 def shifted(records, days):
     from dataclasses import replace
 
-    return [replace(r, at=r.at + timedelta(days=days), conversation=f"{r.conversation}-{days}"
-                    if days % 2 else r.conversation) for r in records]
+    return [
+        replace(
+            r,
+            at=r.at + timedelta(days=days),
+            conversation=f"{r.conversation}-{days}" if days % 2 else r.conversation,
+        )
+        for r in records
+    ]
 
 
 @pytest.fixture
@@ -40,7 +47,9 @@ def test_report_equals_the_formulas_on_raw_records(engine, filled):
         by_day.setdefault(r.day, []).append(r)
     for day, rs in sorted(by_day.items()):
         nxt = {}
-        for r in by_day.get((datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat(), []):
+        for r in by_day.get(
+            (datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat(), []
+        ):
             if r.kind == "turn":
                 nxt[r.conversation] = min(nxt.get(r.conversation, r.at), r.at)
         for part in summarize_day(rs, nxt, NOW).values():
@@ -93,9 +102,15 @@ def test_days_not_final_are_rebuilt(engine):
 
 @pytest.mark.parametrize(
     "day_from, day_to, message",
-    [(None, "2026-12-01", "from"), ("2026-12-01", "", "to"), ("2026-13-01", "2026-12-01", "from"),
-     ("20261201", "2026-12-02", "from"), ("2026-12-02", "2026-12-01", "before"),
-     ("2020-01-01", "2026-12-01", "at most"), ("2026-12-01'; drop", "2026-12-01", "from")],
+    [
+        (None, "2026-12-01", "from"),
+        ("2026-12-01", "", "to"),
+        ("2026-13-01", "2026-12-01", "from"),
+        ("20261201", "2026-12-02", "from"),
+        ("2026-12-02", "2026-12-01", "before"),
+        ("2020-01-01", "2026-12-01", "at most"),
+        ("2026-12-01'; drop", "2026-12-01", "from"),
+    ],
 )
 def test_bad_ranges(day_from, day_to, message):
     with pytest.raises(BadRange, match=message):
@@ -113,8 +128,18 @@ def test_final_days():
 
 @pytest.mark.parametrize(
     "cell, safe",
-    [("=1+1", "'=1+1"), ("+81 3", "'+81 3"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("\tx", "'\tx"), ("\rx", "'\rx"), ("ACWとは?", "ACWとは?"), (3, 3), (-1, -1), (None, "")],
+    [
+        ("=1+1", "'=1+1"),
+        ("+81 3", "'+81 3"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("ACWとは?", "ACWとは?"),
+        (3, 3),
+        (-1, -1),
+        (None, ""),
+    ],
 )
 def test_csv_cells_never_start_a_formula(cell, safe):
     from assistant.outcomes.export import safe_cell

@@ -1,5 +1,6 @@
 """The content studio's domain: records, validation, revisions and conflicts, the live
 swap, import / export, test all (SQLite and PostgreSQL, no servers)."""
+
 from __future__ import annotations
 
 import csv
@@ -39,8 +40,14 @@ def service(engine):
 
 
 def aht(definition="平均処理時間です。", **extra):
-    return {"term": "AHT", "reading": "えーえいちてぃー", "category": "指標", "aliases": extra.pop("aliases", ["平均処理時間"]),
-            "related": extra.pop("related", []), "definitions": [{"text": definition, "source": "editor"}]}
+    return {
+        "term": "AHT",
+        "reading": "えーえいちてぃー",
+        "category": "指標",
+        "aliases": extra.pop("aliases", ["平均処理時間"]),
+        "related": extra.pop("related", []),
+        "definitions": [{"text": definition, "source": "editor"}],
+    }
 
 
 def test_seeded_once_from_the_files_and_equal_to_them(service, engine):
@@ -57,7 +64,10 @@ def test_a_change_is_a_revision_with_who_before_and_after(service):
     second = service.save("term", aht("新しい定義です。"), "suzuki", item.id, item.revision)
     assert second > first
     history = service.store.history(item.id)
-    assert [(h["action"], h["actor"]) for h in history] == [("update", "suzuki"), ("create", "sato")]
+    assert [(h["action"], h["actor"]) for h in history] == [
+        ("update", "suzuki"),
+        ("create", "sato"),
+    ]
     assert history[0]["before"]["definitions"][0]["text"] == "平均処理時間です。"
     assert history[0]["after"]["definitions"][0]["text"] == "新しい定義です。"
     assert service.store.marker() == second
@@ -106,34 +116,53 @@ def test_restore_brings_back_an_old_record_as_a_new_revision(service):
     assert len(service.store.history(item.id)) == 4
 
 
-@pytest.mark.parametrize("change, field, words", [
-    ({"term": ""}, "term", "見出し語を入力"),
-    ({"reading": "ahtee"}, "reading", "ひらがなかカタカナ"),
-    ({"reading": ""}, "reading", "読みを入力"),
-    ({"category": ""}, "category", "カテゴリを入力"),
-    ({"aliases": ["ａｃｗ"]}, "aliases", "アフターコールワーク"),
-    ({"aliases": ["ー時"]}, "aliases", "1文字"),
-    ({"term": "オペレータ"}, "term", "オペレーター"),
-    ({"related": ["ないもの"]}, "related", "用語集にありません"),
-    ({"related": ["AHT"]}, "related", "自分自身"),
-    ({"definitions": []}, "definitions", "定義を一つ以上"),
-    ({"definitions": [{"text": "", "source": "x"}]}, "definitions", "本文を入力"),
-    ({"definitions": [{"text": "x" * 2001, "source": "x"}]}, "definitions", "2000文字以内"),
-])
-def test_bad_terms_are_rejected_with_a_message_and_nothing_is_written(service, change, field, words):
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        ({"term": ""}, "term", "見出し語を入力"),
+        ({"reading": "ahtee"}, "reading", "ひらがなかカタカナ"),
+        ({"reading": ""}, "reading", "読みを入力"),
+        ({"category": ""}, "category", "カテゴリを入力"),
+        ({"aliases": ["ａｃｗ"]}, "aliases", "アフターコールワーク"),
+        ({"aliases": ["ー時"]}, "aliases", "1文字"),
+        ({"term": "オペレータ"}, "term", "オペレーター"),
+        ({"related": ["ないもの"]}, "related", "用語集にありません"),
+        ({"related": ["AHT"]}, "related", "自分自身"),
+        ({"definitions": []}, "definitions", "定義を一つ以上"),
+        ({"definitions": [{"text": "", "source": "x"}]}, "definitions", "本文を入力"),
+        ({"definitions": [{"text": "x" * 2001, "source": "x"}]}, "definitions", "2000文字以内"),
+    ],
+)
+def test_bad_terms_are_rejected_with_a_message_and_nothing_is_written(
+    service, change, field, words
+):
     before = service.store.marker()
     with pytest.raises(Rejected) as err:
         service.create_term({**aht(), **change}, "sato")
-    assert any(p["field"] == field and words in p["message"] for p in err.value.problems), err.value.problems
+    assert any(p["field"] == field and words in p["message"] for p in err.value.problems), (
+        err.value.problems
+    )
     assert service.store.marker() == before
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"id": "Bad ID"}, "id"), ({"id": "contact_center_basics"}, "id"), ({"title": ""}, "title"),
-    ({"answer": ""}, "answer"), ({"url": "javascript:alert(1)"}, "url"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"id": "Bad ID"}, "id"),
+        ({"id": "contact_center_basics"}, "id"),
+        ({"title": ""}, "title"),
+        ({"answer": ""}, "answer"),
+        ({"url": "javascript:alert(1)"}, "url"),
+    ],
+)
 def test_bad_faqs_are_rejected(service, change, field):
-    faq = {"id": "new_faq", "title": "題", "answer": "答え。", "source": "editor", "questions": ["問い"]}
+    faq = {
+        "id": "new_faq",
+        "title": "題",
+        "answer": "答え。",
+        "source": "editor",
+        "questions": ["問い"],
+    }
     with pytest.raises(Rejected) as err:
         service.apply([Change("faq", {**faq, **change})], "sato")
     assert any(p["field"] == field for p in err.value.problems)
@@ -175,7 +204,9 @@ def csv_bytes(rows, encoding="utf-8"):
     return buf.getvalue().encode(encoding)
 
 
-@pytest.mark.parametrize("kind, fmt", [("term", "csv"), ("faq", "csv"), ("term", "xlsx"), ("faq", "xlsx")])
+@pytest.mark.parametrize(
+    "kind, fmt", [("term", "csv"), ("faq", "csv"), ("term", "xlsx"), ("faq", "xlsx")]
+)
 def test_export_import_round_trip_is_unchanged(service, kind, fmt):
     snap = service.snapshot()
     rows = transfer.export_rows(kind, [i.data for i in snap.enabled(kind)])
@@ -187,8 +218,20 @@ def test_export_import_round_trip_is_unchanged(service, kind, fmt):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
 def test_csv_encodings(service, encoding):
-    data = csv_bytes([["見出し語", "読み", "カテゴリ", "定義1", "出典1", "別名"],
-                      ["取込", "とりこみ", "運用", "取り込みの定義です。", "a.csv", "インポート|取り込み作業"]], encoding)
+    data = csv_bytes(
+        [
+            ["見出し語", "読み", "カテゴリ", "定義1", "出典1", "別名"],
+            [
+                "取込",
+                "とりこみ",
+                "運用",
+                "取り込みの定義です。",
+                "a.csv",
+                "インポート|取り込み作業",
+            ],
+        ],
+        encoding,
+    )
     plan = transfer.plan_import("term", data, "csv", service.snapshot(), check_changes)
     assert plan.errors == [] and plan.added == [{"row": 2, "key": "取込"}]
     assert plan.changes[0].data["aliases"] == ["インポート", "取り込み作業"]
@@ -197,48 +240,80 @@ def test_csv_encodings(service, encoding):
 def test_import_changed_rows_name_their_fields_and_errors_their_rows(service):
     snap = service.snapshot()
     acw = next(i for i in snap.items if i.key == "アフターコールワーク").data
-    data = csv_bytes([["term", "reading", "category", "aliases", "related", "definition_1", "source_1"],
-                      [acw["term"], acw["reading"], "別のカテゴリ", "|".join(acw["aliases"]), "|".join(acw["related"]),
-                       acw["definitions"][0]["text"], acw["definitions"][0]["source"]],
-                      ["重複", "ちょうふく", "運用", "", "", "定義です。", "x"],
-                      ["重複", "ちょうふく", "運用", "", "", "定義です。", "x"],
-                      ["読み不正", "yomi", "運用", "", "", "定義です。", "x"]])
+    data = csv_bytes(
+        [
+            ["term", "reading", "category", "aliases", "related", "definition_1", "source_1"],
+            [
+                acw["term"],
+                acw["reading"],
+                "別のカテゴリ",
+                "|".join(acw["aliases"]),
+                "|".join(acw["related"]),
+                acw["definitions"][0]["text"],
+                acw["definitions"][0]["source"],
+            ],
+            ["重複", "ちょうふく", "運用", "", "", "定義です。", "x"],
+            ["重複", "ちょうふく", "運用", "", "", "定義です。", "x"],
+            ["読み不正", "yomi", "運用", "", "", "定義です。", "x"],
+        ]
+    )
     plan = transfer.plan_import("term", data, "csv", snap, check_changes)
-    assert plan.changed[0]["key"] == "アフターコールワーク" and "category" in plan.changed[0]["fields"]
+    assert (
+        plan.changed[0]["key"] == "アフターコールワーク" and "category" in plan.changed[0]["fields"]
+    )
     assert [(e["row"], e["field"]) for e in plan.errors] == [(4, "term"), (5, "reading")]
 
 
-@pytest.mark.parametrize("data, fmt, words", [
-    (b"", "csv", "空"),
-    (b"\x00\x01\x02", "csv", "バイナリ"),
-    (b"\x81\x20abc", "csv", "文字コード"),
-    (b"term,reading\n", "csv", "必要な列"),
-    (b"not a zip", "xlsx", "XLSX"),
-    (b"a" * (transfer.MAX_BYTES + 1), "csv", "大きすぎ"),
-])
+@pytest.mark.parametrize(
+    "data, fmt, words",
+    [
+        (b"", "csv", "空"),
+        (b"\x00\x01\x02", "csv", "バイナリ"),
+        (b"\x81\x20abc", "csv", "文字コード"),
+        (b"term,reading\n", "csv", "必要な列"),
+        (b"not a zip", "xlsx", "XLSX"),
+        (b"a" * (transfer.MAX_BYTES + 1), "csv", "大きすぎ"),
+    ],
+)
 def test_malformed_files_are_one_clear_error(service, data, fmt, words):
     plan = transfer.plan_import("term", data, fmt, service.snapshot(), check_changes)
     assert len(plan.errors) == 1 and words in plan.errors[0]["message"] and plan.changes == []
 
 
 def test_too_many_rows_is_refused(service):
-    rows = [["term", "reading", "category", "definition_1", "source_1"]] + [["x", "え", "c", "d", "s"]] * (transfer.MAX_ROWS + 1)
+    rows = [["term", "reading", "category", "definition_1", "source_1"]] + [
+        ["x", "え", "c", "d", "s"]
+    ] * (transfer.MAX_ROWS + 1)
     plan = transfer.plan_import("term", csv_bytes(rows), "csv", service.snapshot(), check_changes)
     assert "行が多すぎます" in plan.errors[0]["message"]
 
 
-@pytest.mark.parametrize("value, exported", [
-    ("=1+1", "'=1+1"), ("+81", "'+81"), ("-x", "'-x"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("普通の文", "普通の文"),
-])
+@pytest.mark.parametrize(
+    "value, exported",
+    [
+        ("=1+1", "'=1+1"),
+        ("+81", "'+81"),
+        ("-x", "'-x"),
+        ("@SUM", "'@SUM"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("普通の文", "普通の文"),
+    ],
+)
 def test_export_neutralises_formula_cells_and_import_takes_it_off(value, exported):
     assert transfer.neutralise(value) == exported
     assert transfer._unescape(exported) == value
 
 
 def test_clean_term_splits_lists_and_drops_repeats():
-    t = clean_term({"term": " AHT ", "aliases": "平均処理時間、AHT|平均処理時間", "related": None,
-                    "definitions": [{"text": " 定義 ", "source": "s", "note": ""}]})
+    t = clean_term(
+        {
+            "term": " AHT ",
+            "aliases": "平均処理時間、AHT|平均処理時間",
+            "related": None,
+            "definitions": [{"text": " 定義 ", "source": "s", "note": ""}],
+        }
+    )
     assert t["term"] == "AHT" and t["aliases"] == ["平均処理時間"] and t["related"] == []
     assert t["definitions"] == [{"text": "定義", "source": "s"}]
 
@@ -270,7 +345,10 @@ def test_test_all_finds_regressions_fixes_and_changes():
     assert [r["text"] for r in report.regressions] == ["オペレーターとは?"]
     assert [r["text"] for r in report.fixed] == ["AHTとは?"]
     assert [r["text"] for r in report.changed] == ["ACWとは?", "平均処理時間の意味"]
-    assert report.preview[0]["new"]["term"] == "AHT" and report.preview[0]["old"]["kind"] == "unknown_term"
+    assert (
+        report.preview[0]["new"]["term"] == "AHT"
+        and report.preview[0]["old"]["kind"] == "unknown_term"
+    )
 
 
 def test_all_cases_cover_every_name_every_faq_question_and_the_eval():
@@ -286,11 +364,15 @@ def test_a_large_glossary_asks_only_the_terms_a_change_can_affect():
     from assistant.content.model import build
 
     old = from_files()
-    terms = [dict(t) for t in old.terms] + [clean_term({**aht(), "aliases": ["コンタクトセンター長"]})]
+    terms = [dict(t) for t in old.terms] + [
+        clean_term({**aht(), "aliases": ["コンタクトセンター長"]})
+    ]
     new = build(terms, old.faq_records)
     texts = {c.text for c in preview.all_cases(old, new, evals=[], full_limit=0)}
     assert "AHTとは?" in texts and "コンタクトセンター長とは?" in texts
-    assert "コンタクトセンターとは?" in texts  # 「コンタクトセンター長」 contains it (one name inside the other)
+    assert (
+        "コンタクトセンターとは?" in texts
+    )  # 「コンタクトセンター長」 contains it (one name inside the other)
     assert "ACWとは?" not in texts  # untouched
     assert all(q in texts for f in new.faqs.values() for q in f.questions)
     everything = {c.text for c in preview.all_cases(old, new, evals=[])}

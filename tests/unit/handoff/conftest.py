@@ -5,6 +5,7 @@ HANDOFF_TEST_PG_URL if set, otherwise a throwaway server started once per
 session by scripts/pg_test_server.sh. Without PostgreSQL the PostgreSQL half
 is skipped locally and fails when CI is set.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The staff CLI, run as a subprocess on real databases."""
+
 from __future__ import annotations
 
 import os
@@ -18,15 +19,24 @@ def run(db_url, *args, **env):
     full_env.update({"HANDOFF_DB_URL": db_url, **env})
     return subprocess.run(
         [sys.executable, "-m", "assistant.handoff.cli", *args],
-        cwd=REPO, env=full_env, capture_output=True, text=True, timeout=60,
-        encoding="utf-8", errors="replace",
+        cwd=REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        encoding="utf-8",
+        errors="replace",
     )
 
 
 def make(store, **kw):
     args = dict(
-        sender_id="user-1", channel="web", reason="explicit", last_question="オペレーターと話したい",
-        term=None, candidates=[],
+        sender_id="user-1",
+        channel="web",
+        reason="explicit",
+        last_question="オペレーターと話したい",
+        term=None,
+        candidates=[],
         transcript=[
             {"role": "user", "text": "返品したい", "time": "2026-11-22T15:29:00+00:00"},
             {"role": "bot", "text": "返品のご案内です。", "time": "2026-11-22T15:29:01+00:00"},
@@ -53,14 +63,26 @@ def test_list(store, db_url):
 
 
 def test_show(store, db_url):
-    t = make(store, contact="taro@example.com", contact_kind="email", last_question="質問\x1b[2Jです")
+    t = make(
+        store, contact="taro@example.com", contact_kind="email", last_question="質問\x1b[2Jです"
+    )
     store.append_message(t.id, "追加の質問です\n二行目", now=T0 + timedelta(minutes=2))
     r = run(db_url, "show", t.id)
     assert r.returncode == 0, r.stderr
     out = r.stdout
-    for part in [t.id, "受付番号 / Ticket", "対応中 (open)", "2026-11-23 00:30 JST", "taro@example.com (メール)",
-                 "お客様/user: 返品したい", "ボット/bot: 返品のご案内です。", "追加の質問です", "二行目",
-                 "Follow-ups (1)", "未送信 (pending, 0 attempts)"]:
+    for part in [
+        t.id,
+        "受付番号 / Ticket",
+        "対応中 (open)",
+        "2026-11-23 00:30 JST",
+        "taro@example.com (メール)",
+        "お客様/user: 返品したい",
+        "ボット/bot: 返品のご案内です。",
+        "追加の質問です",
+        "二行目",
+        "Follow-ups (1)",
+        "未送信 (pending, 0 attempts)",
+    ]:
         assert part in out, part
     assert "\x1b" not in out and "\\x1b[2J" in out  # user text can't drive the terminal
 
@@ -74,14 +96,18 @@ def test_close(store, db_url):
     assert r.returncode == 0 and "already closed" in r.stdout
 
 
-@pytest.mark.parametrize("args", [("show", "ESC-20991231-0001"), ("close", "ESC-20991231-0001"), ("show", "garbage")])
+@pytest.mark.parametrize(
+    "args", [("show", "ESC-20991231-0001"), ("close", "ESC-20991231-0001"), ("show", "garbage")]
+)
 def test_not_found(db_url, args):
     r = run(db_url, *args)
     assert r.returncode == 1
     assert "not found" in r.stderr and args[1] in r.stderr
 
 
-@pytest.mark.parametrize("args", [(), ("bogus",), ("show",), ("close", "a", "b"), ("list", "--limit", "x")])
+@pytest.mark.parametrize(
+    "args", [(), ("bogus",), ("show",), ("close", "a", "b"), ("list", "--limit", "x")]
+)
 def test_usage_errors(db_url, args):
     assert run(db_url, *args).returncode == 2
 

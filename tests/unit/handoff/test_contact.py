@@ -1,4 +1,5 @@
 """parse_contact: tables of user inputs -> expected contact."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Business hours from config/business_hours.yml and from temporary files."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -52,14 +53,22 @@ def test_is_open(hours, now, is_open):
 @pytest.mark.parametrize(
     "now, expected, text",
     [
-        (jst(2026, 11, 20, 18, 30), jst(2026, 11, 24, 9, 0), "11月24日(火) 9:00"),  # Fri night + holiday Mon
+        (
+            jst(2026, 11, 20, 18, 30),
+            jst(2026, 11, 24, 9, 0),
+            "11月24日(火) 9:00",
+        ),  # Fri night + holiday Mon
         (jst(2026, 11, 23, 10, 0), jst(2026, 11, 24, 9, 0), "11月24日(火) 9:00"),
         (jst(2026, 11, 24, 7, 0), jst(2026, 11, 24, 9, 0), "11月24日(火) 9:00"),
         (jst(2026, 11, 24, 10, 15), jst(2026, 11, 24, 10, 15), "11月24日(火) 10:15"),  # open now
         (jst(2026, 12, 28, 18, 0), jst(2027, 1, 4, 9, 0), "2027年1月4日(月) 9:00"),
         (jst(2026, 9, 19, 12, 0), jst(2026, 9, 24, 9, 0), "9月24日(木) 9:00"),  # silver week
         (jst(2026, 5, 1, 19, 0), jst(2026, 5, 7, 9, 0), "5月7日(木) 9:00"),  # golden week
-        (datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc), jst(2026, 11, 30, 9, 0), "11月30日(月) 9:00"),
+        (
+            datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc),
+            jst(2026, 11, 30, 9, 0),
+            "11月30日(月) 9:00",
+        ),
     ],
 )
 def test_next_opening(hours, now, expected, text):
@@ -124,13 +133,18 @@ def test_public_holidays_and_closures(hours, day, reason):
 
 
 def test_company_holidays_and_no_public_calendar(tmp_path):
-    h = load_hours(write(tmp_path, """
+    h = load_hours(
+        write(
+            tmp_path,
+            """
 timezone: Asia/Tokyo
 weekly: {mon: ["09:00-18:00"], tue: ["09:00-18:00"], wed: ["09:00-18:00"], thu: ["09:00-18:00"]}
 public_holidays: jp
 holidays: {2026-10-01: 創立記念日}
 closures: [{name: 夏季休業, start: 2026-08-12, end: 2026-08-14}]
-"""))
+""",
+        )
+    )
     assert h.closed_reason(date(2026, 10, 1)) == "創立記念日"
     assert h.closed_reason(date(2026, 8, 13)) == "夏季休業"
     assert h.closed_reason(date(2026, 11, 23)) == "勤労感謝の日"
@@ -139,10 +153,13 @@ closures: [{name: 夏季休業, start: 2026-08-12, end: 2026-08-14}]
     assert plain.is_open(jst(2026, 11, 23, 10, 0))
 
 
-@pytest.mark.parametrize("text", [
-    "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\npublic_holidays: us\n",
-    "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: '13-01', end: '01-03'}]\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\npublic_holidays: us\n",
+        "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: '13-01', end: '01-03'}]\n",
+    ],
+)
 def test_bad_holiday_settings(tmp_path, text):
     with pytest.raises(HoursConfigError):
         load_hours(write(tmp_path, text))
@@ -155,7 +172,10 @@ def write(tmp_path, text: str) -> Path:
 
 
 def test_saturday_and_lunch_break(tmp_path):
-    h = load_hours(write(tmp_path, """
+    h = load_hours(
+        write(
+            tmp_path,
+            """
 timezone: Asia/Tokyo
 weekly:
   mon: ["09:00-12:00", "13:00-18:00"]
@@ -165,7 +185,9 @@ weekly:
   fri: ["09:00-12:00", "13:00-18:00"]
   sat: ["10:00-17:00"]
 holidays: [2026-11-23]
-"""))
+""",
+        )
+    )
     assert h.describe_hours() == "平日 9:00〜12:00、13:00〜18:00 / 土曜 10:00〜17:00(日祝を除く)"
     assert h.is_open(jst(2026, 11, 28, 10, 0))  # Saturday
     assert not h.is_open(jst(2026, 11, 24, 12, 30))  # lunch
@@ -175,10 +197,15 @@ holidays: [2026-11-23]
 
 
 def test_other_timezone_and_24h(tmp_path):
-    h = load_hours(write(tmp_path, """
+    h = load_hours(
+        write(
+            tmp_path,
+            """
 timezone: Europe/Berlin
 weekly: {mon: ["00:00-24:00"], wed: ["08:00-16:00"], fri: ["08:00-16:00"]}
-"""))
+""",
+        )
+    )
     assert h.describe_hours() == "月曜 0:00〜24:00 / 水・金 8:00〜16:00(火木土日を除く)"
     assert h.is_open(datetime(2026, 11, 23, 22, 59, tzinfo=timezone.utc))  # Mon 23:59 Berlin
     assert h.next_opening(datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)) == datetime(
@@ -200,10 +227,18 @@ weekly: {mon: ["00:00-24:00"], wed: ["08:00-16:00"], fri: ["08:00-16:00"]}
         ("timezone: Asia/Tokyo\nweekly: {mon: ['09:00-25:00']}\n", "bad time"),
         ("timezone: Asia/Tokyo\nweekly: {mon: ['09:00-12:00', '11:00-13:00']}\n", "overlapping"),
         ("timezone: Asia/Tokyo\nweekly: {mon: [], sun: []}\n", "no opening"),
-        ("timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nholidays: {2026-13-01: x}\n", "bad date"),
-        ("timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: 2026-12-31, end: 2026-12-29}]\n",
-         "ends before"),
-        ("timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: 2026-12-31}]\n", "'end'"),
+        (
+            "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nholidays: {2026-13-01: x}\n",
+            "bad date",
+        ),
+        (
+            "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: 2026-12-31, end: 2026-12-29}]\n",
+            "ends before",
+        ),
+        (
+            "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: 2026-12-31}]\n",
+            "'end'",
+        ),
         ("timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nholiday: []\n", "unknown keys"),
     ],
 )
@@ -220,10 +255,15 @@ def test_missing_file(tmp_path):
 
 
 def test_closure_longer_than_a_year_still_finds_opening(tmp_path):
-    h = load_hours(write(tmp_path, """
+    h = load_hours(
+        write(
+            tmp_path,
+            """
 timezone: Asia/Tokyo
 weekly: {mon: ["09:00-18:00"]}
 closures: [{name: 改装, start: 2026-01-01, end: 2027-03-31}]
-"""))
+""",
+        )
+    )
     assert h.next_opening(jst(2026, 6, 1, 12, 0)) == jst(2027, 4, 5, 9, 0)
     assert h.describe_hours() == "月曜 9:00〜18:00(火水木金土日・改装を除く)"

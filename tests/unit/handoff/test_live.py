@@ -1,5 +1,6 @@
 """Live chat domain: ownership, staff messages, agents, console sessions, audit,
 queue view, the customer's way back to the bot. On SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -19,8 +20,17 @@ T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 def make(store: TicketStore, sender: str = "cust-1", minutes: int = 0):
-    return store.create(sender, "socketio", "explicit", "ACWとは", None, [], [],
-                        now=T0 + timedelta(minutes=minutes), notify=False)
+    return store.create(
+        sender,
+        "socketio",
+        "explicit",
+        "ACWとは",
+        None,
+        [],
+        [],
+        now=T0 + timedelta(minutes=minutes),
+        notify=False,
+    )
 
 
 # -- ownership ----------------------------------------------------------------
@@ -92,11 +102,16 @@ def test_queue_positions_oldest_first_and_none_once_owned(store):
 def test_messages_keep_role_author_and_payload(store):
     t = make(store)
     store.append_message(t.id, "こんにちは")
-    store.append_message(t.id, "joined", "system", "佐藤", {"kind": "agent_joined", "agent": "佐藤"})
+    store.append_message(
+        t.id, "joined", "system", "佐藤", {"kind": "agent_joined", "agent": "佐藤"}
+    )
     store.append_message(t.id, "<b>担当</b>です", "agent", "佐藤")
     got = store.get(t.id).messages
     assert [(m["role"], m["author"], m["text"]) for m in got] == [
-        ("customer", None, "こんにちは"), ("system", "佐藤", "joined"), ("agent", "佐藤", "<b>担当</b>です")]
+        ("customer", None, "こんにちは"),
+        ("system", "佐藤", "joined"),
+        ("agent", "佐藤", "<b>担当</b>です"),
+    ]
     assert got[1]["payload"] == {"kind": "agent_joined", "agent": "佐藤"}
     with pytest.raises(ValueError):
         store.append_message(t.id, "x", role="bot")
@@ -109,7 +124,10 @@ def test_staff_messages_since_the_customers_previous_message(store):
     a2 = store.append_message(t.id, "agent 2", "agent", "佐藤")
     second = store.append_message(t.id, "second")
     third = store.append_message(t.id, "third")
-    assert [m["id"] for m in store.staff_messages_before(t.id, second["id"])] == [a1["id"], a2["id"]]
+    assert [m["id"] for m in store.staff_messages_before(t.id, second["id"])] == [
+        a1["id"],
+        a2["id"],
+    ]
     assert store.staff_messages_before(t.id, third["id"]) == []
     polled = store.staff_messages_for_sender("cust-1", after=a1["id"])
     assert [m["text"] for m in polled] == ["agent 2"]
@@ -119,8 +137,20 @@ def test_staff_messages_since_the_customers_previous_message(store):
 def test_staff_reply_rebuilds_the_customer_payload():
     agent = {"id": 7, "author": "佐藤", "text": "<img src=x>", "time": "t", "payload": None}
     assert staff_reply("ESC-1", agent).payload == {
-        "kind": "agent_message", "ticket": "ESC-1", "agent": "佐藤", "id": 7, "time": "t", "text": "<img src=x>"}
-    system = {"id": 8, "author": "佐藤", "text": "参加", "time": "t", "payload": {"kind": "agent_joined"}}
+        "kind": "agent_message",
+        "ticket": "ESC-1",
+        "agent": "佐藤",
+        "id": 7,
+        "time": "t",
+        "text": "<img src=x>",
+    }
+    system = {
+        "id": 8,
+        "author": "佐藤",
+        "text": "参加",
+        "time": "t",
+        "payload": {"kind": "agent_joined"},
+    }
     assert staff_reply("ESC-1", system).payload == {"kind": "agent_joined", "text": "参加", "id": 8}
 
 
@@ -184,10 +214,16 @@ def test_passwords_are_hashed_and_verified(agents, store):
     assert stored.startswith("$argon2id$") and "correct horse" not in stored
 
 
-@pytest.mark.parametrize("username, password", [
-    ("", "long enough"), ("a b", "long enough"), ("x" * 33, "long enough"), ("tab\tname", "long enough"),
-    ("ok", "short"),
-])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("", "long enough"),
+        ("a b", "long enough"),
+        ("x" * 33, "long enough"),
+        ("tab\tname", "long enough"),
+        ("ok", "short"),
+    ],
+)
 def test_bad_accounts_are_refused(agents, username, password):
     with pytest.raises(AgentError):
         agents.add(username, password)
@@ -205,7 +241,11 @@ def test_roles_default_to_agent_rank_and_are_checked(agents):
     assert agents.add("sato", "password1").role == "agent"
     editor = agents.add("suzuki", "password1", role="editor")
     boss = agents.add("tanaka", "password1", role="supervisor")
-    assert [a.can("editor", "supervisor") for a in (agents.require("sato"), editor, boss)] == [False, True, True]
+    assert [a.can("editor", "supervisor") for a in (agents.require("sato"), editor, boss)] == [
+        False,
+        True,
+        True,
+    ]
     assert boss.can("supervisor") and not editor.can("supervisor")
     agents.set_role("sato", "editor")
     assert agents.verify("sato", "password1").role == "editor"
@@ -259,7 +299,11 @@ def test_sessions_store_only_a_hash_and_expire(agents, store):
     assert sessions.get("forged", now=T0) is None and sessions.get(None) is None
     with store.engine.begin() as conn:
         assert token not in str(conn.exec_driver_sql("SELECT * FROM handoff_agent_sessions").all())
-    assert session.csrf_ok(session.csrf_token) and not session.csrf_ok("") and not session.csrf_ok(None)
+    assert (
+        session.csrf_ok(session.csrf_token)
+        and not session.csrf_ok("")
+        and not session.csrf_ok(None)
+    )
     sessions.delete_for("sato")
     assert sessions.get(token, now=T0) is None
 
@@ -274,7 +318,10 @@ def test_failed_logins_are_rate_limited_per_name_and_address_then_released(store
     # a stranger's failures do not lock sato out at another desk
     assert audit.login_retry_after("sato", "10.0.0.9", now=T0 + timedelta(seconds=10)) == 0
     assert audit.login_retry_after("tanaka", "10.0.0.9", now=T0 + timedelta(seconds=10)) == 0
-    assert audit.login_retry_after("sato", "10.0.0.1", now=T0 + FAILURE_WINDOW + timedelta(seconds=5)) == 0
+    assert (
+        audit.login_retry_after("sato", "10.0.0.1", now=T0 + FAILURE_WINDOW + timedelta(seconds=5))
+        == 0
+    )
     assert audit.count("login_failed") == MAX_FAILURES
 
 
@@ -343,8 +390,10 @@ def test_only_an_explicit_request_leaves_the_agent(text, expected):
     assert wants_bot(text) is expected
 
 
-@pytest.mark.parametrize("text, error", [("", "empty"), ("   ", "empty"), (None, "empty"), (5, "empty"),
-                                         ("あ" * 2001, "too_long")])
+@pytest.mark.parametrize(
+    "text, error",
+    [("", "empty"), ("   ", "empty"), (None, "empty"), (5, "empty"), ("あ" * 2001, "too_long")],
+)
 def test_agent_text_limits(text, error):
     with pytest.raises(ValueError, match=error):
         check_agent_text(text)

@@ -1,4 +1,5 @@
 """Webhook delivery against a real HTTP receiver on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -23,16 +24,31 @@ UTC = timezone.utc
 T0 = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
 TRANSCRIPT = [
     {"role": "user", "text": "送料はいくら？", "time": "2026-11-22T15:29:00+00:00"},
-    {"role": "bot", "text": "すみません、わかりませんでした。", "time": "2026-11-22T15:29:01+00:00"},
-    {"role": "user", "text": "<script>alert('x')</script> & <!channel>", "time": "2026-11-22T15:29:30+00:00"},
+    {
+        "role": "bot",
+        "text": "すみません、わかりませんでした。",
+        "time": "2026-11-22T15:29:01+00:00",
+    },
+    {
+        "role": "user",
+        "text": "<script>alert('x')</script> & <!channel>",
+        "time": "2026-11-22T15:29:30+00:00",
+    },
 ]
 
 
 def make(store, **kw):
     args = dict(
-        sender_id="user-1", channel="web", reason="fallback", last_question="送料はいくら？",
-        term="送料", candidates=["送料", "配送料"], transcript=TRANSCRIPT,
-        contact="+819012345678", contact_kind="phone", now=T0,
+        sender_id="user-1",
+        channel="web",
+        reason="fallback",
+        last_question="送料はいくら？",
+        term="送料",
+        candidates=["送料", "配送料"],
+        transcript=TRANSCRIPT,
+        contact="+819012345678",
+        contact_kind="phone",
+        now=T0,
     )
     args.update(kw)
     return store.create(**args)
@@ -52,10 +68,17 @@ def test_json_payload_has_everything(store):
     assert tk["transcript"] == TRANSCRIPT
     assert tk["candidates"] == ["送料", "配送料"] and tk["term"] == "送料"
     assert tk["contact"] == "+819012345678" and tk["contact_kind"] == "phone"
-    assert tk["messages"] == [{
-        "id": 1, "ticket_id": t.id, "role": "customer", "author": None, "payload": None,
-        "text": "追加です", "time": (T0 + timedelta(minutes=1)).isoformat(),
-    }]
+    assert tk["messages"] == [
+        {
+            "id": 1,
+            "ticket_id": t.id,
+            "role": "customer",
+            "author": None,
+            "payload": None,
+            "text": "追加です",
+            "time": (T0 + timedelta(minutes=1)).isoformat(),
+        }
+    ]
     assert tk["owner"] is None and tk["claimed_at"] is None
     assert tk["delivery_status"] == "pending"
     json.dumps(payload)
@@ -66,8 +89,16 @@ def test_slack_payload_is_a_readable_summary(store):
     payload = build_payload(store.get(t.id), "slack")
     assert set(payload) == {"text"}
     text = payload["text"]
-    for part in [t.id, "ボットが回答できず", "送料はいくら？", "090-1234-5678 (電話)",
-                 "お客様: 送料はいくら？", "ボット: すみません", "2026-11-23 00:30 JST", "00:29"]:
+    for part in [
+        t.id,
+        "ボットが回答できず",
+        "送料はいくら？",
+        "090-1234-5678 (電話)",
+        "お客様: 送料はいくら？",
+        "ボット: すみません",
+        "2026-11-23 00:30 JST",
+        "00:29",
+    ]:
         assert part in text, part
     # User text cannot ping the channel or inject markup.
     assert "<!channel>" not in text and "<script>" not in text
@@ -75,7 +106,11 @@ def test_slack_payload_is_a_readable_summary(store):
 
 
 def test_slack_payload_is_capped(store):
-    t = make(store, last_question="長" * 100_000, transcript=[{"role": "user", "text": "あ" * 5000, "time": ""}] * 50)
+    t = make(
+        store,
+        last_question="長" * 100_000,
+        transcript=[{"role": "user", "text": "あ" * 5000, "time": ""}] * 50,
+    )
     text = build_payload(store.get(t.id), "slack")["text"]
     assert len(text) < 4000 and t.id in text.splitlines()[-1]
     # ... while the JSON format keeps everything.
@@ -91,7 +126,17 @@ def test_unknown_format(store):
 
 def test_backoff_schedule():
     assert [backoff_delay(n).total_seconds() for n in range(1, 12)] == [
-        5, 10, 20, 40, 80, 160, 320, 600, 600, 600, 600
+        5,
+        10,
+        20,
+        40,
+        80,
+        160,
+        320,
+        600,
+        600,
+        600,
+        600,
     ]
 
 
@@ -163,7 +208,9 @@ def test_gives_up_after_max_attempts(store, deliveries, down_receiver):
     t = make(store)
     now = T0
     for i in range(1, 4):
-        assert deliver(store, t.id, down_receiver.url, "json", 0.5, max_attempts=3, now=now) is False
+        assert (
+            deliver(store, t.id, down_receiver.url, "json", 0.5, max_attempts=3, now=now) is False
+        )
         got = store.get(t.id)
         assert got.delivery_attempts == i
         if i < 3:
@@ -245,11 +292,15 @@ def test_restart_delivers_what_was_pending(db_url, down_receiver, wait):
     n2 = WebhookNotifier(s2, down_receiver.url, poll_interval=0.2)
     try:
         # failed_once waits for its backoff (5 s); force it due so the test is quick.
-        DeliveryQueue(s2).record_delivery(failed_once.id, False, "simulated", datetime.now(UTC) - timedelta(seconds=1))
+        DeliveryQueue(s2).record_delivery(
+            failed_once.id, False, "simulated", datetime.now(UTC) - timedelta(seconds=1)
+        )
         n2.start()
-        assert wait(lambda: all(
-            s2.get(x.id).delivery_status == "delivered" for x in (failed_once, never_tried)
-        ))
+        assert wait(
+            lambda: all(
+                s2.get(x.id).delivery_status == "delivered" for x in (failed_once, never_tried)
+            )
+        )
         assert sorted(down_receiver.ticket_ids()) == sorted([failed_once.id, never_tried.id])
     finally:
         n2.stop()
@@ -274,7 +325,10 @@ def test_two_workers_do_not_double_post(db_url, receiver):
     s1, s2 = TicketStore(db_url), TicketStore(db_url)
     tickets = [make(s1) for _ in range(8)]
     workers = [WebhookNotifier(s, receiver.url) for s in (s1, s2, s1, s2)]
-    threads = [threading.Thread(target=w.retry_due, kwargs={"now": T0 + timedelta(seconds=1)}) for w in workers]
+    threads = [
+        threading.Thread(target=w.retry_due, kwargs={"now": T0 + timedelta(seconds=1)})
+        for w in workers
+    ]
     for th in threads:
         th.start()
     for th in threads:

@@ -1,5 +1,6 @@
 """assistant/receipts.py on SQLite and a real PostgreSQL: claim outcomes, leases,
 expiry, other senders, release; message id validation (table)."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,7 +42,10 @@ def test_renewed_leases_are_not_taken_over(receipts):
 
     assert receipts.claim("m3", "alice", "socketio").outcome == "new"
     receipts.renew("m3", now=time.time() + LEASE_SECONDS)
-    assert receipts.claim("m3", "alice", "socketio", now=time.time() + LEASE_SECONDS + 1).outcome == "busy"
+    assert (
+        receipts.claim("m3", "alice", "socketio", now=time.time() + LEASE_SECONDS + 1).outcome
+        == "busy"
+    )
 
 
 def test_release_lets_the_retry_process(receipts):
@@ -53,18 +57,34 @@ def test_release_lets_the_retry_process(receipts):
     assert receipts.claim("m4", "alice", "rest").outcome == "done"
 
 
-@pytest.mark.parametrize("value,ok", [
-    ("0b9a5c1e-2f57-4a0e-9a55-1b2b7f8a9c10", True), ("a", True), ("A.b_c:d-1", True),
-    ("x" * 128, True), ("x" * 129, False), ("", False), ("-start", False), ("has space", False),
-    ("日本語", False), ("a\n", False), (None, False), (12, False), (["a"], False),
-    ("a%b", False), ('a"b', False),
-])
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("0b9a5c1e-2f57-4a0e-9a55-1b2b7f8a9c10", True),
+        ("a", True),
+        ("A.b_c:d-1", True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+        ("", False),
+        ("-start", False),
+        ("has space", False),
+        ("日本語", False),
+        ("a\n", False),
+        (None, False),
+        (12, False),
+        (["a"], False),
+        ("a%b", False),
+        ('a"b', False),
+    ],
+)
 def test_message_ids(value, ok):
     assert (message_id_problem(value) is None) is ok
 
 
-@pytest.mark.parametrize("raw,hours", [("", 24.0), ("1", 1.0), ("0.5", 0.5), ("0", None),
-                                       ("-1", None), ("x", None), ("2161", None)])
+@pytest.mark.parametrize(
+    "raw,hours",
+    [("", 24.0), ("1", 1.0), ("0.5", 0.5), ("0", None), ("-1", None), ("x", None), ("2161", None)],
+)
 def test_ttl_setting(raw, hours):
     if hours is None:
         with pytest.raises(ValueError, match="MESSAGE_ID_TTL_HOURS"):

@@ -2,6 +2,7 @@
 (the handoff fixtures' db_url; the tracker store's `events` table is created with Rasa's
 own table definition in the same database). After `forget`, every row of every table
 is searched for the customer's text and id."""
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,10 @@ from sqlalchemy.engine import make_url
 from assistant.handoff import tables as handoff_tables
 from assistant.handoff.console_auth import AuditLog
 from assistant.handoff.ticket_cap import TicketCap
+from assistant.handoff.tickets import TicketStore
 from assistant.inbox.items import State
 from assistant.inbox.store import InboxStore
 from assistant.line.store import LineStore
-from assistant.handoff.tickets import TicketStore
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, jst_day, normalized
 from assistant.outcomes.rollup import Analytics, uid
@@ -47,17 +48,39 @@ def add_events(engine, sender: str, texts: list[str], at: datetime) -> None:
     rows = []
     for i, t in enumerate(texts):
         data = {"event": "user", "timestamp": at.timestamp() + i, "text": t}
-        rows.append({"sender_id": sender, "type_name": "user", "timestamp": data["timestamp"],
-                     "intent_name": None, "action_name": None, "data": json.dumps(data)})
+        rows.append(
+            {
+                "sender_id": sender,
+                "type_name": "user",
+                "timestamp": data["timestamp"],
+                "intent_name": None,
+                "action_name": None,
+                "data": json.dumps(data),
+            }
+        )
     with engine.begin() as conn:
         SQLTrackerStore.SQLEvent.__table__.create(conn, checkfirst=True)
         conn.execute(SQLTrackerStore.SQLEvent.__table__.insert(), rows)
 
 
-def turn(sender: str, question: str, at: datetime, kind: str = "turn",
-         decision: str = "fallback", ticket_id: str | None = None) -> Outcome:
-    return Outcome(at=at, kind=kind, conversation=sender, channel="rest", decision=decision,
-                   question=question, normalized=normalized(question), ticket_id=ticket_id)
+def turn(
+    sender: str,
+    question: str,
+    at: datetime,
+    kind: str = "turn",
+    decision: str = "fallback",
+    ticket_id: str | None = None,
+) -> Outcome:
+    return Outcome(
+        at=at,
+        kind=kind,
+        conversation=sender,
+        channel="rest",
+        decision=decision,
+        question=question,
+        normalized=normalized(question),
+        ticket_id=ticket_id,
+    )
 
 
 def secrets(*texts: str) -> list[str]:
@@ -74,13 +97,21 @@ def world(db_url):
     add_events(engine, "alice-7f3", ["アリスの古い質問QX1"], OLD)
     add_events(engine, "alice-7f3", ["アリスの新しい質問QX2 カード"], RECENT)
     add_events(engine, "bob-19c", ["ボブの質問BX1"], RECENT)
-    a = tickets.create("alice-7f3", "rest", "explicit", "アリスの質問QX3", "ACW", ["ACW"],
-                       [{"role": "user", "text": "アリスの履歴QX4"}], contact="alice@example.jp",
-                       contact_kind="email", now=OLD)
+    a = tickets.create(
+        "alice-7f3",
+        "rest",
+        "explicit",
+        "アリスの質問QX3",
+        "ACW",
+        ["ACW"],
+        [{"role": "user", "text": "アリスの履歴QX4"}],
+        contact="alice@example.jp",
+        contact_kind="email",
+        now=OLD,
+    )
     tickets.append_message(a.id, "アリスの追加QX5", now=OLD)
     tickets.close(a.id, now=OLD + timedelta(hours=1))
-    b = tickets.create("bob-19c", "socketio", "explicit", "ボブの質問BX2", None, [], [],
-                       now=OLD)
+    b = tickets.create("bob-19c", "socketio", "explicit", "ボブの質問BX2", None, [], [], now=OLD)
     tickets.append_message(b.id, "ボブの追加BX3", now=OLD)
     AuditLog(engine).record("claim", "sato", a.id, "10.0.0.1", now=NOW - timedelta(days=400))
     cap = TicketCap(engine)  # its audit entries name the sender
@@ -95,21 +126,31 @@ def world(db_url):
     receipts.finish("rcpt-old", [{"text": "アリスへの返事QX7"}])
     receipts.claim("rcpt-new", "bob-19c", "rest", now=NOW.timestamp() - 60)
     receipts.finish("rcpt-new", [{"text": "ボブへの返事BX4"}])
-    OutcomeLog(engine, enabled=True).write([
-        turn("alice-7f3", "アリスの大昔の質問QX8", ANCIENT),
-        turn("alice-7f3", "アリスの新しい質問QX2 カード", RECENT),
-        turn("alice-7f3", "アリスの新しい質問QX2 カード", RECENT, kind="handoff",
-             decision="requested", ticket_id=a.id),
-        turn("bob-19c", "ボブの未回答BX5", RECENT),
-        turn("bob-19c", "ボブの大昔の未回答BX6", ANCIENT),
-        turn("alice-7f3", "みんなの質問ZZ1", RECENT),
-        turn("bob-19c", "みんなの質問ZZ1", RECENT),
-    ])
+    OutcomeLog(engine, enabled=True).write(
+        [
+            turn("alice-7f3", "アリスの大昔の質問QX8", ANCIENT),
+            turn("alice-7f3", "アリスの新しい質問QX2 カード", RECENT),
+            turn(
+                "alice-7f3",
+                "アリスの新しい質問QX2 カード",
+                RECENT,
+                kind="handoff",
+                decision="requested",
+                ticket_id=a.id,
+            ),
+            turn("bob-19c", "ボブの未回答BX5", RECENT),
+            turn("bob-19c", "ボブの大昔の未回答BX6", ANCIENT),
+            turn("alice-7f3", "みんなの質問ZZ1", RECENT),
+            turn("bob-19c", "みんなの質問ZZ1", RECENT),
+        ]
+    )
     inbox = InboxStore(engine)  # an editor's decisions: keyed by the customers' questions
-    for question, at in (("アリスの新しい質問QX2 カード", RECENT), ("みんなの質問ZZ1", RECENT),
-                         ("ボブの大昔の未回答BX6", ANCIENT)):
-        inbox.decide(State(normalized(question) or "", "dismissed", at, "sato", "spam"),
-                     question)
+    for question, at in (
+        ("アリスの新しい質問QX2 カード", RECENT),
+        ("みんなの質問ZZ1", RECENT),
+        ("ボブの大昔の未回答BX6", ANCIENT),
+    ):
+        inbox.decide(State(normalized(question) or "", "dismissed", at, "sato", "spam"), question)
     line = LineStore(engine)  # LINE follow state: an old unfollow, a user with an open ticket
     line.set_active("Ucarol0001", False, now=OLD)
     add_events(engine, "line:Ucarol0001", ["キャロルの質問CX1"], RECENT)
@@ -120,8 +161,13 @@ def world(db_url):
     analytics = Analytics(engine, refresh_seconds=0)
     for at in (ANCIENT, RECENT):
         analytics.build_day(jst_day(at), now=NOW)
-    yield {"url": db_url, "engine": engine, "alice_ticket": a.id, "bob_ticket": b.id,
-           "session": sid}
+    yield {
+        "url": db_url,
+        "engine": engine,
+        "alice_ticket": a.id,
+        "bob_ticket": b.id,
+        "session": sid,
+    }
     tickets.dispose()
 
 
@@ -133,19 +179,25 @@ def test_forget_a_sender_leaves_nothing_of_them(world):
     assert result.counts.rows["message_receipts"] == 1
     assert result.counts.rows["analytics_outcomes"] == 4
     assert result.counts.rows["content_inbox"] == 1  # the question only alice asked
-    for secret in (*secrets("alice-7f3", "アリス", "QX", "qx"), "alice@example.jp", "key-alice",
-                   world["alice_ticket"], str(uid("alice-7f3"))):
+    for secret in (
+        *secrets("alice-7f3", "アリス", "QX", "qx"),
+        "alice@example.jp",
+        "key-alice",
+        world["alice_ticket"],
+        str(uid("alice-7f3")),
+    ):
         assert where(secret, url) == [], secret
     assert where("ボブの質問BX1", url) and where("ボブの追加BX3", url)  # bob untouched
     assert where("ボブの未回答BX5", url)
     # a question bob asked too is not alice's alone: the editor's decision about it stays
     assert [r for r in dump(url)["content_inbox"] if "みんなの質問ZZ1" in r]
     # the roll-ups of alice's days are rebuilt without her: bob's miss still counted
-    report = Analytics(engine, refresh_seconds=0).report(jst_day(RECENT), jst_day(RECENT),
-                                                        now=NOW)
+    report = Analytics(engine, refresh_seconds=0).report(jst_day(RECENT), jst_day(RECENT), now=NOW)
     assert where(normalized("ボブの未回答BX5"), url) and where(str(uid("bob-19c")), url)
-    assert report.total.misses == {normalized("ボブの未回答BX5"): 1,
-                                   normalized("みんなの質問ZZ1"): 1}  # was 2 with alice
+    assert report.total.misses == {
+        normalized("ボブの未回答BX5"): 1,
+        normalized("みんなの質問ZZ1"): 1,
+    }  # was 2 with alice
     assert where("QX", url) == [] and where(str(uid("alice-7f3")), url) == []
     audit = [r for r in dump(url)["handoff_audit"] if "forget" in r]
     assert len(audit) == 1 and "events=2" in audit[0] and "cli:test" in audit[0]
@@ -169,10 +221,20 @@ def test_forget_by_ticket_number(world):
     assert where("アリスの新しい質問QX2", url)
 
 
-@pytest.mark.parametrize("bad", [
-    "", "   ", " alice-7f3", "alice\x00", "a\u202e", "x" * 300, "ESC-1", "ESC-20261205",
-    "esc-2026-12-05-0001",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        " alice-7f3",
+        "alice\x00",
+        "a\u202e",
+        "x" * 300,
+        "ESC-1",
+        "ESC-20261205",
+        "esc-2026-12-05-0001",
+    ],
+)
 def test_malformed_targets_change_nothing_and_say_why(world, bad):
     before = dump(world["url"])
     with pytest.raises(InvalidTarget) as err:
@@ -230,12 +292,15 @@ def test_purge_deletes_and_anonymises_only_what_is_old(world):
 
 def test_zero_days_keeps_forever(world):
     engine = world["engine"]
-    keep = RetentionSettings(conversations_days=0, tickets_days=0, training_days=0, audit_days=0,
-                             outcomes_days=0)
+    keep = RetentionSettings(
+        conversations_days=0, tickets_days=0, training_days=0, audit_days=0, outcomes_days=0
+    )
     before = dump(world["url"])
     # expired message receipts and LINE event ids go by their own expiry, nothing else
     assert purge(engine, engine, keep, now=NOW).rows == {
-        "message_receipts": 1, "line_webhook_events": 1}
+        "message_receipts": 1,
+        "line_webhook_events": 1,
+    }
     after = dump(world["url"])
     for table in ("message_receipts", "line_webhook_events"):
         assert len(after.pop(table)) == len(before.pop(table)) - 1
@@ -248,7 +313,8 @@ def test_every_table_is_in_the_registry(world):
     """Every table any module declares (tables.py imports them all) and every table the
     databases hold has a retention decision."""
     declared = set(handoff_tables.tables()) | set(
-        handoff_tables.tables(handoff_tables.TRACKER_TABLE_MODULES))
+        handoff_tables.tables(handoff_tables.TRACKER_TABLE_MODULES)
+    )
     assert set(dump(world["url"])) >= set(handoff_tables.tables())  # create_schema made all
     tables = set(dump(world["url"])) | declared
     known = registry.tables(registry.TRACKER) | registry.tables(registry.HANDOFF)
@@ -269,10 +335,19 @@ def test_every_module_that_declares_a_table_is_listed():
     assert listed - declaring == set()
 
 
-@pytest.mark.parametrize("raw,ok", [
-    ("90", 90), ("0", 0), ("36500", 36500), ("-1", None), ("9x", None), ("９０", None),
-    ("1.5", None), ("36501", None),
-])
+@pytest.mark.parametrize(
+    "raw,ok",
+    [
+        ("90", 90),
+        ("0", 0),
+        ("36500", 36500),
+        ("-1", None),
+        ("9x", None),
+        ("９０", None),
+        ("1.5", None),
+        ("36501", None),
+    ],
+)
 def test_settings(raw, ok):
     env = {"RETENTION_CONVERSATIONS_DAYS": raw}
     if ok is None:
@@ -290,11 +365,22 @@ def test_parse_target():
 
 def test_tracker_location_from_the_endpoints_files():
     assert tracker_url(environ={}).endswith("/var/tracker.db")
-    env = {"POSTGRES_HOST": "db", "POSTGRES_PORT": "5433", "POSTGRES_USER": "u",
-           "POSTGRES_PASSWORD": "p w", "POSTGRES_DB": "tracker"}
+    env = {
+        "POSTGRES_HOST": "db",
+        "POSTGRES_PORT": "5433",
+        "POSTGRES_USER": "u",
+        "POSTGRES_PASSWORD": "p w",
+        "POSTGRES_DB": "tracker",
+    }
     url = make_url(tracker_url("endpoints.postgres.yml", env))
     assert (url.drivername, url.username, url.password, url.host, url.port, url.database) == (
-        "postgresql", "u", "p w", "db", 5433, "tracker")
+        "postgresql",
+        "u",
+        "p w",
+        "db",
+        5433,
+        "tracker",
+    )
     assert tracker_url(environ={"TRACKER_DB_URL": "sqlite:///x.db"}) == "sqlite:///x.db"
     with pytest.raises(LocationError, match="POSTGRES_HOST"):
         tracker_url("endpoints.postgres.yml", {})

@@ -6,14 +6,26 @@ from __future__ import annotations
 from assistant.handoff.service import HandoffRequest, HandoffService
 
 EVENTS = [
-    {"event": "user", "text": "ACWとは", "timestamp": 1.0, "parse_data": {"intent": {"name": "define_term"}}},
+    {
+        "event": "user",
+        "text": "ACWとは",
+        "timestamp": 1.0,
+        "parse_data": {"intent": {"name": "define_term"}},
+    },
     {"event": "bot", "text": "アフターコールワークは…", "timestamp": 2.0},
-    {"event": "user", "text": "人と話したい", "timestamp": 3.0, "parse_data": {"intent": {"name": "request_human"}}},
+    {
+        "event": "user",
+        "text": "人と話したい",
+        "timestamp": 3.0,
+        "parse_data": {"intent": {"name": "request_human"}},
+    },
 ]
 
 
 def request(sender="cust-1", text="人と話したい", reason="explicit", events=EVENTS, term=None):
-    return HandoffRequest(sender_id=sender, channel="rest", reason=reason, text=text, term=term, events=events)
+    return HandoffRequest(
+        sender_id=sender, channel="rest", reason=reason, text=text, term=term, events=events
+    )
 
 
 def test_open_creates_a_ticket_with_the_real_question_transcript_and_suggestions(store):
@@ -22,9 +34,18 @@ def test_open_creates_a_ticket_with_the_real_question_transcript_and_suggestions
     opened = service.open(request(reason="fallback", term="ACW"))
     assert opened.created
     t = store.get(opened.ticket.id)
-    assert (t.reason, t.last_question, t.term, t.candidates) == ("fallback", "ACWとは", "ACW", ["アフターコールワーク"])
+    assert (t.reason, t.last_question, t.term, t.candidates) == (
+        "fallback",
+        "ACWとは",
+        "ACW",
+        ["アフターコールワーク"],
+    )
     assert asked == ["ACWとは"]  # 「人と話したい」 is not the question
-    assert [m["text"] for m in t.transcript] == ["ACWとは", "アフターコールワークは…", "人と話したい"]
+    assert [m["text"] for m in t.transcript] == [
+        "ACWとは",
+        "アフターコールワークは…",
+        "人と話したい",
+    ]
     assert t.delivery_status == "disabled" and t.messages == []
 
 

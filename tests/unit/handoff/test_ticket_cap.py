@@ -1,4 +1,5 @@
 """The cap on new tickets per client and per sender (assistant/handoff/ticket_cap.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -43,5 +44,7 @@ def test_the_service_refuses_a_new_ticket_but_not_the_open_one(store):
 
 
 def test_settings_from_env():
-    s = TicketCapSettings.from_env({"HANDOFF_MAX_TICKETS_PER_CLIENT": "4", "HANDOFF_MAX_TICKETS_PER_SENDER": "x"})
+    s = TicketCapSettings.from_env(
+        {"HANDOFF_MAX_TICKETS_PER_CLIENT": "4", "HANDOFF_MAX_TICKETS_PER_SENDER": "x"}
+    )
     assert s.per_client == 4 and s.per_sender == 3 and s.window == timedelta(minutes=10)

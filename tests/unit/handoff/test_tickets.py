@@ -1,4 +1,5 @@
 """TicketStore against real SQLite and PostgreSQL databases."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,11 @@ T0 = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)  # = 2026-11-23 00:30 JST
 
 TRANSCRIPT = [
     {"role": "user", "text": "返品したいです", "time": "2026-11-22T15:29:00+00:00"},
-    {"role": "bot", "text": "返品については、こちらをご覧ください。", "time": "2026-11-22T15:29:01+00:00"},
+    {
+        "role": "bot",
+        "text": "返品については、こちらをご覧ください。",
+        "time": "2026-11-22T15:29:01+00:00",
+    },
     {"role": "user", "text": "オペレーターと話したい", "time": "2026-11-22T15:29:30+00:00"},
 ]
 
@@ -42,7 +47,13 @@ def make(store: TicketStore, sender="user-1", **kw) -> Ticket:
 
 
 def test_create_and_get_roundtrip(store):
-    t = make(store, term="返品", candidates=["返品", "返金"], contact="taro@example.com", contact_kind="email")
+    t = make(
+        store,
+        term="返品",
+        candidates=["返品", "返金"],
+        contact="taro@example.com",
+        contact_kind="email",
+    )
     assert t.id == "ESC-20261123-0001"  # date in Japan time, not UTC
     got = store.get(t.id)
     assert got == t
@@ -189,15 +200,18 @@ def test_list(store):
         store.list(status="weird")
 
 
-@pytest.mark.parametrize("owner, method, args", [
-    ("store", "get", ()),
-    ("store", "append_message", ("x",)),
-    ("store", "set_contact", ("a@example.com", "email")),
-    ("store", "close", ()),
-    ("deliveries", "record_delivery", (True, None, None)),
-    ("deliveries", "claim_delivery", ()),
-    ("deliveries", "requeue_delivery", ()),
-])
+@pytest.mark.parametrize(
+    "owner, method, args",
+    [
+        ("store", "get", ()),
+        ("store", "append_message", ("x",)),
+        ("store", "set_contact", ("a@example.com", "email")),
+        ("store", "close", ()),
+        ("deliveries", "record_delivery", (True, None, None)),
+        ("deliveries", "claim_delivery", ()),
+        ("deliveries", "requeue_delivery", ()),
+    ],
+)
 def test_unknown_ticket_raises_ticket_not_found(store, deliveries, owner, method, args):
     target = {"store": store, "deliveries": deliveries}[owner]
     with pytest.raises(TicketNotFound) as info:
@@ -238,7 +252,9 @@ def test_claim_is_exclusive_until_lease_ends(store, deliveries):
     assert deliveries.claim_delivery(t.id, T0, lease_seconds=30)
     assert not deliveries.claim_delivery(t.id, T0 + timedelta(seconds=10), lease_seconds=30)
     assert deliveries.due_deliveries(T0 + timedelta(seconds=10)) == []  # in flight elsewhere
-    assert deliveries.claim_delivery(t.id, T0 + timedelta(seconds=31), lease_seconds=30)  # died: lease ends
+    assert deliveries.claim_delivery(
+        t.id, T0 + timedelta(seconds=31), lease_seconds=30
+    )  # died: lease ends
     deliveries.record_delivery(t.id, False, "x", T0 + timedelta(seconds=90))
     assert not deliveries.claim_delivery(t.id, T0 + timedelta(seconds=60))  # backoff not over
     assert deliveries.claim_delivery(t.id, T0 + timedelta(seconds=90))
@@ -282,11 +298,29 @@ BIG = "あ" * 50_000 + "x" * 50_000  # ~100 K characters
         ("　全角スペース　", "　全角スペース　"),
         (BIG, BIG),
     ],
-    ids=["plain", "emoji", "nul", "control", "html", "sql", "lone-surrogate", "empty", "zenkaku-space", "100k"],
+    ids=[
+        "plain",
+        "emoji",
+        "nul",
+        "control",
+        "html",
+        "sql",
+        "lone-surrogate",
+        "empty",
+        "zenkaku-space",
+        "100k",
+    ],
 )
 def test_user_text_is_stored_as_is(store, text, stored):
     transcript = [{"role": "user", "text": text, "time": "2026-11-22T15:29:00+00:00"}]
-    t = make(store, last_question=text, term=text, candidates=[text], transcript=transcript, sender=text or "s")
+    t = make(
+        store,
+        last_question=text,
+        term=text,
+        candidates=[text],
+        transcript=transcript,
+        sender=text or "s",
+    )
     store.append_message(t.id, text)
     got = store.get(t.id)
     assert got.last_question == stored
@@ -301,7 +335,10 @@ def test_user_text_is_stored_as_is(store, text, stored):
 
 def test_transcript_is_normalised_not_dropped(store):
     when = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
-    t = make(store, transcript=[{"role": "user", "text": "a", "time": when, "intent": "greet"}, "plain string"])
+    t = make(
+        store,
+        transcript=[{"role": "user", "text": "a", "time": when, "intent": "greet"}, "plain string"],
+    )
     assert t.transcript == [
         {"role": "user", "text": "a", "time": when.isoformat(), "intent": "greet"},
         {"role": "user", "text": "plain string", "time": ""},
@@ -357,7 +394,10 @@ def _ids_from_processes(db_url: str, processes: int, tickets_each: int) -> list[
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, db_url, str(tickets_each)],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(processes)
     ]

@@ -1,5 +1,6 @@
 """The training store on SQLite and a real PostgreSQL (the handoff fixtures' db_url):
 answers, session scores, boxes, the group's hardest terms, glossary gaps."""
+
 from __future__ import annotations
 
 from assistant.glossary import load_glossary

@@ -1,4 +1,5 @@
 """The unanswered inbox's grouping and status (assistant/inbox/items.py), as tables."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -25,7 +26,9 @@ def at(minutes: int) -> datetime:
 
 
 def sig(reason, key, label, minutes=0, count=1, channel="rest", conversation="c1", question=None):
-    return Signal(reason, key, label, channel, count, at(minutes), at(minutes), conversation, question)
+    return Signal(
+        reason, key, label, channel, count, at(minutes), at(minutes), conversation, question
+    )
 
 
 @pytest.mark.parametrize(
@@ -82,11 +85,13 @@ def test_what_an_answered_turn_speaks_for(term, normalized, expected):
 
 
 def test_misses_group_with_count_first_last_channels_and_latest_example():
-    items = group([
-        sig("unknown_term", "aht", "AHT", 0, 2, "rest", "c1", "AHTとは?"),
-        sig("unknown_term", "aht", "ＡＨＴ", 30, 1, "socketio", "c2", "ＡＨＴって何?"),
-        sig("fallback", "x", "x?", 10),
-    ])
+    items = group(
+        [
+            sig("unknown_term", "aht", "AHT", 0, 2, "rest", "c1", "AHTとは?"),
+            sig("unknown_term", "aht", "ＡＨＴ", 30, 1, "socketio", "c2", "ＡＨＴって何?"),
+            sig("fallback", "x", "x?", 10),
+        ]
+    )
     assert [i.key for i in items] == ["aht", "x"]  # newest first
     aht = items[0]
     assert (aht.count, aht.first, aht.last) == (3, at(0), at(30))
@@ -96,8 +101,16 @@ def test_misses_group_with_count_first_last_channels_and_latest_example():
 
 
 def state(status, minutes, key="aht"):
-    return State(key, status, at(minutes), "editor1", reason="テスト" if status == "dismissed" else None,
-                 action="term" if status == "resolved" else None, target="AHT", revision=7)
+    return State(
+        key,
+        status,
+        at(minutes),
+        "editor1",
+        reason="テスト" if status == "dismissed" else None,
+        action="term" if status == "resolved" else None,
+        target="AHT",
+        revision=7,
+    )
 
 
 # (signals' last minute, reasons, decision, answered minute) → (status, by, reopened)
@@ -112,7 +125,13 @@ CASES = [
     (10, ["down"], None, 40, ("open", None, False)),  # a 👎 is not fixed by answering again
     (10, ["fallback", "handoff"], None, 40, ("open", None, False)),
     (30, ["unknown_term"], state("dismissed", 20), 40, ("resolved", "answered", True)),
-    (30, ["unknown_term"], state("resolved", 20), 40, ("resolved", "person", False)),  # switch window
+    (
+        30,
+        ["unknown_term"],
+        state("resolved", 20),
+        40,
+        ("resolved", "person", False),
+    ),  # switch window
     (30, ["down"], state("resolved", 20), 25, ("open", None, True)),  # 👎 on the new answer
 ]
 
@@ -120,7 +139,9 @@ CASES = [
 @pytest.mark.parametrize("last, reasons, decided, answered, expected", CASES)
 def test_status(last, reasons, decided, answered, expected):
     signals = [sig(r, "aht", "AHT", last) for r in reasons]
-    items = group(signals, {"aht": decided} if decided else {}, {"aht": at(answered)} if answered else {})
+    items = group(
+        signals, {"aht": decided} if decided else {}, {"aht": at(answered)} if answered else {}
+    )
     it = items[0]
     assert (it.status, it.by, it.reopened) == expected
     decision = it.public()["decision"]
@@ -140,8 +161,14 @@ def test_select_and_counts():
 
 @pytest.mark.parametrize(
     "reason, expected",
-    [("  重複  した 質問 ", "重複 した 質問"), ("x" * 200, "x" * 200), ("", ValueError), (None, ValueError),
-     ("   ", ValueError), ("x" * 201, ValueError)],
+    [
+        ("  重複  した 質問 ", "重複 した 質問"),
+        ("x" * 200, "x" * 200),
+        ("", ValueError),
+        (None, ValueError),
+        ("   ", ValueError),
+        ("x" * 201, ValueError),
+    ],
 )
 def test_dismissal_reason(reason, expected):
     if expected is ValueError:

@@ -178,3 +178,11 @@ test-line: $(MODEL) ## LINE channel: unit tables, the API client and the real se
 .PHONY: bench-inbox
 bench-inbox: install ## Unanswered inbox: listing time on 30 days x 1,000,000 messages (SQLite)
 	$(PY) scripts/bench_inbox.py
+
+# -- settings (issue 20 move 4; docs/settings.md) ---------------------------------
+.PHONY: settings-doc settings-check
+settings-doc: install ## Regenerate docs/settings.md from assistant/settings.py
+	$(PY) -m assistant.settings doc --write
+
+settings-check: install ## Check the current environment's settings (exit 2 naming every bad value)
+	$(PY) -m assistant.settings check

@@ -12,15 +12,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from assistant.settings import get_settings
+
 MEMTRACE_ENV = "MEMTRACE_DIR"
 MALLOC_TRIM_ENV = "MALLOC_TRIM_EVERY"
 
 
 def install_memory_hooks() -> None:
     """Start the malloc_trim thread and the snapshot signal handler if configured."""
-    trim = (os.environ.get(MALLOC_TRIM_ENV) or "").strip()
-    if trim and float(trim) > 0:
-        _start_trimmer(float(trim))
+    trim = get_settings().malloc_trim_every
+    if trim > 0:
+        _start_trimmer(trim)
     install_snapshot_handler()
 
 
@@ -30,13 +32,14 @@ def install_snapshot_handler() -> None:
     several times), every later one writes a snapshot to MEMTRACE_DIR/<pid>-<n>.snap —
     what was allocated since tracing began and is still alive. A `<pid>-0.snap` marker
     (empty) says tracing started. Without MEMTRACE_DIR: nothing."""
-    folder = os.environ.get(MEMTRACE_ENV)
+    settings = get_settings()
+    folder = settings.memtrace_dir
     if not folder:
         return
     import signal
     import tracemalloc
 
-    frames = int(os.environ.get("MEMTRACE_FRAMES") or 12)
+    frames = settings.memtrace_frames
     counter = [0]
 
     def on_signal(signum, frame) -> None:

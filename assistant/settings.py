@@ -27,8 +27,10 @@ name the variable and the accepted values in one line. A table of specs and five
 small parsers (below) do that with the standard library, and the same table prints
 the documentation.
 
-`python -m assistant.settings check | get NAME... | env NAME... | doc [--write]`:
-scripts/run.sh asks this module for its defaults and the action server's URL.
+`python -m assistant.settings check | get NAME... | env NAME... | vars NAME... | doc [--write]`
+(`env` prints `export NAME=value` lines, `vars` plain assignments, for bash's eval;
+derived values too: ACTION_ENDPOINT_URL's default, ACTIONS_LOCAL_URL): scripts/run.sh
+asks this module for its defaults and the action server's URL instead of repeating them.
 
 No Rasa import (the whole `assistant/` package is Rasa-free).
 """
@@ -161,15 +163,31 @@ def setting(
 
 
 # -- the settings ------------------------------------------------------------------
-_CHAT = "Customer channels (socket.io widget, REST)"
+_CHAT = "Customer channels"
 _LINE = "LINE"
-_HANDOFF = "Handoff, tickets, agent console"
+_HANDOFF = "Handoff and agent console"
 _CONTENT = "Content, privacy, analytics"
-_RETENTION = "Retention (days; 0 = keep forever)"
-_SERVERS = "Servers and the action-server link"
-_SCALE = "Several servers (locks, Redis, PostgreSQL)"
+_RETENTION = "Retention"
+_SERVERS = "Servers"
+_SCALE = "Several servers"
 _MEMORY = "Memory and diagnostics"
-_BENCH = "Scale test (locust users, set by scripts/scale/run.py)"
+_BENCH = "Scale test"
+# A sentence under each heading of docs/settings.md (topic documents link the headings).
+GROUP_NOTES = {
+    _CHAT: "The socket.io widget and the REST channel (docs/security.md, web/README.md).",
+    _LINE: "The LINE channel is off unless both the secret and the token are set (docs/line.md).",
+    _HANDOFF: "Tickets, the webhook, business hours, the caps on new tickets, the console's "
+    "log-ins (docs/handoff.md, docs/live-chat.md).",
+    _CONTENT: "The content studio, masking of personal data and the outcome log "
+    "(docs/content-studio.md, docs/privacy.md, docs/analytics.md).",
+    _RETENTION: "Whole days, 0 = keep forever; read by `make purge` / `make forget` / "
+    "`make backup` (docs/retention.md).",
+    _SERVERS: "Where the servers listen and how Rasa reaches the action server (docs/security.md).",
+    _SCALE: "Locks, Redis and PostgreSQL when several Rasa servers share the load "
+    "(docs/scale-out.md).",
+    _MEMORY: "Memory hooks and measurements (docs/memory.md).",
+    _BENCH: "Set by scripts/scale/run.py for the locust users (docs/scale-out.md).",
+}
 
 
 @dataclass(frozen=True)
@@ -593,6 +611,14 @@ class Settings:
         "", "str", "its password", (EXTERNAL,), _SCALE, secret=True, default_doc="unset"
     )
     postgres_db: str = setting("", "str", "its database", (EXTERNAL,), _SCALE, default_doc="unset")
+    postgresql_schema: str = setting(
+        "",
+        "str",
+        "PostgreSQL schema of the tracker store (Rasa's own variable; Rasa checks it exists)",
+        (EXTERNAL,),
+        _SCALE,
+        default_doc="unset",
+    )
     redis_host: str = setting(
         "",
         "str",
@@ -829,6 +855,8 @@ def markdown() -> str:
                 "",
                 f"## {group}",
                 "",
+                GROUP_NOTES[group],
+                "",
                 "| variable | accepted | default | used by | what |",
                 "|---|---|---|---|---|",
             ]
@@ -868,7 +896,10 @@ def lookup(settings: Settings, name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    usage = "usage: python -m assistant.settings check | get NAME... | env NAME... | doc [--write]"
+    usage = (
+        "usage: python -m assistant.settings check | get NAME... | env NAME... | vars NAME... "
+        "| doc [--write]"
+    )
     if not args:
         print(usage, file=sys.stderr)
         return 2
@@ -892,9 +923,10 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "get":
             for name in names:
                 print(lookup(settings, name))
-        elif command == "env":  # for eval in bash
+        elif command in ("env", "vars"):  # for eval in bash: exported, or shell variables
+            export = "export " if command == "env" else ""
             for name in names:
-                print(f"export {name.upper()}={shlex.quote(lookup(settings, name))}")
+                print(f"{export}{name.upper()}={shlex.quote(lookup(settings, name))}")
         else:
             print(usage, file=sys.stderr)
             return 2

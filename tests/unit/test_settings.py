@@ -16,6 +16,7 @@ import pytest
 from assistant import settings as settings_module
 from assistant.settings import (
     DOC_PATH,
+    EXTERNAL,
     NAMES,
     Settings,
     SettingsError,
@@ -156,12 +157,47 @@ def test_the_doc_is_generated_from_the_object():
         assert f"| `{name}` |" in markdown()
 
 
-def test_every_setting_is_documented_and_used():
-    """A one-line description and a reader for each; an unused declaration is dead."""
+NOT_OURS = {
+    "GRACEFUL_SHUTDOWN_TIMEOUT": "Sanic's config key (docs/memory.md)",
+    "TF_INTRA_OP_PARALLELISM_THREADS": "TensorFlow's (docs/measurements.md)",
+}
+
+
+def test_every_variable_the_docs_name_is_declared_and_every_link_resolves():
+    docs = [REPO / "README.md", REPO / "web" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+        for h in re.findall(r"^## (.+)$", markdown(), re.M)
+    }
+    for path in docs:
+        text = path.read_text(encoding="utf-8")
+        for name in re.findall(r"`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`", text):
+            assert name in NAMES or name in NOT_OURS, f"{path.name} names undeclared {name}"
+        for anchor in re.findall(r"settings\.md#([a-z0-9-]+)", text):
+            assert anchor in headings, f"{path.name} links settings.md#{anchor}"
+
+
+def test_every_setting_is_documented_and_read_somewhere():
+    """A one-line description and a reader for each: an unused declaration is dead."""
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for package in PACKAGES
+        for path in (REPO / package).rglob("*.py")
+        if path.name != "settings.py" or path.parent.name != "assistant"
+    )
+    outside = "\n".join(
+        (REPO / name).read_text(encoding="utf-8")
+        for name in ("scripts/run.sh", "endpoints.yml", "endpoints.postgres.yml")
+    )
     for f in fields(Settings):
         spec = spec_of(f.name)
         assert spec.doc and "\n" not in spec.doc and spec.used_by
         assert f.name == f.name.lower()
+        name = f.name.upper()
+        read = f".{f.name}" in sources or name in outside or EXTERNAL in spec.used_by
+        # Read through a derived value (Settings.lock_lifetime) or RetentionSettings' fields.
+        indirect = f.name == "ticket_lock_lifetime" or f.name.startswith("retention_")
+        assert read or indirect, f"{name} is declared but never read"
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -252,3 +288,18 @@ def test_defaults_match_the_modules_constants():
 def test_module_has_no_rasa_import():
     source = Path(settings_module.__file__).read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import) rasa", source, re.M)
+
+
+def test_run_sh_stops_on_a_bad_value_before_starting_anything():
+    clean = {k: v for k, v in os.environ.items() if k not in NAMES}
+    got = subprocess.run(
+        [str(REPO / "scripts" / "run.sh")],
+        cwd=REPO,
+        env={**clean, "ACTIONS_HOST": "::", "ACTIONS_PORT": "50x5"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert got.returncode != 0
+    assert "ACTIONS_PORT='50x5': must be a whole number ≥ 1 and ≤ 65535" in got.stderr
+    assert "Traceback" not in got.stderr and "REST:" not in got.stdout

@@ -222,7 +222,7 @@ class Settings:
         "socket.io origins allowed to connect (wins over credentials.yml)",
         (RASA, RUN_SH),
         _CHAT,
-        default_doc="credentials.yml, else http://localhost:8080,http://127.0.0.1:8080",
+        default_doc="credentials.yml, else `http://localhost:8080,http://127.0.0.1:8080`",
     )
     chat_max_metadata_bytes: int = setting(
         4096,
@@ -240,7 +240,7 @@ class Settings:
         _CHAT,
         strip=False,
         secret=True,
-        default_doc="made once, kept in var/chat_session_secret",
+        default_doc="made once, kept in `var/chat_session_secret`",
     )
     chat_session_ttl_hours: float = setting(
         168.0, "float", "hours a widget session token is valid", (RASA,), _CHAT, low=0
@@ -289,7 +289,7 @@ class Settings:
         "LINE API base URL (tests point it at a local stand-in)",
         (RASA,),
         _LINE,
-        default_doc="credentials.yml api_base, else https://api.line.me",
+        default_doc="credentials.yml `api_base`, else `https://api.line.me`",
     )
     line_api_timeout: float | None = setting(
         None,
@@ -299,7 +299,7 @@ class Settings:
         _LINE,
         low=0,
         above=True,
-        default_doc="credentials.yml api_timeout, else 10",
+        default_doc="credentials.yml `api_timeout`, else `10`",
     )
     line_reply_token_ttl: float | None = setting(
         None,
@@ -309,7 +309,7 @@ class Settings:
         _LINE,
         low=0,
         above=True,
-        default_doc="credentials.yml reply_token_ttl, else 50",
+        default_doc="credentials.yml `reply_token_ttl`, else `50`",
     )
     line_loading_after: float = setting(
         1.0,
@@ -330,7 +330,7 @@ class Settings:
         "SQLAlchemy URL of the handoff database (tickets, console, content, training, analytics)",
         (RASA, ACTIONS, CLI),
         _HANDOFF,
-        default_doc="sqlite:///<repo>/var/handoff.db",
+        default_doc="`sqlite:///<repo>/var/handoff.db`",
     )
     handoff_webhook_url: str = setting(
         "",
@@ -418,7 +418,7 @@ class Settings:
         "glossary YAML read instead of the content database's seed",
         (RASA, ACTIONS, CLI),
         _CONTENT,
-        default_doc="data/glossary.yml",
+        default_doc="`data/glossary.yml`",
     )
     content_poll_seconds: float = setting(
         1.0,
@@ -527,7 +527,7 @@ class Settings:
         "where Rasa calls the action server (endpoints.yml)",
         (RASA, RUN_SH),
         _SERVERS,
-        default_doc="http://<ACTIONS_HOST>:<ACTIONS_PORT>/webhook",
+        default_doc="`http://<ACTIONS_HOST>:<ACTIONS_PORT>/webhook`",
     )
     actions_host: str = setting(
         "127.0.0.1", "str", "address the action server binds", (ACTIONS, RASA, RUN_SH), _SERVERS
@@ -577,7 +577,7 @@ class Settings:
         (RASA,),
         _SCALE,
         low=0,
-        default_doc="10",
+        default_doc="`10` (Rasa's own default: 60)",
     )
     lock_retry_seconds: float = setting(
         0.02,
@@ -637,7 +637,7 @@ class Settings:
         (RASA, ACTIONS),
         _MEMORY,
         low=0,
-        default_doc="0 (run.sh and the test servers set 30)",
+        default_doc="`0` (run.sh and the test servers set `30`)",
     )
     malloc_arena_max: int = setting(
         2,
@@ -836,11 +836,9 @@ def _default_text(f: Any) -> str:
     value = f.default if f.default is not MISSING else None
     if isinstance(value, bool):
         return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
     if value in ("", None, ()):
         return "unset"
-    return str(value)
+    return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
 
 
 def markdown() -> str:

@@ -110,7 +110,7 @@ trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|ga
 	$(PY) -m assistant.training.cli $(ARGS)
 
 agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子] [--role editor]|role 佐藤 supervisor|passwd 佐藤|list|audit"
-	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)
+	$(PY) -m assistant.livechat.agents_cli $(or $(ARGS),list)
 
 .PHONY: soak soak-short
 SOAK_ARGS ?= --messages 100000

@@ -78,9 +78,10 @@ eval: $(MODEL) ## Send tests/eval/cases.yml over REST, accuracy per group and se
 	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97 --min-set-accuracy 0.97 --report-only holdout
 
 .PHONY: lint types
-lint: install ## ruff: lint + format check of assistant/ (pyproject.toml); import layering (.importlinter)
-	$(VENV)/bin/ruff check assistant
-	$(VENV)/bin/ruff format --check assistant
+PY_PACKAGES := assistant actions channels components devtools rasa_runtime scripts tests
+lint: install ## ruff: lint + format check of every Python package and the tests (pyproject.toml); import layering (.importlinter)
+	$(VENV)/bin/ruff check $(PY_PACKAGES)
+	$(VENV)/bin/ruff format --check $(PY_PACKAGES)
 	$(VENV)/bin/lint-imports --no-cache
 
 types: install ## mypy on assistant/ (settings in pyproject.toml)

@@ -69,14 +69,15 @@ class Process:
 
 def spawn(name: str, args: list[str], workdir: Path, env: dict) -> Process:
     log = workdir / f"{name}.log"
-    popen = subprocess.Popen(
-        args,
-        cwd=REPO,
-        env=env,
-        stdout=open(log, "wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # own process group: stop() takes its children too
-    )
+    with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+        popen = subprocess.Popen(
+            args,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: stop() takes its children too
+        )
     return Process(name, popen, log)
 
 

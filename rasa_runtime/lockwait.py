@@ -178,8 +178,8 @@ def issue_ticket(store: Any, conversation_id: str, lock_lifetime: float) -> int:
         return _modify(store, conversation_id, change)
     except LockError:
         raise
-    except Exception as e:
-        raise LockError(f"Error while acquiring lock. Error:\n{e}")
+    except Exception as e:  # as Rasa's LockStore.issue_ticket: any store error is a LockError
+        raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
 
 def renew_ticket(store: Any, conversation_id: str, ticket: int, lock_lifetime: float) -> bool:
@@ -265,7 +265,7 @@ async def _keep_renewed(store: Any, conversation_id: str, ticket: int, lifetime:
                     conversation_id,
                 )
                 return
-        except Exception as e:  # Redis down for a moment: the next round tries again
+        except Exception as e:  # noqa: BLE001 any store error (Redis down for a moment): the next round tries again
             logger.warning("could not renew lock ticket of conversation %s: %s", conversation_id, e)
 
 

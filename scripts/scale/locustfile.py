@@ -21,6 +21,7 @@ with the token, and sends the same message again). Each message's fate goes to t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import sys
@@ -220,10 +221,8 @@ class RestCustomer(HttpUser):
 
 
 def _quiet_disconnect(sio: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):  # already gone
         sio.disconnect()
-    except Exception:  # noqa: BLE001 - already gone
-        pass
 
 
 class SocketCustomer(User):

@@ -69,7 +69,7 @@ def test_abbreviation_question():
 
 
 def test_difference_question_is_between_related_terms():
-    a, b = quiz.related_pairs(G)[0]
+    a, _b = quiz.related_pairs(G)[0]
     q = make_question(G, a, "difference", random.Random(0))
     assert a in q.options and len(q.options) == 2
     assert set(q.options) <= {a, *G.get(a).related}

@@ -509,6 +509,10 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     if not matches:
         kana = structure.romaji_to_kana(text)
         found = tuple(kb.find_terms(kana)) if kana else ()
+        if kana and not found:
+            # 「kuroseru tte nani」: a romaji word one character off a glossary name.
+            kana = structure.romaji_to_kana(text, kb.spelled_like)
+            found = tuple(kb.find_terms(kana)) if kana else ()
         if kana and found:
             # 「autobaundo tte nani」: romaji read as kana; the classifier saw another text.
             return _decide(

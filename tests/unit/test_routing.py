@@ -353,6 +353,17 @@ ROWS = [
     ("トラッキソグとは", "define_term", "definition:トラッキング"),
     ("オムニチャンネルって何?", "define_term", "definition:オムニチャネル"),
     ("ACW率とは", "define_term", "unknown"),  # a compound, not a typo
+    # romaji one character off a name (the kana read, then respelled)
+    ("omunichaneru no imi", "out_of_scope", "definition:オムニチャネル"),
+    ("torakingu tte nani", "nlu_fallback", "definition:トラッキング"),
+    ("arigatou", "thanks", "small_talk:thanks"),  # romaji that names nothing stays small talk
+    # --- a training wish or request in any verb -------------------------------------------
+    ("通勤中に用語クイズを解いてみたい", "nlu_fallback", "start_training"),
+    ("クイズで遊びたいな", "out_of_scope", "start_training"),
+    ("クイズを作った人と話したい", "request_human", "handoff"),
+    # --- a term used as a verb before an aspect noun (「〜するタイミング」) ------------------
+    ("エスカレーションするときのルールを教えて", "request_human", "definition:エスカレーション"),
+    ("アウトバウンドするメリットを知りたい", "nlu_fallback", "definition:アウトバウンド"),
     # --- an FAQ named by its title or subject, or asked through a fact of its answer ---------
     ("楽天カードのコンタクトセンターって?", "define_term", "faq:rakuten_card_contact_center"),
     ("TMJのEC支援って何?", "define_term", "faq:tmj"),

@@ -369,6 +369,15 @@ ROWS = [
     ("TMJのEC支援って何?", "define_term", "faq:tmj"),
     ("3,000社の導入実績がある会社はどこ?", "faq:outsourcing_companies:0.8", "faq:transcosmos"),
     ("在宅勤務やDXに対応した委託先", "faq:outsourcing_how_to_choose:0.35", "faq:transcosmos"),
+    # ... and of an item of a list picked, the sibling its content words point to
+    ("DXや在宅対応の実績が豊富なところはどこ", "faq:tmj:0.6", "faq:transcosmos"),
+    ("解約の低減に力を入れている会社は", "faq:ntt_procx:0.7", "faq:tmj"),
+    (
+        "委託先のおすすめを一覧で見たいな",
+        "faq:outsourcing_companies:0.8",
+        "faq:outsourcing_companies",
+    ),
+    ("ProCXはどう?", "faq:ntt_procx:0.9", "faq:ntt_procx"),
     # --- a term in passing in a situation question: the FAQ, not the term ----------------------
     (
         "オペレーターのアップセル研修をしてくれる委託先を探しています",

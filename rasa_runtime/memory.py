@@ -4,13 +4,18 @@
   thread calls glibc's malloc_trim(0) that often, so memory freed in the arenas goes
   back to the system (with MALLOC_ARENA_MAX=2 it halved the Rasa process's growth);
 * `MEMTRACE_DIR`: the first SIGUSR1 starts tracemalloc, the next ones write snapshots
-  there — used only by `scripts/soak.py --trace`.
+  there — used only by `scripts/soak.py --trace`. Beside each snapshot a `.json`
+  holds the gauges tracemalloc cannot see (`gauges()`: glibc's heap in use and free,
+  SQLite's own allocations, threads, RssAnon), so growth in C shows too.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 MEMTRACE_ENV = "MEMTRACE_DIR"
 MALLOC_TRIM_ENV = "MALLOC_TRIM_EVERY"
@@ -50,6 +55,7 @@ def install_snapshot_handler() -> None:
         else:
             gc.collect()
             tracemalloc.take_snapshot().dump(str(path) + ".tmp")
+            Path(str(path) + ".json").write_text(json.dumps(gauges()))
             os.replace(str(path) + ".tmp", path)
         counter[0] += 1
 
@@ -73,3 +79,57 @@ def _start_trimmer(every: float) -> None:
             trim(0)
 
     threading.Thread(target=loop, name="malloc-trim", daemon=True).start()
+
+
+def gauges() -> dict[str, Any]:
+    """Memory figures from below Python: glibc's heap (`mallinfo2`: bytes in use and
+    free in the arenas, i.e. fragmentation), SQLite's own allocations
+    (`sqlite3_memory_used`: page caches, schemas, statements of every connection),
+    the number of threads, the traced Python heap and RssAnon. Missing ones are left out."""
+    import ctypes
+    import tracemalloc
+
+    out: dict[str, Any] = {"threads": threading.active_count()}
+    if tracemalloc.is_tracing():
+        out["traced"] = tracemalloc.get_traced_memory()[0]
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [
+                (name, ctypes.c_size_t)
+                for name in (
+                    "arena",
+                    "ordblks",
+                    "smblks",
+                    "hblks",
+                    "hblkhd",
+                    "usmblks",
+                    "fsmblks",
+                    "uordblks",
+                    "fordblks",
+                    "keepcost",
+                )
+            ]
+
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+        out["malloc_in_use"] = info.uordblks + info.hblkhd
+        out["malloc_free"] = info.fordblks
+    except (OSError, AttributeError):
+        pass
+    try:
+        import sqlite3  # noqa: F401 — loads the library the process uses
+
+        lib = ctypes.CDLL("libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite"] = lib.sqlite3_memory_used()
+    except (OSError, AttributeError):
+        pass
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                out["rss_anon"] = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return out

@@ -104,6 +104,41 @@ def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None
     return None
 
 
+GAUGES = ("rss_anon", "traced", "malloc_in_use", "malloc_free", "sqlite")
+
+
+def print_gauges(name: str, got: list[tuple[Path, int]], every_row: bool = False) -> None:
+    """The gauges written beside each snapshot (rasa_runtime/memory.py: gauges): RssAnon,
+    the traced Python heap, glibc's heap in use / free, SQLite's own memory, threads.
+    The last row, or (at the end) all of them, in KiB."""
+    rows = []
+    for snap, n in got[1:]:
+        try:
+            g = json.loads(Path(str(snap) + ".json").read_text())
+        except (OSError, ValueError):
+            continue
+        rows.append((n, g))
+    if not rows:
+        return
+    if every_row:
+        print(f"\n{name}: gauges at each snapshot (KiB)")
+        print(f"{'messages':>9} " + " ".join(f"{k:>14}" for k in GAUGES) + f" {'threads':>8}")
+    for n, g in rows if every_row else rows[-1:]:
+        print(
+            f"{'' if every_row else name + ' '}{n:9,} "
+            + " ".join(f"{g.get(k, 0) / 1024:14,.0f}" for k in GAUGES)
+            + f" {g.get('threads', 0):8}",
+            flush=True,
+        )
+    if every_row and len(rows) >= 2:
+        points = {k: [(n, g.get(k, 0) / 1024) for n, g in rows] for k in GAUGES}
+        print(
+            f"{'slope':>9} "
+            + " ".join(f"{slope(points[k]):14.1f}" for k in GAUGES)
+            + "   (KiB per 1,000 messages, between the snapshots)"
+        )
+
+
 def print_growth(label: str, snap: Path, messages: int, top: int) -> None:
     """What was allocated since tracing began (end of warm-up) and is still alive."""
     import tracemalloc
@@ -165,6 +200,10 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
     samples: list[tuple[float, int, dict]] = []
     snaps: dict[str, list[Path]] = {name: [] for name in pids}
     warm_done = False
+    next_snap = None
+    traced = [
+        name for name in pids if pids[name] and (not args.trace_only or name in args.trace_only)
+    ]
     last_print = 0.0
     print(
         f"{'s':>6} {'messages':>9} "
@@ -180,10 +219,18 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
             samples.append((time.monotonic() - t0, n, mem))
             if trace_dir and not warm_done and n >= args.warmup:
                 warm_done = True
-                for name, pid in pids.items():
-                    snap = signal_snapshot(pid, trace_dir)
+                next_snap = n + args.snap_every if args.snap_every else None
+                for name in traced:
+                    snap = signal_snapshot(pids[name], trace_dir)
                     if snap:
                         snaps[name].append((snap, traffic.sent))
+            elif trace_dir and warm_done and next_snap and n >= next_snap:
+                next_snap = n + args.snap_every
+                for name in traced:
+                    snap = signal_snapshot(pids[name], trace_dir)
+                    if snap:
+                        snaps[name].append((snap, traffic.sent))
+                        print_gauges(name, snaps[name])
             if time.monotonic() - last_print >= args.print_every:
                 last_print = time.monotonic()
                 print(
@@ -197,8 +244,8 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
         t.join(timeout=90)
     time.sleep(args.idle)  # let keep-alive connections and in-flight work end first
     if trace_dir:
-        for name, pid in pids.items():
-            snap = signal_snapshot(pid, trace_dir)
+        for name in traced:
+            snap = signal_snapshot(pids[name], trace_dir)
             if snap:
                 snaps[name].append((snap, traffic.sent))
     elapsed = time.monotonic() - t0
@@ -237,9 +284,10 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
             f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}{s_rss:12.1f}{s_anon:12.1f}"
         )
     for name, got in snaps.items():
-        if len(got) == 2:
-            (_, n0), (last, n1) = got
+        if len(got) >= 2:
+            (_, n0), (last, n1) = got[0], got[-1]
             print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
+            print_gauges(name, got, every_row=True)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     bad = [n for n, s in result["slopes"].items() if args.max_slope and s["anon"] > args.max_slope]
@@ -337,6 +385,19 @@ def main() -> int:
         help="seconds to wait after the traffic before the last snapshot",
     )
     p.add_argument("--trace", action="store_true", help="tracemalloc in the servers (slower)")
+    p.add_argument(
+        "--snap-every",
+        type=int,
+        default=0,
+        help="with --trace: a snapshot (and its gauges) every this many messages",
+    )
+    p.add_argument(
+        "--trace-only",
+        action="append",
+        choices=["rasa", "actions"],
+        default=[],
+        help="with --trace: trace only this server (tracing Rasa slows the soak)",
+    )
     p.add_argument("--env", action="append", default=[], help="K=V for both servers")
     p.add_argument("--rasa-url")
     p.add_argument("--rasa-pid", type=int)

@@ -85,6 +85,8 @@ def gauges() -> dict[str, Any]:
     """Memory figures from below Python: glibc's heap (`mallinfo2`: bytes in use and
     free in the arenas, i.e. fragmentation), SQLite's own allocations
     (`sqlite3_memory_used`: page caches, schemas, statements of every connection),
+    Python's small-object allocator (`pymalloc_stats`: it maps its arenas itself,
+    outside glibc's heap),
     the number of threads, the traced Python heap and RssAnon. Missing ones are left out."""
     import ctypes
     import tracemalloc
@@ -126,10 +128,43 @@ def gauges() -> dict[str, Any]:
         out["sqlite"] = lib.sqlite3_memory_used()
     except (OSError, AttributeError):
         pass
+    out.update(pymalloc_stats())
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("RssAnon:"):
                 out["rss_anon"] = int(line.split()[1]) * 1024
     except OSError:
         pass
+    return out
+
+
+def pymalloc_stats() -> dict[str, int]:
+    """pymalloc's arenas (bytes mapped) and the bytes in its allocated blocks, from
+    `sys._debugmallocstats()` (it prints to fd 2: captured for the call). Diagnosis
+    only (the snapshot handler): other threads' stderr in that instant is lost."""
+    import re
+    import sys
+    import tempfile
+
+    out: dict[str, int] = {}
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            saved = os.dup(2)
+            try:
+                sys.stderr.flush()
+                os.dup2(tmp.fileno(), 2)
+                sys._debugmallocstats()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("ascii", "replace")
+    except (OSError, AttributeError):
+        return out
+    arenas = re.search(r"(\d+) arenas \* (\d+) bytes/arena", text)
+    used = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", text)
+    if arenas:
+        out["pymalloc_arenas"] = int(arenas.group(1)) * int(arenas.group(2))
+    if used:
+        out["pymalloc_used"] = int(used.group(1).replace(",", ""))
     return out

@@ -145,5 +145,6 @@ def test_gauges_see_memory_below_python():
     after = gauges()
     assert after["sqlite"] - before["sqlite"] > 500_000  # ~1 MB of rows in SQLite's pages
     assert after["malloc_in_use"] > before["malloc_in_use"]
+    assert after["pymalloc_arenas"] >= after["pymalloc_used"] > 0  # Python's own arenas
     conn.close()
     assert gauges()["sqlite"] < after["sqlite"]

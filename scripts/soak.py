@@ -25,6 +25,7 @@ soak in tests/unit/test_memory.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -130,10 +131,9 @@ class Traffic:
                     self.errors += 1
                 done = self.stop.is_set()
             finally:
-                try:
+                # the session is gone either way
+                with contextlib.suppress(Exception):
                     sio.disconnect()
-                except Exception:  # noqa: BLE001 — the session is gone either way
-                    pass
 
 
 def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:

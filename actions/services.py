@@ -19,13 +19,13 @@ from assistant.content.live import LiveContent
 from assistant.content.model import Content
 from assistant.faq import FaqEntry
 from assistant.glossary import Glossary
-from assistant.handoff.agents import AgentDirectory
 from assistant.handoff.hours import BusinessHours, load_hours
 from assistant.handoff.notify import WebhookNotifier
 from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.ticket_cap import TicketCap, TicketCapSettings
 from assistant.handoff.tickets import TicketStore
+from assistant.livechat.agents import AgentDirectory
 from assistant.matcher import TermMatcher
 from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .hours import BusinessHours, load_hours
-from .notify import DEFAULT_MAX_ATTEMPTS, FORMATS, WebhookNotifier
+from .notify import DEFAULT_MAX_ATTEMPTS, WebhookNotifier
 from .tickets import TicketStore
+from .webhook_format import FORMATS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_URL = f"sqlite:///{REPO_ROOT / 'var' / 'handoff.db'}"

@@ -1,0 +1,37 @@
+"""One schema object for the whole handoff database: every table (tickets, live chat,
+content, inbox, outcomes, training, LINE) is on ``schema.metadata``, created and migrated by
+the same helper (db.create_schema, under one lock on PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData, Table, inspect
+
+from assistant.handoff import schema
+from assistant.handoff import tables as handoff_tables
+from assistant.handoff.db import create_schema, make_engine
+
+
+def test_every_handoff_table_is_on_the_one_metadata():
+    assert handoff_tables.metadatas() == [schema.metadata]
+    declared = handoff_tables.tables()
+    assert {"handoff_tickets", "training_trainees", "line_users"} <= set(declared)
+    assert all(table.metadata is schema.metadata for table in declared.values())
+
+
+def test_create_schema_adds_a_later_column_to_an_old_training_table(db_url):
+    """An old database lacks a nullable column added later: the migration that covers the
+    ticket tables adds it to the training tables too (they had a MetaData of their own)."""
+    handoff_tables.metadatas()  # the table modules, imported
+    old = MetaData()
+    trainees = schema.metadata.tables["training_trainees"]
+    Table(trainees.name, old, *[c.copy() for c in trainees.columns if c.name != "pending"])
+    engine = make_engine(db_url)
+    try:
+        old.create_all(engine)
+        with engine.connect() as conn:
+            assert "pending" not in {c["name"] for c in inspect(conn).get_columns(trainees.name)}
+        create_schema(engine)
+        with engine.connect() as conn:
+            assert "pending" in {c["name"] for c in inspect(conn).get_columns(trainees.name)}
+    finally:
+        engine.dispose()

@@ -4,11 +4,15 @@ the same helper (db.create_schema, under one lock on PostgreSQL)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+from datetime import datetime, timezone
+
 from sqlalchemy import MetaData, Table, inspect
 
 from assistant.handoff import schema
 from assistant.handoff import tables as handoff_tables
 from assistant.handoff.db import create_schema, make_engine
+from assistant.handoff.tickets import TICKET_COLUMNS, Ticket
 
 
 def test_every_handoff_table_is_on_the_one_metadata():
@@ -35,3 +39,25 @@ def test_create_schema_adds_a_later_column_to_an_old_training_table(db_url):
             assert "pending" in {c["name"] for c in inspect(conn).get_columns(trainees.name)}
     finally:
         engine.dispose()
+
+
+def test_the_ticket_fields_are_declared_once():
+    """The Ticket dataclass is the list: every field but the messages is a ticket column,
+    and the webhook's JSON carries exactly the fields, in their order."""
+    names = [f.name for f in fields(Ticket)]
+    assert list(TICKET_COLUMNS) == [n for n in names if n != "messages"]
+    assert set(TICKET_COLUMNS) <= set(schema.tickets_table.c.keys())
+    at = datetime(2026, 12, 5, 1, 2, 3, tzinfo=timezone.utc)
+    ticket = Ticket(
+        "ESC-20261205-0001", "u1", "rest", at, "explicit", "質問", None, ["ACW"],
+        [{"role": "user", "text": "質問"}], None, None, "open", None,
+        messages=[{"id": 1, "text": "追記"}], claimed_at=at,
+    )  # fmt: skip
+    out = ticket.to_dict()
+    assert list(out) == names
+    assert out["created_at"] == out["claimed_at"] == "2026-12-05T01:02:03+00:00"
+    assert out["closed_at"] is None and out["candidates"] == ["ACW"]
+    assert (
+        out["transcript"] == ticket.transcript and out["transcript"][0] is not ticket.transcript[0]
+    )
+    assert out["messages"] == ticket.messages and out["messages"][0] is not ticket.messages[0]

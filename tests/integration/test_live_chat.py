@@ -91,7 +91,7 @@ def test_a_forged_session_cookie_is_refused(bot):
 
 
 def test_missing_or_wrong_csrf_token_is_403(bot, store, sato):
-    sender, ticket = ask_for_person(bot, store, sato)
+    _sender, ticket = ask_for_person(bot, store, sato)
     assert sato.post(f"/agent/api/tickets/{ticket}/claim", csrf=False).status_code == 403
     sato.csrf, good = "wrong", sato.csrf
     assert sato.claim(ticket).status_code == 403

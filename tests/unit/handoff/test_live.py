@@ -172,17 +172,19 @@ def test_an_old_database_gets_the_new_columns(tmp_path):
     path = tmp_path / "old.db"
     con = sqlite3.connect(path)
     con.executescript("""
-        CREATE TABLE handoff_tickets (id VARCHAR(32) PRIMARY KEY, day VARCHAR(8) NOT NULL, seq INTEGER NOT NULL,
-          sender_id TEXT NOT NULL, channel VARCHAR(64) NOT NULL, created_at DATETIME NOT NULL,
-          reason VARCHAR(16) NOT NULL, last_question TEXT NOT NULL, term TEXT, candidates JSON NOT NULL,
-          transcript JSON NOT NULL, contact TEXT, contact_kind VARCHAR(8), status VARCHAR(8) NOT NULL,
-          closed_at DATETIME, delivery_status VARCHAR(16) NOT NULL, delivery_attempts INTEGER NOT NULL,
+        CREATE TABLE handoff_tickets (id VARCHAR(32) PRIMARY KEY, day VARCHAR(8) NOT NULL,
+          seq INTEGER NOT NULL, sender_id TEXT NOT NULL, channel VARCHAR(64) NOT NULL,
+          created_at DATETIME NOT NULL, reason VARCHAR(16) NOT NULL, last_question TEXT NOT NULL,
+          term TEXT, candidates JSON NOT NULL, transcript JSON NOT NULL, contact TEXT,
+          contact_kind VARCHAR(8), status VARCHAR(8) NOT NULL, closed_at DATETIME,
+          delivery_status VARCHAR(16) NOT NULL, delivery_attempts INTEGER NOT NULL,
           next_attempt_at DATETIME, last_delivery_error TEXT, delivery_claimed_until DATETIME);
         CREATE TABLE handoff_ticket_messages (id INTEGER PRIMARY KEY AUTOINCREMENT,
           ticket_id VARCHAR(32) NOT NULL REFERENCES handoff_tickets(id), text TEXT NOT NULL,
           created_at DATETIME NOT NULL);
         INSERT INTO handoff_tickets VALUES ('ESC-20261101-0001','20261101',1,'old','rest',
-          '2026-11-01 01:00:00','explicit','SVとは',NULL,'[]','[]',NULL,NULL,'open',NULL,'disabled',0,NULL,NULL,NULL);
+          '2026-11-01 01:00:00','explicit','SVとは',NULL,'[]','[]',NULL,NULL,'open',NULL,
+          'disabled',0,NULL,NULL,NULL);
         INSERT INTO handoff_ticket_messages (ticket_id, text, created_at)
           VALUES ('ESC-20261101-0001','古いメッセージ','2026-11-01 01:01:00');
     """)

@@ -22,7 +22,6 @@ from ..settings import Settings, get_settings
 from .hours import BusinessHours, load_hours
 from .notify import DEFAULT_MAX_ATTEMPTS, WebhookNotifier
 from .tickets import TicketStore
-from .webhook_format import FORMATS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_URL = f"sqlite:///{REPO_ROOT / 'var' / 'handoff.db'}"

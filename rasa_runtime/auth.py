@@ -25,6 +25,10 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rasa.utils.endpoints import EndpointConfig
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 URL_ENV = "ACTION_ENDPOINT_URL"
@@ -98,7 +102,7 @@ def set_default_action_endpoint_url() -> None:
         os.environ[URL_ENV] = default_action_endpoint_url()
 
 
-def add_token_to_endpoint(endpoint) -> None:
+def add_token_to_endpoint(endpoint: EndpointConfig | None) -> None:
     """Give an action EndpointConfig the Authorization header from the environment,
     unless its configuration already sets one."""
     if endpoint is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 MEMTRACE_ENV = "MEMTRACE_DIR"
 MALLOC_TRIM_ENV = "MALLOC_TRIM_EVERY"
@@ -39,7 +40,7 @@ def install_snapshot_handler() -> None:
     frames = int(os.environ.get("MEMTRACE_FRAMES") or 12)
     counter = [0]
 
-    def on_signal(signum, frame) -> None:
+    def on_signal(signum: int, frame: Any) -> None:
         import gc
 
         path = Path(folder) / f"{os.getpid()}-{counter[0]}.snap"

@@ -219,7 +219,7 @@ def main() -> int:
         if servers:
             servers.stop()
     sets: dict[str, float | None] = {}
-    for name in dict.fromkeys(set_of(c) for c, _, _ in results if set_of(c)):
+    for name in dict.fromkeys(s for c, _, _ in results if (s := set_of(c))):
         sets[name] = table(f"set: {name}", [r for r in results if set_of(r[0]) == name])
     did_you_mean_report()
     wrong_handoffs = false_handoffs(results)

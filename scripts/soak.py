@@ -34,6 +34,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -156,14 +157,20 @@ def run_stack(args: argparse.Namespace) -> int:
             servers.stop()
 
 
-def _drive(args, url, pids, texts, trace_dir) -> int:
+def _drive(
+    args: argparse.Namespace,
+    url: str,
+    pids: dict[str, int],
+    texts: SoakTexts,
+    trace_dir: Path | None,
+) -> int:
     traffic = Traffic(url, texts, args.messages, args.seconds, args.turns)
     threads = [threading.Thread(target=traffic.client, daemon=True) for _ in range(args.clients)]
     t0 = time.monotonic()
     for t in threads:
         t.start()
     samples: list[tuple[float, int, dict]] = []
-    snaps: dict[str, list[Path]] = {name: [] for name in pids}
+    snaps: dict[str, list[tuple[Path, int]]] = {name: [] for name in pids}
     warm_done = False
     last_print = 0.0
     print(
@@ -307,7 +314,7 @@ def run_in_process(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM ends the soak like Ctrl-C: report, stop the servers
 
 

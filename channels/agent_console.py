@@ -25,9 +25,9 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.handoff.console_auth import normalize_username
-from assistant.handoff.console_view import queue_view, ticket_detail
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
+from assistant.livechat.console_auth import normalize_username
+from assistant.livechat.console_view import queue_view, ticket_detail
 
 from . import analytics, console_doors, content_studio, inbox, privacy
 from .live import LiveChat, live_chat

@@ -84,7 +84,7 @@ def _store() -> TicketStore:
 
 @lru_cache(maxsize=1)
 def _notifier() -> WebhookNotifier:
-    from assistant.handoff import notifier_from_env
+    from assistant.handoff.settings import notifier_from_env
 
     return notifier_from_env(_store())
 

@@ -25,6 +25,7 @@ soak in tests/unit/test_memory.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -54,6 +55,7 @@ class Traffic:
         self.sent = 0
         self.errors = 0
         self.statuses: dict[int, int] = {}
+        self.sessions = 0  # socket.io sessions opened (--socketio)
         self.lock = threading.Lock()
         self.stop = threading.Event()
 
@@ -90,6 +92,50 @@ class Traffic:
                 if code != 200:
                     self.errors += 1
 
+    def sio_client(self, base_url: str, transports: list[str]) -> None:
+        """Widget churn: a socket.io session per conversation — connect, session_request,
+        `turns` messages (each waits for the bot's first reply), disconnect — as many
+        short website-widget visits do (issue 21, item 3)."""
+        import socketio
+
+        done = False
+        while not done:
+            sio = socketio.Client(reconnection=False)
+            confirmed, replied = threading.Event(), threading.Event()
+            session: dict = {}
+            sio.on("session_confirm", lambda _sid, c=confirmed: c.set())
+            sio.on("session_token", lambda data, s=session: s.update(data))
+            sio.on("bot_uttered", lambda _data, r=replied: r.set())
+            try:
+                sio.connect(base_url, transports=transports, socketio_path="/socket.io")
+                sio.emit("session_request", {"session_id": None, "token": None})
+                if not confirmed.wait(30):
+                    raise TimeoutError("no session_confirm")
+                with self.lock:
+                    self.sessions += 1
+                for _ in range(self.turns):
+                    text = self.next_text()
+                    if text is None:
+                        done = True
+                        break
+                    replied.clear()
+                    sio.emit("user_uttered", {"message": text, "session_id": session["session_id"]})
+                    ok = replied.wait(60)
+                    with self.lock:
+                        self.statuses[200 if ok else -1] = (
+                            self.statuses.get(200 if ok else -1, 0) + 1
+                        )
+                        self.errors += 0 if ok else 1
+            except Exception:  # noqa: BLE001 — counted; the soak goes on
+                with self.lock:
+                    self.statuses[-1] = self.statuses.get(-1, 0) + 1
+                    self.errors += 1
+                done = self.stop.is_set()
+            finally:
+                # the session is gone either way
+                with contextlib.suppress(Exception):
+                    sio.disconnect()
+
 
 def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:
     """SIGUSR1 to a server started with MEMTRACE_DIR: the first starts tracing (an empty
@@ -103,6 +149,50 @@ def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None
             return sorted(new)[-1]
         time.sleep(0.5)
     return None
+
+
+GAUGES = (
+    "rss_anon",
+    "traced",
+    "pymalloc_arenas",
+    "pymalloc_used",
+    "malloc_in_use",
+    "malloc_free",
+    "sqlite",
+)
+
+
+def print_gauges(name: str, got: list[tuple[Path, int]], every_row: bool = False) -> None:
+    """The gauges written beside each snapshot (rasa_runtime/memory.py: gauges): RssAnon,
+    the traced Python heap, pymalloc's arenas / used blocks, glibc's heap in use / free,
+    SQLite's own memory, threads.
+    The last row, or (at the end) all of them, in KiB."""
+    rows = []
+    for snap, n in got[1:]:
+        try:
+            g = json.loads(Path(str(snap) + ".json").read_text())
+        except (OSError, ValueError):
+            continue
+        rows.append((n, g))
+    if not rows:
+        return
+    if every_row:
+        print(f"\n{name}: gauges at each snapshot (KiB)")
+        print(f"{'messages':>9} " + " ".join(f"{k:>16}" for k in GAUGES) + f" {'threads':>8}")
+    for n, g in rows if every_row else rows[-1:]:
+        print(
+            f"{'' if every_row else name + ' '}{n:9,} "
+            + " ".join(f"{g.get(k, 0) / 1024:16,.0f}" for k in GAUGES)
+            + f" {g.get('threads', 0):8}",
+            flush=True,
+        )
+    if every_row and len(rows) >= 2:
+        points = {k: [(n, g.get(k, 0) / 1024) for n, g in rows] for k in GAUGES}
+        print(
+            f"{'slope':>9} "
+            + " ".join(f"{slope(points[k]):16.1f}" for k in GAUGES)
+            + "   (KiB per 1,000 messages, between the snapshots)"
+        )
 
 
 def print_growth(label: str, snap: Path, messages: int, top: int) -> None:
@@ -165,13 +255,27 @@ def _drive(
     trace_dir: Path | None,
 ) -> int:
     traffic = Traffic(url, texts, args.messages, args.seconds, args.turns)
-    threads = [threading.Thread(target=traffic.client, daemon=True) for _ in range(args.clients)]
+    if args.socketio:
+        base = url.removesuffix("/webhooks/rest/webhook")
+        transports = ["websocket"] if args.socketio == "websocket" else ["polling", "websocket"]
+        threads = [
+            threading.Thread(target=traffic.sio_client, args=(base, transports), daemon=True)
+            for _ in range(args.clients)
+        ]
+    else:
+        threads = [
+            threading.Thread(target=traffic.client, daemon=True) for _ in range(args.clients)
+        ]
     t0 = time.monotonic()
     for t in threads:
         t.start()
     samples: list[tuple[float, int, dict]] = []
     snaps: dict[str, list[tuple[Path, int]]] = {name: [] for name in pids}
     warm_done = False
+    next_snap = None
+    traced = [
+        name for name in pids if pids[name] and (not args.trace_only or name in args.trace_only)
+    ]
     last_print = 0.0
     print(
         f"{'s':>6} {'messages':>9} "
@@ -187,10 +291,18 @@ def _drive(
             samples.append((time.monotonic() - t0, n, mem))
             if trace_dir and not warm_done and n >= args.warmup:
                 warm_done = True
-                for name, pid in pids.items():
-                    snap = signal_snapshot(pid, trace_dir)
+                next_snap = n + args.snap_every if args.snap_every else None
+                for name in traced:
+                    snap = signal_snapshot(pids[name], trace_dir)
                     if snap:
                         snaps[name].append((snap, traffic.sent))
+            elif trace_dir and warm_done and next_snap and n >= next_snap:
+                next_snap = n + args.snap_every
+                for name in traced:
+                    snap = signal_snapshot(pids[name], trace_dir)
+                    if snap:
+                        snaps[name].append((snap, traffic.sent))
+                        print_gauges(name, snaps[name])
             if time.monotonic() - last_print >= args.print_every:
                 last_print = time.monotonic()
                 print(
@@ -204,8 +316,8 @@ def _drive(
         t.join(timeout=90)
     time.sleep(args.idle)  # let keep-alive connections and in-flight work end first
     if trace_dir:
-        for name, pid in pids.items():
-            snap = signal_snapshot(pid, trace_dir)
+        for name in traced:
+            snap = signal_snapshot(pids[name], trace_dir)
             if snap:
                 snaps[name].append((snap, traffic.sent))
     elapsed = time.monotonic() - t0
@@ -215,6 +327,7 @@ def _drive(
         f"\n{traffic.sent:,} messages in {elapsed:.0f} s ({traffic.sent / elapsed:.1f}/s), "
         f"{unseen_share:.0%} with unseen words, errors {traffic.errors} {traffic.statuses}; "
         f"warm-up {args.warmup:,} messages, {len(after)} samples after it"
+        + (f"; {traffic.sessions:,} socket.io sessions" if args.socketio else "")
     )
     result = {
         "messages": traffic.sent,
@@ -222,6 +335,7 @@ def _drive(
         "unseen": round(unseen_share, 3),
         "warmup": args.warmup,
         "errors": traffic.errors,
+        "socketio_sessions": traffic.sessions if args.socketio else None,
         "slopes": {},
     }
     print(
@@ -246,9 +360,10 @@ def _drive(
             f"{s_rss:12.1f}{s_anon:12.1f}"
         )
     for name, got in snaps.items():
-        if len(got) == 2:
-            (_, n0), (last, n1) = got
+        if len(got) >= 2:
+            (_, n0), (last, n1) = got[0], got[-1]
             print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
+            print_gauges(name, got, every_row=True)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     bad = [n for n, s in result["slopes"].items() if args.max_slope and s["anon"] > args.max_slope]
@@ -332,7 +447,17 @@ def main() -> int:
         help="messages before the slope counts (default: a fifth of --messages, or 2,000)",
     )
     p.add_argument("--clients", type=int, default=8)
-    p.add_argument("--turns", type=int, default=3, help="messages per conversation")
+    p.add_argument(
+        "--turns", type=int, default=0, help="messages per conversation (3; 2 with --socketio)"
+    )
+    p.add_argument(
+        "--socketio",
+        nargs="?",
+        const="upgrade",
+        choices=["upgrade", "websocket"],
+        help="widget churn over socket.io instead of REST: connect, --turns messages, "
+        "disconnect, again (upgrade: polling then websocket, as browsers; or websocket only)",
+    )
     p.add_argument(
         "--unseen", type=float, default=0.4, help="share of messages with a made-up word"
     )
@@ -346,6 +471,19 @@ def main() -> int:
         help="seconds to wait after the traffic before the last snapshot",
     )
     p.add_argument("--trace", action="store_true", help="tracemalloc in the servers (slower)")
+    p.add_argument(
+        "--snap-every",
+        type=int,
+        default=0,
+        help="with --trace: a snapshot (and its gauges) every this many messages",
+    )
+    p.add_argument(
+        "--trace-only",
+        action="append",
+        choices=["rasa", "actions"],
+        default=[],
+        help="with --trace: trace only this server (tracing Rasa slows the soak)",
+    )
     p.add_argument("--env", action="append", default=[], help="K=V for both servers")
     p.add_argument("--rasa-url")
     p.add_argument("--rasa-pid", type=int)
@@ -358,6 +496,8 @@ def main() -> int:
     args = p.parse_args()
     if not args.messages and not args.seconds:
         args.messages = 3000 if args.in_process else 100_000
+    if not args.turns:
+        args.turns = 2 if args.socketio else 3
     if not args.warmup:
         args.warmup = args.messages // 5 if args.messages else 2000
     return run_in_process(args) if args.in_process else run_stack(args)

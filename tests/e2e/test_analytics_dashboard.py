@@ -35,7 +35,7 @@ def abot(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "assistant.handoff.agents_cli",
+            "assistant.livechat.agents_cli",
             "add",
             "boss",
             "--name",

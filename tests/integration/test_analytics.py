@@ -50,7 +50,7 @@ def accounts(abot):
         [
             sys.executable,
             "-m",
-            "assistant.handoff.agents_cli",
+            "assistant.livechat.agents_cli",
             "add",
             "boss",
             "--name",

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant.handoff.agents import SEEN_WINDOW, AgentDirectory, AgentError
-from assistant.handoff.console_auth import FAILURE_WINDOW, MAX_FAILURES, AuditLog, ConsoleSessions
-from assistant.handoff.console_view import queue_view, ticket_detail
 from assistant.handoff.replies import staff_reply
-from assistant.handoff.takeover import check_agent_text, wants_bot
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound, TicketStore
+from assistant.livechat.agents import SEEN_WINDOW, AgentDirectory, AgentError
+from assistant.livechat.console_auth import FAILURE_WINDOW, MAX_FAILURES, AuditLog, ConsoleSessions
+from assistant.livechat.console_view import queue_view, ticket_detail
+from assistant.livechat.takeover import check_agent_text, wants_bot
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
@@ -267,7 +267,7 @@ def test_an_account_made_before_roles_stays_an_agent(store, agents):
 def test_agents_cli_adds_with_a_role(store, monkeypatch, capsys):
     import io
 
-    from assistant.handoff import agents_cli
+    from assistant.livechat import agents_cli
 
     monkeypatch.setenv("HANDOFF_DB_URL", str(store.engine.url))
     monkeypatch.setattr("sys.stdin", io.StringIO("password1\n"))
@@ -338,7 +338,7 @@ def test_an_attempt_reserves_its_place_before_hashing(store):
 
 
 def test_the_global_limit_spares_addresses_the_agent_used_before(store):
-    from assistant.handoff.console_auth import MAX_FAILURES_PER_USER, normalize_username
+    from assistant.livechat.console_auth import MAX_FAILURES_PER_USER, normalize_username
 
     audit = AuditLog(store.engine)
     audit.record("login", "sato", client="10.0.0.1", now=T0 - timedelta(days=1))

@@ -84,7 +84,7 @@ lint: install ## ruff: lint + format check of every Python package and the tests
 	$(VENV)/bin/ruff format --check $(PY_PACKAGES)
 	$(VENV)/bin/lint-imports --no-cache
 
-types: install ## mypy on assistant/ (settings in pyproject.toml)
+types: install ## mypy on every Python package and the tests (settings in pyproject.toml: strict; tests lighter)
 	$(VENV)/bin/mypy
 
 .PHONY: scale-test scale-test-short

@@ -43,7 +43,7 @@ EXTRA_CASES = sorted((REPO / "tests" / "eval").glob("cases_*.yml"))
 
 
 def load_cases() -> list[dict]:
-    cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"]
+    cases: list[dict] = yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"]
     for path in EXTRA_CASES:
         cases += yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
     return cases
@@ -234,7 +234,7 @@ def main() -> int:
         if servers:
             servers.stop()
     sets: dict[str, float | None] = {}
-    for name in dict.fromkeys(set_of(c) for c, _, _ in results if set_of(c)):
+    for name in dict.fromkeys(s for c, _, _ in results if (s := set_of(c))):
         sets[name] = table(f"set: {name}", [r for r in results if set_of(r[0]) == name])
     did_you_mean_report()
     wrong_handoffs = false_handoffs(results)

@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -246,7 +247,13 @@ def run_stack(args: argparse.Namespace) -> int:
             servers.stop()
 
 
-def _drive(args, url, pids, texts, trace_dir) -> int:
+def _drive(
+    args: argparse.Namespace,
+    url: str,
+    pids: dict[str, int],
+    texts: SoakTexts,
+    trace_dir: Path | None,
+) -> int:
     traffic = Traffic(url, texts, args.messages, args.seconds, args.turns)
     if args.socketio:
         base = url.removesuffix("/webhooks/rest/webhook")
@@ -263,7 +270,7 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
     for t in threads:
         t.start()
     samples: list[tuple[float, int, dict]] = []
-    snaps: dict[str, list[Path]] = {name: [] for name in pids}
+    snaps: dict[str, list[tuple[Path, int]]] = {name: [] for name in pids}
     warm_done = False
     next_snap = None
     traced = [
@@ -422,7 +429,7 @@ def run_in_process(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM ends the soak like Ctrl-C: report, stop the servers
 
 

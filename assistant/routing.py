@@ -43,7 +43,12 @@ Decisions, in the order they are tried:
     how-to question about something the glossary does not name (「英語の勉強法を教えて」)
     → `out_of_scope`. The FAQ selector's pick gives way to the FAQ whose own text clearly holds
     the facts asked, or to an item of the list FAQ it picked; `request_human` hands off only when
-    the text asks to know nothing; `fallback` carries "did you mean" candidates.
+    the text asks to know nothing and names a person or a handover (「お客さんの離反を減らしたい」
+    is no ticket); `fallback` carries "did you mean" candidates (the selector's unsure pick, the
+    FAQ its content words point to, the closest FAQs and terms).
+11. an FAQ answer that is an item of a list (トランスコスモス, TMJ, NTT… of おすすめの
+    アウトソーシング先) gives way to the sibling item the question's content words clearly point
+    to (「ECサイトの解約を減らしたい…良い委託先は?」 → TMJ), unless an FAQ is named.
 
 Two questions in one message (「ACWとは?あとSVって何?」): each sentence is decided alone; the
 first answer leads and the others follow (`Decision.also`).

@@ -54,7 +54,7 @@ Two questions in one message (「ACWとは?あとSVって何?」): each sentence
 first answer leads and the others follow (`Decision.also`).
 
 A failed turn (fallback, unknown term) counts towards offering a person: the decision
-carries the new count and whether to offer now (assistant/handoff/triggers.py).
+carries the new count and whether to offer now (assistant/triggers.py).
 """
 
 from __future__ import annotations
@@ -70,9 +70,9 @@ from .faq import FaqEntry
 from .faq_retrieval import MIN_MARGIN, MIN_SCORE, FaqRetriever
 from .faq_topics import FaqTopics
 from .glossary import Glossary
-from .handoff.triggers import after_turn
 from .matcher import Match, TermMatcher
 from .normalize import is_hiragana, is_katakana
+from .triggers import after_turn
 
 MIN_FAQ_CONFIDENCE = 0.5  # the FAQ selector's own score (FallbackClassifier ignores it)
 # Sibling FAQs (five about コンタクトセンター) share the selector's confidence: when the intent is

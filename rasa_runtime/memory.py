@@ -4,13 +4,20 @@
   thread calls glibc's malloc_trim(0) that often, so memory freed in the arenas goes
   back to the system (with MALLOC_ARENA_MAX=2 it halved the Rasa process's growth);
 * `MEMTRACE_DIR`: the first SIGUSR1 starts tracemalloc, the next ones write snapshots
-  there — used only by `scripts/soak.py --trace`.
+  there — used only by `scripts/soak.py --trace`. Beside each snapshot a `.json`
+  holds the gauges tracemalloc cannot see (`gauges()`: glibc's heap in use and free,
+  SQLite's own allocations, threads, RssAnon), so growth in C shows too.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from pathlib import Path
+from typing import Any
+
+from assistant.settings import get_settings
 
 MEMTRACE_ENV = "MEMTRACE_DIR"
 MALLOC_TRIM_ENV = "MALLOC_TRIM_EVERY"
@@ -18,9 +25,9 @@ MALLOC_TRIM_ENV = "MALLOC_TRIM_EVERY"
 
 def install_memory_hooks() -> None:
     """Start the malloc_trim thread and the snapshot signal handler if configured."""
-    trim = (os.environ.get(MALLOC_TRIM_ENV) or "").strip()
-    if trim and float(trim) > 0:
-        _start_trimmer(float(trim))
+    trim = get_settings().malloc_trim_every
+    if trim > 0:
+        _start_trimmer(trim)
     install_snapshot_handler()
 
 
@@ -30,13 +37,14 @@ def install_snapshot_handler() -> None:
     several times), every later one writes a snapshot to MEMTRACE_DIR/<pid>-<n>.snap —
     what was allocated since tracing began and is still alive. A `<pid>-0.snap` marker
     (empty) says tracing started. Without MEMTRACE_DIR: nothing."""
-    folder = os.environ.get(MEMTRACE_ENV)
+    settings = get_settings()
+    folder = settings.memtrace_dir
     if not folder:
         return
     import signal
     import tracemalloc
 
-    frames = int(os.environ.get("MEMTRACE_FRAMES") or 12)
+    frames = settings.memtrace_frames
     counter = [0]
 
     def on_signal(signum, frame) -> None:
@@ -50,6 +58,7 @@ def install_snapshot_handler() -> None:
         else:
             gc.collect()
             tracemalloc.take_snapshot().dump(str(path) + ".tmp")
+            Path(str(path) + ".json").write_text(json.dumps(gauges()))
             os.replace(str(path) + ".tmp", path)
         counter[0] += 1
 
@@ -73,3 +82,92 @@ def _start_trimmer(every: float) -> None:
             trim(0)
 
     threading.Thread(target=loop, name="malloc-trim", daemon=True).start()
+
+
+def gauges() -> dict[str, Any]:
+    """Memory figures from below Python: glibc's heap (`mallinfo2`: bytes in use and
+    free in the arenas, i.e. fragmentation), SQLite's own allocations
+    (`sqlite3_memory_used`: page caches, schemas, statements of every connection),
+    Python's small-object allocator (`pymalloc_stats`: it maps its arenas itself,
+    outside glibc's heap),
+    the number of threads, the traced Python heap and RssAnon. Missing ones are left out."""
+    import ctypes
+    import tracemalloc
+
+    out: dict[str, Any] = {"threads": threading.active_count()}
+    if tracemalloc.is_tracing():
+        out["traced"] = tracemalloc.get_traced_memory()[0]
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [
+                (name, ctypes.c_size_t)
+                for name in (
+                    "arena",
+                    "ordblks",
+                    "smblks",
+                    "hblks",
+                    "hblkhd",
+                    "usmblks",
+                    "fsmblks",
+                    "uordblks",
+                    "fordblks",
+                    "keepcost",
+                )
+            ]
+
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+        out["malloc_in_use"] = info.uordblks + info.hblkhd
+        out["malloc_free"] = info.fordblks
+    except (OSError, AttributeError):
+        pass
+    try:
+        import sqlite3  # noqa: F401 — loads the library the process uses
+
+        lib = ctypes.CDLL("libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite"] = lib.sqlite3_memory_used()
+    except (OSError, AttributeError):
+        pass
+    out.update(pymalloc_stats())
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                out["rss_anon"] = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return out
+
+
+def pymalloc_stats() -> dict[str, int]:
+    """pymalloc's arenas (bytes mapped) and the bytes in its allocated blocks, from
+    `sys._debugmallocstats()` (it prints to fd 2: captured for the call). Diagnosis
+    only (the snapshot handler): other threads' stderr in that instant is lost."""
+    import re
+    import sys
+    import tempfile
+
+    out: dict[str, int] = {}
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            saved = os.dup(2)
+            try:
+                sys.stderr.flush()
+                os.dup2(tmp.fileno(), 2)
+                sys._debugmallocstats()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("ascii", "replace")
+    except (OSError, AttributeError):
+        return out
+    arenas = re.search(r"(\d+) arenas \* (\d+) bytes/arena", text)
+    used = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", text)
+    if arenas:
+        out["pymalloc_arenas"] = int(arenas.group(1)) * int(arenas.group(2))
+    if used:
+        out["pymalloc_used"] = int(used.group(1).replace(",", ""))
+    return out

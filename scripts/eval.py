@@ -1,7 +1,8 @@
 """Evaluation: sends tests/eval/cases.yml to the real servers over REST, prints accuracy per group.
 
-    python scripts/eval.py [--url http://localhost:5005 | --model models/x.tar.gz] [--min-accuracy 0.95]
-                           [--min-new-accuracy 0.0] [--new-only] [--no-show-failures]
+    python scripts/eval.py [--url http://localhost:5005 | --model models/x.tar.gz]
+                           [--min-accuracy 0.95] [--min-new-accuracy 0.0] [--new-only]
+                           [--no-show-failures]
 
 Without --url it starts the action server and Rasa on free ports with the trained model.
 Each case is a fresh conversation; the first custom payload of the reply is compared

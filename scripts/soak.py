@@ -13,8 +13,8 @@ up for the message (katakana names, numbers, typos): devtools/soak.py.
 
 `--trace` starts the servers with MEMTRACE_DIR: at the end of warm-up a SIGUSR1 starts
 tracemalloc in both, at the end another writes a snapshot; the script prints, by
-traceback, what was allocated since warm-up and is still alive in each process. `--env K=V` passes settings to both servers (e.g.
-MALLOC_ARENA_MAX=2, MALLOC_TRIM_EVERY=10).
+traceback, what was allocated since warm-up and is still alive in each process.
+`--env K=V` passes settings to both servers (e.g. MALLOC_ARENA_MAX=2, MALLOC_TRIM_EVERY=10).
 
 `--in-process` loads the model in this process and parses the texts with
 `agent.parse_message` under tracemalloc (no servers, no HTTP): the traced heap's slope and
@@ -25,6 +25,7 @@ soak in tests/unit/test_memory.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -38,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from devtools.soak import SoakTexts, rss_kib, slope
+from devtools.soak import SoakTexts, rss_kib, slope  # noqa: E402
 from rasa_runtime.memory import MEMTRACE_ENV  # noqa: E402
 
 
@@ -53,6 +54,7 @@ class Traffic:
         self.sent = 0
         self.errors = 0
         self.statuses: dict[int, int] = {}
+        self.sessions = 0  # socket.io sessions opened (--socketio)
         self.lock = threading.Lock()
         self.stop = threading.Event()
 
@@ -82,12 +84,56 @@ class Traffic:
             try:
                 r = session.post(self.url, json={"sender": sender, "message": text}, timeout=60)
                 code = r.status_code
-            except Exception:
+            except requests.RequestException:
                 code = -1
             with self.lock:
                 self.statuses[code] = self.statuses.get(code, 0) + 1
                 if code != 200:
                     self.errors += 1
+
+    def sio_client(self, base_url: str, transports: list[str]) -> None:
+        """Widget churn: a socket.io session per conversation — connect, session_request,
+        `turns` messages (each waits for the bot's first reply), disconnect — as many
+        short website-widget visits do (issue 21, item 3)."""
+        import socketio
+
+        done = False
+        while not done:
+            sio = socketio.Client(reconnection=False)
+            confirmed, replied = threading.Event(), threading.Event()
+            session: dict = {}
+            sio.on("session_confirm", lambda _sid, c=confirmed: c.set())
+            sio.on("session_token", lambda data, s=session: s.update(data))
+            sio.on("bot_uttered", lambda _data, r=replied: r.set())
+            try:
+                sio.connect(base_url, transports=transports, socketio_path="/socket.io")
+                sio.emit("session_request", {"session_id": None, "token": None})
+                if not confirmed.wait(30):
+                    raise TimeoutError("no session_confirm")
+                with self.lock:
+                    self.sessions += 1
+                for _ in range(self.turns):
+                    text = self.next_text()
+                    if text is None:
+                        done = True
+                        break
+                    replied.clear()
+                    sio.emit("user_uttered", {"message": text, "session_id": session["session_id"]})
+                    ok = replied.wait(60)
+                    with self.lock:
+                        self.statuses[200 if ok else -1] = (
+                            self.statuses.get(200 if ok else -1, 0) + 1
+                        )
+                        self.errors += 0 if ok else 1
+            except Exception:  # noqa: BLE001 — counted; the soak goes on
+                with self.lock:
+                    self.statuses[-1] = self.statuses.get(-1, 0) + 1
+                    self.errors += 1
+                done = self.stop.is_set()
+            finally:
+                # the session is gone either way
+                with contextlib.suppress(Exception):
+                    sio.disconnect()
 
 
 def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:
@@ -102,6 +148,50 @@ def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None
             return sorted(new)[-1]
         time.sleep(0.5)
     return None
+
+
+GAUGES = (
+    "rss_anon",
+    "traced",
+    "pymalloc_arenas",
+    "pymalloc_used",
+    "malloc_in_use",
+    "malloc_free",
+    "sqlite",
+)
+
+
+def print_gauges(name: str, got: list[tuple[Path, int]], every_row: bool = False) -> None:
+    """The gauges written beside each snapshot (rasa_runtime/memory.py: gauges): RssAnon,
+    the traced Python heap, pymalloc's arenas / used blocks, glibc's heap in use / free,
+    SQLite's own memory, threads.
+    The last row, or (at the end) all of them, in KiB."""
+    rows = []
+    for snap, n in got[1:]:
+        try:
+            g = json.loads(Path(str(snap) + ".json").read_text())
+        except (OSError, ValueError):
+            continue
+        rows.append((n, g))
+    if not rows:
+        return
+    if every_row:
+        print(f"\n{name}: gauges at each snapshot (KiB)")
+        print(f"{'messages':>9} " + " ".join(f"{k:>16}" for k in GAUGES) + f" {'threads':>8}")
+    for n, g in rows if every_row else rows[-1:]:
+        print(
+            f"{'' if every_row else name + ' '}{n:9,} "
+            + " ".join(f"{g.get(k, 0) / 1024:16,.0f}" for k in GAUGES)
+            + f" {g.get('threads', 0):8}",
+            flush=True,
+        )
+    if every_row and len(rows) >= 2:
+        points = {k: [(n, g.get(k, 0) / 1024) for n, g in rows] for k in GAUGES}
+        print(
+            f"{'slope':>9} "
+            + " ".join(f"{slope(points[k]):16.1f}" for k in GAUGES)
+            + "   (KiB per 1,000 messages, between the snapshots)"
+        )
 
 
 def print_growth(label: str, snap: Path, messages: int, top: int) -> None:
@@ -158,13 +248,27 @@ def run_stack(args: argparse.Namespace) -> int:
 
 def _drive(args, url, pids, texts, trace_dir) -> int:
     traffic = Traffic(url, texts, args.messages, args.seconds, args.turns)
-    threads = [threading.Thread(target=traffic.client, daemon=True) for _ in range(args.clients)]
+    if args.socketio:
+        base = url.removesuffix("/webhooks/rest/webhook")
+        transports = ["websocket"] if args.socketio == "websocket" else ["polling", "websocket"]
+        threads = [
+            threading.Thread(target=traffic.sio_client, args=(base, transports), daemon=True)
+            for _ in range(args.clients)
+        ]
+    else:
+        threads = [
+            threading.Thread(target=traffic.client, daemon=True) for _ in range(args.clients)
+        ]
     t0 = time.monotonic()
     for t in threads:
         t.start()
     samples: list[tuple[float, int, dict]] = []
     snaps: dict[str, list[Path]] = {name: [] for name in pids}
     warm_done = False
+    next_snap = None
+    traced = [
+        name for name in pids if pids[name] and (not args.trace_only or name in args.trace_only)
+    ]
     last_print = 0.0
     print(
         f"{'s':>6} {'messages':>9} "
@@ -180,10 +284,18 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
             samples.append((time.monotonic() - t0, n, mem))
             if trace_dir and not warm_done and n >= args.warmup:
                 warm_done = True
-                for name, pid in pids.items():
-                    snap = signal_snapshot(pid, trace_dir)
+                next_snap = n + args.snap_every if args.snap_every else None
+                for name in traced:
+                    snap = signal_snapshot(pids[name], trace_dir)
                     if snap:
                         snaps[name].append((snap, traffic.sent))
+            elif trace_dir and warm_done and next_snap and n >= next_snap:
+                next_snap = n + args.snap_every
+                for name in traced:
+                    snap = signal_snapshot(pids[name], trace_dir)
+                    if snap:
+                        snaps[name].append((snap, traffic.sent))
+                        print_gauges(name, snaps[name])
             if time.monotonic() - last_print >= args.print_every:
                 last_print = time.monotonic()
                 print(
@@ -197,8 +309,8 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
         t.join(timeout=90)
     time.sleep(args.idle)  # let keep-alive connections and in-flight work end first
     if trace_dir:
-        for name, pid in pids.items():
-            snap = signal_snapshot(pid, trace_dir)
+        for name in traced:
+            snap = signal_snapshot(pids[name], trace_dir)
             if snap:
                 snaps[name].append((snap, traffic.sent))
     elapsed = time.monotonic() - t0
@@ -208,6 +320,7 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
         f"\n{traffic.sent:,} messages in {elapsed:.0f} s ({traffic.sent / elapsed:.1f}/s), "
         f"{unseen_share:.0%} with unseen words, errors {traffic.errors} {traffic.statuses}; "
         f"warm-up {args.warmup:,} messages, {len(after)} samples after it"
+        + (f"; {traffic.sessions:,} socket.io sessions" if args.socketio else "")
     )
     result = {
         "messages": traffic.sent,
@@ -215,10 +328,12 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
         "unseen": round(unseen_share, 3),
         "warmup": args.warmup,
         "errors": traffic.errors,
+        "socketio_sessions": traffic.sessions if args.socketio else None,
         "slopes": {},
     }
     print(
-        f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}{'RSS slope':>12}{'anon slope':>12}"
+        f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}"
+        f"{'RSS slope':>12}{'anon slope':>12}"
         "   (MiB; slopes KiB per 1,000 messages)"
     )
     for name in pids:
@@ -234,12 +349,14 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
             "rss_end_mib": round(rss[-1][1] / 1024, 1),
         }
         print(
-            f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}{s_rss:12.1f}{s_anon:12.1f}"
+            f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}"
+            f"{s_rss:12.1f}{s_anon:12.1f}"
         )
     for name, got in snaps.items():
-        if len(got) == 2:
-            (_, n0), (last, n1) = got
+        if len(got) >= 2:
+            (_, n0), (last, n1) = got[0], got[-1]
             print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
+            print_gauges(name, got, every_row=True)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     bad = [n for n, s in result["slopes"].items() if args.max_slope and s["anon"] > args.max_slope]
@@ -323,7 +440,17 @@ def main() -> int:
         help="messages before the slope counts (default: a fifth of --messages, or 2,000)",
     )
     p.add_argument("--clients", type=int, default=8)
-    p.add_argument("--turns", type=int, default=3, help="messages per conversation")
+    p.add_argument(
+        "--turns", type=int, default=0, help="messages per conversation (3; 2 with --socketio)"
+    )
+    p.add_argument(
+        "--socketio",
+        nargs="?",
+        const="upgrade",
+        choices=["upgrade", "websocket"],
+        help="widget churn over socket.io instead of REST: connect, --turns messages, "
+        "disconnect, again (upgrade: polling then websocket, as browsers; or websocket only)",
+    )
     p.add_argument(
         "--unseen", type=float, default=0.4, help="share of messages with a made-up word"
     )
@@ -337,6 +464,19 @@ def main() -> int:
         help="seconds to wait after the traffic before the last snapshot",
     )
     p.add_argument("--trace", action="store_true", help="tracemalloc in the servers (slower)")
+    p.add_argument(
+        "--snap-every",
+        type=int,
+        default=0,
+        help="with --trace: a snapshot (and its gauges) every this many messages",
+    )
+    p.add_argument(
+        "--trace-only",
+        action="append",
+        choices=["rasa", "actions"],
+        default=[],
+        help="with --trace: trace only this server (tracing Rasa slows the soak)",
+    )
     p.add_argument("--env", action="append", default=[], help="K=V for both servers")
     p.add_argument("--rasa-url")
     p.add_argument("--rasa-pid", type=int)
@@ -349,6 +489,8 @@ def main() -> int:
     args = p.parse_args()
     if not args.messages and not args.seconds:
         args.messages = 3000 if args.in_process else 100_000
+    if not args.turns:
+        args.turns = 2 if args.socketio else 3
     if not args.warmup:
         args.warmup = args.messages // 5 if args.messages else 2000
     return run_in_process(args) if args.in_process else run_stack(args)

@@ -110,3 +110,23 @@ def test_an_import_runs_as_a_job_with_a_progress_bar(studio: Page, tmp_path):
     expect(studio.get_by_test_id("import-phase")).not_to_be_empty()
     expect(result).to_contain_text("取り込みました(版", timeout=120_000)
     expect(studio.get_by_test_id("import-job")).to_be_hidden()
+
+
+def test_a_stale_csrf_token_is_read_again_and_the_change_goes_through(studio: Page):
+    """The shared request helper (web/agent/staff-api.js) serves the studio too: a POST
+    with a stale token gets 403 csrf, the page re-reads the token and retries once."""
+    statuses: list[int] = []
+    studio.on(
+        "response",
+        lambda r: statuses.append(r.status) if r.url.endswith("/content/preview") else None,
+    )
+    studio.evaluate("window.StaffApi.setCsrf('stale-token')")
+    studio.get_by_test_id("new-item").click()
+    studio.get_by_test_id("f-term").fill("CSRF再取得語")
+    studio.get_by_test_id("f-reading").fill("しーえすあーるえふ")
+    studio.get_by_test_id("f-category").fill("運用")
+    studio.get_by_test_id("f-definition").first.fill("再取得の確認に使う定義です。")
+    studio.get_by_test_id("preview").click()
+    expect(studio.get_by_test_id("report")).to_contain_text("CSRF再取得語", timeout=60_000)
+    assert statuses == [403, 200]
+    expect(studio.locator("#error")).to_be_hidden()

@@ -11,6 +11,9 @@ The short in-process soak with the real model is `make soak-short` (part of `mak
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import spacy
@@ -101,7 +104,6 @@ def test_servers_memory_hooks_trace_on_signal_and_trim(tmp_path):
     import sys
     import textwrap
     import tracemalloc
-    from pathlib import Path
 
     code = textwrap.dedent("""
         import os, signal, sys, time
@@ -124,3 +126,25 @@ def test_servers_memory_hooks_trace_on_signal_and_trim(tmp_path):
     assert files == ["0.snap", "1.snap"]
     snap = tracemalloc.Snapshot.load(str(next(tmp_path.glob("*-1.snap"))))
     assert sum(s.size for s in snap.statistics("filename")) >= 100_000  # the 100 KB kept alive
+    gauges = json.loads(Path(str(next(tmp_path.glob("*-1.snap"))) + ".json").read_text())
+    assert gauges["traced"] >= 100_000
+    assert gauges["rss_anon"] > 0 and gauges["threads"] >= 1
+
+
+def test_gauges_see_memory_below_python():
+    # What tracemalloc cannot see: SQLite's page cache and glibc's heap (the soak's
+    # table beside every snapshot).
+    import sqlite3
+
+    from rasa_runtime.memory import gauges
+
+    before = gauges()
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (x TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?)", [("x" * 200,) for _ in range(5000)])
+    after = gauges()
+    assert after["sqlite"] - before["sqlite"] > 500_000  # ~1 MB of rows in SQLite's pages
+    assert after["malloc_in_use"] > before["malloc_in_use"]
+    assert after["pymalloc_arenas"] >= after["pymalloc_used"] > 0  # Python's own arenas
+    conn.close()
+    assert gauges()["sqlite"] < after["sqlite"]

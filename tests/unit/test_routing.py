@@ -1,8 +1,8 @@
 """Table test of the router (assistant/routing.py), GiNZA style: Japanese input and what
 the classifier said (often wrong on purpose) → the one decision.
 
-Row: (text, nlu, expected). `nlu` is the top intent, or "faq:<id>:<confidence>[:<runner-up>]" for the
-ResponseSelector's pick, or "nlu_fallback". `expected` is "definition:<headword>",
+Row: (text, nlu, expected). `nlu` is the top intent, or "faq:<id>:<confidence>[:<runner-up>]"
+for the ResponseSelector's pick, or "nlu_fallback". `expected` is "definition:<headword>",
 "comparison:<A>,<B>", "unknown", "faq:<id>", "handoff", "offer_human", "small_talk:<kind>",
 "out_of_scope", "fallback", "decline_offer", "back_to_bot".
 """
@@ -256,7 +256,8 @@ ROWS = [
     ("またね〜", "goodbye", "small_talk:goodbye"),
     ("ではこれで失礼します", "nlu_fallback", "small_talk:goodbye"),
     ("わかりやすかったです", "feedback_positive", "small_talk:feedback_thanks"),
-    # the widget's 👍 / 👎 buttons send the intent itself (「feedback」 is an alias of フィードバック)
+    # the widget's 👍 / 👎 buttons send the intent itself
+    # (「feedback」 is an alias of フィードバック)
     ("/feedback_positive", "feedback_positive", "small_talk:feedback_thanks"),
     ("/feedback_negative", "feedback_negative", "offer_human"),
     ("全然役に立たない", "feedback_negative", "offer_human"),

@@ -231,6 +231,9 @@ def run_stack(args: argparse.Namespace) -> int:
         pids = {"rasa": args.rasa_pid, "actions": args.actions_pid}
     else:
         workdir = Path(tempfile.mkdtemp(prefix="cc-soak-"))
+        if args.gauges_only:
+            args.trace = True
+            env_extra["MEMTRACE_FRAMES"] = "0"
         if args.trace:
             trace_dir = workdir / "memtrace"
             trace_dir.mkdir()
@@ -351,9 +354,15 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
             f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}{s_rss:12.1f}{s_anon:12.1f}"
         )
     for name, got in snaps.items():
+        result.setdefault("gauges", {})[name] = [
+            {"messages": n, **json.loads(Path(str(snap) + ".json").read_text())}
+            for snap, n in got[1:]
+            if Path(str(snap) + ".json").exists()
+        ]
         if len(got) >= 2:
             (_, n0), (last, n1) = got[0], got[-1]
-            print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
+            if last.stat().st_size:  # empty with --gauges-only
+                print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
             print_gauges(name, got, every_row=True)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
@@ -467,6 +476,12 @@ def main() -> int:
         type=int,
         default=0,
         help="with --trace: a snapshot (and its gauges) every this many messages",
+    )
+    p.add_argument(
+        "--gauges-only",
+        action="store_true",
+        help="as --trace without tracemalloc: only the gauges (glibc, pymalloc, SQLite) "
+        "at each snapshot, at full speed",
     )
     p.add_argument(
         "--trace-only",

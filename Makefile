@@ -75,12 +75,13 @@ test-e2e: $(MODEL)
 	$(PY) -m pytest tests/e2e -q
 
 eval: $(MODEL) ## Send tests/eval/cases.yml over REST, accuracy per group and set (fails < 97% on any set but the holdout, or on any false handoff)
-	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97 --min-set-accuracy 0.97 --report-only holdout
+	$(PY) scripts/eval.py --min-accuracy 0.97 --min-new-accuracy 0.97 --min-set-accuracy 0.97 --report-only holdout --report-only own_2026_12_05
 
 .PHONY: lint types
-lint: install ## ruff: lint + format check of assistant/ (pyproject.toml); import layering (.importlinter)
-	$(VENV)/bin/ruff check assistant
-	$(VENV)/bin/ruff format --check assistant
+PY_PACKAGES := assistant actions channels components devtools rasa_runtime scripts tests
+lint: install ## ruff: lint + format check of every Python package and the tests (pyproject.toml); import layering (.importlinter)
+	$(VENV)/bin/ruff check $(PY_PACKAGES)
+	$(VENV)/bin/ruff format --check $(PY_PACKAGES)
 	$(VENV)/bin/lint-imports --no-cache
 
 types: install ## mypy on assistant/ (settings in pyproject.toml)
@@ -110,7 +111,7 @@ trainees: install ## Trainer CLI: make trainees [ARGS="show <trainee>|hardest|ga
 	$(PY) -m assistant.training.cli $(ARGS)
 
 agents: install ## Console accounts: make agents ARGS="add 佐藤 [--name 佐藤花子] [--role editor]|role 佐藤 supervisor|passwd 佐藤|list|audit"
-	$(PY) -m assistant.handoff.agents_cli $(or $(ARGS),list)
+	$(PY) -m assistant.livechat.agents_cli $(or $(ARGS),list)
 
 .PHONY: soak soak-short
 SOAK_ARGS ?= --messages 100000
@@ -178,3 +179,11 @@ test-line: $(MODEL) ## LINE channel: unit tables, the API client and the real se
 .PHONY: bench-inbox
 bench-inbox: install ## Unanswered inbox: listing time on 30 days x 1,000,000 messages (SQLite)
 	$(PY) scripts/bench_inbox.py
+
+# -- settings (issue 20 move 4; docs/settings.md) ---------------------------------
+.PHONY: settings-doc settings-check
+settings-doc: install ## Regenerate docs/settings.md from assistant/settings.py
+	$(PY) -m assistant.settings doc --write
+
+settings-check: install ## Check the current environment's settings (exit 2 naming every bad value)
+	$(PY) -m assistant.settings check

@@ -90,7 +90,7 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     content = turn.content
     events: Events = []
     if route in TRAINING_ROUTES:
-        carry_out_training(decision, dispatcher, tracker)
+        carry_out_training(decision, dispatcher, tracker, content)
         return [SlotSet(FAILED_TURNS, 0.0), SlotSet(HANDOFF_OFFERED, False)]
     if route in (Route.DEFINITION, Route.UNKNOWN_TERM):
         for subject in decision.subjects:

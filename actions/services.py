@@ -19,13 +19,13 @@ from assistant.content.live import LiveContent
 from assistant.content.model import Content
 from assistant.faq import FaqEntry
 from assistant.glossary import Glossary
-from assistant.handoff.agents import AgentDirectory
 from assistant.handoff.hours import BusinessHours, load_hours
 from assistant.handoff.notify import WebhookNotifier
 from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
 from assistant.handoff.ticket_cap import TicketCap, TicketCapSettings
 from assistant.handoff.tickets import TicketStore
+from assistant.livechat.agents import AgentDirectory
 from assistant.matcher import TermMatcher
 from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer
@@ -134,9 +134,16 @@ def outcomes() -> OutcomeLog:
 
 
 @_once
-def trainer() -> Trainer:
-    """On the ticket store's database (one handoff database)."""
-    return Trainer(TrainingStore(store().engine), glossary())
+def training_store() -> TrainingStore:
+    """Trainees' progress, on the ticket store's database (one handoff database)."""
+    return TrainingStore(store().engine)
+
+
+def trainer(revision: Content | None = None) -> Trainer:
+    """Quizzes on the live content, like the answers: on the given revision (the turn's,
+    actions/turn.py) or the current one. A term added, fixed or disabled in the content
+    studio is quizzed (or no longer) from the next turn; built per call (it holds no state)."""
+    return Trainer(training_store(), (revision or content()).glossary)
 
 
 # -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant.content.model import Content
 from assistant.routing import Decision, Route
 from assistant.training import quiz
 from assistant.training import replies as training_replies
@@ -14,9 +15,12 @@ from . import outcomes, services
 from .common import send, user_text
 
 
-def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+def carry_out(
+    decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker, content: Content
+) -> None:
+    """On the turn's content revision: the quiz asks only its (enabled) terms."""
     sender = tracker.sender_id
-    t = services.trainer()
+    t = services.trainer(content)
     route = decision.route
     if route == Route.START_TRAINING:
         out = t.start(sender, decision.category, decision.questions)
@@ -27,7 +31,7 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
     elif route == Route.TRAINEE_NAME:
         out = t.set_name(sender, decision.name or sender)
     elif route == Route.CATEGORY_LIST:
-        out = [training_replies.category_list(quiz.categories(services.glossary()))]
+        out = [training_replies.category_list(quiz.categories(content.glossary))]
     else:  # Route.WEAK_TERMS
         out = t.weak(sender)
     for reply in out:

@@ -31,7 +31,7 @@ def read(tracker: Tracker) -> Turn:
 
 def routing_input(tracker: Tracker, content: Content | None = None) -> routing.RoutingInput:
     """The router's view of this turn: NLU result, text, term matches, conversation state."""
-    training_mode, quiz_pending = services.trainer().active(tracker.sender_id)
+    training_mode, quiz_pending = services.trainer(content).active(tracker.sender_id)
     return preview.routing_input(
         tracker.latest_message,
         user_text(tracker),

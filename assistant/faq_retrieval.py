@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .faq import FaqEntry
@@ -46,6 +47,33 @@ def words(text: str) -> list[str]:
     return out
 
 
+# Content words: runs of kanji / katakana (bigrams, a lone kanji as itself) and Latin words
+# (whole: 「EC」 is not the 「ec」 inside 「Connect」); hiragana runs (particles, endings) and
+# bigrams across a script change (「くれる会社」's 「ル会」) are left out.
+_CONTENT_RUN = re.compile(r"[a-z0-9]+|[ぁ-ゖ][ぁ-ゖー]*|[^ぁ-ゖa-z0-9]+")
+_HIRAGANA_RUN = re.compile(r"[ぁ-ゖ][ぁ-ゖー]*")
+_LATIN_RUN = re.compile(r"[a-z0-9]+")
+
+
+def content_words(text: str) -> list[str]:
+    """The content-word tokens of `text`, in order: what tells items of one kind apart
+    (「解約を防いでくれる会社」 → 解約, 防, 会社), not the phrasing they share."""
+    out: list[str] = []
+    for part in _BREAKS.split(unicodedata.normalize("NFKC", text).lower()):
+        for run in _CONTENT_RUN.findall(part):
+            if _HIRAGANA_RUN.fullmatch(run):
+                continue
+            if _LATIN_RUN.fullmatch(run):
+                if len(run) >= 2:
+                    out.append(run)
+                continue
+            key = key_form(run)
+            if len(key) == 1:
+                out.append(key)
+            out.extend(key[i : i + 2] for i in range(len(key) - 1))
+    return out
+
+
 @dataclass(frozen=True)
 class Hit:
     id: str
@@ -56,12 +84,19 @@ class Hit:
 class FaqRetriever:
     """Okapi BM25 over one document per FAQ entry (title + answer + example questions)."""
 
-    def __init__(self, entries: Mapping[str, FaqEntry], k1: float = 1.5, b: float = 0.75):
+    def __init__(
+        self,
+        entries: Mapping[str, FaqEntry],
+        k1: float = 1.5,
+        b: float = 0.75,
+        tokens: Callable[[str], list[str]] = words,
+    ):
         if not entries:
             raise ValueError("no FAQ entries")
         self._k1, self._b = k1, b
+        self._tokens = tokens
         self._ids = list(entries)
-        self._counts = [Counter(words(_document(entries[i]))) for i in self._ids]
+        self._counts = [Counter(tokens(_document(entries[i]))) for i in self._ids]
         self._lengths = [sum(c.values()) for c in self._counts]
         self._avg_length = sum(self._lengths) / len(self._lengths)
         n = len(self._ids)
@@ -70,7 +105,7 @@ class FaqRetriever:
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every entry id with its score, best first (ties keep data/faq.yml order)."""
-        query = set(words(text))
+        query = set(self._tokens(text))
         scored = []
         for pos, (faq_id, counts, length) in enumerate(
             zip(self._ids, self._counts, self._lengths, strict=True)

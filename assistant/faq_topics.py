@@ -14,6 +14,11 @@ FAQ edited or added at run time is understood without retraining:
 * `candidates(text)` — "did you mean": the closest FAQs and terms for a message nothing
   answered, as buttons.
 * `spelled_like(word)` — a glossary name one character off (「アフターコールワーフ」).
+* `item(faq_id, text)` — the items of a list FAQ (one whose answer names several other FAQs:
+  おすすめのアウトソーシング先 → トランスコスモス, TMJ, NTT…): of an item picked, the sibling whose
+  own text holds the question's content words clearly more (「ECの解約を減らしたい」 → TMJ),
+  ranked over content words only (kanji/katakana/Latin words: the phrasing every 「〜してくれる
+  会社は?」 shares tells no item apart). None when no item stands out (「おすすめの会社は?」).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from rapidfuzz.distance import Levenshtein
 
 from .faq import FaqEntry
-from .faq_retrieval import FaqRetriever
+from .faq_retrieval import FaqRetriever, content_words
 from .glossary import Glossary
 from .normalize import (
     is_hiragana,
@@ -40,7 +45,13 @@ from .normalize import (
 SITUATION_MIN_SCORE = 18.0
 SITUATION_MIN_MARGIN = 6.0
 CANDIDATE_MIN_SCORE = 6.0
+CONTENT_CANDIDATE_MIN_SCORE = 4.0
 ITEM_RATIO = 0.75  # an item within 75 % of its list's score comes first
+# An item of a list by its content words: questions for the list itself (「おすすめの委託先を
+# 教えて」) reach at most ~4 with a lead under 3 over the next item (tests/eval, not the holdout).
+ITEM_MIN_SCORE = 6.0
+ITEM_MIN_LEAD = 3.5
+MIN_LIST_ITEMS = 2  # an answer naming this many other FAQs is a list of them
 _DROPPED_MARKS = "ーｰ-‐・･"
 MAX_CANDIDATES = 3
 _SEGMENTS = re.compile(r"への|の|で|[()（）\s]")
@@ -103,6 +114,12 @@ class FaqTopics:
             and len(key_form(entries[b].title)) >= 3
             and key_form(entries[b].title) in key_form(entries[a].answer)
         }
+        # Lists and their items; the items told apart by their content words.
+        items: dict[str, set[str]] = {}
+        for a, b in self._lists:
+            items.setdefault(a, set()).add(b)
+        self._items = {a: bs for a, bs in items.items() if len(bs) >= MIN_LIST_ITEMS}
+        self._content = FaqRetriever(entries, tokens=content_words)
         # Headword by folded name, for typos.
         self._names: list[tuple[str, str]] = sorted(
             {(key_form(n), t.term) for t in glossary for n in t.names if len(key_form(n)) >= 3}
@@ -155,6 +172,22 @@ class FaqTopics:
         self._last_rank = (text, ranked)
         return ranked
 
+    def item(self, faq_id: str, text: str) -> str | None:
+        """`faq_id` is an item of a list: the sibling item the question's content words
+        clearly point to instead (None: `faq_id` stands, or is in no list). A list itself
+        is left as it is: 「どんな基準で委託先を選べば…」 is a guide, not an item."""
+        group: set[str] = set()
+        for items in self._items.values():
+            if faq_id in items:
+                group |= items
+        if not group:
+            return None
+        ranked = [(i, score) for i, score in self._content.rank(text) if i in group]
+        (top, score), runner_up = ranked[0], ranked[1][1] if len(ranked) > 1 else 0.0
+        if score >= ITEM_MIN_SCORE and score - runner_up >= ITEM_MIN_LEAD and top != faq_id:
+            return top
+        return None
+
     def clear_winner(self, text: str, min_score: float, min_margin: float) -> str | None:
         ranked = self.ranked(text)
         top, score = ranked[0]
@@ -169,8 +202,15 @@ class FaqTopics:
         self, text: str, suggest: Callable[[str], Sequence[str]]
     ) -> tuple[tuple[str, str], ...]:
         out: list[tuple[str, str]] = []
+        # The FAQ its content words point to (「解約を防いでくれる会社」 → TMJ), then the closest
+        # by the whole text.
+        content = self._content.rank(text)[0]
+        if content[1] >= CONTENT_CANDIDATE_MIN_SCORE:
+            out.append(("faq", content[0]))
         ranked = self.ranked(text)
-        out += [("faq", i) for i, score in ranked[:2] if score >= CANDIDATE_MIN_SCORE]
+        for i, score in ranked[:2]:
+            if score >= CANDIDATE_MIN_SCORE and ("faq", i) not in out:
+                out.append(("faq", i))
         for word in sorted(_NOUN_RUN.findall(text), key=len, reverse=True)[:2]:
             for term in suggest(word):
                 if ("term", term) not in out:

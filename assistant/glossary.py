@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
+
+from .settings import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY_PATH = REPO_ROOT / "data" / "glossary.yml"
@@ -93,7 +94,7 @@ def parse_glossary(raw: dict) -> Glossary:
 
 def glossary_path() -> Path:
     """$GLOSSARY_FILE if set, else data/glossary.yml."""
-    return Path(os.environ.get(GLOSSARY_ENV) or GLOSSARY_PATH)
+    return Path(get_settings().glossary_file or GLOSSARY_PATH)
 
 
 def load_glossary(path: Path | str | None = None) -> Glossary:

@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from .settings import Settings, get_settings
 
 DEFAULT_MAX_CHARS = 5000
 CUT_NOTE = "…(長すぎるため {kept:,}文字目以降の{cut:,}文字を省略しました)"
@@ -75,27 +76,14 @@ class IntakeSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> IntakeSettings:
-        env = os.environ if environ is None else environ
-
-        def number(name: str, default: int) -> int:
-            raw = (env.get(name) or "").strip()
-            if not raw:
-                return default
-            value = int(raw)
-            if value <= 0:
-                raise ValueError(f"{name} must be > 0, got {raw!r}")
-            return value
-
-        trusted = tuple(
-            p.strip() for p in (env.get("CHAT_TRUSTED_PROXIES") or "").split(",") if p.strip()
-        )
-        for network in trusted:
-            ipaddress.ip_network(network, strict=False)  # a typo fails at start, not silently
+        """CHAT_MAX_MESSAGE_CHARS, CHAT_RATE_PER_*, CHAT_TRUSTED_PROXIES (a typo in a
+        network fails at start, not silently): assistant/settings.py."""
+        s = get_settings() if environ is None else Settings.from_env(environ)
         return cls(
-            max_chars=number("CHAT_MAX_MESSAGE_CHARS", DEFAULT_MAX_CHARS),
-            per_sender_per_minute=number("CHAT_RATE_PER_SENDER", 30),
-            per_client_per_minute=number("CHAT_RATE_PER_CLIENT", 120),
-            trusted=trusted,
+            max_chars=s.chat_max_message_chars,
+            per_sender_per_minute=s.chat_rate_per_sender,
+            per_client_per_minute=s.chat_rate_per_client,
+            trusted=s.chat_trusted_proxies,
         )
 
 

@@ -68,6 +68,20 @@ _COMPARE = re.compile(
     r"(?:の|って|は|で|を|に)?\s*(?:違い|ちがい|差|比較|くらべ|比べ|どう違|何が違|なにが違|区別|相違)"
 )
 MAX_QUERY_CHARS = 30
+# Question words and demonstratives ask, they are not asked about: 「NPSって何の略?」 asks about
+# NPS (the region between って and の略 is 何), 「それってどういう意味?」 names no word.
+_INTERROGATIVES = frozenset(
+    re.split(
+        r"\s+",
+        "何 なに なん 何か なにか 誰 だれ どれ どこ いつ どの どっち どちら 何処 これ それ あれ"
+        " この その あの こちら そちら コレ ソレ",
+    )
+)
+
+
+def is_interrogative(word: str) -> bool:
+    """A question word or a demonstrative, not a word one looks up."""
+    return word.strip(_QUOTES) in _INTERROGATIVES
 
 
 @dataclass(frozen=True)
@@ -86,7 +100,8 @@ def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
         if region is None:
             continue
         about = not _MEANING_MARKER.match(text, marker.start())
-        subjects.extend(_subjects_in_region(text, region, matches, about=about))
+        found = _subjects_in_region(text, region, matches, about=about)
+        subjects.extend(s for s in found if s.term or not is_interrogative(s.query))
     if not subjects:
         # No marker (「ACW」「ACW?」): every term mentioned is asked about.
         subjects = [Subject(m.text, m.term) for m in matches]
@@ -162,6 +177,15 @@ def _subjects_in_region(
 # What may follow a clause's first noun: a particle, so a predicate follows (「ACWが長い」
 # 「IVRで離脱が多い」「CRMに入力漏れがある」「フィードバックを返す」).
 _TOPIC_PARTICLE = re.compile(r"(?:が|は|で|に|を|も|と|って|から|まで|より)")
+# A glossary term used as a verb (「エスカレーションするタイミング」「ACWした後」): the term is
+# the clause's topic as with a particle.
+_VERB_SUFFIX = re.compile(r"(?:する|した|して|される|させる|すべき|しない|しよう)")
+# Loanword nouns that name an aspect of something, not a thing one looks up (the kanji ones,
+# 基準・方法・理由…, are recognised by their script): 「エスカレーションするタイミング」.
+_ASPECT_NOUN = re.compile(
+    r"(?:タイミング|メリット|デメリット|ポイント|コツ|ルール|ケース|シーン|パターン|フロー|プロセス"
+    r"|ステップ|マナー|イメージ|レベル|ゴール|リスク|メリデメ)$"
+)
 # Bound nouns that do not make a new word of a term (「スクリプト通りに話せ」「ACW中」).
 _BOUND_SUFFIX = re.compile(r"(?:通り|どおり|型|的|化|中|上|用|系|側|時|後|前|内|外)(?![一-龥])")
 # Hiragana adverbs and fillers a clause may start with.
@@ -192,7 +216,9 @@ def _clause_topic(
         or (text[k - 1] == "っ" and k - 1 > i and is_noun_char(text[k - 2]))  # 真っ赤
     ):
         k -= 1
-    common_noun = about and all(is_kanji(c) for c in text[k:end])
+    common_noun = about and (
+        all(is_kanji(c) for c in text[k:end]) or bool(_ASPECT_NOUN.search(text[k:end]))
+    )
     if k < end and (k == i or text[k - 1] not in "がはも") and not common_noun:
         # The marker follows a noun that is not a predicate (「…で使うKPIとは」): that
         # noun is asked about, as usual. Asked *about* (not its meaning), a common noun
@@ -206,7 +232,7 @@ def _clause_topic(
             pos = suffix.end()
         while pos < end and (text[pos].isdigit() or text[pos] in "%％."):
             pos += 1  # 「応答率80%」
-        if pos < end and _TOPIC_PARTICLE.match(text, pos):
+        if pos < end and (_TOPIC_PARTICLE.match(text, pos) or _VERB_SUFFIX.match(text, head.end)):
             return Subject(head.text, head.term)
     j = i
     while j < end and (is_noun_char(text[j]) or text[j] in "ー・%％."):

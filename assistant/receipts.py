@@ -13,7 +13,6 @@ stored before processing it again). SQLAlchemy Core, SQLite and PostgreSQL; no R
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -24,6 +23,8 @@ from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, ins
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+
+from .settings import Settings, get_settings
 
 MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 MAX_MESSAGE_ID = 128
@@ -58,17 +59,9 @@ def message_id_problem(value: Any) -> str | None:
 
 
 def ttl_hours(environ: Mapping[str, str] | None = None) -> float:
-    env = os.environ if environ is None else environ
-    raw = (env.get("MESSAGE_ID_TTL_HOURS") or "").strip()
-    if not raw:
-        return float(DEFAULT_TTL_HOURS)
-    try:
-        hours = float(raw)
-    except ValueError:
-        raise ValueError(f"MESSAGE_ID_TTL_HOURS must be a number of hours, got {raw!r}") from None
-    if not 0 < hours <= 24 * 90:
-        raise ValueError(f"MESSAGE_ID_TTL_HOURS must be in (0, 2160], got {raw!r}")
-    return hours
+    """MESSAGE_ID_TTL_HOURS, in (0, 2160] (assistant/settings.py)."""
+    s = get_settings() if environ is None else Settings.from_env(environ)
+    return float(s.message_id_ttl_hours)
 
 
 @dataclass(frozen=True)

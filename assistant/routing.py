@@ -49,7 +49,7 @@ Two questions in one message (「ACWとは?あとSVって何?」): each sentence
 first answer leads and the others follow (`Decision.also`).
 
 A failed turn (fallback, unknown term) counts towards offering a person: the decision
-carries the new count and whether to offer now (assistant/handoff/triggers.py).
+carries the new count and whether to offer now (assistant/triggers.py).
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ from .faq import FaqEntry
 from .faq_retrieval import MIN_MARGIN, MIN_SCORE, FaqRetriever
 from .faq_topics import FaqTopics
 from .glossary import Glossary
-from .handoff.triggers import after_turn
 from .matcher import Match, TermMatcher
 from .normalize import is_hiragana, is_katakana
+from .triggers import after_turn
 
 MIN_FAQ_CONFIDENCE = 0.5  # the FAQ selector's own score (FallbackClassifier ignores it)
 # Sibling FAQs (five about コンタクトセンター) share the selector's confidence: when the intent is
@@ -150,6 +150,8 @@ class Knowledge:
     faq_winner: Callable[[str, float, float], str | None] = lambda text, score, lead: None
     faq_lists: Callable[[str, str], bool] = lambda list_id, item_id: False  # answer names item
     candidates: Callable[[str], tuple[tuple[str, str], ...]] = lambda text: ()  # did you mean
+    # an item of a list FAQ picked → the sibling the question's content words point to
+    faq_item: Callable[[str, str], str | None] = lambda faq_id, text: None
 
 
 @dataclass(frozen=True)
@@ -454,6 +456,14 @@ def _questions(inp: RoutingInput, kb: Knowledge, whole: Decision) -> Decision:
 def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     """What to do with this message. Pure: same input, same decision."""
     decision = _questions(inp, kb, _decide(inp, kb))
+    if decision.route == Route.FAQ and decision.faq_id and not decision.also:
+        # 「ECサイトの解約を減らしたいのですが良い委託先は?」: of the items of a list (おすすめの
+        # 委託先), the one whose own text holds what is asked — unless an FAQ is named.
+        item = kb.faq_item(decision.faq_id, inp.text)
+        if item is not None and not kb.faq_named(inp.text):
+            decision = replace(
+                decision, faq_id=item, why=decision.why + "; the item the content words name"
+            )
     if decision.route in (Route.FOLLOWUP, Route.BACK_TO_BOT, Route.HANDOFF, Route.DECLINE_OFFER):
         return decision
     if decision.route in TRAINING_ROUTES:
@@ -509,6 +519,10 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     if not matches:
         kana = structure.romaji_to_kana(text)
         found = tuple(kb.find_terms(kana)) if kana else ()
+        if kana and not found:
+            # 「kuroseru tte nani」: a romaji word one character off a glossary name.
+            kana = structure.romaji_to_kana(text, kb.spelled_like)
+            found = tuple(kb.find_terms(kana)) if kana else ()
         if kana and found:
             # 「autobaundo tte nani」: romaji read as kana; the classifier saw another text.
             return _decide(
@@ -720,6 +734,7 @@ def knowledge(
         faq_winner=topics.clear_winner,
         faq_lists=topics.lists,
         candidates=lambda text: topics.candidates(text, terms.suggest),
+        faq_item=topics.item,
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jaconv
 
@@ -114,18 +114,24 @@ _TRAINING_NOUN = r"(?:クイズ|くいず|研修モード|けんしゅうモー�
 _TRAINING_WANT = (
     r"(?:やりたい|やりたく|やろう|やってみたい|したい|して(?:ほしい|欲しい|ください|もらえ|くれ|いただけ)"
     r"|しても(?:らえ|いい)|出して|だして|出してくれ|お願い|おねがい|切り替え|切替|きりかえ|始め|はじめ"
-    r"|使いたい|つかいたい|受けたい|挑戦|チャレンジ|で練習|で確認|で力試し|で覚え|で復習|形式で|にして)"
+    r"|使いたい|つかいたい|受けたい|挑戦|チャレンジ|で練習|で確認|で力試し|で覚え|で復習|形式で|にして"
+    # any wish or request predicate: a verb stem + たい / てほしい / てください
+    # (「クイズで遊びたい」「クイズを解いてみたい」「クイズに答えさせて」)
+    r"|[ぁ-ん一-龥]{1,4}?(?:たい|たく|てほしい|て欲しい|てください|てもらえ|させて))"
 )
 _TRAINING_REQUEST = re.compile(_TRAINING_NOUN + r"[^。!?！？\n]{0,14}?" + _TRAINING_WANT)
 _ASKS_ABOUT_QUIZ = re.compile(_TRAINING_NOUN + r"\s*(?:とは|って(?:何|なに|なん))")
+_PERSON_IN_REQUEST = re.compile(r"人|方|担当|スタッフ|先生|講師")
 _LEAVING = re.compile(r"終了|終わ|おわ|やめ|止め|抜け|出る|出たい|解除")
 
 
 def asks_for_training(text: str) -> bool:
     """「新人研修用にクイズをやりたい」「研修モードに切り替えてもらえますか」: a request to
     practise, wherever it sits in the sentence (not 「クイズとは?」)."""
+    found = _TRAINING_REQUEST.search(text)
     return (
-        bool(_TRAINING_REQUEST.search(text))
+        found is not None
+        and not _PERSON_IN_REQUEST.search(found.group())  # 「クイズを作った人に会いたい」
         and not _ASKS_ABOUT_QUIZ.search(text)
         and not _LEAVING.search(text)
     )
@@ -145,9 +151,13 @@ _PARTICLES = {"wa": "は", "towa": "とは", "o": "を", "wo": "を", "e": "へ"
 _KANA = re.compile(r"^[ぁ-んァ-ヶー]+$")
 
 
-def romaji_to_kana(text: str) -> str | None:
+def romaji_to_kana(
+    text: str, spelled_like: Callable[[str], str | None] | None = None
+) -> str | None:
     """Lower-case romaji words as hiragana (「autobaundo tte nani」→「あうとばうんどってなに」);
-    capitals (ACW, PBX) and English words that are not romaji stay. None: no romaji."""
+    capitals (ACW, PBX) and English words that are not romaji stay. None: no romaji.
+    With `spelled_like`, a word one character off a glossary name (「kuroseru」) becomes
+    that name (particles and short words are left as they are)."""
     text = unicodedata.normalize("NFKC", text).translate(_MACRONS)
     if not re.search(r"[a-z]", text) or re.search(r"[ぁ-んァ-ヶ一-龥]", text):
         return None
@@ -167,6 +177,8 @@ def romaji_to_kana(text: str) -> str | None:
             candidate = jaconv.alphabet2kana(long_vowels)
             if _KANA.match(candidate):
                 kana = candidate
+                if spelled_like is not None and len(candidate) >= 3:
+                    kana = spelled_like(jaconv.hira2kata(candidate)) or candidate
         if kana is not None:
             converted = True
             out.append(kana + tail)

@@ -21,12 +21,13 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.handoff.console_auth import normalize_username
-from assistant.handoff.console_view import queue_view, ticket_detail
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound
+from assistant.livechat.console_auth import normalize_username
+from assistant.livechat.console_view import queue_view, ticket_detail
 
 from . import analytics, console_doors, content_studio, inbox, privacy
 from .live import LiveChat, live_chat
@@ -57,7 +58,8 @@ SECURITY_HEADERS = {
 PING_SECONDS = 5  # also how often an open event stream re-checks its session
 FORBIDDEN_PAGE = (
     '<!doctype html><html lang="ja"><meta charset="utf-8"><title>権限がありません</title>'
-    '<p>このページはスーパーバイザーのみ利用できます。</p><p><a href="/agent/">コンソールへ戻る</a></p>'
+    "<p>このページはスーパーバイザーのみ利用できます。</p>"
+    '<p><a href="/agent/">コンソールへ戻る</a></p>'
     "</html>"
 )
 SANIC_CORS_DONE = "_sanic_cors_e"  # the console is same-origin only: Sanic-CORS adds nothing
@@ -425,6 +427,6 @@ async def _still_logged_in(live: LiveChat, token: str | None) -> bool:
 def _body(request: Request) -> dict[str, Any]:
     try:
         body = request.json
-    except Exception:  # malformed JSON is a 400 for the caller below, never a 500
+    except InvalidUsage:  # malformed JSON is a 400 for the caller below, never a 500
         return {}
     return body if isinstance(body, dict) else {}

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -29,6 +28,7 @@ from typing import Any
 from sanic.request import Request
 
 from assistant.intake import is_trusted
+from assistant.settings import get_settings
 
 from . import session_tokens
 from .intake import intake
@@ -38,13 +38,6 @@ CLIENT_KEY = "client_key"
 
 class HashPoolBusy(Exception):
     """Too many log-ins are being hashed: refuse this one now."""
-
-
-def _int_env(name: str, default: int, low: int, high: int) -> int:
-    try:
-        return max(low, min(high, int(os.environ.get(name, default))))
-    except ValueError:
-        return default
 
 
 class HashPool:
@@ -65,9 +58,8 @@ class HashPool:
 
 @lru_cache(maxsize=1)
 def hash_pool() -> HashPool:
-    return HashPool(
-        _int_env("CONSOLE_HASH_WORKERS", 1, 1, 16), _int_env("CONSOLE_HASH_QUEUE", 4, 0, 256)
-    )
+    s = get_settings()  # CONSOLE_HASH_WORKERS 1..16, CONSOLE_HASH_QUEUE 0..256
+    return HashPool(s.console_hash_workers, s.console_hash_queue)
 
 
 def client(request: Request) -> str:

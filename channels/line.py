@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -50,6 +49,7 @@ from assistant.line import render, signature
 from assistant.line import replies as line_replies
 from assistant.line.quota import usage
 from assistant.line.store import LineStore
+from assistant.settings import get_settings
 
 from . import privacy
 from .intake import intake
@@ -103,7 +103,7 @@ class LineBot:
         self.secret, self.api, self.store, self.ttl = secret, api, store, ttl
         self.on_new_message = on_new_message
         self.locks = _UserLocks()
-        self.loading_after = float(os.environ.get(LOADING_ENV) or LOADING_AFTER)
+        self.loading_after = get_settings().line_loading_after
         self.tasks: set = set()
         self._status: dict[str, Any] | None = None
         self._status_at = 0.0
@@ -264,7 +264,7 @@ class LineBot:
 
     async def status(self) -> dict[str, Any]:
         """The month's quota and use for the agent console (cached QUOTA_CACHE seconds)."""
-        cache = float(os.environ.get("LINE_QUOTA_CACHE") or QUOTA_CACHE)
+        cache = get_settings().line_quota_cache
         if self._status is None or time.monotonic() - self._status_at >= cache:
             quota = await self.api.quota()
             month = datetime.now(JST).strftime("%Y-%m-01")
@@ -289,13 +289,14 @@ class LineInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
-        ttl = os.environ.get(TTL_ENV) or credentials.get("reply_token_ttl") or REPLY_TOKEN_TTL
+        s = get_settings()  # the variables win over credentials.yml
+        ttl = s.line_reply_token_ttl or credentials.get("reply_token_ttl") or REPLY_TOKEN_TTL
         return cls(
-            os.environ.get(SECRET_ENV, "").strip(),
-            os.environ.get(TOKEN_ENV, "").strip(),
-            os.environ.get(BASE_ENV) or credentials.get("api_base") or DEFAULT_BASE,
+            s.line_channel_secret,
+            s.line_channel_access_token,
+            s.line_api_base or credentials.get("api_base") or DEFAULT_BASE,
             float(ttl),
-            float(os.environ.get(TIMEOUT_ENV) or credentials.get("api_timeout") or 10),
+            float(s.line_api_timeout or credentials.get("api_timeout") or 10),
         )
 
     def __init__(

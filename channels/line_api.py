@@ -169,7 +169,8 @@ class LineApi:
         )
 
     async def quota(self) -> dict[str, Any]:
-        """{"type": "limited"|"none", "value": n or None, "used": n} (None fields if unreachable)."""
+        """{"type": "limited"|"none", "value": n or None, "used": n}
+        (None fields if unreachable)."""
         limit = await self._once("GET", "/v2/bot/message/quota", None)
         used = await self._once("GET", "/v2/bot/message/quota/consumption", None)
         body = limit.body if limit.ok and isinstance(limit.body, dict) else {}

@@ -37,14 +37,14 @@ from rasa.shared.core.events import (
 from assistant import replies as replies_main
 from assistant.conversation import HANDOFF_FORM, RESET_AFTER_HANDOFF
 from assistant.handoff import replies
-from assistant.handoff.agents import Agent, AgentDirectory
-from assistant.handoff.console_auth import AuditLog, ConsoleSessions
 from assistant.handoff.replies import Reply
 from assistant.handoff.service import HandoffService
 from assistant.handoff.settings import HandoffSettings
-from assistant.handoff.takeover import check_agent_text, wants_bot
 from assistant.handoff.tickets import Ticket, TicketStore
 from assistant.intake import is_reset_command
+from assistant.livechat.agents import Agent, AgentDirectory
+from assistant.livechat.console_auth import AuditLog, ConsoleSessions
+from assistant.livechat.takeover import check_agent_text, wants_bot
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, clip
 

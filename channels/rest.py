@@ -27,6 +27,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -107,7 +108,7 @@ class CheckedRestInput(RestInput):
                 return None
             try:
                 body = request.json
-            except Exception:  # Sanic raises InvalidUsage for malformed JSON
+            except InvalidUsage:  # what Sanic raises for malformed JSON
                 return _error("body is not valid JSON")
             problem = body_problem(body)
             if problem:

@@ -22,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from assistant.settings import get_settings
+
 logger = logging.getLogger(__name__)
 
 PREFIX = "ws-"
@@ -33,7 +35,7 @@ SECRET_FILE = Path(__file__).resolve().parents[1] / "var" / "chat_session_secret
 
 @lru_cache(maxsize=1)
 def _secret() -> bytes:
-    value = os.environ.get(ENV_VAR, "")
+    value = get_settings().chat_session_secret
     if value:
         return value.encode("utf-8")
     return _local_secret(SECRET_FILE)
@@ -69,19 +71,12 @@ TTL_ENV_VAR, ROTATE_ENV_VAR = "CHAT_SESSION_TTL_HOURS", "CHAT_SESSION_ROTATE_MIN
 MAX_TOKEN = 128
 
 
-def _setting(name: str, default: float) -> float:
-    try:
-        return max(0.0, float(os.environ.get(name, default)))
-    except ValueError:
-        return default
-
-
 def ttl_seconds() -> float:
-    return _setting(TTL_ENV_VAR, 24 * 7) * 3600
+    return get_settings().chat_session_ttl_hours * 3600
 
 
 def rotate_seconds() -> float:
-    return _setting(ROTATE_ENV_VAR, 60) * 60
+    return get_settings().chat_session_rotate_minutes * 60
 
 
 def sign(session_id: str, secret: bytes | None = None, issued: int | None = None) -> str:

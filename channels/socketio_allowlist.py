@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,6 +45,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from assistant.handoff import replies as handoff_replies
+from assistant.settings import get_settings
 
 from . import console_doors, exactly_once, privacy, session_tokens
 from .intake import intake
@@ -67,7 +67,7 @@ def parse_origins(value: Any) -> list[str]:
 
 
 def allowed_origins(credentials: dict[str, Any] | None = None) -> list[str]:
-    origins = parse_origins(os.environ.get(ENV_VAR)) or parse_origins(
+    origins = parse_origins(get_settings().chat_allowed_origins) or parse_origins(
         (credentials or {}).get("cors_allowed_origins")
     )
     origins = origins or list(DEFAULT_ORIGINS)
@@ -82,10 +82,7 @@ DEFAULT_MAX_METADATA_BYTES = 4096
 
 
 def max_metadata_bytes() -> int:
-    try:
-        return max(0, int(os.environ.get(METADATA_ENV_VAR, DEFAULT_MAX_METADATA_BYTES)))
-    except ValueError:
-        return DEFAULT_MAX_METADATA_BYTES
+    return get_settings().chat_max_metadata_bytes
 
 
 def bounded_metadata(raw: Any) -> dict[str, Any]:
@@ -128,7 +125,7 @@ def redis_client_manager() -> dict[str, Any]:
     Redis manager carries every emit to all Rasa servers, so a message emitted on
     one server (an agent's reply from the console) reaches a socket held by
     another. Unset: one server, emits stay in the process."""
-    url = (os.environ.get(REDIS_ENV_VAR) or "").strip()
+    url = get_settings().socketio_redis_url
     if not url:
         return {}
     from socketio import AsyncRedisManager

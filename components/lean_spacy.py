@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from typing import Any, Dict, List, Tuple
 
 from rasa.engine.graph import ExecutionContext
@@ -30,6 +29,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.model import InvalidModelError
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
+from assistant.settings import get_settings
 from components import lean_tokenizer
 
 logger = logging.getLogger(__name__)
@@ -95,9 +95,7 @@ def _load_once(name: str, exclude: Tuple[str, ...]) -> SpacyModel:
         raise InvalidModelError(f"'{name}' has no static vectors; use SpacyNLP")
     # The tokenizer without the per-message memory spaCy never frees (lean_tokenizer.py).
     # LEAN_TOKENIZER=0 keeps spaCy's (for before/after measurements: scripts/soak.py).
-    lean = (
-        lean_tokenizer.install(language) if os.environ.get("LEAN_TOKENIZER", "1") != "0" else None
-    )
+    lean = lean_tokenizer.install(language) if get_settings().lean_tokenizer else None
     # The name keeps the exclusions: a different set is a different feature source.
     suffix = "-lean-tokenizer" if lean else ""
     return SpacyModel(model=language, model_name=f"{name}-{'-'.join(exclude)}{suffix}")

@@ -115,7 +115,7 @@ class LeanJapaneseTokenizer:
         doc = Doc(self.vocab, words=[d.surface for d in dtokens], spaces=spaces)
         readings: List[str] = []
         next_pos = None
-        for idx, (token, dtoken) in enumerate(zip(doc, dtokens)):
+        for idx, (token, dtoken) in enumerate(zip(doc, dtokens, strict=True)):
             token.tag_ = dtoken.tag
             if next_pos:
                 token.pos = next_pos

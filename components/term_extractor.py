@@ -11,7 +11,6 @@ studio), not the file: a term published by an editor is found without a retrain.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -26,8 +25,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.content import live, preview
-from assistant.glossary import GLOSSARY_ENV, GLOSSARY_PATH, REPO_ROOT, glossary_path, load_glossary
+from assistant.glossary import GLOSSARY_PATH, REPO_ROOT, glossary_path, load_glossary
 from assistant.matcher import TermMatcher, Token
+from assistant.settings import get_settings
 from components.lean_tokenizer import reading
 
 
@@ -52,7 +52,7 @@ class GlossaryTermExtractor(GraphComponent, EntityExtractorMixin):
         path = Path(config["glossary"])
         if not path.is_absolute():
             path = REPO_ROOT / path  # independent of the server's working directory
-        if os.environ.get(GLOSSARY_ENV):
+        if get_settings().glossary_file:
             path = glossary_path()  # the same override the actions read
         self._matcher = TermMatcher(load_glossary(path))
         preview.set_tokenizer(_lean_tokens)  # the content studio's preview sees what we see

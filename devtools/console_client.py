@@ -18,7 +18,7 @@ def add_agent(
         [
             sys.executable,
             "-m",
-            "assistant.handoff.agents_cli",
+            "assistant.livechat.agents_cli",
             "add",
             username,
             "--name",

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import requests
 
+from assistant.settings import get_settings
+
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 # How the tests start Rasa and the action server: as `make run` does (scripts/run.sh).
@@ -31,7 +33,7 @@ RASA_CLI = (str(VENV_BIN / "python"), "-m", "rasa_runtime")
 ACTIONS_CLI = (str(VENV_BIN / "python"), "-m", "rasa_runtime.actions")
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 # One secret per test session, like one per `make run`; never written to the repo.
-_SESSION_TOKEN = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
+_SESSION_TOKEN = get_settings().action_server_token or secrets.token_urlsafe(32)
 MODEL = REPO / "models" / "model.tar.gz"
 # As endpoints.yml: Rasa's SQL tracker store with the faster reads and writes.
 TRACKER_STORE = "rasa_runtime.tracker_store.FastSQLTrackerStore"
@@ -67,14 +69,15 @@ class Process:
 
 def spawn(name: str, args: list[str], workdir: Path, env: dict) -> Process:
     log = workdir / f"{name}.log"
-    popen = subprocess.Popen(
-        args,
-        cwd=REPO,
-        env=env,
-        stdout=open(log, "wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # own process group: stop() takes its children too
-    )
+    with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+        popen = subprocess.Popen(
+            args,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: stop() takes its children too
+        )
     return Process(name, popen, log)
 
 

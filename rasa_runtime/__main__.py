@@ -19,10 +19,13 @@ runtime fixes applied first:
 Each refuses to patch a Rasa it was not written for (`rasa_version`).
 """
 
+from assistant.settings import check_or_exit
 from rasa_runtime import quiet
 
 
 def main() -> None:
+    # Every setting checked first: a bad value stops start-up with one line naming it.
+    check_or_exit("rasa_runtime")
     quiet.quiet_third_party_warnings()
     from rasa_runtime.memory import install_memory_hooks
 

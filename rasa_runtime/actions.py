@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
+from assistant.settings import check_or_exit
 from rasa_runtime import auth
 from rasa_runtime.quiet import quiet_third_party_warnings
 
@@ -24,15 +24,15 @@ logger = logging.getLogger("rasa_runtime.actions")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from rasa_sdk.endpoint import create_argument_parser
 
+    settings = check_or_exit("rasa_runtime.actions")  # a bad value: one line, no traceback
     parser = create_argument_parser()  # --port, --actions, --cors, --ssl-*, logging flags
     parser.description = "rasa-sdk action server: loopback by default, token required"
     parser.add_argument(
         "--host",
-        default=os.environ.get(auth.HOST_ENV) or auth.DEFAULT_HOST,
+        default=settings.actions_host,
         help=f"address to bind (default: ${auth.HOST_ENV} or {auth.DEFAULT_HOST})",
     )
-    env_port = (os.environ.get(auth.PORT_ENV) or "").strip()
-    parser.set_defaults(port=int(env_port) if env_port else auth.DEFAULT_PORT, actions="actions")
+    parser.set_defaults(port=settings.actions_port, actions="actions")
     return parser.parse_args(argv)
 
 
@@ -135,6 +135,7 @@ def start_services_with(app, actions: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    check_or_exit("rasa_runtime.actions")
     quiet_third_party_warnings()
     from rasa_runtime.memory import install_memory_hooks
 

@@ -26,6 +26,9 @@ import os
 import secrets
 from collections.abc import Mapping
 
+from assistant import settings as _settings
+from assistant.settings import Settings, get_settings
+
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 URL_ENV = "ACTION_ENDPOINT_URL"
 HOST_ENV = "ACTIONS_HOST"
@@ -44,8 +47,11 @@ def new_token() -> str:
 
 
 def token_from_env(environ: Mapping[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    return (env.get(TOKEN_ENV) or "").strip()
+    return _of(environ).action_server_token
+
+
+def _of(environ: Mapping[str, str] | None) -> Settings:
+    return get_settings() if environ is None else Settings.from_env(environ)
 
 
 def check_token(token: str) -> str:
@@ -72,30 +78,21 @@ def authorized(header: str | None, token: str) -> bool:
     return hmac.compare_digest(header.strip().encode("utf-8"), header_value(token).encode("utf-8"))
 
 
-def connect_host(bind_host: str) -> str:
-    """Where a local client reaches a server bound to `bind_host` (URL form)."""
-    host = (bind_host or "").strip()
-    if host in ("", "0.0.0.0", "*"):
-        return DEFAULT_HOST
-    if host == "::":
-        return "[::1]"
-    if ":" in host and not host.startswith("["):
-        return f"[{host}]"
-    return host
+connect_host = _settings.connect_host  # where a local client reaches a bound server
 
 
 def default_action_endpoint_url(environ: Mapping[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    host = connect_host(env.get(HOST_ENV) or DEFAULT_HOST)
-    port = (env.get(PORT_ENV) or "").strip() or str(DEFAULT_PORT)
-    return f"http://{host}:{port}/webhook"
+    """http://<ACTIONS_HOST as reachable>:<ACTIONS_PORT>/webhook (scripts/run.sh asks
+    `python -m assistant.settings get ACTION_ENDPOINT_URL` for the same)."""
+    return f"{_of(environ).actions_local_url()}/webhook"
 
 
 def set_default_action_endpoint_url() -> None:
     """endpoints.yml reads ${ACTION_ENDPOINT_URL}; derive it from ACTIONS_HOST/PORT
     when unset, so a plain `python -m rasa_runtime run` finds the action server."""
-    if not (os.environ.get(URL_ENV) or "").strip():
-        os.environ[URL_ENV] = default_action_endpoint_url()
+    s = get_settings()
+    if not s.action_endpoint_url:
+        os.environ[URL_ENV] = s.action_endpoint()
 
 
 def add_token_to_endpoint(endpoint) -> None:

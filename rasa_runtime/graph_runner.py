@@ -53,7 +53,7 @@ class SequentialGraphRunner(DaskGraphRunner):
         run_targets = list(targets) if targets else self._graph_schema.target_names
         order, schema = self._plan(run_targets)
         inputs = inputs or {}
-        for name, value in inputs.items():
+        for value in inputs.values():
             if isinstance(value, str) and value in schema.nodes:
                 raise GraphRunError(
                     f"Input value '{value}' clashes with a node name. Make sure "

@@ -39,11 +39,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+
+from assistant.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -58,29 +59,18 @@ DEFAULT_WAIT = 60.0
 KEEP, SAVE, DELETE = "keep", "save", "delete"
 
 
+# Read, checked and documented in assistant/settings.py (a bad value: SettingsError).
 def retry_seconds() -> float:
-    raw = (os.environ.get(RETRY_ENV) or "").strip()
-    value = float(raw) if raw else DEFAULT_RETRY
-    if value <= 0:
-        raise ValueError(f"{RETRY_ENV} must be > 0, got {raw!r}")
-    return value
+    return get_settings().lock_retry_seconds
 
 
 def lifetime_seconds() -> float:
     """TICKET_LOCK_LIFETIME; unset or 0 is the default, as Rasa reads it."""
-    raw = (os.environ.get(LIFETIME_ENV) or "").strip()
-    value = float(raw) if raw else DEFAULT_LIFETIME
-    if value < 0:
-        raise ValueError(f"{LIFETIME_ENV} must be >= 0 (0: the default), got {raw!r}")
-    return value or DEFAULT_LIFETIME
+    return get_settings().lock_lifetime()
 
 
 def wait_seconds() -> float:
-    raw = (os.environ.get(WAIT_ENV) or "").strip()
-    value = float(raw) if raw else DEFAULT_WAIT
-    if value <= 0:
-        raise ValueError(f"{WAIT_ENV} must be > 0, got {raw!r}")
-    return value
+    return get_settings().lock_wait_seconds
 
 
 class Releases:
@@ -188,8 +178,8 @@ def issue_ticket(store: Any, conversation_id: str, lock_lifetime: float) -> int:
         return _modify(store, conversation_id, change)
     except LockError:
         raise
-    except Exception as e:
-        raise LockError(f"Error while acquiring lock. Error:\n{e}")
+    except Exception as e:  # as Rasa's LockStore.issue_ticket: any store error is a LockError
+        raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
 
 def renew_ticket(store: Any, conversation_id: str, ticket: int, lock_lifetime: float) -> bool:
@@ -275,7 +265,7 @@ async def _keep_renewed(store: Any, conversation_id: str, ticket: int, lifetime:
                     conversation_id,
                 )
                 return
-        except Exception as e:  # Redis down for a moment: the next round tries again
+        except Exception as e:  # noqa: BLE001 any store error (Redis down for a moment): the next round tries again
             logger.warning("could not renew lock ticket of conversation %s: %s", conversation_id, e)
 
 

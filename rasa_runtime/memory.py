@@ -17,15 +17,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from assistant.settings import get_settings
+
 MEMTRACE_ENV = "MEMTRACE_DIR"
 MALLOC_TRIM_ENV = "MALLOC_TRIM_EVERY"
 
 
 def install_memory_hooks() -> None:
     """Start the malloc_trim thread and the snapshot signal handler if configured."""
-    trim = (os.environ.get(MALLOC_TRIM_ENV) or "").strip()
-    if trim and float(trim) > 0:
-        _start_trimmer(float(trim))
+    trim = get_settings().malloc_trim_every
+    if trim > 0:
+        _start_trimmer(trim)
     install_snapshot_handler()
 
 
@@ -37,13 +39,14 @@ def install_snapshot_handler() -> None:
     (empty) says tracing started. `MEMTRACE_FRAMES=0`: no tracing, only the gauges
     beside empty snapshots (glibc, pymalloc, SQLite at full speed). Without
     MEMTRACE_DIR: nothing."""
-    folder = os.environ.get(MEMTRACE_ENV)
+    settings = get_settings()
+    folder = settings.memtrace_dir
     if not folder:
         return
     import signal
     import tracemalloc
 
-    frames = int(os.environ.get("MEMTRACE_FRAMES") or 12)  # 0: gauges only, no tracing
+    frames = settings.memtrace_frames  # 0: gauges only, no tracing
     counter = [0]
 
     def on_signal(signum, frame) -> None:

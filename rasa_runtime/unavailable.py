@@ -77,7 +77,7 @@ def _store():
 
 @lru_cache(maxsize=1)
 def _notifier():
-    from assistant.handoff import notifier_from_env
+    from assistant.handoff.settings import notifier_from_env
 
     return notifier_from_env(_store())
 

@@ -105,7 +105,8 @@ def hot_path(n: int = 20_000) -> list[tuple[str, float, float, float]]:
         "action_listen",
     )
     facts = routing.RoutingInput(text="ACWとは?", intent="define_term", intent_confidence=0.97)
-    # content=None: the outcome log reads only the decision and the tracker, not the content revision
+    # content=None: the outcome log reads only the decision and the tracker,
+    # not the content revision
     answer = Turn(
         facts,
         routing.Decision(routing.Route.DEFINITION, (Subject("ACW", "アフターコールワーク"),)),
@@ -264,7 +265,8 @@ def dashboard(url: str, days: int) -> list[tuple[str, float]]:
     a.build_day(busiest, now)
     out.append(
         (
-            f"rebuild one day's roll-up ({rep.daily[busiest].messages:,} messages, a refresh of today)",
+            f"rebuild one day's roll-up ({rep.daily[busiest].messages:,} messages,"
+            " a refresh of today)",
             time.perf_counter() - t0,
         )
     )
@@ -325,9 +327,10 @@ def main() -> int:
     try:
         for label, url in backends:
             turns, rows, secs = load(url, args.days, args.messages)
-            results[label] = [(f"load {rows:,} rows ({turns:,} messages)", secs)] + dashboard(
-                url, args.days
-            )
+            results[label] = [
+                (f"load {rows:,} rows ({turns:,} messages)", secs),
+                *dashboard(url, args.days),
+            ]
     finally:
         if pg_env is not None:
             subprocess.run(

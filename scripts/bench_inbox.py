@@ -39,9 +39,11 @@ def main() -> int:
             items = store.items()
             times.append(time.perf_counter() - t0)
         print(
-            f"inbox: {turns:,} turns ({rows:,} rows, loaded in {secs:.1f} s) over {args.days} days: "
+            f"inbox: {turns:,} turns ({rows:,} rows, loaded in {secs:.1f} s)"
+            f" over {args.days} days: "
             f"{len(items):,} items, {sum(i.count for i in items):,} misses; "
-            f"listing median {statistics.median(times) * 1000:.0f} ms (min {min(times) * 1000:.0f} ms)"
+            f"listing median {statistics.median(times) * 1000:.0f} ms"
+            f" (min {min(times) * 1000:.0f} ms)"
         )
     return 0
 

@@ -12,9 +12,9 @@ so a repeated run reuses it (training takes 10–20 minutes on 2 cores).
 
 Both bots are then served, one after the other, with the same action server and
 channels (devtools/launch.py); the stock bot with Rasa's own SQL tracker store
-(SQLite), the project with its FastSQLTrackerStore (same table). Both get the same load: REST, the eval
-questions (tests/eval/cases.yml), 1 and 16 concurrent clients (each its own sender ids)
-for --seconds each, loopback only. Then RSS of the Rasa process, start-up (spawn →
+(SQLite), the project with its FastSQLTrackerStore (same table). Both get the same load:
+REST, the eval questions (tests/eval/cases.yml), 1 and 16 concurrent clients (each its own
+sender ids) for --seconds each, loopback only. Then RSS of the Rasa process, start-up (spawn →
 ready), train time and eval accuracy (scripts/eval.py's cases and judge). One table:
 project, stock, ratio (stock / project).
 """

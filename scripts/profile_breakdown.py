@@ -12,8 +12,9 @@ In one process, with Rasa's own API:
 2. per-component time of the NLU graph over the evaluation questions
    (`tests/eval/cases.yml`, each GraphNode's call timed by wrapping GraphNode.__call__);
 3. per-step cost of a REST turn without HTTP: `agent.handle_message` on the project's
-   SQLite tracker store (FastSQLTrackerStore) with a real action server (started here), timing tracker retrieve / save, NLU,
-   policy graph, action-server calls (HTTP round trip + response validation).
+   SQLite tracker store (FastSQLTrackerStore) with a real action server (started here),
+   timing tracker retrieve / save, NLU, policy graph, action-server calls (HTTP round trip +
+   response validation).
 """
 
 from __future__ import annotations

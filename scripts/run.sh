@@ -7,36 +7,26 @@
 # `scripts/run.sh shell` (make shell): the action server in the background and
 # `rasa shell` in this terminal.
 #
-# Environment (defaults): RASA_HOST/RASA_PORT (127.0.0.1/5005), ACTIONS_HOST/
-# ACTIONS_PORT (127.0.0.1/5055), WEB_HOST/WEB_PORT (127.0.0.1/8080),
-# ACTION_ENDPOINT_URL (http://127.0.0.1:$ACTIONS_PORT/webhook), ACTION_SERVER_TOKEN
-# (random per start; Rasa and the action server share it), CHAT_ALLOWED_ORIGINS.
+# Environment: RASA_HOST/RASA_PORT, ACTIONS_HOST/ACTIONS_PORT, WEB_HOST/WEB_PORT,
+# ACTION_ENDPOINT_URL, RASA_MODEL, ACTION_SERVER_TOKEN (random per start; Rasa and the
+# action server share it), CHAT_ALLOWED_ORIGINS: docs/settings.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
-# glibc: two malloc arenas and memory handed back every 30 s (rasa_runtime/memory.py):
-# the Rasa process's RSS grew about twice as fast without (docs/memory.md).
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" MALLOC_TRIM_EVERY="${MALLOC_TRIM_EVERY:-30}"
 mode="${1:-run}"
 PY=.venv/bin/python
-MODEL="${RASA_MODEL:-models/model.tar.gz}"
 
-RASA_HOST="${RASA_HOST:-127.0.0.1}"
-RASA_PORT="${RASA_PORT:-5005}"
-ACTIONS_HOST="${ACTIONS_HOST:-127.0.0.1}"
-ACTIONS_PORT="${ACTIONS_PORT:-5055}"
-WEB_HOST="${WEB_HOST:-127.0.0.1}"
-WEB_PORT="${WEB_PORT:-8080}"
-export ACTIONS_HOST ACTIONS_PORT
-
-# Where Rasa calls the action server (endpoints.yml reads ${ACTION_ENDPOINT_URL}).
-case "$ACTIONS_HOST" in
-  0.0.0.0 | "*") actions_connect=127.0.0.1 ;;
-  ::) actions_connect="[::1]" ;;
-  *:*) actions_connect="[$ACTIONS_HOST]" ;;
-  *) actions_connect="$ACTIONS_HOST" ;;
-esac
-export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://$actions_connect:$ACTIONS_PORT/webhook}"
+# Defaults, checks and the action server's URL come from assistant/settings.py
+# (docs/settings.md) in one call: a bad value stops here with one line naming it.
+settings="$($PY -m assistant.settings vars RASA_MODEL RASA_HOST RASA_PORT WEB_HOST WEB_PORT \
+  ACTIONS_HOST ACTIONS_PORT ACTION_ENDPOINT_URL ACTIONS_LOCAL_URL MALLOC_ARENA_MAX)"
+eval "$settings"
+MODEL="$RASA_MODEL"
+# endpoints.yml reads ${ACTION_ENDPOINT_URL}; the action server ACTIONS_HOST/PORT.
+export ACTIONS_HOST ACTIONS_PORT ACTION_ENDPOINT_URL
+# glibc: two malloc arenas and memory handed back every 30 s (rasa_runtime/memory.py):
+# the Rasa process's RSS grew about twice as fast without (docs/memory.md).
+export MALLOC_ARENA_MAX MALLOC_TRIM_EVERY="${MALLOC_TRIM_EVERY:-30}"
 # The secret Rasa sends and the action server requires: new for every start unless
 # given (several Rasa servers sharing one action server must share it).
 if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
@@ -53,9 +43,9 @@ if [ "$mode" = shell ]; then
   $PY -m rasa_runtime.supervisor actions "${actions_cmd[@]}" >var/actions-shell.log 2>&1 &
   supervisor=$!
   trap 'kill -TERM "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true' EXIT
-  $PY - "$actions_connect" "$ACTIONS_PORT" <<'PY' || { echo "action server did not start; see var/actions-shell.log" >&2; exit 1; }
+  $PY - "$ACTIONS_LOCAL_URL/health" <<'PY' || { echo "action server did not start; see var/actions-shell.log" >&2; exit 1; }
 import sys, time, urllib.request
-url = f"http://{sys.argv[1]}:{sys.argv[2]}/health"
+url = sys.argv[1]
 for _ in range(240):
     try:
         urllib.request.urlopen(url, timeout=1)

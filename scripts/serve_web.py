@@ -12,6 +12,7 @@ serverUrl and the page's CSP connect-src allows exactly that origin.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -141,10 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("serve_web: web/node_modules missing, run `npm ci` in web/\n")
     httpd = ThreadingHTTPServer((args.host, args.port), Handler)
     print(f"serve_web: http://{args.host}:{httpd.server_port}/", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ up for the message (katakana names, numbers, typos): devtools/soak.py.
 
 `--trace` starts the servers with MEMTRACE_DIR: at the end of warm-up a SIGUSR1 starts
 tracemalloc in both, at the end another writes a snapshot; the script prints, by
-traceback, what was allocated since warm-up and is still alive in each process. `--env K=V` passes settings to both servers (e.g.
-MALLOC_ARENA_MAX=2, MALLOC_TRIM_EVERY=10).
+traceback, what was allocated since warm-up and is still alive in each process.
+`--env K=V` passes settings to both servers (e.g. MALLOC_ARENA_MAX=2, MALLOC_TRIM_EVERY=10).
 
 `--in-process` loads the model in this process and parses the texts with
 `agent.parse_message` under tracemalloc (no servers, no HTTP): the traced heap's slope and
@@ -25,6 +25,7 @@ soak in tests/unit/test_memory.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -38,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from devtools.soak import SoakTexts, rss_kib, slope
+from devtools.soak import SoakTexts, rss_kib, slope  # noqa: E402
 from rasa_runtime.memory import MEMTRACE_ENV  # noqa: E402
 
 
@@ -83,7 +84,7 @@ class Traffic:
             try:
                 r = session.post(self.url, json={"sender": sender, "message": text}, timeout=60)
                 code = r.status_code
-            except Exception:
+            except requests.RequestException:
                 code = -1
             with self.lock:
                 self.statuses[code] = self.statuses.get(code, 0) + 1
@@ -142,10 +143,10 @@ class Traffic:
                     self.errors += 1
                 done = self.stop.is_set()
             finally:
-                try:  # as a closed tab: a polite disconnect waits for the pending long-poll
+                # as a closed tab (a polite disconnect waits for the pending long-poll);
+                # the session is gone either way
+                with contextlib.suppress(Exception):
                     sio.eio.disconnect(abort=True)
-                except Exception:  # noqa: BLE001 — the session is gone either way
-                    pass
 
 
 def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:
@@ -347,7 +348,8 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
         "slopes": {},
     }
     print(
-        f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}{'RSS slope':>12}{'anon slope':>12}"
+        f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}"
+        f"{'RSS slope':>12}{'anon slope':>12}"
         "   (MiB; slopes KiB per 1,000 messages)"
     )
     for name in pids:
@@ -363,7 +365,8 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
             "rss_end_mib": round(rss[-1][1] / 1024, 1),
         }
         print(
-            f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}{s_rss:12.1f}{s_anon:12.1f}"
+            f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}"
+            f"{s_rss:12.1f}{s_anon:12.1f}"
         )
     for name, got in snaps.items():
         result.setdefault("gauges", {})[name] = [

@@ -17,11 +17,15 @@ REPO = Path(__file__).resolve().parent.parent
 ALLOWED = {
     # Rules name the retrieval intent `faq`, so domain.yml must list it (else the
     # story reader warns); the importer then adds it a second time from the NLU data.
-    r"The following duplicated intents have been found across multiple domain files: faq$": "faq listed in domain.yml and added from the NLU data",
+    r"The following duplicated intents have been found across multiple domain files: faq$": (
+        "faq listed in domain.yml and added from the NLU data"
+    ),
     # FAQ answers are sent by action_route when assistant/routing.py decides so (it checks
     # the ResponseSelector's own confidence; FallbackClassifier does not);
     # the utter_faq/<id> responses exist so the ResponseSelector trains on them.
-    r"The utterance 'utter_faq' is not used in any story or rule\.": "utter_faq is sent by action_route",
+    r"The utterance 'utter_faq' is not used in any story or rule\.": (
+        "utter_faq is sent by action_route"
+    ),
 }
 
 WARNING = re.compile(r"UserWarning: (.*)")

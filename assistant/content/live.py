@@ -13,12 +13,12 @@ down) keeps the last content and is retried at the next poll.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
 from sqlalchemy.engine import Engine
 
+from ..settings import get_settings
 from .model import Content
 from .service import ContentService
 
@@ -32,10 +32,8 @@ _lock = threading.Lock()
 
 
 def poll_seconds() -> float:
-    try:
-        return max(0.05, float(os.environ.get(POLL_ENV) or DEFAULT_POLL_SECONDS))
-    except ValueError:
-        return DEFAULT_POLL_SECONDS
+    """CONTENT_POLL_SECONDS, at least 0.05 (assistant/settings.py)."""
+    return get_settings().content_poll_seconds
 
 
 class LiveContent:

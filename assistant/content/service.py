@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from ..handoff.console_auth import AuditLog
+from ..livechat.console_auth import AuditLog
 from .model import Content, Record, build, clean, seed_records
 from .store import Change, ContentStore, Item, NotFound, Rejected, Snapshot
 from .validate import check_faq, check_term, name_index

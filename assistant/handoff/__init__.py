@@ -1,7 +1,11 @@
-"""Handoff to human operators: escalation tickets, business hours, contact
-parsing and webhook notification. Knows nothing of Rasa; actions call it.
+"""Handoff to human operators, ticket side: escalation tickets, business hours, contact
+parsing and webhook notification. Knows nothing of Rasa; actions call it. The live
+console (agents, console sessions, takeover) is assistant/livechat/.
 
-Typical use from a bot action::
+Nothing is imported here, so importing one module (``assistant.handoff.replies``) does not
+pull in the database or HTTP libraries. Typical use from a bot action::
+
+    from assistant.handoff.settings import notifier_from_env, store_from_env
 
     store = store_from_env()
     notifier = notifier_from_env(store); notifier.start()
@@ -9,30 +13,3 @@ Typical use from a bot action::
                           candidates, transcript, notify=notifier.enabled)
     notifier.notify_async(ticket.id)   # returns at once
 """
-
-from .contact import Contact, display_phone, parse_contact
-from .delivery import DeliveryQueue
-from .hours import BusinessHours, HoursConfigError, load_hours
-from .notify import WebhookNotifier, build_payload, deliver
-from .settings import HandoffSettings, hours_from_env, notifier_from_env, store_from_env
-from .tickets import Ticket, TicketNotFound, TicketStore
-
-__all__ = [
-    "BusinessHours",
-    "Contact",
-    "DeliveryQueue",
-    "HandoffSettings",
-    "HoursConfigError",
-    "Ticket",
-    "TicketNotFound",
-    "TicketStore",
-    "WebhookNotifier",
-    "build_payload",
-    "deliver",
-    "display_phone",
-    "hours_from_env",
-    "load_hours",
-    "notifier_from_env",
-    "parse_contact",
-    "store_from_env",
-]

@@ -7,19 +7,20 @@ HANDOFF_WEBHOOK_TIMEOUT      seconds per POST (default 3)
 HANDOFF_WEBHOOK_MAX_ATTEMPTS attempts before a delivery is marked failed (default 12)
 HANDOFF_HOURS_FILE           business hours YAML (default: <repo>/config/business_hours.yml)
 
-Bad values raise ValueError at start-up rather than being silently replaced.
+Bad values raise ValueError at start-up rather than being silently replaced (declared,
+parsed and documented once in assistant/settings.py).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from ..settings import Settings, get_settings
 from .hours import BusinessHours, load_hours
-from .notify import DEFAULT_MAX_ATTEMPTS, FORMATS, WebhookNotifier
+from .notify import DEFAULT_MAX_ATTEMPTS, WebhookNotifier
 from .tickets import TicketStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -38,44 +39,18 @@ class HandoffSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HandoffSettings:
-        env = os.environ if environ is None else environ
-
-        def get(name: str) -> str:
-            return (env.get(name) or "").strip()
-
-        fmt = get("HANDOFF_WEBHOOK_FORMAT").lower() or "json"
-        if fmt not in FORMATS:
-            raise ValueError(f"HANDOFF_WEBHOOK_FORMAT must be one of {FORMATS}, got {fmt!r}")
-        timeout = _number("HANDOFF_WEBHOOK_TIMEOUT", get("HANDOFF_WEBHOOK_TIMEOUT"), 3.0, float)
-        attempts = _number(
-            "HANDOFF_WEBHOOK_MAX_ATTEMPTS",
-            get("HANDOFF_WEBHOOK_MAX_ATTEMPTS"),
-            DEFAULT_MAX_ATTEMPTS,
-            int,
-        )
-        hours = get("HANDOFF_HOURS_FILE") or str(DEFAULT_HOURS_FILE)
+        s = get_settings() if environ is None else Settings.from_env(environ)
+        hours = s.handoff_hours_file
         if not os.path.isabs(hours):
             hours = str(REPO_ROOT / hours)  # relative to the repo, not the cwd
         return cls(
-            db_url=get("HANDOFF_DB_URL") or DEFAULT_DB_URL,
-            webhook_url=get("HANDOFF_WEBHOOK_URL"),
-            webhook_format=fmt,
-            webhook_timeout=timeout,
-            webhook_max_attempts=attempts,
+            db_url=s.handoff_db_url or DEFAULT_DB_URL,
+            webhook_url=s.handoff_webhook_url,
+            webhook_format=s.handoff_webhook_format,
+            webhook_timeout=s.handoff_webhook_timeout,
+            webhook_max_attempts=s.handoff_webhook_max_attempts,
             hours_file=hours,
         )
-
-
-def _number(name: str, raw: str, default: Any, kind: Callable[[str], Any]) -> Any:
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {raw!r}")
-    return value
 
 
 def store_from_env(settings: HandoffSettings | None = None) -> TicketStore:

@@ -14,7 +14,6 @@ sent per new ticket, so they are capped with it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import Engine
 
+from ..settings import Settings, get_settings
 from .schema import audit_table, now_utc
 
 ACTION = "ticket_opened"
@@ -41,18 +41,13 @@ class TicketCapSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TicketCapSettings:
-        env = os.environ if environ is None else environ
-
-        def number(name: str, default: int) -> int:
-            try:
-                return max(0, int(env.get(name, default)))
-            except ValueError:
-                return default
-
+        """HANDOFF_MAX_TICKETS_PER_CLIENT / _PER_SENDER, HANDOFF_TICKET_WINDOW_MINUTES
+        (assistant/settings.py; a bad value fails instead of falling back)."""
+        s = get_settings() if environ is None else Settings.from_env(environ)
         return cls(
-            per_client=number("HANDOFF_MAX_TICKETS_PER_CLIENT", 10),
-            per_sender=number("HANDOFF_MAX_TICKETS_PER_SENDER", 3),
-            window=timedelta(minutes=number("HANDOFF_TICKET_WINDOW_MINUTES", 10)),
+            per_client=s.handoff_max_tickets_per_client,
+            per_sender=s.handoff_max_tickets_per_sender,
+            window=timedelta(minutes=s.handoff_ticket_window_minutes),
         )
 
 

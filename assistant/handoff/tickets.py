@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .db import create_schema, make_engine, reading
+from .queue_order import QueueEntry, queue_positions
 from .sanitize import clean_json, clean_optional, clean_text, normalize_transcript
 from .schema import (
     CONTACT_KINDS,
@@ -37,7 +38,6 @@ from .schema import (
     now_utc,
     tickets_table,
 )
-from .takeover import QueueEntry, queue_positions
 
 _ID_RETRIES = 5
 
@@ -443,7 +443,7 @@ class TicketStore:
 
     def queue_position(self, ticket_id: str) -> int | None:
         """1-based place among waiting (open, unowned) tickets; None if not waiting.
-        The order is the console's (takeover.queue_positions: created_at, then id).
+        The order is the console's (queue_order.queue_positions: created_at, then id).
         The tickets ahead are counted in the database, and only those created at the
         same instant are read: memory and time do not grow with the queue (reading
         every waiting ticket on each handoff was the action server's growth under

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -41,6 +40,7 @@ from sqlalchemy.engine import Engine
 
 from ..handoff.db import create_schema, reading
 from ..handoff.schema import UTCDateTime, metadata
+from ..settings import get_settings
 from .records import Outcome, as_row, from_row
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ outcomes_table = Table(
 
 
 def log_disabled() -> bool:
-    return os.environ.get("OUTCOME_LOG", "").strip().lower() in ("off", "0", "false", "no")
+    return not get_settings().outcome_log
 
 
 class OutcomeLog:
@@ -91,7 +91,7 @@ class OutcomeLog:
         self.engine = engine
         self.enabled = (not log_disabled()) if enabled is None else enabled
         if flush_seconds is None:
-            flush_seconds = float(os.environ.get("OUTCOME_FLUSH_SECONDS", "1.0"))
+            flush_seconds = get_settings().outcome_flush_seconds
         self.flush_seconds = max(0.01, flush_seconds)
         self.batch = batch
         self.max_queue = max_queue

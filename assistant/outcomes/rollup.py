@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import uuid
 from collections import Counter
@@ -45,6 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..handoff.db import create_schema, reading
 from ..handoff.schema import UTCDateTime, metadata
+from ..settings import get_settings
 from .kpi import (
     HANDOFF_TURNS,
     ConversationFacts,
@@ -274,7 +274,7 @@ class Analytics:
     def __init__(self, engine: Engine, refresh_seconds: float | None = None) -> None:
         self.engine = engine
         if refresh_seconds is None:
-            refresh_seconds = float(os.environ.get("ANALYTICS_REFRESH_SECONDS", "60"))
+            refresh_seconds = get_settings().analytics_refresh_seconds
         self.refresh = timedelta(seconds=max(0.0, refresh_seconds))
         self._build_lock = threading.Lock()
         self._pending_lock = threading.Lock()

@@ -30,10 +30,11 @@ there are replaced in the original text.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from ..settings import get_settings
 
 # Kinds the customer is asked not to type (the privacy notice); contacts are
 # masked silently (they are welcome where the contact step asks for them).
@@ -133,8 +134,7 @@ class PrivacySettings:
 
     @classmethod
     def from_env(cls) -> PrivacySettings:
-        raw = os.environ.get("PRIVACY_MASK_CONTACTS", "1").strip().lower()
-        return cls(mask_contacts=raw not in ("0", "false", "no", "off"))
+        return cls(mask_contacts=get_settings().privacy_mask_contacts)
 
 
 def luhn_ok(digits: str) -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from sqlalchemy.engine import URL
 
+from ..settings import Settings, get_settings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _VAR_RE = re.compile(r"\$\{([^}]+)\}")
 
@@ -37,10 +39,12 @@ def _expand(value: Any, env: Mapping[str, str]) -> Any:
 def tracker_url(
     endpoints: str | Path | None = None, environ: Mapping[str, str] | None = None
 ) -> str:
+    # ${VAR} in the endpoints file is expanded from the environment, as Rasa does.
     env = os.environ if environ is None else environ
-    if (env.get("TRACKER_DB_URL") or "").strip():
-        return env["TRACKER_DB_URL"].strip()
-    path = Path(endpoints or env.get("ENDPOINTS") or REPO_ROOT / "endpoints.yml")
+    s = get_settings() if environ is None else Settings.from_env(environ)
+    if s.tracker_db_url:
+        return s.tracker_db_url
+    path = Path(endpoints or s.endpoints)
     if not path.is_absolute():
         path = REPO_ROOT / path
     try:

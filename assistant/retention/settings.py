@@ -8,17 +8,17 @@ RETENTION_OUTCOMES_DAYS       analytics outcome log (questions as typed), the ro
                               questions and user hashes (default 400: KPIs compare a month
                               with the same month a year before); roll-up counts are kept
 
-A malformed value raises ValueError (purge refuses to run rather than guess).
+A malformed value raises ValueError (purge refuses to run rather than guess). Declared,
+parsed and documented in assistant/settings.py.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-MAX_DAYS = 36500
+from ..settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -31,25 +31,10 @@ class RetentionSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RetentionSettings:
-        env = os.environ if environ is None else environ
-        values: dict[str, int] = {}
-        for f in fields(cls):
-            name = f"RETENTION_{f.name.upper()}"
-            raw = (env.get(name) or "").strip()
-            if raw:
-                values[f.name] = parse_days(name, raw)
-        return cls(**values)
+        s = get_settings() if environ is None else Settings.from_env(environ)
+        return cls(**{f.name: getattr(s, f"retention_{f.name}") for f in fields(cls)})
 
     def cutoff(self, field_name: str, now: datetime) -> datetime | None:
         """The moment before which data under ``field_name`` is purged (None: kept)."""
         days = int(getattr(self, field_name))
         return None if days == 0 else now - timedelta(days=days)
-
-
-def parse_days(name: str, raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit():
-        raise ValueError(f"{name} must be a whole number of days (0 = keep), got {raw!r}")
-    days = int(raw)
-    if days > MAX_DAYS:
-        raise ValueError(f"{name} must be at most {MAX_DAYS} days, got {days}")
-    return days

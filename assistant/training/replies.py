@@ -78,6 +78,12 @@ def feedback(q: Question, chosen: int | None, number: int, total: int, score: in
     )
 
 
+def withdrawn(q: Question, total: int, category: str | None) -> Reply:
+    """The pending question's term was disabled in the content studio meanwhile."""
+    text = f"「{q.term}」は用語集から外れたため、この問題は採点しません。次の問題に進みます。"
+    return Reply(text, payload("training_mode", text, active=True, category=category, total=total))
+
+
 def summary(score: int, total: int, weak: list[str]) -> Reply:
     text = f"おつかれさまでした。{total}問中{score}問正解です。"
     if weak:

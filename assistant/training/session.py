@@ -27,10 +27,19 @@ def seed_for(sender: str, session_id: int) -> int:
 
 
 class Trainer:
+    """Quizzes over one glossary: the action server builds one per turn on that turn's
+    content revision (actions/services.trainer), so a term added, fixed or disabled in
+    the content studio is asked (or no longer asked) from the next turn, without a
+    restart. The store keeps the progress across revisions: a pending question whose term
+    was disabled meanwhile is withdrawn, and weak-term lists name enabled terms only."""
+
     def __init__(self, store: TrainingStore, glossary: Glossary, total: int = DEFAULT_QUESTIONS):
         self.store = store
         self.glossary = glossary
         self.total = total
+
+    def _enabled(self, terms: list[str]) -> list[str]:
+        return [t for t in terms if self.glossary.get(t) is not None]
 
     def trainee(self, sender: str) -> str:
         state = self.store.state(sender)
@@ -68,14 +77,19 @@ class Trainer:
         s = self.store.session(session_id)
         assert s is not None
         trainee = self.trainee(sender)
-        if s.asked >= s.total:
+        # Only the terms of this revision (a disabled term is not in the glossary).
+        terms = [t.term for t in self.glossary if s.category in (None, t.category)]
+        if s.asked >= s.total or not terms:  # done, or nothing left to ask (all disabled)
             self.store.finish_session(session_id)
             self.store.set_state(sender, pending=None)
-            return [replies.summary(s.correct, s.total, self.store.weak_terms(trainee))]
+            weak = self._enabled(self.store.weak_terms(trainee))
+            return [replies.summary(s.correct, s.total, weak)]
         number = s.asked + 1
         rng = _rng(s.seed, number)
-        terms = [t.term for t in self.glossary if s.category in (None, t.category)]
-        exclude = set(s.asked_terms) if len(terms) > len(s.asked_terms) else set()
+        # No term twice in a session while others remain (terms asked, then disabled, do
+        # not count: the remaining ones are the enabled terms not asked yet).
+        asked = set(s.asked_terms) & set(terms)
+        exclude = asked if len(asked) < len(terms) else set()
         headword = schedule.pick_term(terms, self.store.boxes(trainee), rng, exclude)
         assert headword is not None
         term = self.glossary.get(headword)
@@ -91,6 +105,12 @@ class Trainer:
         if state is None or not state.pending or state.session_id is None:
             return [replies.no_question()]
         q = Question.from_dict(state.pending)
+        s = self.store.session(state.session_id)
+        assert s is not None
+        if self.glossary.get(q.term) is None:
+            # Its term was disabled in the content studio after it was asked: not graded
+            # (its definition is no longer what the bot teaches); on to the next question.
+            return [replies.withdrawn(q, s.total, s.category), *self._next(sender, s.id)]
         chosen = match_answer(q, text, self.glossary)
         correct = chosen == q.answer
         trainee = state.trainee
@@ -105,7 +125,8 @@ class Trainer:
         trainee = self.trainee(sender)
         boxes = self.store.boxes(trainee)
         wrong = self.store.wrong_counts(trainee)
-        return [replies.weak_terms([(t, wrong[t], boxes[t]) for t in schedule.weak(boxes, wrong)])]
+        weak = self._enabled(schedule.weak(boxes, wrong))
+        return [replies.weak_terms([(t, wrong[t], boxes[t]) for t in weak])]
 
     def set_name(self, sender: str, name: str) -> list[Reply]:
         """Progress from now on under `name` (another device, another day: same record)."""

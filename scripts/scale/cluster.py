@@ -2,7 +2,7 @@
 
     clients ──► HAProxy :LB ──(cookie CCSRV, sticky)──► Rasa 1 ┐    ┌─► PostgreSQL: tracker store
                            └─(round robin w/o cookie)─► Rasa 2 ┤────┤   (db tracker) + handoff DB
-                                                               │    │   (db handoff: tickets, live chat)
+                                                               │    │   (db handoff: tickets, chats)
     Rasa ──► HAProxy :ALB ──(round robin)──► action server 1/2 ┘    └─► Redis: lock store (db 1) +
                                                                         socket.io manager (db 2)
 
@@ -68,8 +68,8 @@ def _open_hours(path: Path) -> Path:
     """Business hours open around the clock: every handoff request makes a ticket
     that waits for an agent (the usual daytime path)."""
     days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    lines = ["timezone: Asia/Tokyo", "weekly:"] + [f'  {d}: ["00:00-24:00"]' for d in days]
-    path.write_text("\n".join(lines + ["holidays: {}", "closures: []"]) + "\n", encoding="utf-8")
+    lines = ["timezone: Asia/Tokyo", "weekly:", *(f'  {d}: ["00:00-24:00"]' for d in days)]
+    path.write_text("\n".join([*lines, "holidays: {}", "closures: []"]) + "\n", encoding="utf-8")
     return path
 
 
@@ -395,7 +395,8 @@ def start_cluster(
                 )
             )
         log(
-            f"cluster: action servers {action_ports} behind :{actions_lb_port} ({time.monotonic() - t0:.1f}s)"
+            f"cluster: action servers {action_ports} behind :{actions_lb_port}"
+            f" ({time.monotonic() - t0:.1f}s)"
         )
         for i, port in enumerate(rasa_ports, 1):
             args = [

@@ -21,29 +21,37 @@ with the token, and sends the same message again). Each message's fate goes to t
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import random
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import gevent
 from locust import HttpUser, User, between, events, task
 
-JOURNAL = os.environ.get("SCALE_JOURNAL", "")
-SOCKET_SHARE = float(os.environ.get("SCALE_SOCKET_SHARE", "0.5"))
-HANDOFF_SHARE = float(os.environ.get("SCALE_HANDOFF_SHARE", "0.3"))
-MAX_ATTEMPTS = int(os.environ.get("SCALE_MAX_ATTEMPTS", "6"))
-REQUEST_TIMEOUT = float(os.environ.get("SCALE_REQUEST_TIMEOUT", "60"))
-REPLY_TIMEOUT = float(os.environ.get("SCALE_REPLY_TIMEOUT", "20"))
-WAIT_MIN = float(os.environ.get("SCALE_WAIT_MIN", "1"))
-WAIT_MAX = float(os.environ.get("SCALE_WAIT_MAX", "4"))
+_REPO = str(Path(__file__).resolve().parents[2])
+if _REPO not in sys.path:  # locust -f puts only this folder on sys.path
+    sys.path.insert(0, _REPO)
+from assistant.settings import get_settings  # noqa: E402
+
+_S = get_settings()  # SCALE_* (docs/settings.md), set by scripts/scale/run.py
+JOURNAL = _S.scale_journal
+SOCKET_SHARE = _S.scale_socket_share
+HANDOFF_SHARE = _S.scale_handoff_share
+MAX_ATTEMPTS = _S.scale_max_attempts
+REQUEST_TIMEOUT = _S.scale_request_timeout
+REPLY_TIMEOUT = _S.scale_reply_timeout
+WAIT_MIN = _S.scale_wait_min
+WAIT_MAX = _S.scale_wait_max
 # No new message after SCALE_END_AT (epoch seconds); locust quits once every message
 # under way has its answer (or after SCALE_GRACE seconds), so nothing is cut off.
-END_AT = float(os.environ.get("SCALE_END_AT", "0") or 0)
-GRACE = float(os.environ.get("SCALE_GRACE", "60"))
+END_AT = _S.scale_end_at
+GRACE = _S.scale_grace
 IN_FLIGHT = [0]
 
 QUESTIONS = [
@@ -213,10 +221,8 @@ class RestCustomer(HttpUser):
 
 
 def _quiet_disconnect(sio: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):  # already gone
         sio.disconnect()
-    except Exception:  # noqa: BLE001 - already gone
-        pass
 
 
 class SocketCustomer(User):

@@ -8,8 +8,9 @@ Redis (scripts/scale/cluster.py), then
 3. load: locust (scripts/scale/locustfile.py), N users mixing REST and socket.io for
    a bounded time; one Rasa server is killed (-9) in the middle and restarted at
    once, then an action server is killed and restarted, PostgreSQL and Redis are
-   restarted (chaos; the short version: Rasa and an action server); afterwards every message is counted in the tracker store and every handoff
-   ticket looked up (scripts/scale/verify.py), and the restarted server must answer.
+   restarted (chaos; the short version: Rasa and an action server); afterwards every
+   message is counted in the tracker store and every handoff ticket looked up
+   (scripts/scale/verify.py), and the restarted server must answer.
 
 Prints the figures; exits non-zero if a message was lost or duplicated, a ticket is
 missing, or a step failed.
@@ -44,14 +45,14 @@ LOCUSTFILE = HERE / "locustfile.py"
 # kill_at: Rasa 1 killed (-9) and restarted; chaos: (component, seconds into the load) —
 # "actions": action server 1 killed (-9) and restarted; "postgres": PostgreSQL restarted
 # (every connection cut); "redis": Redis restarted (locks and socket.io channels gone).
-FULL = dict(
-    users=50,
-    spawn_rate=10,
-    duration=60,
-    kill_at=12,
-    chaos=(("actions", 22.0), ("postgres", 32.0), ("redis", 44.0)),
-)
-SHORT = dict(users=15, spawn_rate=5, duration=25, kill_at=6, chaos=(("actions", 14.0),))
+FULL = {
+    "users": 50,
+    "spawn_rate": 10,
+    "duration": 60,
+    "kill_at": 12,
+    "chaos": (("actions", 22.0), ("postgres", 32.0), ("redis", 44.0)),
+}
+SHORT = {"users": 15, "spawn_rate": 5, "duration": 25, "kill_at": 6, "chaos": (("actions", 14.0),)}
 
 
 # -- 1. burst ----------------------------------------------------------------------
@@ -295,7 +296,8 @@ def run_load(
                 cluster.wait_lb_up([node.name], timeout=60)
                 load.back_after = time.monotonic() - killed
                 log(
-                    f"load: {node.name} back behind the balancer {load.back_after:.1f}s after the kill"
+                    f"load: {node.name} back behind the balancer"
+                    f" {load.back_after:.1f}s after the kill"
                 )
             except Exception as e:  # noqa: BLE001 - reported as a problem
                 load.problems.append(f"{node.name} did not come back: {e}")
@@ -399,7 +401,8 @@ def run_chaos(
 
 def describe(load: Load) -> str:
     lines = [
-        f"{load.users} users, {load.duration}s, REST + socket.io through HAProxy, 2 Rasa + 2 action servers"
+        f"{load.users} users, {load.duration}s, REST + socket.io through HAProxy,"
+        " 2 Rasa + 2 action servers"
     ]
     if load.killed:
         back = (
@@ -457,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"burst: {b.messages} messages at once into one conversation (both servers): "
             f"{b.seconds:.2f}s, slowest reply {b.slowest:.2f}s, "
-            f"{'each in the tracker once' if b.exactly_once else 'NOT exactly once: ' + str(b.counts)}",
+            + ("each in the tracker once" if b.exactly_once else f"NOT exactly once: {b.counts}"),
             flush=True,
         )
         if not b.exactly_once:
@@ -465,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             push = agent_push(cluster)
             print(
-                f"agent push across servers (console on rasa2 → socket on rasa1): {push * 1000:.0f} ms",
+                "agent push across servers (console on rasa2 → socket on rasa1):"
+                f" {push * 1000:.0f} ms",
                 flush=True,
             )
         except Exception as e:  # noqa: BLE001

@@ -4,6 +4,7 @@ token, user_uttered, bot_uttered), over engine.io polling."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -54,7 +55,5 @@ class WidgetCustomer:
         return [p for p in self.payloads() if p.get("kind") == kind][count - 1]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             self.sio.disconnect()
-        except Exception:  # noqa: BLE001 - already gone
-            pass

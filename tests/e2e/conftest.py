@@ -38,19 +38,20 @@ class WebServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"serve_web_{self.port}.log"
-        self.popen = subprocess.Popen(
-            [
-                sys.executable,
-                str(REPO / "scripts" / "serve_web.py"),
-                "--port",
-                str(self.port),
-                "--rasa-url",
-                rasa_url,
-            ],
-            cwd=REPO,
-            stdout=open(self.log, "wb"),
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.log, "wb") as out:  # the child keeps its own copy of the descriptor
+            self.popen = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(REPO / "scripts" / "serve_web.py"),
+                    "--port",
+                    str(self.port),
+                    "--rasa-url",
+                    rasa_url,
+                ],
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -34,7 +35,7 @@ def abot(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "assistant.handoff.agents_cli",
+            "assistant.livechat.agents_cli",
             "add",
             "boss",
             "--name",
@@ -144,7 +145,7 @@ def test_supervisor_sees_the_numbers_hovers_a_definition_and_downloads_csv(brows
         # the CSV download: UTF-8 with a BOM, the same numbers
         with page.expect_download() as dl:
             page.get_by_test_id("csv-kpis").click()
-        body = open(dl.value.path(), "rb").read()
+        body = Path(dl.value.path()).read_bytes()
         assert body.startswith(b"\xef\xbb\xbf")
         assert f"メッセージ数,messages,{want['messages']}," in body.decode("utf-8-sig")
 
@@ -159,7 +160,7 @@ def test_supervisor_sees_the_numbers_hovers_a_definition_and_downloads_csv(brows
 
 
 def test_an_agent_gets_403(browser, abot):
-    context, page, problems = logged_in(browser, abot, "sato")
+    context, page, _problems = logged_in(browser, abot, "sato")
     try:
         resp = page.goto(abot.rasa_url + "/agent/analytics")
         assert resp.status == 403

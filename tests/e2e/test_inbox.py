@@ -98,6 +98,11 @@ def test_editor_turns_an_unanswered_question_into_a_term(page: Page, inbox: Page
     hostile = inbox.locator("[data-testid='inbox-item']").filter(has_text="onerror")
     expect(hostile.locator(".inbox__label")).to_contain_text("<img")  # shown as text, not markup
     expect(inbox.locator("#items img")).to_have_count(0)
+    # The customer's words, as the example question and in the transcript: text too.
+    expect(hostile).to_contain_text(f"例: {HOSTILE}")
+    hostile.get_by_test_id("show-transcript").click()
+    expect(inbox.get_by_test_id("transcript")).to_contain_text(HOSTILE)
+    expect(inbox.locator("#transcript img, #transcript-id img")).to_have_count(0)
     expect(row.get_by_test_id("count")).to_have_text("2件")
     expect(row.get_by_test_id("status")).to_have_text("未対応")
     term_form = row.locator("fieldset[data-fix='term']")

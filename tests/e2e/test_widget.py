@@ -204,7 +204,8 @@ def test_enter_during_ime_composition_does_not_send(page: Page):
     # Safari: the confirming Enter arrives after compositionend, as keyCode 229.
     box.evaluate(
         """el => {
-            const ev = new KeyboardEvent('keydown', {key: 'Enter', bubbles: true, cancelable: true});
+            const ev = new KeyboardEvent(
+                'keydown', {key: 'Enter', bubbles: true, cancelable: true});
             Object.defineProperty(ev, 'keyCode', {get: () => 229});
             el.dispatchEvent(ev);
         }"""

@@ -38,7 +38,9 @@ def test_csat_is_asked_after_a_goodbye_and_logged(browser, web, bot):
         page.add_init_script("""
             let given = {};
             Object.defineProperty(window, "CCAssistantConfig", {
-              configurable: true, get: () => given, set: (v) => { given = Object.assign({}, v, { csat: true }); },
+              configurable: true,
+              get: () => given,
+              set: (v) => { given = Object.assign({}, v, { csat: true }); },
             });""")
         page.goto(web.url + "/")
         open_chat(page)

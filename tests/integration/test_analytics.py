@@ -50,7 +50,7 @@ def accounts(abot):
         [
             sys.executable,
             "-m",
-            "assistant.handoff.agents_cli",
+            "assistant.livechat.agents_cli",
             "add",
             "boss",
             "--name",
@@ -161,7 +161,7 @@ def test_kpi_api_counts_what_the_customers_saw(abot, accounts):
     ticket = None
     for _ in range(50):
         waiting = [t for t in agent.queue()["waiting"] if t["id"] and t.get("last_question")]
-        mine = [t for t in agent.queue()["waiting"]]
+        mine = list(agent.queue()["waiting"])
         ticket = next((t["id"] for t in mine if t["id"]), None)
         if ticket:
             break

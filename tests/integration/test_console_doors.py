@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from assistant.handoff.console_auth import (
+from assistant.livechat.console_auth import (
     MAX_FAILURES,
     MAX_FAILURES_PER_CLIENT,
     MAX_FAILURES_PER_USER,
@@ -241,7 +241,7 @@ def test_the_event_stream_closes_when_the_account_is_disabled(bot):
     assert door.login(name, PASSWORD).status_code == 200
     ended, _ = _open_stream(door, bot)
     subprocess.run(
-        [sys.executable, "-m", "assistant.handoff.agents_cli", "disable", name],
+        [sys.executable, "-m", "assistant.livechat.agents_cli", "disable", name],
         env=bot.env,
         cwd=REPO,
         check=True,

@@ -588,7 +588,8 @@ def test_an_import_is_a_job_with_progress_and_one_at_a_time(bot, editor, supervi
         assert time.monotonic() - started < 300
         time.sleep(0.1)
     print(
-        f"import job: {len(seen)} polls, phases {sorted({s[0] for s in seen})}, {time.monotonic() - started:.1f} s"
+        f"import job: {len(seen)} polls, phases {sorted({s[0] for s in seen})},"
+        f" {time.monotonic() - started:.1f} s"
     )
     counted = [s for s in seen if s[0] in ("testing", "comparing") and s[2] > 0]
     assert counted, seen

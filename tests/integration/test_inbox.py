@@ -112,7 +112,7 @@ def test_asked_twice_listed_once_fixed_resolved_and_answered(bot, editor):
     r = editor.post("/agent/api/inbox/fix", {"key": it["key"], "action": "term", "term": record})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "resolved" and isinstance(r.json()["revision"], int)
-    done, listing = item(editor, it["key"])
+    done, _listing = item(editor, it["key"])
     assert (
         done["status"] == "resolved"
         and done["by"] == "person"

@@ -32,7 +32,8 @@ def line():
     stand_in.stop()
     replies, pushes = stand_in.sent("reply"), stand_in.sent("push")
     print(
-        f"\nLINE stand-in accepted {len(replies)} replies ({sum(len(c.body['messages']) for c in replies)} messages)"
+        f"\nLINE stand-in accepted {len(replies)} replies"
+        f" ({sum(len(c.body['messages']) for c in replies)} messages)"
         f" and {len(pushes)} pushes ({sum(len(c.body['messages']) for c in pushes)} messages);"
         f" refused {len([c for c in stand_in.calls if c.kind.endswith('-refused')])},"
         f" 409 duplicates {len([c for c in stand_in.calls if c.kind == 'push-duplicate'])}"
@@ -54,8 +55,8 @@ def lbot(tmp_path_factory, line):
             "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
             "LINE_API_BASE": line.url,
             "LINE_API_TIMEOUT": "2",
-            "LINE_LOADING_AFTER": "0",
-            "LINE_QUOTA_CACHE": "0",  # the console asks LINE every time  # every turn "takes long": the animation is requested
+            "LINE_LOADING_AFTER": "0",  # every turn "takes long": the animation is requested
+            "LINE_QUOTA_CACHE": "0",  # the console asks LINE every time
         },
     )
     yield servers

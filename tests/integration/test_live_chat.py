@@ -91,7 +91,7 @@ def test_a_forged_session_cookie_is_refused(bot):
 
 
 def test_missing_or_wrong_csrf_token_is_403(bot, store, sato):
-    sender, ticket = ask_for_person(bot, store, sato)
+    _sender, ticket = ask_for_person(bot, store, sato)
     assert sato.post(f"/agent/api/tickets/{ticket}/claim", csrf=False).status_code == 403
     sato.csrf, good = "wrong", sato.csrf
     assert sato.claim(ticket).status_code == 403
@@ -105,7 +105,7 @@ def test_missing_or_wrong_csrf_token_is_403(bot, store, sato):
 
 
 def test_wrong_passwords_are_rate_limited_and_logged(bot, store, agents):
-    from assistant.handoff.console_auth import MAX_FAILURES, AuditLog
+    from assistant.livechat.console_auth import MAX_FAILURES, AuditLog
 
     c = Console(bot.rasa_url)
     codes = [c.login("locked", "wrong-password").status_code for _ in range(MAX_FAILURES)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -137,3 +138,114 @@ def test_a_customer_outside_training_mode_sees_no_training(bot, text):
         "category_list",
         "weak_terms",
     } & set(kinds(out))
+
+
+# -- quizzes follow the content studio (no restart) ----------------------------------------
+
+CATEGORY = "研修新カテゴリ"
+NEW_TERM = "研修用新語"
+
+
+def _studio(bot, username: str, role: str):
+    from devtools.console_client import Console, add_agent
+
+    c = Console(bot.rasa_url)
+    assert c.login(username, add_agent(bot.env, username, username, role=role)).status_code == 200
+    return c
+
+
+def _publish(c, changes, **body):
+    r = c.post("/agent/api/content/publish", {"changes": changes, **body}, timeout=180)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _record(definition: str) -> dict:
+    return {
+        "term": NEW_TERM,
+        "reading": "けんしゅうようしんご",
+        "category": CATEGORY,
+        "aliases": [],
+        "related": [],
+        "definitions": [{"text": definition, "source": "editor:quiz_ed", "note": "テスト"}],
+    }
+
+
+def _quiz_until(bot, store, check, timeout=5.0):
+    """Start a quiz of CATEGORY (a new trainee each time) until `check(pending)`: the
+    seconds it took after the publish, and the trainee."""
+    started = time.monotonic()
+    while True:
+        sender = f"trainee-{uuid.uuid4().hex[:8]}"
+        out = say(bot, sender, f"{CATEGORY}のクイズ")
+        state = store.state(sender)
+        if kinds(out)[-1:] == ["quiz_question"] and state and check(state.pending, out):
+            return time.monotonic() - started, sender
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"no quiz reflects the change after {timeout} s: {out}")
+        time.sleep(0.2)
+
+
+def test_a_quiz_follows_the_published_content_without_restart(bot, training_store):
+    """Added in the studio → quizzed (its own category too); definition fixed → the next
+    question teaches the fix; disabled → a pending question on it is withdrawn and no quiz
+    asks it again. Each within 5 s of the publish, the servers never restarted."""
+    editor = _studio(bot, "quiz_ed", "editor")
+    supervisor = _studio(bot, "quiz_sv", "supervisor")
+    first = say(bot, f"trainee-{uuid.uuid4().hex[:8]}", f"{CATEGORY}のクイズ")
+    assert not any(p.get("category") == CATEGORY for p in first)  # not a category yet
+
+    # 1. added
+    _publish(editor, [{"kind": "term", "data": _record("研修のために追加した定義です。")}])
+    took, sender = _quiz_until(
+        bot,
+        training_store,
+        lambda q, out: out[0].get("category") == CATEGORY and q["term"] == NEW_TERM,
+    )
+    print(f"published → quizzed: {took:.2f} s")
+    q = pending(training_store, sender)
+    assert q["definition"] == "研修のために追加した定義です。"
+    out = say(bot, sender, str(q["answer"] + 1))
+    assert out[0]["kind"] == "quiz_feedback" and out[0]["correct"] is True
+    assert out[0]["definition"] == "研修のために追加した定義です。"
+    assert out[0]["source"] == "editor:quiz_ed"
+
+    # 2. fixed
+    listing = editor.get("/agent/api/content").json()
+    item = next(i for i in listing["terms"] if i["key"] == NEW_TERM)
+    fixed = "研修のために直した定義です。"
+    _publish(
+        editor,
+        [{"kind": "term", "id": item["id"], "expected": item["revision"], "data": _record(fixed)}],
+    )
+    took, sender = _quiz_until(bot, training_store, lambda q, out: q["definition"] == fixed)
+    print(f"fixed → quizzed with the fix: {took:.2f} s")
+
+    # 3. disabled while a question on it is pending (a regression: a supervisor confirms)
+    assert pending(training_store, sender)["term"] == NEW_TERM
+    item = next(i for i in editor.get("/agent/api/content").json()["terms"] if i["key"] == NEW_TERM)
+    _publish(
+        supervisor,
+        [{"kind": "term", "id": item["id"], "expected": item["revision"], "enabled": False}],
+        confirm=True,
+    )
+    deadline = time.monotonic() + 5
+    while True:
+        cats = say(bot, f"trainee-{uuid.uuid4().hex[:8]}", f"{CATEGORY}のクイズ")
+        if not any(p.get("category") == CATEGORY for p in cats):
+            break  # the category left with its only term
+        assert time.monotonic() < deadline, "the disabled term is still quizzed after 5 s"
+        time.sleep(0.2)
+    out = say(bot, sender, "1")
+    assert kinds(out) == ["training_mode", "quiz_summary"], out  # withdrawn; nothing left
+    assert f"「{NEW_TERM}」は用語集から外れた" in out[0]["text"]
+    assert training_store.answers_of(sender) == []
+    # A whole-glossary quiz never asks it again.
+    sender = f"trainee-{uuid.uuid4().hex[:8]}"
+    say(bot, sender, "クイズを10問出して")
+    asked = []
+    for _ in range(10):
+        q = pending(training_store, sender)
+        asked.append(q["term"])
+        out = say(bot, sender, str(q["answer"] + 1))
+    assert NEW_TERM not in asked and out[-1]["kind"] == "quiz_summary"

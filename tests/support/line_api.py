@@ -40,7 +40,8 @@ def utf16(text: str) -> int:
 def message_problems(messages: Any) -> list[str]:
     if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
         return [
-            f"messages must be 1-5 objects, got {len(messages) if isinstance(messages, list) else messages!r}"
+            "messages must be 1-5 objects, got "
+            + (f"{len(messages)}" if isinstance(messages, list) else f"{messages!r}")
         ]
     out = []
     for m in messages:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from tests.support.ci import unavailable
 
@@ -63,7 +64,7 @@ def fresh_pg_database(server_url: str):
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception:
+    except DBAPIError:  # e.g. no CREATEDB privilege
         from assistant.handoff.schema import metadata
 
         admin.dispose()

@@ -75,11 +75,11 @@ def test_reset_forgets_every_built_service(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'a.db'}")
     services.reset()
-    first = (services.store(), services.trainer(), services.handoff(), services.knowledge())
+    first = (services.store(), services.training_store(), services.handoff(), services.knowledge())
     monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'b.db'}")
     services.reset()
-    second = (services.store(), services.trainer(), services.handoff(), services.knowledge())
-    assert all(a is not b for a, b in zip(first, second))
+    second = (services.store(), services.training_store(), services.handoff(), services.knowledge())
+    assert all(a is not b for a, b in zip(first, second, strict=True))
     assert str(services.store().engine.url).endswith("b.db")
     assert services.trainer().store.engine is services.store().engine
     assert services.handoff().store is services.store()

@@ -254,9 +254,9 @@ def test_pending_offer_yes_hands_off_and_no_declines():
     from actions.route import ActionAffirm, ActionRoute
 
     offered = {"handoff_offered": True, "handoff_reason": "feedback"}
-    messages, events = run(ActionAffirm(), make_tracker("はい", "affirm", slots=offered))
+    messages, _ = run(ActionAffirm(), make_tracker("はい", "affirm", slots=offered))
     assert kinds(messages) == ["handoff"]
-    messages, events = run(ActionRoute(), make_tracker("いいえ", "deny", slots=offered))
+    messages, _ = run(ActionRoute(), make_tracker("いいえ", "deny", slots=offered))
     assert kinds(messages) == ["offer_declined"]
     messages, _ = run(ActionAffirm(), make_tracker("はい", "affirm"))
     assert kinds(messages) == ["ack"]

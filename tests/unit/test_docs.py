@@ -10,7 +10,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "web" / "README.md"]
 # A repo path in backticks or a Markdown link: top-level dirs this repo has, or a file at the root.
-_TOP = r"(?:assistant|actions|channels|components|rasa_runtime|devtools|scripts|tests|web|data|docs|config)"
+_TOP = (
+    r"(?:assistant|actions|channels|components|rasa_runtime|devtools|scripts|tests"
+    r"|web|data|docs|config)"
+)
 _CODE = re.compile(rf"`({_TOP}/[A-Za-z0-9_./-]*)`")
 _LINK = re.compile(r"\]\(([^)#:]+)\)")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.faq import FaqEntry, load_faq
-from assistant.faq_retrieval import FaqRetriever, words
+from assistant.faq_retrieval import FaqRetriever, content_words, words
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,22 @@ def test_margin_and_score_thresholds():
     assert r.best("物品管理と配送状況", min_score=0.1, min_margin=1000) is None
     with pytest.raises(ValueError):
         FaqRetriever({})
+
+
+def test_content_words_leave_out_particles_and_cross_script_bigrams():
+    # Hiragana runs (particles, endings) are no content; no bigram spans a script change;
+    # a Latin word is one token (「EC」 is not the 「ec」 in 「Connect」); a lone kanji counts.
+    assert content_words("解約を防いでくれる会社") == ["解約", "防", "会社"]
+    assert content_words("ECサイトとAmazon Connect") == ["ec", "サイ", "イト", "amazon", "connect"]
+    assert content_words("ラーメン") == content_words("ラメン")
+    assert content_words("すーぱーばいざーってなに") == []
+
+
+def test_content_ranking_tells_the_items_of_a_list_apart():
+    r = FaqRetriever(load_faq(), tokens=content_words)
+    ranked = [
+        i
+        for i, _ in r.rank("解約の低減に力を入れている会社")
+        if i in {"tmj", "ntt_procx", "transcosmos"}
+    ]
+    assert ranked[0] == "tmj"

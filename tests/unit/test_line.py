@@ -17,7 +17,9 @@ from assistant.line.store import LineStore
 from tests.support.line_api import message_problems
 
 SECRET = "channel-secret"
-BODY = '{"destination":"U1","events":[{"type":"message","message":{"type":"text","text":"ACWとは?"}}]}'.encode()
+BODY = (
+    '{"destination":"U1","events":[{"type":"message","message":{"type":"text","text":"ACWとは?"}}]}'
+).encode()
 
 
 # -- signature ------------------------------------------------------------------------
@@ -170,7 +172,7 @@ def test_lone_surrogates_are_replaced():
     json.dumps(render.render([{"text": "a\udfffb"}]), ensure_ascii=False).encode("utf-8")
 
 
-# -- the response contract as LINE messages ---------------------------------------------------------
+# -- the response contract as LINE messages ----------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -284,7 +286,7 @@ def test_channel_replies_follow_the_contract_and_limits(reply):
     assert not message_problems(render.render(outputs(reply)))
 
 
-# -- the store: taken once, unfollow, counts ----------------------------------------------------------
+# -- the store: taken once, unfollow, counts ---------------------------------------------
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Slot
 
 from assistant.contract import problems
 from assistant.conversation import HANDOFF_FORM, HANDOFF_TICKET, RESET_AFTER_HANDOFF
-from assistant.handoff.agents import Agent
 from assistant.handoff.tickets import TicketStore
+from assistant.livechat.agents import Agent
 from channels.live import LiveChat
 
 REPO = Path(__file__).resolve().parents[2]

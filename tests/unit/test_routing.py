@@ -1,8 +1,8 @@
 """Table test of the router (assistant/routing.py), GiNZA style: Japanese input and what
 the classifier said (often wrong on purpose) → the one decision.
 
-Row: (text, nlu, expected). `nlu` is the top intent, or "faq:<id>:<confidence>[:<runner-up>]" for the
-ResponseSelector's pick, or "nlu_fallback". `expected` is "definition:<headword>",
+Row: (text, nlu, expected). `nlu` is the top intent, or "faq:<id>:<confidence>[:<runner-up>]"
+for the ResponseSelector's pick, or "nlu_fallback". `expected` is "definition:<headword>",
 "comparison:<A>,<B>", "unknown", "faq:<id>", "handoff", "offer_human", "small_talk:<kind>",
 "out_of_scope", "fallback", "decline_offer", "back_to_bot".
 """
@@ -256,7 +256,8 @@ ROWS = [
     ("またね〜", "goodbye", "small_talk:goodbye"),
     ("ではこれで失礼します", "nlu_fallback", "small_talk:goodbye"),
     ("わかりやすかったです", "feedback_positive", "small_talk:feedback_thanks"),
-    # the widget's 👍 / 👎 buttons send the intent itself (「feedback」 is an alias of フィードバック)
+    # the widget's 👍 / 👎 buttons send the intent itself
+    # (「feedback」 is an alias of フィードバック)
     ("/feedback_positive", "feedback_positive", "small_talk:feedback_thanks"),
     ("/feedback_negative", "feedback_negative", "offer_human"),
     ("全然役に立たない", "feedback_negative", "offer_human"),
@@ -353,11 +354,31 @@ ROWS = [
     ("トラッキソグとは", "define_term", "definition:トラッキング"),
     ("オムニチャンネルって何?", "define_term", "definition:オムニチャネル"),
     ("ACW率とは", "define_term", "unknown"),  # a compound, not a typo
+    # romaji one character off a name (the kana read, then respelled)
+    ("omunichaneru no imi", "out_of_scope", "definition:オムニチャネル"),
+    ("torakingu tte nani", "nlu_fallback", "definition:トラッキング"),
+    ("arigatou", "thanks", "small_talk:thanks"),  # romaji that names nothing stays small talk
+    # --- a training wish or request in any verb -------------------------------------------
+    ("通勤中に用語クイズを解いてみたい", "nlu_fallback", "start_training"),
+    ("クイズで遊びたいな", "out_of_scope", "start_training"),
+    ("クイズを作った人と話したい", "request_human", "handoff"),
+    # --- a term used as a verb before an aspect noun (「〜するタイミング」) ------------------
+    ("エスカレーションするときのルールを教えて", "request_human", "definition:エスカレーション"),
+    ("アウトバウンドするメリットを知りたい", "nlu_fallback", "definition:アウトバウンド"),
     # --- an FAQ named by its title or subject, or asked through a fact of its answer ---------
     ("楽天カードのコンタクトセンターって?", "define_term", "faq:rakuten_card_contact_center"),
     ("TMJのEC支援って何?", "define_term", "faq:tmj"),
     ("3,000社の導入実績がある会社はどこ?", "faq:outsourcing_companies:0.8", "faq:transcosmos"),
     ("在宅勤務やDXに対応した委託先", "faq:outsourcing_how_to_choose:0.35", "faq:transcosmos"),
+    # ... and of an item of a list picked, the sibling its content words point to
+    ("DXや在宅対応の実績が豊富なところはどこ", "faq:tmj:0.6", "faq:transcosmos"),
+    ("解約の低減に力を入れている会社は", "faq:ntt_procx:0.7", "faq:tmj"),
+    (
+        "委託先のおすすめを一覧で見たいな",
+        "faq:outsourcing_companies:0.8",
+        "faq:outsourcing_companies",
+    ),
+    ("ProCXはどう?", "faq:ntt_procx:0.9", "faq:ntt_procx"),
     # --- a term in passing in a situation question: the FAQ, not the term ----------------------
     (
         "オペレーターのアップセル研修をしてくれる委託先を探しています",

@@ -60,7 +60,8 @@ def conversation(sender: str) -> DialogueStateTracker:
 def rows(path: Path) -> list[tuple]:
     with sqlite3.connect(path) as db:
         return db.execute(
-            "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+            "SELECT sender_id, type_name, timestamp, intent_name, action_name, data"
+            " FROM events ORDER BY id"
         ).fetchall()
 
 

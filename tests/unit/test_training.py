@@ -8,7 +8,7 @@ import random
 import pytest
 
 from assistant import contract, routing
-from assistant.glossary import load_glossary
+from assistant.glossary import Definition, Glossary, Term, load_glossary
 from assistant.training import quiz, schedule
 from assistant.training.answers import match_answer
 from assistant.training.quiz import Question, make_question
@@ -69,7 +69,7 @@ def test_abbreviation_question():
 
 
 def test_difference_question_is_between_related_terms():
-    a, b = quiz.related_pairs(G)[0]
+    a, _b = quiz.related_pairs(G)[0]
     q = make_question(G, a, "difference", random.Random(0))
     assert a in q.options and len(q.options) == 2
     assert set(q.options) <= {a, *G.get(a).related}
@@ -291,3 +291,76 @@ def test_a_name_keeps_progress_across_conversations(trainer):
     trainer.start("tuesday")
     assert trainer.store.weak_terms("佐藤") == [missed]
     assert len(trainer.store.sessions_of("佐藤")) == 2
+
+
+# --- quizzes follow the content revision (a Trainer per revision, one store) -------------
+
+
+def _without(*headwords: str) -> Glossary:
+    return Glossary(tuple(t for t in G if t.term not in headwords))
+
+
+AHT = Term(
+    term="AHT",
+    reading="エーエイチティー",
+    aliases=("平均処理時間",),
+    category="新しい指標",
+    related=(),
+    definitions=(Definition("1件の応対にかかる平均の時間です。", "editor:henshu"),),
+)
+
+
+def test_a_disabled_term_is_never_asked_and_a_pending_one_is_withdrawn():
+    store = TrainingStore("sqlite://")
+    old = Trainer(store, G, total=8)
+    old.start("r1")
+    pending = store.state("r1").pending
+    disabled = pending["term"]
+    new = Trainer(store, _without(disabled), total=8)  # the next turn's revision
+    out = _payloads(new.answer("r1", str(pending["answer"] + 1)))
+    assert [p["kind"] for p in out] == ["training_mode", "quiz_question"]
+    assert f"「{disabled}」は用語集から外れた" in out[0]["text"]
+    assert store.answers_of("r1") == []  # not graded
+    asked = [store.state("r1").pending["term"]]
+    for _ in range(6):
+        new.answer("r1", "わかりません")
+        asked.append(store.state("r1").pending["term"])
+    assert disabled not in asked
+    # Missed before it was disabled: not listed as a weak term to practise.
+    old.start("r2")
+    missed = store.state("r2").pending["term"]
+    old.answer("r2", "わかりません")
+    assert missed in [t["term"] for t in _payloads(old.weak("r2"))[0]["terms"]]
+    assert [
+        t["term"] for t in _payloads(Trainer(store, _without(missed)).weak("r2"))[0]["terms"]
+    ] == []
+
+
+def test_an_added_term_is_asked_and_a_category_left_empty_ends_the_session():
+    store = TrainingStore("sqlite://")
+    with_aht = Trainer(store, Glossary((*G.terms, AHT)), total=3)
+    out = _payloads(with_aht.start("r3", "新しい指標"))
+    assert out[-1]["kind"] == "quiz_question" and out[-1]["category"] == "新しい指標"
+    assert store.state("r3").pending["term"] == "AHT"
+    # A question on the new term answered right (its definition, by typing the headword).
+    q = store.state("r3").pending
+    out = _payloads(with_aht.answer("r3", str(q["answer"] + 1)))
+    assert out[0]["kind"] == "quiz_feedback" and out[0]["correct"] is True
+    assert out[0]["definition"] == "1件の応対にかかる平均の時間です。"
+    # Then the editor disables it: the category has no term left, the session ends.
+    out = _payloads(Trainer(store, G, total=3).answer("r3", "1"))
+    assert [p["kind"] for p in out] == ["training_mode", "quiz_summary"]
+    assert store.state("r3").pending is None
+    assert store.sessions_of("r3")[0].finished is not None
+
+
+def test_a_fixed_definition_is_what_the_next_question_teaches():
+    store = TrainingStore("sqlite://")
+    acw = G.get("アフターコールワーク")
+    fixed = Term(**{**acw.__dict__, "category": "修正済み",
+                    "definitions": (Definition("直した定義です。", "editor:henshu"),)})  # fmt: skip
+    glossary = Glossary(tuple(fixed if t.term == acw.term else t for t in G))
+    out = _payloads(Trainer(store, glossary, total=1).start("r4", "修正済み"))
+    assert out[-1]["kind"] == "quiz_question"
+    pending = store.state("r4").pending
+    assert pending["term"] == "アフターコールワーク" and pending["definition"] == "直した定義です。"

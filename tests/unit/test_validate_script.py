@@ -13,7 +13,8 @@ spec.loader.exec_module(validate)
 def test_allowed_warnings_pass_and_others_fail():
     out = (
         "io.py:100: UserWarning: The utterance 'utter_faq' is not used in any story or rule.\n"
-        "io.py:100: UserWarning: The following duplicated intents have been found across multiple domain files: faq\n"
+        "io.py:100: UserWarning: The following duplicated intents have been found"
+        " across multiple domain files: faq\n"
     )
     assert validate.unexpected_warnings(out) == []
     bad = (
@@ -23,5 +24,8 @@ def test_allowed_warnings_pass_and_others_fail():
     assert validate.unexpected_warnings(bad) == [
         "The utterance 'utter_greet' is not used in any story or rule."
     ]
-    dup = "UserWarning: The following duplicated intents have been found across multiple domain files: faq, greet\n"
+    dup = (
+        "UserWarning: The following duplicated intents have been found"
+        " across multiple domain files: faq, greet\n"
+    )
     assert len(validate.unexpected_warnings(dup)) == 1

@@ -199,14 +199,15 @@
     document.body.dataset.ready = "loading";
     let res;
     try {
-      res = await fetch(`/agent/api/analytics?${p}`, { credentials: "same-origin", cache: "no-store" });
+      // the staff pages' shared helper (staff-api.js): a 401 goes to the log-in page
+      res = await window.StaffApi.request("GET", `/agent/api/analytics?${p}`);
     } catch (e) {
+      if (e instanceof window.StaffApi.LoginRequired) return;
       $("error").textContent = "読み込めませんでした。ネットワークの状態を確認してください。";
       $("error").hidden = false;
       return;
     }
-    if (res.status === 401) { window.location.assign("/agent/login"); return; }
-    const data = await res.json().catch(() => null);
+    const data = res.data;
     if (!res.ok) {
       const reason = res.status === 403 ? "このページはスーパーバイザーのみ利用できます。"
         : `期間の指定が正しくありません(${(data && data.reason) || res.status})。`;

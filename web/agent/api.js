@@ -1,7 +1,7 @@
 /*
- * Agent console: talking to the server. api() is fetch with the CSRF token,
- * a 401 sends the browser to the login page and a 403 for a stale token
- * re-reads it and retries once; the Server-Sent Events stream
+ * Agent console: talking to the server. api() is the staff pages' shared request
+ * helper (staff-api.js: CSRF token, JSON, a 401 goes to the login page, a 403 for
+ * a stale token re-reads it and retries once); the Server-Sent Events stream
  * /agent/api/events with a growing back-off, and polling while it is down.
  */
 (() => {
@@ -10,12 +10,14 @@
   const C = window.CCConsole;
   const { API, MAX_MESSAGE, state, $, showError } = C;
 
-  const LOGIN_URL = "/agent/login";
   const FALLBACK_POLL_MS = 15000; // while the event stream is down
 
   // ----------------------------------------------------------------- requests
 
-  class LoginRequired extends Error {}
+  // Requests go through the staff pages' shared helper (staff-api.js, loaded first):
+  // the console only says how to leave for the log-in page (closing the event stream)
+  // and re-reads the CSRF token through loadMe (which also refreshes the header).
+  const { LOGIN_URL, LoginRequired } = window.StaffApi;
 
   function goLogin() {
     if (state.leaving) return;
@@ -24,33 +26,11 @@
     window.location.assign(LOGIN_URL);
   }
 
-  // → {status, ok, data}. 401 sends the browser to the login page; a 403 for
-  // a stale CSRF token re-reads the token from /me and retries once.
-  async function api(method, path, body, retried) {
-    const headers = { Accept: "application/json" };
-    const opts = { method, credentials: "same-origin", headers, cache: "no-store" };
-    if (method !== "GET") headers["X-CSRF-Token"] = state.csrf || "";
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    const res = await fetch(path, opts);
-    let data = null;
-    try {
-      const text = await res.text();
-      data = text ? JSON.parse(text) : null;
-    } catch (e) {
-      data = null;
-    }
-    if (res.status === 401) {
-      goLogin();
-      throw new LoginRequired("login_required");
-    }
-    if (res.status === 403 && data && data.error === "csrf" && !retried && method !== "GET") {
-      await C.loadMe();
-      return api(method, path, body, true);
-    }
-    return { status: res.status, ok: res.ok, data };
+  window.StaffApi.configure({ onLogin: goLogin, refreshCsrf: () => C.loadMe() });
+
+  // → {status, ok, data}; see staff-api.js.
+  function api(method, path, body) {
+    return window.StaffApi.request(method, path, { body });
   }
 
   function networkError(err, what) {

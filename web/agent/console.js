@@ -20,7 +20,7 @@
     if (!res.ok || !res.data) throw new Error(`me: ${res.status}`);
     const first = !state.me || state.me.username !== res.data.username;
     state.me = res.data;
-    state.csrf = res.data.csrf_token || "";
+    window.StaffApi.setCsrf(res.data.csrf_token);
     if (first) C.loadSeen();
     renderMe();
     // Editors and supervisors also edit the content (the server checks the role).

@@ -6,6 +6,7 @@
 (() => {
   "use strict";
 
+  const { StaffApi } = window;
   const API = "/agent/api";
   const ROLE_NAMES = { agent: "エージェント", editor: "編集者", supervisor: "スーパーバイザー" };
   const ACTIONS = { seed: "初期データ", create: "作成", update: "更新", disable: "無効化", enable: "有効化",
@@ -13,7 +14,7 @@
   const KIND_NAMES = { definition: "定義", unknown_term: "用語なし", faq: "FAQ", comparison: "比較",
     fallback: "回答なし", out_of_scope: "対象外", handoff: "引き継ぎ" };
 
-  const state = { me: null, csrf: "", tab: "term", data: null, selected: null, isNew: false,
+  const state = { me: null, tab: "term", data: null, selected: null, isNew: false,
     search: "", lastRegressions: false, importData: null };
   const $ = (id) => document.getElementById(id);
 
@@ -34,32 +35,13 @@
     box.hidden = !message;
   }
 
+  // Requests: the staff pages' shared helper (staff-api.js). `data` is never null here
+  // (an empty or non-JSON answer reads as {}), so the callers below test fields only.
+  StaffApi.configure({ onForbidden: () => showError("この画面は編集者・スーパーバイザーのみ使えます。") });
+
   async function api(method, path, body, raw) {
-    const headers = { Accept: "application/json" };
-    const opts = { method, credentials: "same-origin", headers, cache: "no-store" };
-    if (method !== "GET") headers["X-CSRF-Token"] = state.csrf;
-    if (raw !== undefined) {
-      headers["Content-Type"] = "application/octet-stream";
-      opts.body = raw;
-    } else if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    const res = await fetch(path, opts);
-    let data = null;
-    try {
-      data = await res.json();
-    } catch (e) {
-      data = null;
-    }
-    if (res.status === 401) {
-      window.location.assign("/agent/login");
-      throw new Error("login_required");
-    }
-    if (res.status === 403 && data && data.error === "forbidden") {
-      showError("この画面は編集者・スーパーバイザーのみ使えます。");
-    }
-    return { status: res.status, data: data || {} };
+    const r = await StaffApi.request(method, path, { body, raw });
+    return { status: r.status, ok: r.ok, data: r.data || {} };
   }
 
   // ------------------------------------------------------------------ loading
@@ -465,7 +447,7 @@
   async function init() {
     const me = await api("GET", `${API}/me`);
     state.me = me.data;
-    state.csrf = me.data.csrf_token;
+    StaffApi.setCsrf(me.data.csrf_token);
     $("me").textContent = `${me.data.display_name}(${ROLE_NAMES[me.data.role] || me.data.role})`;
     document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => setTab(b.dataset.tab)));
     $("search").addEventListener("input", (e) => { state.search = e.target.value; renderList(); });

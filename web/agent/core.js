@@ -2,7 +2,7 @@
  * Agent console (docs/live-chat.md), shared part: the namespace
  * window.CCConsole that the console's scripts share, the console state, and
  * small DOM and formatting helpers. index.html loads, in this order and with
- * `defer`: core.js, api.js, queue.js, ticket.js, console.js.
+ * `defer`: staff-api.js, core.js, api.js, queue.js, ticket.js, console.js.
  *
  * Every string from customers, agents or tickets goes into the page with
  * textContent / createTextNode: no console script assigns innerHTML.
@@ -19,8 +19,7 @@
   // ------------------------------------------------------------------ state
 
   const state = {
-    me: null, // {username, display_name, status, csrf_token}
-    csrf: "",
+    me: null, // {username, display_name, status, csrf_token}; the token lives in StaffApi
     queue: { waiting: [], mine: [], others: [], agents_available: 0 },
     queueLoaded: false,
     selected: idFromHash(),

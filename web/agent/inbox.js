@@ -6,13 +6,14 @@
 (() => {
   "use strict";
 
+  const { StaffApi } = window;
   const API = "/agent/api";
   const ROLE_NAMES = { agent: "エージェント", editor: "編集者", supervisor: "スーパーバイザー" };
   const REASONS = { unknown_term: "用語集にない", fallback: "理解できず", out_of_scope: "対象外",
     down: "低評価", handoff: "回答直後の有人依頼" };
   const STATUS_NAMES = { open: "未対応", resolved: "解決済み", dismissed: "対応不要" };
   const FIX_NAMES = { alias: "別名を追加", term: "用語を新規登録", faq: "FAQの質問例に追加" };
-  const state = { csrf: "", status: "open", data: null };
+  const state = { status: "open", data: null };
   const $ = (id) => document.getElementById(id);
 
   function el(tag, text, cls) {
@@ -36,29 +37,11 @@
     $("notice").hidden = !message;
   }
 
-  async function api(method, path, body) {
-    const headers = { Accept: "application/json" };
-    const opts = { method, credentials: "same-origin", headers, cache: "no-store" };
-    if (method !== "GET") headers["X-CSRF-Token"] = state.csrf;
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    const res = await fetch(path, opts);
-    let data = null;
-    try {
-      data = await res.json();
-    } catch (e) {
-      data = null;
-    }
-    if (res.status === 401) {
-      window.location.assign("/agent/login");
-      throw new Error("login_required");
-    }
-    if (res.status === 403 && data && data.error === "forbidden") {
-      showError("この画面は編集者・スーパーバイザーのみ使えます。");
-    }
-    return { status: res.status, ok: res.ok, data };
+  // Requests: the staff pages' shared helper (staff-api.js, loaded first).
+  StaffApi.configure({ onForbidden: () => showError("この画面は編集者・スーパーバイザーのみ使えます。") });
+
+  function api(method, path, body) {
+    return StaffApi.request(method, path, { body });
   }
 
   function when(iso) {
@@ -264,7 +247,7 @@
   async function start() {
     const me = await api("GET", `${API}/me`);
     if (!me.ok) return;
-    state.csrf = me.data.csrf_token;
+    StaffApi.setCsrf(me.data.csrf_token);
     $("me").textContent = `${me.data.display_name}(${ROLE_NAMES[me.data.role] || me.data.role})`;
     for (const tab of document.querySelectorAll("[data-status]")) {
       tab.addEventListener("click", () => {

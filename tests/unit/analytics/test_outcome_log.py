@@ -18,29 +18,29 @@ T0 = datetime(2026, 12, 1, 14, 59, 30, tzinfo=timezone.utc)  # 23:59:30 JST
 @pytest.mark.parametrize(
     "kwargs, expected",
     [
-        (dict(route="definition", terms=["ACW"]), records.RoutedTurn("definition", term="ACW")),
+        ({"route": "definition", "terms": ["ACW"]}, records.RoutedTurn("definition", term="ACW")),
         (
-            dict(route="comparison", terms=["ACW", "ATT"]),
+            {"route": "comparison", "terms": ["ACW", "ATT"]},
             records.RoutedTurn("comparison", term="ACW|ATT"),
         ),
         (
-            dict(route="unknown_term", queries=["AHT"]),
+            {"route": "unknown_term", "queries": ["AHT"]},
             records.RoutedTurn("unknown_term", term="AHT"),
         ),
-        (dict(route="faq", faq_id="tmj"), records.RoutedTurn("faq", faq_id="tmj")),
-        (dict(route="fallback", reason="empty"), records.RoutedTurn("empty")),
-        (dict(route="fallback"), records.RoutedTurn("fallback")),
+        ({"route": "faq", "faq_id": "tmj"}, records.RoutedTurn("faq", faq_id="tmj")),
+        ({"route": "fallback", "reason": "empty"}, records.RoutedTurn("empty")),
+        ({"route": "fallback"}, records.RoutedTurn("fallback")),
         (
-            dict(route="small_talk", small_talk="thanks"),
+            {"route": "small_talk", "small_talk": "thanks"},
             records.RoutedTurn("small_talk", detail="thanks"),
         ),
-        (dict(route="small_talk"), records.RoutedTurn("small_talk", detail="ack")),
+        ({"route": "small_talk"}, records.RoutedTurn("small_talk", detail="ack")),
         (
-            dict(route="offer_human", reason="feedback"),
+            {"route": "offer_human", "reason": "feedback"},
             records.RoutedTurn("offer_human", detail="feedback"),
         ),
-        (dict(route="handoff"), records.RoutedTurn("handoff")),
-        (dict(route="quiz_answer"), records.RoutedTurn("quiz_answer")),
+        ({"route": "handoff"}, records.RoutedTurn("handoff")),
+        ({"route": "quiz_answer"}, records.RoutedTurn("quiz_answer")),
     ],
 )
 def test_routed(kwargs, expected):

@@ -30,19 +30,19 @@ def run(db_url, *args, **env):
 
 
 def make(store, **kw):
-    args = dict(
-        sender_id="user-1",
-        channel="web",
-        reason="explicit",
-        last_question="オペレーターと話したい",
-        term=None,
-        candidates=[],
-        transcript=[
+    args = {
+        "sender_id": "user-1",
+        "channel": "web",
+        "reason": "explicit",
+        "last_question": "オペレーターと話したい",
+        "term": None,
+        "candidates": [],
+        "transcript": [
             {"role": "user", "text": "返品したい", "time": "2026-11-22T15:29:00+00:00"},
             {"role": "bot", "text": "返品のご案内です。", "time": "2026-11-22T15:29:01+00:00"},
         ],
-        now=T0,
-    )
+        "now": T0,
+    }
     args.update(kw)
     return store.create(**args)
 

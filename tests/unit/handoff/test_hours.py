@@ -157,7 +157,8 @@ closures: [{name: 夏季休業, start: 2026-08-12, end: 2026-08-14}]
     "text",
     [
         "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\npublic_holidays: us\n",
-        "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: '13-01', end: '01-03'}]\n",
+        "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\n"
+        "closures: [{start: '13-01', end: '01-03'}]\n",
     ],
 )
 def test_bad_holiday_settings(tmp_path, text):
@@ -232,11 +233,13 @@ weekly: {mon: ["00:00-24:00"], wed: ["08:00-16:00"], fri: ["08:00-16:00"]}
             "bad date",
         ),
         (
-            "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: 2026-12-31, end: 2026-12-29}]\n",
+            "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\n"
+            "closures: [{start: 2026-12-31, end: 2026-12-29}]\n",
             "ends before",
         ),
         (
-            "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nclosures: [{start: 2026-12-31}]\n",
+            "timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\n"
+            "closures: [{start: 2026-12-31}]\n",
             "'end'",
         ),
         ("timezone: Asia/Tokyo\nweekly: {mon: ['09:00-18:00']}\nholiday: []\n", "unknown keys"),

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant.handoff.agents import SEEN_WINDOW, AgentDirectory, AgentError
-from assistant.handoff.console_auth import FAILURE_WINDOW, MAX_FAILURES, AuditLog, ConsoleSessions
-from assistant.handoff.console_view import queue_view, ticket_detail
 from assistant.handoff.replies import staff_reply
-from assistant.handoff.takeover import check_agent_text, wants_bot
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound, TicketStore
+from assistant.livechat.agents import SEEN_WINDOW, AgentDirectory, AgentError
+from assistant.livechat.console_auth import FAILURE_WINDOW, MAX_FAILURES, AuditLog, ConsoleSessions
+from assistant.livechat.console_view import queue_view, ticket_detail
+from assistant.livechat.takeover import check_agent_text, wants_bot
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
@@ -98,7 +98,7 @@ def test_queue_positions_oldest_first_and_none_once_owned(store):
 
 def test_queue_position_is_the_consoles_order_with_tickets_created_at_once(store):
     # Tickets created in the same instant are ordered by id, as the console orders them.
-    from assistant.handoff.takeover import QueueEntry, queue_positions
+    from assistant.handoff.queue_order import QueueEntry, queue_positions
 
     tickets = [make(store, f"c{i}", minutes=i // 3) for i in range(9)]
     store.claim(tickets[4].id, "sato", "佐藤")
@@ -204,17 +204,19 @@ def test_an_old_database_gets_the_new_columns(tmp_path):
     path = tmp_path / "old.db"
     con = sqlite3.connect(path)
     con.executescript("""
-        CREATE TABLE handoff_tickets (id VARCHAR(32) PRIMARY KEY, day VARCHAR(8) NOT NULL, seq INTEGER NOT NULL,
-          sender_id TEXT NOT NULL, channel VARCHAR(64) NOT NULL, created_at DATETIME NOT NULL,
-          reason VARCHAR(16) NOT NULL, last_question TEXT NOT NULL, term TEXT, candidates JSON NOT NULL,
-          transcript JSON NOT NULL, contact TEXT, contact_kind VARCHAR(8), status VARCHAR(8) NOT NULL,
-          closed_at DATETIME, delivery_status VARCHAR(16) NOT NULL, delivery_attempts INTEGER NOT NULL,
+        CREATE TABLE handoff_tickets (id VARCHAR(32) PRIMARY KEY, day VARCHAR(8) NOT NULL,
+          seq INTEGER NOT NULL, sender_id TEXT NOT NULL, channel VARCHAR(64) NOT NULL,
+          created_at DATETIME NOT NULL, reason VARCHAR(16) NOT NULL, last_question TEXT NOT NULL,
+          term TEXT, candidates JSON NOT NULL, transcript JSON NOT NULL, contact TEXT,
+          contact_kind VARCHAR(8), status VARCHAR(8) NOT NULL, closed_at DATETIME,
+          delivery_status VARCHAR(16) NOT NULL, delivery_attempts INTEGER NOT NULL,
           next_attempt_at DATETIME, last_delivery_error TEXT, delivery_claimed_until DATETIME);
         CREATE TABLE handoff_ticket_messages (id INTEGER PRIMARY KEY AUTOINCREMENT,
           ticket_id VARCHAR(32) NOT NULL REFERENCES handoff_tickets(id), text TEXT NOT NULL,
           created_at DATETIME NOT NULL);
         INSERT INTO handoff_tickets VALUES ('ESC-20261101-0001','20261101',1,'old','rest',
-          '2026-11-01 01:00:00','explicit','SVとは',NULL,'[]','[]',NULL,NULL,'open',NULL,'disabled',0,NULL,NULL,NULL);
+          '2026-11-01 01:00:00','explicit','SVとは',NULL,'[]','[]',NULL,NULL,'open',NULL,
+          'disabled',0,NULL,NULL,NULL);
         INSERT INTO handoff_ticket_messages (ticket_id, text, created_at)
           VALUES ('ESC-20261101-0001','古いメッセージ','2026-11-01 01:01:00');
     """)
@@ -297,7 +299,7 @@ def test_an_account_made_before_roles_stays_an_agent(store, agents):
 def test_agents_cli_adds_with_a_role(store, monkeypatch, capsys):
     import io
 
-    from assistant.handoff import agents_cli
+    from assistant.livechat import agents_cli
 
     monkeypatch.setenv("HANDOFF_DB_URL", str(store.engine.url))
     monkeypatch.setattr("sys.stdin", io.StringIO("password1\n"))
@@ -368,7 +370,7 @@ def test_an_attempt_reserves_its_place_before_hashing(store):
 
 
 def test_the_global_limit_spares_addresses_the_agent_used_before(store):
-    from assistant.handoff.console_auth import MAX_FAILURES_PER_USER, normalize_username
+    from assistant.livechat.console_auth import MAX_FAILURES_PER_USER, normalize_username
 
     audit = AuditLog(store.engine)
     audit.record("login", "sato", client="10.0.0.1", now=T0 - timedelta(days=1))

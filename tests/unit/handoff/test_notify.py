@@ -38,18 +38,18 @@ TRANSCRIPT = [
 
 
 def make(store, **kw):
-    args = dict(
-        sender_id="user-1",
-        channel="web",
-        reason="fallback",
-        last_question="送料はいくら？",
-        term="送料",
-        candidates=["送料", "配送料"],
-        transcript=TRANSCRIPT,
-        contact="+819012345678",
-        contact_kind="phone",
-        now=T0,
-    )
+    args = {
+        "sender_id": "user-1",
+        "channel": "web",
+        "reason": "fallback",
+        "last_question": "送料はいくら？",
+        "term": "送料",
+        "candidates": ["送料", "配送料"],
+        "transcript": TRANSCRIPT,
+        "contact": "+819012345678",
+        "contact_kind": "phone",
+        "now": T0,
+    }
     args.update(kw)
     return store.create(**args)
 

@@ -15,12 +15,12 @@ from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.engine import make_url
 
 from assistant.handoff import tables as handoff_tables
-from assistant.handoff.console_auth import AuditLog
 from assistant.handoff.ticket_cap import TicketCap
 from assistant.handoff.tickets import TicketStore
 from assistant.inbox.items import State
 from assistant.inbox.store import InboxStore
 from assistant.line.store import LineStore
+from assistant.livechat.console_auth import AuditLog
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, jst_day, normalized
 from assistant.outcomes.rollup import Analytics, uid

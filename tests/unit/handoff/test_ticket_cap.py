@@ -44,7 +44,8 @@ def test_the_service_refuses_a_new_ticket_but_not_the_open_one(store):
 
 
 def test_settings_from_env():
-    s = TicketCapSettings.from_env(
-        {"HANDOFF_MAX_TICKETS_PER_CLIENT": "4", "HANDOFF_MAX_TICKETS_PER_SENDER": "x"}
-    )
+    s = TicketCapSettings.from_env({"HANDOFF_MAX_TICKETS_PER_CLIENT": "4"})
     assert s.per_client == 4 and s.per_sender == 3 and s.window == timedelta(minutes=10)
+    # A bad value fails naming the variable (it used to fall back to the default silently).
+    with pytest.raises(ValueError, match="HANDOFF_MAX_TICKETS_PER_SENDER='x'"):
+        TicketCapSettings.from_env({"HANDOFF_MAX_TICKETS_PER_SENDER": "x"})

@@ -32,16 +32,16 @@ TRANSCRIPT = [
 
 
 def make(store: TicketStore, sender="user-1", **kw) -> Ticket:
-    args = dict(
-        sender_id=sender,
-        channel="web",
-        reason="explicit",
-        last_question="オペレーターと話したい",
-        term=None,
-        candidates=[],
-        transcript=TRANSCRIPT,
-        now=T0,
-    )
+    args = {
+        "sender_id": sender,
+        "channel": "web",
+        "reason": "explicit",
+        "last_question": "オペレーターと話したい",
+        "term": None,
+        "candidates": [],
+        "transcript": TRANSCRIPT,
+        "now": T0,
+    }
     args.update(kw)
     return store.create(**args)
 
@@ -363,11 +363,11 @@ def test_unique_ids_under_concurrent_threads(store):
 
     def worker(n):
         try:
-            for i in range(10):
+            for _i in range(10):
                 t = make(store, sender=f"thread-{n}")
                 with lock:
                     ids.append(t.id)
-        except BaseException as exc:  # surface in the main thread
+        except BaseException as exc:  # noqa: BLE001 anything, even an exit, surfaces in the main thread
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]

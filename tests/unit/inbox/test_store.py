@@ -1,4 +1,5 @@
-"""The unanswered inbox over a real outcome log (SQLite and PostgreSQL): what is read, grouped, decided."""
+"""The unanswered inbox over a real outcome log (SQLite and PostgreSQL): what is read,
+grouped, decided."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from .schema import agents_table, now_utc
+from ..handoff.schema import agents_table, now_utc
 
 STATUSES = ("available", "away")
 # agent: live chat; editor: content; supervisor: content, analytics, accounts.

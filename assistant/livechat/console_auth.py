@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from .schema import audit_table, now_utc, sessions_table
+from ..handoff.schema import audit_table, now_utc, sessions_table
 
 SESSION_TTL = timedelta(hours=12)
 MAX_FAILURES = 5  # per (username, client address) …

@@ -1,12 +1,12 @@
 """Agent accounts for the console, from the command line.
 
-    python -m assistant.handoff.agents_cli add USERNAME [--name 表示名] [--password-stdin]
+    python -m assistant.livechat.agents_cli add USERNAME [--name 表示名] [--password-stdin]
                                                [--role agent|editor|supervisor]
-    python -m assistant.handoff.agents_cli role USERNAME agent|editor|supervisor
-    python -m assistant.handoff.agents_cli passwd USERNAME [--password-stdin]
-    python -m assistant.handoff.agents_cli disable|enable USERNAME
-    python -m assistant.handoff.agents_cli list
-    python -m assistant.handoff.agents_cli audit [--limit N]
+    python -m assistant.livechat.agents_cli role USERNAME agent|editor|supervisor
+    python -m assistant.livechat.agents_cli passwd USERNAME [--password-stdin]
+    python -m assistant.livechat.agents_cli disable|enable USERNAME
+    python -m assistant.livechat.agents_cli list
+    python -m assistant.livechat.agents_cli audit [--limit N]
 
 The password is asked twice on the terminal (not echoed), or read from the first
 line of standard input with --password-stdin (scripts). Same HANDOFF_DB_URL as the
@@ -20,10 +20,10 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from ..handoff.cli import safe
+from ..handoff.settings import store_from_env
 from .agents import ROLES, AgentDirectory, AgentError
-from .cli import safe
 from .console_auth import AuditLog, ConsoleSessions
-from .settings import store_from_env
 
 
 def _password(args: argparse.Namespace) -> str:

@@ -11,8 +11,6 @@ polite endings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
 
 from ..normalize import key_form
 
@@ -54,20 +52,3 @@ def check_agent_text(text: object) -> str:
     if len(cleaned) > MAX_AGENT_TEXT:
         raise ValueError("too_long")
     return cleaned
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    """What the console shows for one ticket (see docs/live-chat.md, TicketSummary)."""
-
-    ticket_id: str
-    created_at: datetime
-    owner: str | None
-
-
-def queue_positions(waiting: list[QueueEntry]) -> dict[str, int]:
-    """1-based places of unowned tickets, oldest first."""
-    ordered = sorted(
-        (e for e in waiting if e.owner is None), key=lambda e: (e.created_at, e.ticket_id)
-    )
-    return {e.ticket_id: i for i, e in enumerate(ordered, start=1)}

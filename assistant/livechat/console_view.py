@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from .schema import now_utc
-from .takeover import QueueEntry, queue_positions
-from .tickets import Ticket
+from ..handoff.queue_order import QueueEntry, queue_positions
+from ..handoff.schema import now_utc
+from ..handoff.tickets import Ticket
 
 PREVIEW = 200  # characters of the last customer message in the queue
 

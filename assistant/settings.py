@@ -656,7 +656,12 @@ class Settings:
         default_doc="unset",
     )
     memtrace_frames: int = setting(
-        12, "int", "frames per tracemalloc trace", (RASA, ACTIONS), _MEMORY, low=1
+        12,
+        "int",
+        "frames per tracemalloc trace (0: no tracing, only the gauges: soak --gauges-only)",
+        (RASA, ACTIONS),
+        _MEMORY,
+        low=0,
     )
     lean_tokenizer: bool = setting(
         True,

@@ -75,6 +75,50 @@ def create_app(
     return app
 
 
+def prompt_close_protocol() -> type:
+    """Sanic's HttpProtocol without the 15 s afterlife of closed connections.
+
+    Rasa 3.6 opens a new connection for every action call (a new aiohttp session per
+    request). Sanic 21.12 closes each with `close()`, which also schedules `abort()`
+    `GRACEFUL_SHUTDOWN_TIMEOUT` (15 s) later, even when the client has already gone;
+    the timer keeps the protocol, its connection info, buffers and last request alive
+    that long. Under traffic that is ~15 s × calls per second of dead connections
+    (400-1,500 in the soak, a few MiB), growing with the rate, and the arenas they pin
+    stay when the rate falls: the action server's RSS rose in steps when the load
+    changed (docs/memory.md). Here a connection the client has closed is not kept:
+    the pending abort is cancelled when the connection is lost, and none is scheduled
+    after that (what remains is Sanic's timeout check, at most KEEP_ALIVE_TIMEOUT / 2
+    = 2.5 s). A connection still open (a slow client, a shutdown) keeps Sanic's
+    timeout."""
+    from sanic.server.protocols.http_protocol import HttpProtocol
+
+    class PromptCloseHttpProtocol(HttpProtocol):
+        __slots__ = ("_abort_timer", "_lost")  # HttpProtocol has slots
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._lost = False
+            self._abort_timer: Any = None
+
+        def close(self, timeout: float | None = None) -> None:
+            if self._lost:  # the client has gone: nothing to wait for
+                return
+            if self.transport:
+                self.transport.close()
+                if timeout is None:
+                    timeout = self.app.config.GRACEFUL_SHUTDOWN_TIMEOUT
+                self._abort_timer = self.loop.call_later(timeout, self.abort)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._lost = True
+            super().connection_lost(exc)
+            if self._abort_timer is not None:
+                self._abort_timer.cancel()  # drops the timer's reference to self
+                self._abort_timer = None
+
+    return PromptCloseHttpProtocol
+
+
 def start_services_with(app: Any, actions: str) -> None:
     """Call the actions package's `services.start()` once the server runs (webhook
     delivery, retries of tickets left pending): importing the actions starts nothing."""
@@ -134,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         ssl=ssl_context,
         workers=utils.number_of_sanic_workers(),
         auto_reload=False,
+        protocol=prompt_close_protocol(),
     )
 
 

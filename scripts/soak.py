@@ -96,8 +96,12 @@ class Traffic:
         """Widget churn: a socket.io session per conversation — connect, session_request,
         `turns` messages (each waits for the bot's first reply), disconnect — as many
         short website-widget visits do (issue 21, item 3)."""
+        import logging
+
         import socketio
 
+        # "packet queue is empty, aborting" on every aborted session: expected here.
+        logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
         done = False
         while not done:
             sio = socketio.Client(reconnection=False)
@@ -105,7 +109,13 @@ class Traffic:
             session: dict = {}
             sio.on("session_confirm", lambda _sid, c=confirmed: c.set())
             sio.on("session_token", lambda data, s=session: s.update(data))
-            sio.on("bot_uttered", lambda _data, r=replied: r.set())
+            last_reply = [0.0]
+
+            def on_reply(_data, r=replied, last=last_reply) -> None:
+                last[0] = time.monotonic()
+                r.set()
+
+            sio.on("bot_uttered", on_reply)
             try:
                 sio.connect(base_url, transports=transports, socketio_path="/socket.io")
                 sio.emit("session_request", {"session_id": None, "token": None})
@@ -121,6 +131,8 @@ class Traffic:
                     replied.clear()
                     sio.emit("user_uttered", {"message": text, "session_id": session["session_id"]})
                     ok = replied.wait(60)
+                    while ok and time.monotonic() - last_reply[0] < 0.2:
+                        time.sleep(0.05)  # the turn's other messages (a turn sends several)
                     with self.lock:
                         self.statuses[200 if ok else -1] = (
                             self.statuses.get(200 if ok else -1, 0) + 1
@@ -132,9 +144,10 @@ class Traffic:
                     self.errors += 1
                 done = self.stop.is_set()
             finally:
+                # as a closed tab (a polite disconnect waits for the pending long-poll);
                 # the session is gone either way
                 with contextlib.suppress(Exception):
-                    sio.disconnect()
+                    sio.eio.disconnect(abort=True)
 
 
 def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:
@@ -232,6 +245,9 @@ def run_stack(args: argparse.Namespace) -> int:
         pids = {"rasa": args.rasa_pid, "actions": args.actions_pid}
     else:
         workdir = Path(tempfile.mkdtemp(prefix="cc-soak-"))
+        if args.gauges_only:
+            args.trace = True
+            env_extra["MEMTRACE_FRAMES"] = "0"
         if args.trace:
             trace_dir = workdir / "memtrace"
             trace_dir.mkdir()
@@ -257,7 +273,7 @@ def _drive(
     traffic = Traffic(url, texts, args.messages, args.seconds, args.turns)
     if args.socketio:
         base = url.removesuffix("/webhooks/rest/webhook")
-        transports = ["websocket"] if args.socketio == "websocket" else ["polling", "websocket"]
+        transports = ["polling"] if args.socketio == "polling" else ["polling", "websocket"]
         threads = [
             threading.Thread(target=traffic.sio_client, args=(base, transports), daemon=True)
             for _ in range(args.clients)
@@ -360,9 +376,15 @@ def _drive(
             f"{s_rss:12.1f}{s_anon:12.1f}"
         )
     for name, got in snaps.items():
+        result.setdefault("gauges", {})[name] = [
+            {"messages": n, **json.loads(Path(str(snap) + ".json").read_text())}
+            for snap, n in got[1:]
+            if Path(str(snap) + ".json").exists()
+        ]
         if len(got) >= 2:
             (_, n0), (last, n1) = got[0], got[-1]
-            print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
+            if last.stat().st_size:  # empty with --gauges-only
+                print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
             print_gauges(name, got, every_row=True)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
@@ -454,9 +476,9 @@ def main() -> int:
         "--socketio",
         nargs="?",
         const="upgrade",
-        choices=["upgrade", "websocket"],
+        choices=["upgrade", "polling"],
         help="widget churn over socket.io instead of REST: connect, --turns messages, "
-        "disconnect, again (upgrade: polling then websocket, as browsers; or websocket only)",
+        "disconnect, again (upgrade: polling then websocket, as browsers; or polling only)",
     )
     p.add_argument(
         "--unseen", type=float, default=0.4, help="share of messages with a made-up word"
@@ -476,6 +498,12 @@ def main() -> int:
         type=int,
         default=0,
         help="with --trace: a snapshot (and its gauges) every this many messages",
+    )
+    p.add_argument(
+        "--gauges-only",
+        action="store_true",
+        help="as --trace without tracemalloc: only the gauges (glibc, pymalloc, SQLite) "
+        "at each snapshot, at full speed",
     )
     p.add_argument(
         "--trace-only",

@@ -413,19 +413,25 @@ class TicketStore:
 
     def queue_position(self, ticket_id: str) -> int | None:
         """1-based place among waiting (open, unowned) tickets; None if not waiting.
-        The order is the console's (queue_order.queue_positions); only the tickets
-        created up to this one are read."""
+        The order is the console's (queue_order.queue_positions: created_at, then id).
+        The tickets ahead are counted in the database, and only those created at the
+        same instant are read: memory and time do not grow with the queue (reading
+        every waiting ticket on each handoff was the action server's growth under
+        traffic when nobody claimed tickets, docs/memory.md)."""
         t = tickets_table.c
         waiting = (t.status == "open", t.owner.is_(None))
         with reading(self.engine) as conn:
             row = conn.execute(select(t.created_at).where(t.id == ticket_id, *waiting)).first()
             if row is None:
                 return None
-            rows = conn.execute(
-                select(t.id, t.created_at).where(*waiting, t.created_at <= row.created_at)
+            ahead = conn.execute(
+                select(func.count()).where(*waiting, t.created_at < row.created_at)
+            ).scalar_one()
+            same_instant = conn.execute(
+                select(t.id).where(*waiting, t.created_at == row.created_at)
             ).all()
-        entries = [QueueEntry(r.id, r.created_at, None) for r in rows]
-        return queue_positions(entries).get(ticket_id)
+        entries = [QueueEntry(r.id, row.created_at, None) for r in same_instant]
+        return int(ahead) + queue_positions(entries)[ticket_id]
 
     def change_marker(self) -> tuple[Any, ...]:
         """Changes whenever a ticket is created, claimed, closed or gets a message

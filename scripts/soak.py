@@ -111,7 +111,9 @@ class Traffic:
             sio.on("session_token", lambda data, s=session: s.update(data))
             last_reply = [0.0]
 
-            def on_reply(_data, r=replied, last=last_reply) -> None:
+            def on_reply(
+                _data: object, r: threading.Event = replied, last: list[float] = last_reply
+            ) -> None:
                 last[0] = time.monotonic()
                 r.set()
 

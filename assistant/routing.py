@@ -43,7 +43,12 @@ Decisions, in the order they are tried:
     how-to question about something the glossary does not name (「英語の勉強法を教えて」)
     → `out_of_scope`. The FAQ selector's pick gives way to the FAQ whose own text clearly holds
     the facts asked, or to an item of the list FAQ it picked; `request_human` hands off only when
-    the text asks to know nothing; `fallback` carries "did you mean" candidates.
+    the text asks to know nothing and names a person or a handover (「お客さんの離反を減らしたい」
+    is no ticket); `fallback` carries "did you mean" candidates (the selector's unsure pick, the
+    FAQ its content words point to, the closest FAQs and terms).
+11. an FAQ answer that is an item of a list (トランスコスモス, TMJ, NTT… of おすすめの
+    アウトソーシング先) gives way to the sibling item the question's content words clearly point
+    to (「ECサイトの解約を減らしたい…良い委託先は?」 → TMJ), unless an FAQ is named.
 
 Two questions in one message (「ACWとは?あとSVって何?」): each sentence is decided alone; the
 first answer leads and the others follow (`Decision.also`).
@@ -84,6 +89,8 @@ FACTS_OVERRIDE_SCORE, FACTS_OVERRIDE_LEAD = 17.0, 8.0
 # winner will do.
 SURE_FAQ_SCORE, SURE_FAQ_LEAD = 10.0, 2.0
 MAX_SUBJECTS = 3
+MAX_CANDIDATES = 3  # "did you mean" buttons
+MIN_CANDIDATE_FAQ = 0.3  # the selector's pick offered as a button (not answered: under 0.5)
 SMALL_TALK_INTENTS = {
     "greet": "greet",
     "thanks": "thanks",
@@ -270,6 +277,19 @@ _STAFF_REQUEST = re.compile(
     r"|つな[いぎげ]|繋|呼んで|よんで|お呼び|相談|そうだん|お願い|おねがい|対応して|出して|だして)"
     r"|(?:は|って|の)?\s*(?:いる|いない|いますか|いませんか|いらっしゃい))"
 )
+
+
+# Any word of a person or of being handed over: without one, the classifier's request_human
+# is no ticket (「お客さんの離反を減らしたい」 asks nothing of a person).
+_PERSON_CUE = re.compile(
+    r"人|担当|係|スタッフ|上司|責任者|有人|どなた|誰|だれ|方|代わ|替わ|変わ|かわ[っりる]|繋|つな[いぎげ]"
+    r"|転送|引き継|引継|エスカレ|話|はな[しさすせ]|相談|そうだん|電話|呼"
+)
+
+
+def names_a_person(text: str, matches: Sequence[Match], people: Collection[str]) -> bool:
+    """The text names a person (a glossary role, staff) or being handed over."""
+    return bool(_PERSON_CUE.search(text)) or any(m.term in people for m in matches)
 
 
 def asks_for_person(text: str, matches: Sequence[Match], people: Collection[str]) -> bool:
@@ -702,7 +722,7 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return Decision(Route.SMALL_TALK, small_talk=small, why="small talk")
     if intent == "feedback_negative":
         return Decision(Route.OFFER_HUMAN, reason="feedback", why="negative feedback")
-    if intent == "request_human" and not informs:
+    if intent == "request_human" and not informs and names_a_person(text, matches, kb.people):
         return Decision(Route.HANDOFF, why="request_human intent")
     if intent in YES_NO_INTENTS:
         return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no with nothing pending")
@@ -717,8 +737,17 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     if question.is_lookup_word(text) and intent in ("define_term", "compare_terms"):
         return _define([question.Subject(text.strip(), None)], "a bare unknown word", kb)
     return Decision(
-        Route.FALLBACK, failed=True, candidates=kb.candidates(text), why="nothing to answer"
+        Route.FALLBACK, failed=True, candidates=_candidates(inp, kb, text), why="nothing to answer"
     )
+
+
+def _candidates(inp: RoutingInput, kb: Knowledge, text: str) -> tuple[tuple[str, str], ...]:
+    """ "Did you mean": the FAQ selector's unsure pick first (「返品が多くて困ってる」 → NTT…),
+    then the closest FAQs by text and the closest terms."""
+    found = kb.candidates(text)
+    if inp.faq_id and inp.faq_confidence >= MIN_CANDIDATE_FAQ and ("faq", inp.faq_id) not in found:
+        found = (("faq", inp.faq_id), *found)
+    return found[:MAX_CANDIDATES]
 
 
 def knowledge(
@@ -766,4 +795,12 @@ def knowledge(
     )
 
 
-__all__ = ["Decision", "Knowledge", "Route", "RoutingInput", "asks_for_person", "decide"]
+__all__ = [
+    "Decision",
+    "Knowledge",
+    "Route",
+    "RoutingInput",
+    "asks_for_person",
+    "decide",
+    "names_a_person",
+]

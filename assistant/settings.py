@@ -656,7 +656,12 @@ class Settings:
         default_doc="unset",
     )
     memtrace_frames: int = setting(
-        12, "int", "frames per tracemalloc trace", (RASA, ACTIONS), _MEMORY, low=1
+        12,
+        "int",
+        "frames per tracemalloc trace (0: no tracing, only the gauges: soak --gauges-only)",
+        (RASA, ACTIONS),
+        _MEMORY,
+        low=0,
     )
     lean_tokenizer: bool = setting(
         True,
@@ -850,7 +855,9 @@ def markdown() -> str:
         "by `make settings-doc`; `tests/unit/test_settings.py` fails when this file and the",
         "module differ. Unset or blank means the default. A bad value stops the servers at",
         "start with one line naming the variable, the value and what is accepted",
-        "(`python -m assistant.settings check` checks the current environment).",
+        "(`python -m assistant.settings check` checks the current environment). To add a",
+        "setting: a field of `Settings` named as the variable in lower case, read through",
+        "`get_settings()`, then `make settings-doc`.",
         "",
         "Used by: `rasa` = `python -m rasa_runtime` (channels, agent console, NLU),",
         "`actions` = the action server, `cli` = the make targets' command-line tools,",

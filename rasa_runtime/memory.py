@@ -36,7 +36,9 @@ def install_snapshot_handler() -> None:
     frames, default 12: tracing from the start would slow start-up and every message
     several times), every later one writes a snapshot to MEMTRACE_DIR/<pid>-<n>.snap —
     what was allocated since tracing began and is still alive. A `<pid>-0.snap` marker
-    (empty) says tracing started. Without MEMTRACE_DIR: nothing."""
+    (empty) says tracing started. `MEMTRACE_FRAMES=0`: no tracing, only the gauges
+    beside empty snapshots (glibc, pymalloc, SQLite at full speed). Without
+    MEMTRACE_DIR: nothing."""
     settings = get_settings()
     folder = settings.memtrace_dir
     if not folder:
@@ -44,20 +46,23 @@ def install_snapshot_handler() -> None:
     import signal
     import tracemalloc
 
-    frames = settings.memtrace_frames
+    frames = settings.memtrace_frames  # 0: gauges only, no tracing
     counter = [0]
 
-    def on_signal(signum, frame) -> None:
+    def on_signal(signum: int, frame: Any) -> None:
         import gc
 
         path = Path(folder) / f"{os.getpid()}-{counter[0]}.snap"
-        if not tracemalloc.is_tracing():
-            gc.collect()
-            tracemalloc.start(frames)
+        gc.collect()
+        if counter[0] == 0:
+            if frames > 0:
+                tracemalloc.start(frames)
             path.write_bytes(b"")
         else:
-            gc.collect()
-            tracemalloc.take_snapshot().dump(str(path) + ".tmp")
+            if tracemalloc.is_tracing():
+                tracemalloc.take_snapshot().dump(str(path) + ".tmp")
+            else:
+                Path(str(path) + ".tmp").write_bytes(b"")  # gauges only
             Path(str(path) + ".json").write_text(json.dumps(gauges()))
             os.replace(str(path) + ".tmp", path)
         counter[0] += 1

@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -95,8 +96,12 @@ class Traffic:
         """Widget churn: a socket.io session per conversation — connect, session_request,
         `turns` messages (each waits for the bot's first reply), disconnect — as many
         short website-widget visits do (issue 21, item 3)."""
+        import logging
+
         import socketio
 
+        # "packet queue is empty, aborting" on every aborted session: expected here.
+        logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
         done = False
         while not done:
             sio = socketio.Client(reconnection=False)
@@ -104,7 +109,15 @@ class Traffic:
             session: dict = {}
             sio.on("session_confirm", lambda _sid, c=confirmed: c.set())
             sio.on("session_token", lambda data, s=session: s.update(data))
-            sio.on("bot_uttered", lambda _data, r=replied: r.set())
+            last_reply = [0.0]
+
+            def on_reply(
+                _data: object, r: threading.Event = replied, last: list[float] = last_reply
+            ) -> None:
+                last[0] = time.monotonic()
+                r.set()
+
+            sio.on("bot_uttered", on_reply)
             try:
                 sio.connect(base_url, transports=transports, socketio_path="/socket.io")
                 sio.emit("session_request", {"session_id": None, "token": None})
@@ -120,6 +133,8 @@ class Traffic:
                     replied.clear()
                     sio.emit("user_uttered", {"message": text, "session_id": session["session_id"]})
                     ok = replied.wait(60)
+                    while ok and time.monotonic() - last_reply[0] < 0.2:
+                        time.sleep(0.05)  # the turn's other messages (a turn sends several)
                     with self.lock:
                         self.statuses[200 if ok else -1] = (
                             self.statuses.get(200 if ok else -1, 0) + 1
@@ -131,9 +146,10 @@ class Traffic:
                     self.errors += 1
                 done = self.stop.is_set()
             finally:
+                # as a closed tab (a polite disconnect waits for the pending long-poll);
                 # the session is gone either way
                 with contextlib.suppress(Exception):
-                    sio.disconnect()
+                    sio.eio.disconnect(abort=True)
 
 
 def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:
@@ -231,6 +247,9 @@ def run_stack(args: argparse.Namespace) -> int:
         pids = {"rasa": args.rasa_pid, "actions": args.actions_pid}
     else:
         workdir = Path(tempfile.mkdtemp(prefix="cc-soak-"))
+        if args.gauges_only:
+            args.trace = True
+            env_extra["MEMTRACE_FRAMES"] = "0"
         if args.trace:
             trace_dir = workdir / "memtrace"
             trace_dir.mkdir()
@@ -246,11 +265,17 @@ def run_stack(args: argparse.Namespace) -> int:
             servers.stop()
 
 
-def _drive(args, url, pids, texts, trace_dir) -> int:
+def _drive(
+    args: argparse.Namespace,
+    url: str,
+    pids: dict[str, int],
+    texts: SoakTexts,
+    trace_dir: Path | None,
+) -> int:
     traffic = Traffic(url, texts, args.messages, args.seconds, args.turns)
     if args.socketio:
         base = url.removesuffix("/webhooks/rest/webhook")
-        transports = ["websocket"] if args.socketio == "websocket" else ["polling", "websocket"]
+        transports = ["polling"] if args.socketio == "polling" else ["polling", "websocket"]
         threads = [
             threading.Thread(target=traffic.sio_client, args=(base, transports), daemon=True)
             for _ in range(args.clients)
@@ -263,7 +288,7 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
     for t in threads:
         t.start()
     samples: list[tuple[float, int, dict]] = []
-    snaps: dict[str, list[Path]] = {name: [] for name in pids}
+    snaps: dict[str, list[tuple[Path, int]]] = {name: [] for name in pids}
     warm_done = False
     next_snap = None
     traced = [
@@ -353,9 +378,15 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
             f"{s_rss:12.1f}{s_anon:12.1f}"
         )
     for name, got in snaps.items():
+        result.setdefault("gauges", {})[name] = [
+            {"messages": n, **json.loads(Path(str(snap) + ".json").read_text())}
+            for snap, n in got[1:]
+            if Path(str(snap) + ".json").exists()
+        ]
         if len(got) >= 2:
             (_, n0), (last, n1) = got[0], got[-1]
-            print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
+            if last.stat().st_size:  # empty with --gauges-only
+                print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
             print_gauges(name, got, every_row=True)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
@@ -422,7 +453,7 @@ def run_in_process(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM ends the soak like Ctrl-C: report, stop the servers
 
 
@@ -447,9 +478,9 @@ def main() -> int:
         "--socketio",
         nargs="?",
         const="upgrade",
-        choices=["upgrade", "websocket"],
+        choices=["upgrade", "polling"],
         help="widget churn over socket.io instead of REST: connect, --turns messages, "
-        "disconnect, again (upgrade: polling then websocket, as browsers; or websocket only)",
+        "disconnect, again (upgrade: polling then websocket, as browsers; or polling only)",
     )
     p.add_argument(
         "--unseen", type=float, default=0.4, help="share of messages with a made-up word"
@@ -469,6 +500,12 @@ def main() -> int:
         type=int,
         default=0,
         help="with --trace: a snapshot (and its gauges) every this many messages",
+    )
+    p.add_argument(
+        "--gauges-only",
+        action="store_true",
+        help="as --trace without tracemalloc: only the gauges (glibc, pymalloc, SQLite) "
+        "at each snapshot, at full speed",
     )
     p.add_argument(
         "--trace-only",

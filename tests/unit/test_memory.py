@@ -60,7 +60,8 @@ def test_readings_are_kept_without_morph_analysis(lean):
     assert [reading(t) for t in doc] == ["コキャク", "マンゾク", "ド"]
     assert all(str(t.morph) == "" for t in doc)  # no MorphAnalysis was made
     assert np.allclose(
-        doc[0].vector, spacy.load("ja_ginza", exclude=list(GINZA_UNUSED))("顧客")[0].vector
+        doc[0].vector,
+        np.asarray(spacy.load("ja_ginza", exclude=list(GINZA_UNUSED))("顧客")[0].vector),
     )
 
 
@@ -148,3 +149,34 @@ def test_gauges_see_memory_below_python():
     assert after["pymalloc_arenas"] >= after["pymalloc_used"] > 0  # Python's own arenas
     conn.close()
     assert gauges()["sqlite"] < after["sqlite"]
+
+
+def test_gauges_only_mode_writes_gauges_without_tracing(tmp_path):
+    # `scripts/soak.py --gauges-only`: MEMTRACE_FRAMES=0, the servers run at full speed.
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import os, signal, tracemalloc
+        from rasa_runtime.memory import install_memory_hooks
+        install_memory_hooks()
+        os.kill(os.getpid(), signal.SIGUSR1)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        assert not tracemalloc.is_tracing()
+    """)
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo),
+        "MEMTRACE_DIR": str(tmp_path),
+        "MEMTRACE_FRAMES": "0",
+    }
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    snaps = sorted(tmp_path.glob("*.snap"))
+    assert [p.name.split("-", 1)[1] for p in snaps] == ["0.snap", "1.snap"]
+    assert all(p.stat().st_size == 0 for p in snaps)
+    gauges = json.loads(Path(str(snaps[1]) + ".json").read_text())
+    assert "traced" not in gauges
+    assert gauges["pymalloc_arenas"] > 0 and gauges["malloc_in_use"] > 0

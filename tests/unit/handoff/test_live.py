@@ -96,6 +96,38 @@ def test_queue_positions_oldest_first_and_none_once_owned(store):
     assert [store.queue_position(x.id) for x in (a, b, c)] == [None, 1, 2]
 
 
+def test_queue_position_is_the_consoles_order_with_tickets_created_at_once(store):
+    # Tickets created in the same instant are ordered by id, as the console orders them.
+    from assistant.handoff.queue_order import QueueEntry, queue_positions
+
+    tickets = [make(store, f"c{i}", minutes=i // 3) for i in range(9)]
+    store.claim(tickets[4].id, "sato", "佐藤")
+    console = queue_positions(
+        [QueueEntry(t.id, store.get(t.id).created_at, store.get(t.id).owner) for t in tickets]
+    )
+    assert [store.queue_position(t.id) for t in tickets] == [console.get(t.id) for t in tickets]
+    assert store.queue_position("T-missing") is None
+
+
+def test_queue_position_does_not_read_the_whole_queue(store):
+    # A handoff used to read every waiting ticket to find its place: with nobody
+    # claiming, the action server's memory per handoff grew with the queue
+    # (docs/memory.md). Counting in the database keeps it flat.
+    import tracemalloc
+
+    tickets = [make(store, f"q{i}", minutes=i) for i in range(300)]
+    store.queue_position(tickets[-1].id)  # warm: statement caches
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        assert store.queue_position(tickets[-1].id) == 300
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 * 1024  # ~18 KiB; reading the 300 rows took ~135 KiB
+
+
 # -- messages -------------------------------------------------------------------
 
 

@@ -111,7 +111,7 @@ class ValidateHandoffForm(FormValidationAction):
     async def validate_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        ticket_id = tracker.get_slot(HANDOFF_TICKET)
+        ticket_id = _ticket_of(tracker)
         intent = tracker.latest_message.get("intent", {}).get("name")
         if intent in ("decline_contact", "deny"):
             send(dispatcher, handoff_replies.contact_declined(ticket_id))
@@ -128,7 +128,7 @@ class ValidateHandoffForm(FormValidationAction):
     async def validate_followup(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        ticket_id = tracker.get_slot(HANDOFF_TICKET)
+        ticket_id = _ticket_of(tracker)
         outcomes.plain_turn(tracker, "followup")
         if tracker.latest_message.get("intent", {}).get("name") == "back_to_bot":
             # 「ボットに戻る」: fill the slot so the form ends; the ticket stays with staff.
@@ -140,6 +140,11 @@ class ValidateHandoffForm(FormValidationAction):
             return {FOLLOWUP: "closed", HANDOFF_TICKET: None}
         send(dispatcher, handoff_replies.followup_received(ticket_id))
         return {FOLLOWUP: None}
+
+
+def _ticket_of(tracker: Tracker) -> str:
+    """The handoff's ticket id: the contact and follow-up forms run only while one is set."""
+    return str(tracker.get_slot(HANDOFF_TICKET) or "")
 
 
 def _append(ticket_id: str | None, tracker: Tracker) -> bool:
@@ -161,7 +166,9 @@ class ActionAskContact(Action):
     def name(self) -> str:
         return "action_ask_contact"
 
-    async def run(self, dispatcher, tracker, domain):
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
         send(dispatcher, handoff_replies.ask_contact())
         return []
 
@@ -172,7 +179,9 @@ class ActionAskFollowup(Action):
     def name(self) -> str:
         return "action_ask_followup"
 
-    async def run(self, dispatcher, tracker, domain):
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
         return []
 
 
@@ -182,7 +191,9 @@ class ActionBackToBot(Action):
     def name(self) -> str:
         return "action_back_to_bot"
 
-    async def run(self, dispatcher, tracker, domain):
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
         send(dispatcher, handoff_replies.back_to_bot(tracker.get_slot(HANDOFF_TICKET)))
         return reset_handoff()
 
@@ -191,7 +202,9 @@ class ActionHandoffClosed(Action):
     def name(self) -> str:
         return "action_handoff_closed"
 
-    async def run(self, dispatcher, tracker, domain):
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
         return reset_handoff()
 
 

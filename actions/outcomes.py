@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def _last_user(tracker: Tracker) -> dict[str, Any]:
+    event: dict[str, Any]
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return event

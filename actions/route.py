@@ -13,6 +13,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from assistant import replies
 from assistant.content.model import Content
@@ -26,7 +27,7 @@ from assistant.conversation import (
 )
 from assistant.handoff import replies as handoff_replies
 from assistant.question import Subject
-from assistant.routing import TRAINING_ROUTES, Route
+from assistant.routing import TRAINING_ROUTES, Decision, Route
 
 from . import outcomes
 from .common import send
@@ -43,7 +44,7 @@ class ActionRoute(Action):
         return "action_route"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
         turn = read(tracker)
         outcomes.turn(turn, tracker)
@@ -76,7 +77,7 @@ class ActionCoreFallback(Action):
         return "action_core_fallback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
         send(dispatcher, replies.fallback())
         outcomes.plain_turn(tracker, "fallback", "core")
@@ -154,12 +155,16 @@ def execute(turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> E
     return events
 
 
-def _send_answer(decision, dispatcher: CollectingDispatcher, content: Content) -> None:
+def _send_answer(decision: Decision, dispatcher: CollectingDispatcher, content: Content) -> None:
     """An answer that changes no slot: a definition, an FAQ or a comparison."""
     if decision.route == Route.DEFINITION:
         for subject in decision.subjects:
             send(dispatcher, _answer_for(subject, content))
-    elif decision.route == Route.FAQ and decision.faq_id in content.faqs:
+    elif (
+        decision.route == Route.FAQ
+        and decision.faq_id is not None
+        and decision.faq_id in content.faqs
+    ):
         send(dispatcher, replies.faq(content.faqs[decision.faq_id]))
     elif decision.route == Route.COMPARISON:
         a, b = (content.glossary.get(s.term or "") for s in decision.subjects[:2])
@@ -167,7 +172,7 @@ def _send_answer(decision, dispatcher: CollectingDispatcher, content: Content) -
             send(dispatcher, replies.comparison(a, b))
 
 
-def _candidates(decision, content: Content) -> list[tuple[str, str, str]]:
+def _candidates(decision: Decision, content: Content) -> list[tuple[str, str, str]]:
     """The router's "did you mean" as (kind, key, title) for the reply's buttons."""
     entries = content.faqs
     out = []

@@ -11,7 +11,7 @@ glossary file, another HANDOFF_DB_URL).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import _lru_cache_wrapper, lru_cache
 from typing import Any, TypeVar
 
 from assistant import routing
@@ -31,14 +31,14 @@ from assistant.outcomes.log import OutcomeLog
 from assistant.training.session import Trainer
 from assistant.training.store import TrainingStore
 
-F = TypeVar("F", bound=Callable[..., Any])
-_BUILT: list[Any] = []
+T = TypeVar("T")
+_BUILT: list[_lru_cache_wrapper[Any]] = []
 
 
-def _once(build: F) -> F:
+def _once(build: Callable[[], T]) -> _lru_cache_wrapper[T]:
     cached = lru_cache(maxsize=1)(build)
     _BUILT.append(cached)
-    return cached  # type: ignore[return-value]
+    return cached
 
 
 # -- content (live: the content studio's database, refreshed when it changes) --

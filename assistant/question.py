@@ -79,9 +79,47 @@ _INTERROGATIVES = frozenset(
 )
 
 
+# Words about words: 「CRMは英語で何という言葉の略?」 asks about CRM, not about 言葉.
+_META_NOUNS = frozenset(
+    re.split(
+        r"\s+",
+        "言葉 ことば 用語 単語 ワード 語 名前 名称 正式名称 略 略語 略称 頭文字 意味 英語 日本語"
+        " 正式 呼び方 読み方",
+    )
+)
+
+
 def is_interrogative(word: str) -> bool:
-    """A question word or a demonstrative, not a word one looks up."""
-    return word.strip(_QUOTES) in _INTERROGATIVES
+    """A question word, a demonstrative or a word about words: never what is asked about."""
+    word = word.strip(_QUOTES)
+    return word in _INTERROGATIVES or word in _META_NOUNS
+
+
+# The topic a sentence starts with: 「CRMは英語で何という言葉の略?」「NPSって英語だと何?」
+_SENTENCE_TOPIC = re.compile(r"\s*(?:さん)?\s*(?:って|とは|は(?!い))")
+
+
+def _sentence_topic(text: str, matches: Sequence[Match]) -> Subject | None:
+    """The noun a sentence opens with as its topic (marked by は / って / とは), for a
+    question whose marker follows only question words (「…は英語で何という言葉の略?」)."""
+    for sentence in re.finditer(r"[^。!?！？\n]+", text):
+        i = sentence.start()
+        while i < sentence.end() and text[i] in _QUOTES:
+            i += 1
+        lead = _LEAD.match(text, i)
+        if lead:
+            i = lead.end()
+        j = i
+        while j < sentence.end() and (is_noun_char(text[j]) or text[j] in "ー・"):
+            j += 1
+        if j - i < 2 or not _SENTENCE_TOPIC.match(text, j):
+            continue
+        term = next((m for m in matches if m.start == i and m.end == j), None)
+        if term is not None:
+            return Subject(term.text, term.term)
+        if not any(m.start < j and m.end > i for m in matches):
+            return Subject(text[i:j][-MAX_QUERY_CHARS:], None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -102,6 +140,10 @@ def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
         about = not _MEANING_MARKER.match(text, marker.start())
         found = _subjects_in_region(text, region, matches, about=about)
         subjects.extend(s for s in found if s.term or not is_interrogative(s.query))
+    if not subjects and _MEANING_MARKER.search(text):
+        # 「CRMは英語で何という言葉の略?」: only question words before the markers.
+        topic = _sentence_topic(text, matches)
+        subjects = [topic] if topic is not None else []
     if not subjects:
         # No marker (「ACW」「ACW?」): every term mentioned is asked about.
         subjects = [Subject(m.text, m.term) for m in matches]

@@ -43,7 +43,12 @@ Decisions, in the order they are tried:
     how-to question about something the glossary does not name (「英語の勉強法を教えて」)
     → `out_of_scope`. The FAQ selector's pick gives way to the FAQ whose own text clearly holds
     the facts asked, or to an item of the list FAQ it picked; `request_human` hands off only when
-    the text asks to know nothing; `fallback` carries "did you mean" candidates.
+    the text asks to know nothing and names a person or a handover (「お客さんの離反を減らしたい」
+    is no ticket); `fallback` carries "did you mean" candidates (the selector's unsure pick, the
+    FAQ its content words point to, the closest FAQs and terms).
+11. an FAQ answer that is an item of a list (トランスコスモス, TMJ, NTT… of おすすめの
+    アウトソーシング先) gives way to the sibling item the question's content words clearly point
+    to (「ECサイトの解約を減らしたい…良い委託先は?」 → TMJ), unless an FAQ is named.
 
 Two questions in one message (「ACWとは?あとSVって何?」): each sentence is decided alone; the
 first answer leads and the others follow (`Decision.also`).
@@ -84,6 +89,8 @@ FACTS_OVERRIDE_SCORE, FACTS_OVERRIDE_LEAD = 17.0, 8.0
 # winner will do.
 SURE_FAQ_SCORE, SURE_FAQ_LEAD = 10.0, 2.0
 MAX_SUBJECTS = 3
+MAX_CANDIDATES = 3  # "did you mean" buttons
+MIN_CANDIDATE_FAQ = 0.3  # the selector's pick offered as a button (not answered: under 0.5)
 SMALL_TALK_INTENTS = {
     "greet": "greet",
     "thanks": "thanks",
@@ -272,6 +279,19 @@ _STAFF_REQUEST = re.compile(
 )
 
 
+# Any word of a person or of being handed over: without one, the classifier's request_human
+# is no ticket (「お客さんの離反を減らしたい」 asks nothing of a person).
+_PERSON_CUE = re.compile(
+    r"人|担当|係|スタッフ|上司|責任者|有人|どなた|誰|だれ|方|代わ|替わ|変わ|かわ[っりる]|繋|つな[いぎげ]"
+    r"|転送|引き継|引継|エスカレ|話|はな[しさすせ]|相談|そうだん|電話|呼"
+)
+
+
+def names_a_person(text: str, matches: Sequence[Match], people: Collection[str]) -> bool:
+    """The text names a person (a glossary role, staff) or being handed over."""
+    return bool(_PERSON_CUE.search(text)) or any(m.term in people for m in matches)
+
+
 def asks_for_person(text: str, matches: Sequence[Match], people: Collection[str]) -> bool:
     """A person is asked for: a glossary role with a request phrase (「SVに代わって」),
     or generic staff words (「担当の方をお願いできますか」), as the sentence's own
@@ -313,10 +333,36 @@ _START = re.compile(
     r"|だしてください|お願いします|お願い|して|したい|やりたい|ください|を?始める|を?はじめる)"
     r"|用語クイズ.*)[。!！]?$"
 )
+# A number of quiz questions: 「5問」「５問」「三問」「十五問」 (not 「一問一答」).
+_KANJI_DIGITS = "一二三四五六七八九"
+_NUMBER = rf"[0-9０-９]{{1,2}}|[{_KANJI_DIGITS}]?十[{_KANJI_DIGITS}]?|[{_KANJI_DIGITS}]"
+_QUESTION_COUNT = re.compile(rf"({_NUMBER})問(?!一答)")
+MAX_QUIZ_QUESTIONS = 50
 # 「クイズを5問出して」: a session of N questions.
 _COUNT_QUIZ = re.compile(
-    r"^(?:用語)?クイズ(?:を)?([0-9０-９]{1,2})問(?:出して|だして|お願い|お願いします|ください)?[。!！]?$"
+    rf"^(?:用語)?クイズ(?:を)?(?:{_NUMBER})問(?:出して|だして|お願い|お願いします|ください)?[。!！]?$"
 )
+
+
+def quiz_count(text: str) -> int | None:
+    """The number of questions a training request asks for (「システムのクイズを2問出して」
+    → 2, 「三問」 → 3), or None: none given, or outside 1..MAX_QUIZ_QUESTIONS (the default)."""
+    found = _QUESTION_COUNT.search(text)
+    if found is None:
+        return None
+    written = unicodedata.normalize("NFKC", found.group(1))
+    if written.isdigit():
+        n = int(written)
+    else:
+        tens, _, ones = written.rpartition("十")
+        if "十" in written:
+            n = (_KANJI_DIGITS.index(tens) + 1 if tens else 1) * 10
+            n += _KANJI_DIGITS.index(ones) + 1 if ones else 0
+        else:
+            n = _KANJI_DIGITS.index(written) + 1
+    return n if 1 <= n <= MAX_QUIZ_QUESTIONS else None
+
+
 # 「システムのクイズ」「拠点のクイズを出して」: a quiz of one category.
 _CATEGORY_QUIZ = re.compile(r"^(.{1,12}?)の(?:用語)?クイズ")
 # Leaving, in training mode only (a customer's 「終了」 changes nothing).
@@ -336,11 +382,12 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
     category = _CATEGORY_QUIZ.match(compact)
     if category and category.group(1) in kb.categories:
         return Decision(
-            Route.START_TRAINING, category=category.group(1), why="a quiz of one category"
+            Route.START_TRAINING,
+            category=category.group(1),
+            questions=quiz_count(compact),
+            why="a quiz of one category",
         )
-    count = _COUNT_QUIZ.match(compact)
-    if count and 1 <= int(unicodedata.normalize("NFKC", count.group(1))) <= 50:
-        n = int(unicodedata.normalize("NFKC", count.group(1)))
+    if _COUNT_QUIZ.match(compact) and (n := quiz_count(compact)) is not None:
         return Decision(Route.START_TRAINING, questions=n, why="a quiz of N questions")
     if _START.match(compact):
         return Decision(Route.START_TRAINING, why="training mode asked for")
@@ -350,6 +397,7 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
         return Decision(
             Route.START_TRAINING,
             category=max(named, key=len) if named else None,
+            questions=quiz_count(compact),
             why="training asked for in a sentence",
         )
     if not inp.training_mode:
@@ -674,7 +722,7 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         return Decision(Route.SMALL_TALK, small_talk=small, why="small talk")
     if intent == "feedback_negative":
         return Decision(Route.OFFER_HUMAN, reason="feedback", why="negative feedback")
-    if intent == "request_human" and not informs:
+    if intent == "request_human" and not informs and names_a_person(text, matches, kb.people):
         return Decision(Route.HANDOFF, why="request_human intent")
     if intent in YES_NO_INTENTS:
         return Decision(Route.SMALL_TALK, small_talk="ack", why="yes/no with nothing pending")
@@ -689,8 +737,17 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     if question.is_lookup_word(text) and intent in ("define_term", "compare_terms"):
         return _define([question.Subject(text.strip(), None)], "a bare unknown word", kb)
     return Decision(
-        Route.FALLBACK, failed=True, candidates=kb.candidates(text), why="nothing to answer"
+        Route.FALLBACK, failed=True, candidates=_candidates(inp, kb, text), why="nothing to answer"
     )
+
+
+def _candidates(inp: RoutingInput, kb: Knowledge, text: str) -> tuple[tuple[str, str], ...]:
+    """ "Did you mean": the FAQ selector's unsure pick first (「返品が多くて困ってる」 → NTT…),
+    then the closest FAQs by text and the closest terms."""
+    found = kb.candidates(text)
+    if inp.faq_id and inp.faq_confidence >= MIN_CANDIDATE_FAQ and ("faq", inp.faq_id) not in found:
+        found = (("faq", inp.faq_id), *found)
+    return found[:MAX_CANDIDATES]
 
 
 def knowledge(
@@ -738,4 +795,12 @@ def knowledge(
     )
 
 
-__all__ = ["Decision", "Knowledge", "Route", "RoutingInput", "asks_for_person", "decide"]
+__all__ = [
+    "Decision",
+    "Knowledge",
+    "Route",
+    "RoutingInput",
+    "asks_for_person",
+    "decide",
+    "names_a_person",
+]

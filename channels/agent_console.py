@@ -15,7 +15,7 @@ import functools
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ from . import analytics, console_doors, content_studio, inbox, privacy
 from .live import LiveChat, live_chat
 
 logger = logging.getLogger(__name__)
+# as Sanic's RouteHandler: a streaming handler (the event stream) returns None
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse | None]]
 
 WEB = Path(__file__).resolve().parents[1] / "web" / "agent"
 # Chart.js from the npm registry (web/package.json; `npm ci` in web/), served as a static file.
@@ -121,7 +123,9 @@ class AgentConsoleInput(InputChannel):
         async def same_origin_only(request: Request) -> None:
             setattr(request.ctx, SANIC_CORS_DONE, True)
 
-        def login_required(api: bool = True, csrf: bool = False, roles: tuple | None = None):
+        def login_required(
+            api: bool = True, csrf: bool = False, roles: tuple | None = None
+        ) -> Callable[[Handler], Handler]:
             return staff_required(live, roles, api=api, csrf=csrf)
 
         # -- log-in ---------------------------------------------------------
@@ -307,7 +311,7 @@ class AgentConsoleInput(InputChannel):
                 return _error(str(exc), 400)
             return _json({k: stored[k] for k in ("id", "role", "author", "text", "time")}, 201)
 
-        def ending(reason: str):
+        def ending(reason: str) -> Handler:
             async def end(request: Request, ticket_id: str) -> HTTPResponse:
                 found = await owned(request, ticket_id)
                 if isinstance(found, HTTPResponse):
@@ -390,14 +394,14 @@ class AgentConsoleInput(InputChannel):
 
 def staff_required(
     live: LiveChat, roles: tuple | None = None, api: bool = True, csrf: bool = False
-):
+) -> Callable[[Handler], Handler]:
     """Every console page and API: a log-in session (else 401 for an API, a redirect to the
     log-in page for a page), an enabled account with one of `roles` when given (else 403),
     and for changes the session's CSRF token in ``X-CSRF-Token`` (else 403)."""
 
-    def wrap(handler: Callable[..., Awaitable[HTTPResponse]]):
+    def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse | None:
             session = await live.db(live.sessions.get, request.cookies.get(SESSION_COOKIE))
             agent = await live.db(live.agents.get, session.username) if session else None
             if session is None or agent is None or agent.disabled:

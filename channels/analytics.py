@@ -20,6 +20,8 @@ from sanic.response import HTTPResponse
 from assistant.outcomes.export import CSV_TABLES, csv_table, to_csv
 from assistant.outcomes.rollup import Analytics, BadRange
 
+from .live import LiveChat
+
 logger = logging.getLogger(__name__)
 SUPERVISOR = ("supervisor",)
 MAX_CHANNEL = 32
@@ -32,7 +34,7 @@ def analytics_for(engine: Any) -> Analytics:
 
 def register(
     bp: Blueprint,
-    live: Any,
+    live: LiveChat,
     login_required: Callable[..., Any],
     json: Callable[..., HTTPResponse],
     error: Callable[..., HTTPResponse],

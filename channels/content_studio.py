@@ -39,6 +39,8 @@ from assistant.content.service import check_changes, content_of
 from assistant.content.store import Change, Conflict, NotFound, Rejected
 from assistant.normalize import clean_user_text
 
+from .live import LiveChat
+
 logger = logging.getLogger(__name__)
 
 MAX_CHANGES = 200  # an edit publishes a few; imports go through /import
@@ -133,8 +135,8 @@ class Analyzer:
 
 def register(
     bp: Blueprint,
-    live: Any,
-    staff_required: Callable[..., Any],
+    live: LiveChat,
+    staff_required: Callable[..., Callable[..., Any]],
     json: Callable[..., HTTPResponse],
     error: Callable[..., HTTPResponse],
     body_of: Callable[[Request], dict[str, Any]],
@@ -160,9 +162,10 @@ def register(
     async def studio() -> live_content.LiveContent:
         if "live" not in holder:
             holder["live"] = await live.db(live_content.install, live.store.engine)
-        return holder["live"]
+        lc: live_content.LiveContent = holder["live"]
+        return lc
 
-    def editor(csrf: bool = False, api: bool = True):
+    def editor(csrf: bool = False, api: bool = True) -> Callable[..., Any]:
         return staff_required(live, ("editor", "supervisor"), api=api, csrf=csrf)
 
     # -- pages ------------------------------------------------------------------

@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
@@ -44,6 +44,7 @@ from sqlalchemy import text as sql_text
 from assistant.receipts import LEASE_SECONDS, Claim, ReceiptStore, message_id_problem, ttl_hours
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BUSY_WAIT = 15.0  # s a retry waits for the first attempt of the same id
 POLL = 0.1
@@ -96,7 +97,7 @@ def receipts(app: Any) -> ReceiptStore:
     return _store
 
 
-async def _db(fn: Callable[..., Any], *args: Any) -> Any:
+async def _db(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(fn, *args)
 
 
@@ -256,7 +257,9 @@ def install_rest(bp: Blueprint) -> None:
         if not turn.failed:
             if turn.message_id and resp.status == 200:
                 try:
-                    await _db(receipts(request.app).finish, turn.message_id, json.loads(resp.body))
+                    await _db(
+                        receipts(request.app).finish, turn.message_id, json.loads(resp.body or b"")
+                    )
                 except Exception as exc:  # noqa: BLE001 the turn is stored: a retry finds it in the tracker
                     logger.error("message receipt not saved (%s): %s", turn.message_id, exc)
             return None
@@ -366,7 +369,7 @@ async def handle_socketio_message(
             return
         message.message_id = message_id
     recorder = Recorder()
-    message.output_channel.sio = recorder  # AllowlistSocketIOOutput emits through .sio
+    message.output_channel.sio = recorder  # type: ignore[attr-defined]  # AllowlistSocketIOOutput emits through .sio
     renewer = (
         asyncio.get_running_loop().create_task(_renew(receipts(app), message_id))
         if message_id

@@ -33,6 +33,8 @@ from assistant.inbox.items import (
 from assistant.inbox.store import DEFAULT_DAYS, MAX_DAYS, InboxStore
 from assistant.transcript import transcript_from_events
 
+from .live import LiveChat
+
 MAX_TEXT = 200
 MAX_LISTED = 500
 MAX_SUGGEST = 64  # characters of a question given to もしかして
@@ -44,15 +46,15 @@ def _text(value: Any) -> str:
 
 def register(
     bp: Blueprint,
-    live: Any,
-    staff_required: Callable[..., Any],
+    live: LiveChat,
+    staff_required: Callable[..., Callable[..., Any]],
     json: Callable[..., HTTPResponse],
     error: Callable[..., HTTPResponse],
     body_of: Callable[[Request], dict[str, Any]],
     client_of: Callable[[Request], str],
     page: Callable[[str], HTTPResponse],
 ) -> None:
-    holder: dict[str, Any] = {}
+    holder: dict[str, InboxStore] = {}
 
     async def store() -> InboxStore:
         if "store" not in holder:
@@ -62,7 +64,7 @@ def register(
     async def studio() -> live_content.LiveContent:
         return await live.db(live_content.install, live.store.engine)
 
-    def editor(csrf: bool = False, api: bool = True):
+    def editor(csrf: bool = False, api: bool = True) -> Callable[..., Any]:
         return staff_required(live, ("editor", "supervisor"), api=api, csrf=csrf)
 
     def suggestions(lc: live_content.LiveContent, item: Item) -> dict[str, Any]:

@@ -185,7 +185,9 @@ class LineBot:
             metadata={"line": {"event_id": event.event_id, "kind": event.kind}},
         )
         loading = asyncio.get_running_loop().create_task(asyncio.sleep(self.loading_after))
-        loading.add_done_callback(lambda t: t.cancelled() or self._start_loading(event.user_id))
+        loading.add_done_callback(
+            lambda t: None if t.cancelled() else self._start_loading(event.user_id)
+        )
         try:
             await self.on_new_message(message)
         except Exception:

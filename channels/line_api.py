@@ -142,9 +142,9 @@ class LineApi:
     def _wait(self, result: Result, attempt: int) -> float:
         raw = (result.body or {}).get("_retry_after") if isinstance(result.body, dict) else None
         try:
-            return min(30.0, max(0.0, float(raw))) if raw else self.backoff * 2 ** (attempt - 1)
+            return min(30.0, max(0.0, float(raw))) if raw else self.backoff * 2.0 ** (attempt - 1)
         except ValueError:
-            return self.backoff * 2 ** (attempt - 1)
+            return self.backoff * 2.0 ** (attempt - 1)
 
     async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> Result:
         return await self._retrying(

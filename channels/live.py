@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import (
@@ -49,6 +49,7 @@ from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, clip
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WATCH_INTERVAL = 0.5  # seconds between change-marker reads
 LOCK_WAIT = 0.05  # Rasa's lock store polls every second by default
@@ -85,7 +86,7 @@ class LiveChat:
         self._watcher: asyncio.Task | None = None
 
     @staticmethod
-    async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     # -- server wiring ----------------------------------------------------
@@ -298,7 +299,7 @@ class LiveChat:
         ]
         await self.append_tracker(ticket.sender_id, events)
         answered = extra_user is not None and extra_user.input_channel != "socketio"
-        if answered:  # in the reply to the customer's message (free on LINE)
+        if answered and extra_user is not None:  # in the reply to the message (free on LINE)
             await _send(extra_user.output_channel, ticket.sender_id, sent)
         if not (answered and ticket.channel in self.pushers):
             await self._push(ticket, sent)

@@ -34,10 +34,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import rasa.core.channels.channel
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
@@ -112,7 +112,7 @@ def bounded_metadata(raw: Any) -> dict[str, Any]:
     return raw
 
 
-def valid_session_id(value: Any) -> bool:
+def valid_session_id(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= MAX_SESSION_ID and value.isprintable()
 
 
@@ -175,9 +175,9 @@ class SocketIOAllowlistInput(SocketIOInput):
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SocketIOAllowlistInput:
         credentials = credentials or {}
-        channel = super().from_credentials(credentials)
+        channel = cast(SocketIOAllowlistInput, super().from_credentials(credentials))
         channel.cors_allowed_origins = allowed_origins(credentials)
         return channel
 
@@ -199,7 +199,12 @@ class SocketIOAllowlistInput(SocketIOInput):
             cors_allowed_origins=self.cors_allowed_origins,
             **redis_client_manager(),
         )
-        bp = AllowlistSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        bp = AllowlistSocketBlueprint(
+            sio,
+            self.socketio_path,  # type: ignore[arg-type]  # Optional in Rasa, which passes it the same way
+            "socketio_webhook",
+            __name__,
+        )
         self.sio = sio
         # A conversation an agent owns goes to the agent, not to Rasa (channels/live.py);
         # agents' messages are pushed to the session room through this server.
@@ -227,7 +232,9 @@ class SocketIOAllowlistInput(SocketIOInput):
             token = auth.get("token") if isinstance(auth, dict) else None
             payload = (
                 rasa.core.channels.channel.decode_bearer_token(
-                    token, self.jwt_key, self.jwt_algorithm
+                    token,
+                    self.jwt_key,
+                    self.jwt_algorithm,  # type: ignore[arg-type]  # Optional in Rasa, passed as Rasa does
                 )
                 if token
                 else None

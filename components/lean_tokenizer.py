@@ -53,9 +53,10 @@ _FEATURE_CHARS = re.compile("[=|]")
 def reading(token: Any) -> str:
     """The Sudachi reading of a token: from `doc.user_data` for a lean Doc, from
     `token.morph` for a Doc of spaCy's tokenizer."""
-    readings = token.doc.user_data.get(READINGS)
+    readings: Optional[List[str]] = token.doc.user_data.get(READINGS)
     if readings is not None:
-        return readings[token.i]
+        found: str = readings[token.i]
+        return found
     return "".join(token.morph.get("Reading"))
 
 
@@ -75,11 +76,12 @@ class LeanJapaneseTokenizer:
         self.vocab = self._fresh_vocab()
 
     # spaCy calls these when it serializes the pipeline; nothing of ours to keep.
-    def __reduce__(self):  # pragma: no cover - not pickled by Rasa
+    def __reduce__(self) -> Any:  # pragma: no cover - not pickled by Rasa
         return self._stock.__reduce__()
 
     def to_bytes(self, **kwargs: Any) -> bytes:
-        return self._stock.to_bytes(**kwargs)
+        data: bytes = self._stock.to_bytes(**kwargs)
+        return data
 
     def to_disk(self, path: Any, **kwargs: Any) -> None:
         self._stock.to_disk(path, **kwargs)

@@ -64,7 +64,7 @@ class LinearModel:
         cols, values, width = [], [], 0
         for f in message.features:
             if f.attribute == TEXT and f.type == "sentence" and f.is_sparse():
-                coo = f.features.tocoo()
+                coo = f.features.tocoo()  # type: ignore[union-attr]  # is_sparse(): scipy's
                 cols.append(coo.col.astype(np.int64) + width)
                 values.append(coo.data.astype(np.float64))
                 width += coo.shape[1]
@@ -98,7 +98,8 @@ class LinearModel:
     @staticmethod
     def learn_idf(counts: scipy.sparse.csr_matrix) -> np.ndarray:
         document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
-        return np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0
+        idf: np.ndarray = np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0
+        return idf
 
     @staticmethod
     def weigh(
@@ -136,7 +137,8 @@ class LinearModel:
             return np.stack([1 - p, p], axis=1)
         logits = logits - logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
-        return e / e.sum(axis=1, keepdims=True)
+        probabilities: np.ndarray = e / e.sum(axis=1, keepdims=True)
+        return probabilities
 
     def ranking(self, message: Message) -> List[Tuple[str, float]]:
         p = self.probabilities(self.logits(message))[0]
@@ -167,7 +169,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def __init__(
         self,
         config: Dict[str, Any],
-        name: str,
+        name: Optional[str],  # Rasa's ExecutionContext.node_name
         model_storage: ModelStorage,
         resource: Resource,
         model: Optional[LinearModel] = None,

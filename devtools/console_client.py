@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 import requests
 
 from devtools.launch import REPO
+
+if TYPE_CHECKING:
+    from assistant.handoff.tickets import TicketStore
 
 
 def add_agent(
@@ -77,9 +81,10 @@ class Console:
     def queue(self) -> dict:
         r = self.get("/agent/api/queue")
         r.raise_for_status()
-        return r.json()
+        queue: dict = r.json()
+        return queue
 
-    def waiting_ticket_of(self, sender: str, store) -> str:
+    def waiting_ticket_of(self, sender: str, store: TicketStore) -> str:
         """The id of the sender's open ticket (as the queue lists it)."""
         ticket = store.open_for_sender(sender)
         assert ticket is not None, f"no open ticket for {sender}"
@@ -95,4 +100,5 @@ class Console:
     def ticket(self, ticket_id: str) -> dict:
         r = self.get(f"/agent/api/tickets/{ticket_id}")
         r.raise_for_status()
-        return r.json()
+        detail: dict = r.json()
+        return detail

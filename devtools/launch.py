@@ -42,7 +42,8 @@ TRACKER_STORE = "rasa_runtime.tracker_store.FastSQLTrackerStore"
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @dataclass
@@ -192,7 +193,8 @@ class BotServers:
     def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
         r = requests.post(self.rest_url, json={"sender": sender, "message": text}, timeout=timeout)
         r.raise_for_status()
-        return r.json()
+        replies: list[dict] = r.json()
+        return replies
 
     def restart_actions(self, env_extra: dict | None = None) -> None:
         """Stop and start the action server on the same port (restart-safety tests,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 
 from assistant.settings import check_or_exit
 from rasa_runtime import auth
@@ -33,15 +34,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"address to bind (default: ${auth.HOST_ENV} or {auth.DEFAULT_HOST})",
     )
     parser.set_defaults(port=settings.actions_port, actions="actions")
-    return parser.parse_args(argv)
+    args: argparse.Namespace = parser.parse_args(argv)
+    return args
 
 
-def add_token_check(app, token: str) -> None:
+def add_token_check(app: Any, token: str) -> None:
     """Refuse every request but /health without `Authorization: Bearer <token>`."""
     from sanic import response
 
     @app.middleware("request")
-    async def require_token(request):
+    async def require_token(request: Any) -> Any:
         if request.path in auth.OPEN_PATHS:
             return None
         header = request.headers.get(auth.HEADER)
@@ -59,7 +61,9 @@ def add_token_check(app, token: str) -> None:
         return None
 
 
-def create_app(actions: str, token: str, cors=None, auto_reload: bool = False):
+def create_app(
+    actions: str, token: str, cors: str | list[str] | None = None, auto_reload: bool = False
+) -> Any:
     """rasa-sdk's app (actions registered, plugins attached) with the token check."""
     from rasa_sdk.endpoint import create_app as sdk_create_app
     from rasa_sdk.plugin import plugin_manager
@@ -71,7 +75,7 @@ def create_app(actions: str, token: str, cors=None, auto_reload: bool = False):
     return app
 
 
-def prompt_close_protocol():
+def prompt_close_protocol() -> type:
     """Sanic's HttpProtocol without the 15 s afterlife of closed connections.
 
     Rasa 3.6 opens a new connection for every action call (a new aiohttp session per
@@ -91,10 +95,10 @@ def prompt_close_protocol():
     class PromptCloseHttpProtocol(HttpProtocol):
         __slots__ = ("_abort_timer", "_lost")  # HttpProtocol has slots
 
-        def __init__(self, *args, **kwargs) -> None:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._lost = False
-            self._abort_timer = None
+            self._abort_timer: Any = None
 
         def close(self, timeout: float | None = None) -> None:
             if self._lost:  # the client has gone: nothing to wait for
@@ -105,7 +109,7 @@ def prompt_close_protocol():
                     timeout = self.app.config.GRACEFUL_SHUTDOWN_TIMEOUT
                 self._abort_timer = self.loop.call_later(timeout, self.abort)
 
-        def connection_lost(self, exc) -> None:
+        def connection_lost(self, exc: Exception | None) -> None:
             self._lost = True
             super().connection_lost(exc)
             if self._abort_timer is not None:
@@ -115,7 +119,7 @@ def prompt_close_protocol():
     return PromptCloseHttpProtocol
 
 
-def start_services_with(app, actions: str) -> None:
+def start_services_with(app: Any, actions: str) -> None:
     """Call the actions package's `services.start()` once the server runs (webhook
     delivery, retries of tickets left pending): importing the actions starts nothing."""
     import importlib
@@ -128,7 +132,7 @@ def start_services_with(app, actions: str) -> None:
             raise
         return
 
-    async def start(app, loop) -> None:
+    async def start(app: Any, loop: Any) -> None:
         services.start()
 
     app.register_listener(start, "after_server_start")

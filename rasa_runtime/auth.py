@@ -25,6 +25,10 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rasa.utils.endpoints import EndpointConfig
 
 from assistant import settings as _settings
 from assistant.settings import Settings, get_settings
@@ -95,7 +99,7 @@ def set_default_action_endpoint_url() -> None:
         os.environ[URL_ENV] = s.action_endpoint()
 
 
-def add_token_to_endpoint(endpoint) -> None:
+def add_token_to_endpoint(endpoint: EndpointConfig | None) -> None:
     """Give an action EndpointConfig the Authorization header from the environment,
     unless its configuration already sets one."""
     if endpoint is None:

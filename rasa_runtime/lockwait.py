@@ -89,7 +89,7 @@ class Releases:
             return None
 
     async def wait(self, conversation_id: str, timeout: float) -> None:
-        key = self._key(conversation_id)
+        key = (id(asyncio.get_running_loop()), conversation_id)  # a coroutine: in a loop
         entry = self._events.get(key)
         if entry is None:
             entry = self._events[key] = [asyncio.Event(), 0]
@@ -170,12 +170,13 @@ def issue_ticket(store: Any, conversation_id: str, lock_lifetime: float) -> int:
     from rasa.core.lock import TicketLock
     from rasa.core.lock_store import LockError
 
-    def change(lock):
+    def change(lock: Any) -> tuple[Any, str, Any]:
         lock = lock or TicketLock(conversation_id)
         return lock.issue_ticket(lock_lifetime), SAVE, lock
 
     try:
-        return _modify(store, conversation_id, change)
+        ticket: int = _modify(store, conversation_id, change)
+        return ticket
     except LockError:
         raise
     except Exception as e:  # as Rasa's LockStore.issue_ticket: any store error is a LockError
@@ -185,7 +186,7 @@ def issue_ticket(store: Any, conversation_id: str, lock_lifetime: float) -> int:
 def renew_ticket(store: Any, conversation_id: str, ticket: int, lock_lifetime: float) -> bool:
     """Push the expiry of our own ticket forward; False if it is gone."""
 
-    def change(lock):
+    def change(lock: Any) -> tuple[Any, str, Any]:
         if lock is None:
             return False, KEEP, lock
         for t in lock.tickets:
@@ -194,13 +195,14 @@ def renew_ticket(store: Any, conversation_id: str, ticket: int, lock_lifetime: f
                 return True, SAVE, lock
         return False, KEEP, lock
 
-    return _modify(store, conversation_id, change)
+    renewed: bool = _modify(store, conversation_id, change)
+    return renewed
 
 
 def finish(store: Any, conversation_id: str, ticket: int) -> None:
     """Give our ticket back; the lock goes when nobody else holds a ticket."""
 
-    def change(lock):
+    def change(lock: Any) -> tuple[Any, str, Any]:
         if lock is None:
             return None, KEEP, lock
         lock.remove_ticket_for(ticket)  # also drops expired tickets
@@ -213,7 +215,7 @@ def finish(store: Any, conversation_id: str, ticket: int) -> None:
 def drop_expired(store: Any, conversation_id: str) -> None:
     """Remove expired tickets (a dead server's), writing only if there were any."""
 
-    def change(lock):
+    def change(lock: Any) -> tuple[Any, str, Any]:
         if lock is None:
             return None, KEEP, lock
         before = len(lock.tickets)
@@ -298,10 +300,17 @@ def apply() -> None:
     if getattr(LockStore, "_cc_lockwait", False):
         return
     lifetime_seconds(), retry_seconds(), wait_seconds()  # a bad value fails at start
-    LockStore.lock = lock
-    LockStore.issue_ticket = lambda self, cid, lock_lifetime=None: issue_ticket(
-        self, cid, lifetime_seconds() if lock_lifetime is None else lock_lifetime
+    # the patch itself: mypy's method-assign is what this module is for
+    LockStore.lock = lock  # type: ignore[method-assign]
+    LockStore.issue_ticket = (  # type: ignore[method-assign]
+        lambda self, conversation_id, lock_lifetime=None: issue_ticket(
+            self, conversation_id, lifetime_seconds() if lock_lifetime is None else lock_lifetime
+        )
     )
-    LockStore.cleanup = lambda self, cid, ticket_number: finish(self, cid, ticket_number)
-    LockStore.update_lock = lambda self, cid: drop_expired(self, cid)
-    LockStore._cc_lockwait = True
+    LockStore.cleanup = (  # type: ignore[method-assign]
+        lambda self, conversation_id, ticket_number: finish(self, conversation_id, ticket_number)
+    )
+    LockStore.update_lock = (  # type: ignore[method-assign]
+        lambda self, conversation_id: drop_expired(self, conversation_id)
+    )
+    LockStore._cc_lockwait = True  # type: ignore[attr-defined]

@@ -49,7 +49,7 @@ def install_snapshot_handler() -> None:
     frames = settings.memtrace_frames  # 0: gauges only, no tracing
     counter = [0]
 
-    def on_signal(signum, frame) -> None:
+    def on_signal(signum: int, frame: Any) -> None:
         import gc
 
         path = Path(folder) / f"{os.getpid()}-{counter[0]}.snap"

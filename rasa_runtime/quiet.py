@@ -19,6 +19,7 @@ import contextlib
 import os
 import sys
 import warnings
+from typing import Any
 
 OWN_MODULES = r"(actions|assistant|channels|components|devtools|rasa_runtime|scripts|tests)(\..*)?$"
 CATEGORIES = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
@@ -57,7 +58,7 @@ def apply_to_rasa() -> None:
     if getattr(original, "_quiet", False):
         return
 
-    def _filter_warnings(*args, **kwargs):
+    def _filter_warnings(*args: Any, **kwargs: Any) -> None:
         original(*args, **kwargs)
         _install()
 

@@ -55,4 +55,4 @@ def apply() -> None:
         return True
 
     _validate_action_result._speedup = True  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = _validate_action_result
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]

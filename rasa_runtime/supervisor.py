@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 SEPARATOR = "---"
 BACKOFF_START = 1.0
@@ -105,7 +106,7 @@ class Supervisor:
         self.stopping = False
         self.exit_code = 0
 
-    def _on_signal(self, signum, _frame) -> None:
+    def _on_signal(self, signum: int, _frame: Any) -> None:
         if not self.stopping:
             names = ", ".join(c.name for c in self.children)
             log(f"{signal.Signals(signum).name}: stopping {names}")
@@ -113,7 +114,7 @@ class Supervisor:
         self.exit_code = 128 + signum
 
     def backoff(self, child: Child) -> float:
-        return min(BACKOFF_MAX, BACKOFF_START * 2 ** max(0, child.failures - 1))
+        return min(BACKOFF_MAX, BACKOFF_START * 2.0 ** max(0, child.failures - 1))
 
     def step(self, now: float) -> None:
         for child in self.children:

@@ -32,7 +32,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # Rasa is imported where used: importing this module stays cheap
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from assistant.handoff.notify import WebhookNotifier
+    from assistant.handoff.service import HandoffService
+    from assistant.handoff.tickets import TicketStore
 
 from assistant.conversation import (
     HANDOFF_FORM,
@@ -68,7 +75,7 @@ def payload(text: str, ticket_id: str | None) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _store():
+def _store() -> TicketStore:
     from assistant.handoff.settings import HandoffSettings
     from assistant.handoff.tickets import TicketStore
 
@@ -76,13 +83,13 @@ def _store():
 
 
 @lru_cache(maxsize=1)
-def _notifier():
+def _notifier() -> WebhookNotifier:
     from assistant.handoff.settings import notifier_from_env
 
     return notifier_from_env(_store())
 
 
-def _service():
+def _service() -> HandoffService:
     from assistant.handoff.service import HandoffService
     from assistant.handoff.settings import HandoffSettings
 
@@ -123,7 +130,7 @@ def record_handoff(state: dict[str, Any]) -> tuple[str | None, bool]:
 # What to answer
 
 
-def _events_this_turn(tracker) -> list:
+def _events_this_turn(tracker: DialogueStateTracker) -> list:
     from rasa.shared.core.events import UserUttered
 
     events = list(tracker.events)
@@ -133,7 +140,7 @@ def _events_this_turn(tracker) -> list:
     return events
 
 
-def _already_told(tracker) -> bool:
+def _already_told(tracker: DialogueStateTracker) -> bool:
     from rasa.shared.core.events import BotUttered
 
     return any(
@@ -142,7 +149,7 @@ def _already_told(tracker) -> bool:
     )
 
 
-def _unvalidated_slots(action_name: str, tracker) -> list[str]:
+def _unvalidated_slots(action_name: str, tracker: DialogueStateTracker) -> list[str]:
     """Slots a form's validation action was asked to check (set after the form's
     ActionExecuted in the temporary tracker Rasa builds for it)."""
     from rasa.shared.core.constants import REQUESTED_SLOT
@@ -158,7 +165,7 @@ def _unvalidated_slots(action_name: str, tracker) -> list[str]:
     return slots
 
 
-def _handoff_state(action_name: str, tracker) -> dict[str, Any]:
+def _handoff_state(action_name: str, tracker: DialogueStateTracker) -> dict[str, Any]:
     from rasa.shared.core.trackers import EventVerbosity
 
     latest = tracker.latest_message
@@ -182,7 +189,7 @@ def _handoff_state(action_name: str, tracker) -> dict[str, Any]:
     return state
 
 
-async def unavailable_events(action_name: str, tracker) -> list:
+async def unavailable_events(action_name: str, tracker: DialogueStateTracker) -> list:
     """Events to return in place of the failed call's."""
     from rasa.core.actions.action import create_bot_utterance
     from rasa.shared.core.events import SlotSet
@@ -244,7 +251,7 @@ def apply() -> None:
     if getattr(original, "_unavailable_guard", False):
         return
 
-    async def run(self, output_channel, nlg, tracker, domain):
+    async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
         auth.add_token_to_endpoint(self.action_endpoint)
         try:
             return await original(self, output_channel, nlg, tracker, domain)
@@ -274,4 +281,4 @@ def apply() -> None:
             return await unavailable_events(self.name(), tracker)
 
     run._unavailable_guard = True  # type: ignore[attr-defined]
-    RemoteAction.run = run
+    RemoteAction.run = run  # type: ignore[method-assign]  # the patch itself

@@ -25,6 +25,7 @@ import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -68,7 +69,7 @@ def hot_path(n: int = 20_000) -> list[tuple[str, float, float, float]]:
 
     log = services.outcomes()
     log.max_queue = 10**9
-    events = []
+    events: list[dict[str, Any]] = []
     for i in range(20):  # a 20-message conversation
         events += [
             {
@@ -110,14 +111,14 @@ def hot_path(n: int = 20_000) -> list[tuple[str, float, float, float]]:
     answer = Turn(
         facts,
         routing.Decision(routing.Route.DEFINITION, (Subject("ACW", "アフターコールワーク"),)),
-        None,
+        None,  # type: ignore[arg-type]
     )
     thumbs = Turn(
         routing.RoutingInput(
             text="/feedback_positive", intent="feedback_positive", intent_confidence=1.0
         ),
         routing.Decision(routing.Route.SMALL_TALK, small_talk="feedback_thanks"),
-        None,
+        None,  # type: ignore[arg-type]
     )
     out = []
     for name, turn in (

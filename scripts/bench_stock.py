@@ -67,7 +67,8 @@ def rasa_init_config() -> dict:
     text = path.read_text(encoding="utf-8")
     # The defaults are commented out as `#   - name: …` under `pipeline:`/`policies:`.
     text = re.sub(r"^#   ", "  ", text, flags=re.M)
-    return yaml.safe_load(text)
+    config: dict = yaml.safe_load(text)
+    return config
 
 
 def stock_config() -> dict:

@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from devtools.console_client import Console, add_agent  # noqa: E402
-from devtools.launch import custom_payloads, start_servers  # noqa: E402
+from devtools.launch import BotServers, custom_payloads, start_servers  # noqa: E402
 from scripts.bench_content import synthetic_glossary  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def term(name: str, definition: str) -> dict:
     }
 
 
-def answered(bot, text: str, definition: str, timeout: float = 30) -> float:
+def answered(bot: BotServers, text: str, definition: str, timeout: float = 30) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         p = custom_payloads(bot.say(f"bench-{uuid.uuid4().hex[:8]}", text))

@@ -123,7 +123,7 @@ def nlu_glossary() -> str:
     for a, b in pairs:
         compare.append(next(tpl).format(a=a, b=b))
         ta = glossary.get(a)
-        name_a = ta.aliases[0] if ta.aliases else a
+        name_a = ta.aliases[0] if ta is not None and ta.aliases else a
         compare.append(next(tpl).format(a=b, b=name_a))
     return (
         HEADER
@@ -146,7 +146,7 @@ def responses_faq() -> str:
     import yaml
 
     responses = {f"utter_faq/{e.id}": [{"text": e.answer}] for e in load_faq().values()}
-    body = yaml.safe_dump(
+    body: str = yaml.safe_dump(
         {"version": "3.1", "responses": responses}, allow_unicode=True, sort_keys=False, width=1000
     )
     return HEADER + body

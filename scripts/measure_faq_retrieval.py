@@ -102,6 +102,7 @@ def main() -> int:
         f"{len(termless)} of them naming no glossary term:"
     )
     for case, *_, hit in termless:
+        assert hit is not None  # stray: a lexical clear winner
         print(
             f"  [{case['group']}] {case['text']!r} -> {hit.id} ({hit.score:.1f}, +{hit.margin:.1f})"
         )

@@ -176,6 +176,7 @@ def main() -> int:
     load_t0 = time.perf_counter()
     agent = Agent.load(args.model, action_endpoint=action_endpoint, lock_store=InMemoryLockStore())
     agent.tracker_store = FastSQLTrackerStore(domain=agent.domain, dialect="sqlite", db=str(db))
+    assert agent.processor is not None  # Agent.load made one
     agent.processor.tracker_store = agent.tracker_store
     load_s = time.perf_counter() - load_t0
     memory.append(("+ Agent.load(model) (linear classifiers, featurizers, policies)", rss_mib()))
@@ -199,7 +200,7 @@ def main() -> int:
         finally:
             current[self._node_name] += (time.perf_counter() - t) * 1000
 
-    graph_node.__call__ = timed_call
+    graph_node.__call__ = timed_call  # type: ignore[method-assign]  # the timing patch
 
     loop = asyncio.new_event_loop()
     for text in texts[:10]:  # warm-up (TF traces its functions on the first calls)
@@ -244,7 +245,7 @@ def main() -> int:
             loop.run_until_complete(agent.handle_message(msg))
             turn_ms.append((time.perf_counter() - t) * 1000)
         action_server.stop()
-    graph_node.__call__ = original_call
+    graph_node.__call__ = original_call  # type: ignore[method-assign]
 
     # -- report ---------------------------------------------------------------------------
     print(
@@ -255,12 +256,12 @@ def main() -> int:
     print(f"\nNLU per component ({len(parse_ms)} parses of the eval questions; ms)")
     print(f"{'graph node':<58}{'p50':>8}{'p95':>8}{'mean':>8}{'share':>8}")
     total_mean = statistics.mean(parse_ms)
-    for node, ms in sorted(node_ms.items(), key=lambda kv: -statistics.mean(kv[1])):
-        mean = statistics.mean(ms)
+    for node, times in sorted(node_ms.items(), key=lambda kv: -statistics.mean(kv[1])):
+        mean = statistics.mean(times)
         if mean < 0.005:
             continue
         print(
-            f"{node[:58]:<58}{statistics.median(ms):>8.2f}{percentile(ms, 95):>8.2f}"
+            f"{node[:58]:<58}{statistics.median(times):>8.2f}{percentile(times, 95):>8.2f}"
             f"{mean:>8.2f}{100 * mean / total_mean:>7.0f}%"
         )
     print(
@@ -283,10 +284,10 @@ def main() -> int:
             "agent.handle_message, SQLite tracker store, real action server; ms)"
         )
         print(f"{'step':<58}{'calls/msg':>10}{'p50':>8}{'p95':>8}{'ms/msg':>8}")
-        for key, ms in sorted(timers.samples.items()):
+        for key, times in sorted(timers.samples.items()):
             print(
-                f"{key:<58}{len(ms) / len(turn_ms):>10.2f}{statistics.median(ms):>8.2f}"
-                f"{percentile(ms, 95):>8.2f}{sum(ms) / len(turn_ms):>8.2f}"
+                f"{key:<58}{len(times) / len(turn_ms):>10.2f}{statistics.median(times):>8.2f}"
+                f"{percentile(times, 95):>8.2f}{sum(times) / len(turn_ms):>8.2f}"
             )
         print(
             f"{'whole agent.handle_message':<58}{1:>10.2f}{statistics.median(turn_ms):>8.2f}"

@@ -19,6 +19,7 @@ import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -92,15 +93,15 @@ class Handler(BaseHTTPRequestHandler):
         if self.rasa_url and target == WEB / "config.js":
             body += self._config_override()
         elif self.rasa_url and target.suffix == ".html":
-            body = self._rewrite_csp(body)
+            body = self._rewrite_csp(body, self.rasa_url)
         self._send(HTTPStatus.OK, body, MIME.get(target.suffix, "application/octet-stream"), head)
 
     def _config_override(self) -> bytes:
         line = f"\nwindow.CCAssistantConfig.serverUrl = {json.dumps(self.rasa_url)};\n"
         return line.encode()
 
-    def _rewrite_csp(self, body: bytes) -> bytes:
-        http_origin, ws_origin = origin_of(self.rasa_url)
+    def _rewrite_csp(self, body: bytes, rasa_url: str) -> bytes:
+        http_origin, ws_origin = origin_of(rasa_url)
         connect = f"connect-src 'self' {http_origin} {ws_origin}"
         # Only inside the CSP meta's content="…", never in prose or comments.
         return re.sub(
@@ -125,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
-    def log_message(self, fmt: str, *args) -> None:
+    def log_message(self, fmt: str, *args: Any) -> None:
         sys.stderr.write(f"serve_web: {self.address_string()} {fmt % args}\n")
 
 

@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -110,7 +111,9 @@ class Traffic:
             sio.on("session_token", lambda data, s=session: s.update(data))
             last_reply = [0.0]
 
-            def on_reply(_data, r=replied, last=last_reply) -> None:
+            def on_reply(
+                _data: object, r: threading.Event = replied, last: list[float] = last_reply
+            ) -> None:
                 last[0] = time.monotonic()
                 r.set()
 
@@ -262,7 +265,13 @@ def run_stack(args: argparse.Namespace) -> int:
             servers.stop()
 
 
-def _drive(args, url, pids, texts, trace_dir) -> int:
+def _drive(
+    args: argparse.Namespace,
+    url: str,
+    pids: dict[str, int],
+    texts: SoakTexts,
+    trace_dir: Path | None,
+) -> int:
     traffic = Traffic(url, texts, args.messages, args.seconds, args.turns)
     if args.socketio:
         base = url.removesuffix("/webhooks/rest/webhook")
@@ -279,7 +288,7 @@ def _drive(args, url, pids, texts, trace_dir) -> int:
     for t in threads:
         t.start()
     samples: list[tuple[float, int, dict]] = []
-    snaps: dict[str, list[Path]] = {name: [] for name in pids}
+    snaps: dict[str, list[tuple[Path, int]]] = {name: [] for name in pids}
     warm_done = False
     next_snap = None
     traced = [
@@ -444,7 +453,7 @@ def run_in_process(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM ends the soak like Ctrl-C: report, stop the servers
 
 

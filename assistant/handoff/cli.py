@@ -19,9 +19,9 @@ import unicodedata
 from collections.abc import Sequence
 
 from .delivery import DeliveryQueue
-from .notify import REASON_LABELS, ROLE_LABELS, contact_label, format_jst
 from .settings import HandoffSettings, notifier_from_env, store_from_env
 from .tickets import Ticket, TicketNotFound, TicketStore
+from .webhook_format import REASON_LABELS, ROLE_LABELS, contact_label, format_jst
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 

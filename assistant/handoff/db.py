@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import MetaData, create_engine, event, inspect
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import QueuePool, StaticPool
@@ -137,21 +137,22 @@ def create_schema(engine: Engine) -> None:
     database (tables.py; existing tables are kept)."""
     from .tables import metadatas  # those modules import this one
 
+    metas = metadatas()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Several workers starting on an empty database would race on
             # CREATE TABLE; serialise them (lock ends with the transaction).
             conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
-        for meta in metadatas():
+        for meta in metas:
             meta.create_all(conn)
-        add_missing_columns(conn)
+            add_missing_columns(conn, meta)
 
 
-def add_missing_columns(conn: Connection) -> None:
+def add_missing_columns(conn: Connection, meta: MetaData = metadata) -> None:
     """Add columns that later versions added to existing tables. Such columns are
     always nullable, so ``ALTER TABLE … ADD COLUMN`` is all an old database needs."""
     inspector = inspect(conn)
-    for table in metadata.sorted_tables:
+    for table in meta.sorted_tables:
         have = {c["name"] for c in inspector.get_columns(table.name)}
         for column in table.columns:
             if column.name not in have:

@@ -1,11 +1,12 @@
 """Every table of the handoff database, whichever module declares it.
 
 Tables are declared next to the code that uses them (handoff/schema.py, outcomes/,
-training/, …): most on ``schema.metadata``, some on a MetaData of their own.
-``HANDOFF_TABLE_MODULES`` names every module that declares one; ``metadatas()`` imports
-them all, so ``db.create_schema`` creates every table whichever server or tool opens the
+training/, …), all on the one ``schema.metadata``. ``HANDOFF_TABLE_MODULES`` names every
+module that declares one; ``metadatas()`` imports them all, so ``db.create_schema`` creates
+(and ``db.add_missing_columns`` migrates) every table whichever server or tool opens the
 database first, and the retention registry (assistant/retention/registry.py) is checked
-against all of them. tests/unit/handoff/test_retention.py fails when a module under
+against all of them. tests/unit/handoff/test_schema.py fails when a module declares a
+table on a MetaData of its own. tests/unit/handoff/test_retention.py fails when a module under
 assistant/ declares a Table without being listed here (or in ``TRACKER_TABLE_MODULES``).
 """
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -64,7 +64,12 @@ class TicketNotFound(LookupError):
 
 @dataclass
 class Ticket:
-    """A ticket as plain data, detached from any database session."""
+    """A ticket as plain data, detached from any database session.
+
+    The fields are declared here only: each but ``messages`` (the rows of
+    ``handoff_ticket_messages``) is the column of ``handoff_tickets`` of the same name,
+    read by ``_row_to_ticket``, and ``to_dict`` (the webhook's JSON) lists them in this
+    order (tests/unit/handoff/test_schema.py)."""
 
     id: str
     sender_id: str
@@ -91,34 +96,19 @@ class Ticket:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (datetimes as ISO 8601 strings)."""
+        return {f.name: _json_ready(getattr(self, f.name)) for f in fields(self)}
 
-        def iso(d: datetime | None) -> str | None:
-            return d.isoformat() if d else None
 
-        return {
-            "id": self.id,
-            "sender_id": self.sender_id,
-            "channel": self.channel,
-            "created_at": iso(self.created_at),
-            "reason": self.reason,
-            "last_question": self.last_question,
-            "term": self.term,
-            "candidates": list(self.candidates),
-            "transcript": [dict(t) for t in self.transcript],
-            "contact": self.contact,
-            "contact_kind": self.contact_kind,
-            "status": self.status,
-            "closed_at": iso(self.closed_at),
-            "messages": [dict(m) for m in self.messages],
-            "delivery_status": self.delivery_status,
-            "delivery_attempts": self.delivery_attempts,
-            "next_attempt_at": iso(self.next_attempt_at),
-            "last_delivery_error": self.last_delivery_error,
-            "owner": self.owner,
-            "owner_name": self.owner_name,
-            "claimed_at": iso(self.claimed_at),
-            "close_reason": self.close_reason,
-        }
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):  # copies: candidates, transcript turns, messages
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    return value
+
+
+# The ticket fields kept in the ticket row, by column name.
+TICKET_COLUMNS = tuple(f.name for f in fields(Ticket) if f.name != "messages")
 
 
 def format_ticket_id(day: str, seq: int) -> str:
@@ -126,31 +116,11 @@ def format_ticket_id(day: str, seq: int) -> str:
 
 
 def _row_to_ticket(row: Any, messages: Sequence[dict[str, Any]]) -> Ticket:
-    m = row._mapping
-    return Ticket(
-        id=m["id"],
-        sender_id=m["sender_id"],
-        channel=m["channel"],
-        created_at=m["created_at"],
-        reason=m["reason"],
-        last_question=m["last_question"],
-        term=m["term"],
-        candidates=list(m["candidates"] or []),
-        transcript=list(m["transcript"] or []),
-        contact=m["contact"],
-        contact_kind=m["contact_kind"],
-        status=m["status"],
-        closed_at=m["closed_at"],
-        messages=list(messages),
-        delivery_status=m["delivery_status"],
-        delivery_attempts=m["delivery_attempts"] or 0,
-        next_attempt_at=m["next_attempt_at"],
-        last_delivery_error=m["last_delivery_error"],
-        owner=m["owner"],
-        owner_name=m["owner_name"],
-        claimed_at=m["claimed_at"],
-        close_reason=m["close_reason"],
-    )
+    values = {name: row._mapping[name] for name in TICKET_COLUMNS}
+    values["candidates"] = list(values["candidates"] or [])
+    values["transcript"] = list(values["transcript"] or [])
+    values["delivery_attempts"] = values["delivery_attempts"] or 0
+    return Ticket(**values, messages=list(messages))
 
 
 # --------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Integer,
-    MetaData,
     String,
     Table,
     delete,
@@ -28,12 +27,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..handoff.db import create_schema, make_engine, reading
-from ..handoff.schema import JST, UTCDateTime, now_utc
+from ..handoff.schema import JST, UTCDateTime, metadata, now_utc
 
 KEEP_EVENTS = timedelta(days=7)  # LINE redelivers for a limited time only
 SEND_KINDS = ("reply", "push", "push_failed", "reply_failed")
-metadata = MetaData()
-
 events = Table(
     "line_webhook_events",
     metadata,

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -27,10 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from ..handoff.db import create_schema, make_engine, reading
-from ..handoff.schema import UTCDateTime, now_utc
+from ..handoff.schema import UTCDateTime, metadata, now_utc
 from . import schedule
-
-metadata = MetaData()
 
 trainees = Table(
     "training_trainees",

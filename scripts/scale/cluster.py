@@ -30,9 +30,11 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy import create_engine
@@ -183,7 +185,7 @@ class Cluster:
 
     def kill_rasa(self, node: RasaNode) -> None:
         """kill -9: no shutdown hooks, no lock release, in-flight requests cut."""
-        if node.alive():
+        if node.alive() and node.process is not None:
             os.killpg(node.process.popen.pid, signal.SIGKILL)
             node.process.popen.wait(10)
 
@@ -268,7 +270,7 @@ class Cluster:
         return "\n".join(parts)
 
 
-def _pg(cmd: str, state_dir: Path) -> subprocess.CompletedProcess:
+def _pg(cmd: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PG_TEST_DIR=str(state_dir))
     return subprocess.run(
         ["bash", str(PG_SCRIPT), cmd], env=env, capture_output=True, text=True, timeout=300
@@ -322,7 +324,7 @@ def start_cluster(
     workdir: Path | None = None,
     env_extra: dict[str, str] | None = None,
     model: Path = MODEL,
-    log=print,
+    log: Callable[[str], Any] = print,
 ) -> Cluster:
     """Start everything; the caller must call .stop() (also on failure of a later step)."""
     if not model.exists():
@@ -445,7 +447,7 @@ def say(
     text: str,
     timeout: float = 120,
     session: requests.Session | None = None,
-):
+) -> Any:
     http = session or requests
     r = http.post(
         f"{base_url}/webhooks/rest/webhook",

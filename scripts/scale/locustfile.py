@@ -129,11 +129,11 @@ def error(rec: dict[str, Any], reason: str) -> None:
 
 
 def backoff(attempt: int) -> float:
-    return min(8.0, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
+    return min(8.0, 0.5 * 2.0**attempt) * random.uniform(0.8, 1.2)
 
 
 @events.test_start.add_listener
-def stop_when_answered(environment, **_kwargs) -> None:
+def stop_when_answered(environment: Any, **_kwargs: Any) -> None:
     if not END_AT:
         return
 
@@ -153,7 +153,7 @@ def over() -> bool:
 
 
 @events.quitting.add_listener
-def write_journal(environment, **_kwargs) -> None:
+def write_journal(environment: Any, **_kwargs: Any) -> None:
     if JOURNAL:
         with open(JOURNAL, "w", encoding="utf-8") as f:
             for rec in RECORDS:
@@ -263,27 +263,27 @@ class SocketCustomer(User):
         )
 
         @sio.event
-        def connect():
+        def connect() -> None:
             # (Re)joins our session: after a server died the new socket lands on the other one.
             sio.emit("session_request", dict(self.session))
 
         @sio.event
-        def disconnect(*_args):
+        def disconnect(*_args: Any) -> None:
             self.confirmed.clear()
             self.drops += 1
 
         @sio.on("session_token")
-        def session_token(data):
+        def session_token(data: Any) -> None:
             self.session.update(session_id=data.get("session_id"), token=data.get("token"))
 
         @sio.on("session_confirm")
-        def session_confirm(session_id):
+        def session_confirm(session_id: Any) -> None:
             if not self.session["session_id"]:
                 self.session["session_id"] = session_id
             self.confirmed.set()
 
         @sio.on("bot_uttered")
-        def bot_uttered(data):
+        def bot_uttered(data: Any) -> None:
             # replies of the message being sent (reply_to = its id); agent messages have none
             if isinstance(data, dict) and data.get("reply_to") not in (None, self.current_id):
                 return
@@ -292,14 +292,14 @@ class SocketCustomer(User):
             self.inbox.append(data)
 
         @sio.on("message_ack")
-        def message_ack(data):
+        def message_ack(data: Any) -> None:
             # the turn is stored and its replies were emitted before this
             if isinstance(data, dict) and data.get("message_id") == self.current_id:
                 self.first_reply_at = self.first_reply_at or time.time()
                 self.got_reply.set()
 
         @sio.on("message_failed")
-        def message_failed(data):
+        def message_failed(data: Any) -> None:
             if isinstance(data, dict) and data.get("message_id") == self.current_id:
                 self.failed.set()
 
@@ -310,7 +310,7 @@ class SocketCustomer(User):
                 self.host, transports=["polling"], socketio_path="/socket.io", wait_timeout=15
             )
             ok = self.confirmed.wait(15)
-            exc = None if ok else RuntimeError("no session_confirm")
+            exc: Exception | None = None if ok else RuntimeError("no session_confirm")
         except Exception as e:  # noqa: BLE001 - reported to locust
             exc = e
         self.environment.events.request.fire(

@@ -27,10 +27,12 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # `python scripts/scale/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -45,14 +47,20 @@ LOCUSTFILE = HERE / "locustfile.py"
 # kill_at: Rasa 1 killed (-9) and restarted; chaos: (component, seconds into the load) —
 # "actions": action server 1 killed (-9) and restarted; "postgres": PostgreSQL restarted
 # (every connection cut); "redis": Redis restarted (locks and socket.io channels gone).
-FULL = {
+FULL: dict[str, Any] = {
     "users": 50,
     "spawn_rate": 10,
     "duration": 60,
     "kill_at": 12,
     "chaos": (("actions", 22.0), ("postgres", 32.0), ("redis", 44.0)),
 }
-SHORT = {"users": 15, "spawn_rate": 5, "duration": 25, "kill_at": 6, "chaos": (("actions", 14.0),)}
+SHORT: dict[str, Any] = {
+    "users": 15,
+    "spawn_rate": 5,
+    "duration": 25,
+    "kill_at": 6,
+    "chaos": (("actions", 14.0),),
+}
 
 
 # -- 1. burst ----------------------------------------------------------------------
@@ -135,7 +143,7 @@ def send_like_a_client(base_url: str, sender: str, text: str, step: str, channel
     import requests
 
     tag = uuid.uuid4().hex[:16]
-    rec = {
+    rec: dict[str, Any] = {
         "tag": tag,
         "channel": channel,
         "sender": sender,
@@ -275,7 +283,7 @@ def run_load(
         proc = subprocess.Popen(
             cmd, cwd=str(HERE.parents[1]), env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    load = Load(Report({}, verify([], {}, {}).total, 0), users, duration)
+    load = Load(Report({}, verify([], Counter(), {}).total, 0), users, duration)
     restart: threading.Thread | None = None
     at_kill: Callable[[], list[dict]] = list
     if kill_at is not None:

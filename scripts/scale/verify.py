@@ -120,7 +120,7 @@ class Report:
         def ms(v: float | None) -> str:
             return "-" if v is None else f"{v:,.0f} ms"
 
-        rows = [
+        rows: list[tuple[str, list[Any]]] = [
             ("messages sent", [f.sent for f in figs]),
             ("acknowledged (reply received)", [f.acked for f in figs]),
             ("client-seen errors (failed attempts)", [f.errors for f in figs]),

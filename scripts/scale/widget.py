@@ -43,7 +43,7 @@ class WidgetCustomer:
     def payloads(self) -> list[dict[str, Any]]:
         return [m["custom"] for m in self.received if isinstance(m.get("custom"), dict)]
 
-    def kinds(self) -> list[str]:
+    def kinds(self) -> list[str | None]:
         return [p.get("kind") for p in self.payloads()]
 
     def wait_for(self, kind: str, count: int = 1, timeout: float = 15) -> dict[str, Any]:

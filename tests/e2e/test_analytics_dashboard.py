@@ -51,7 +51,7 @@ def abot(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    servers.password = pw
+    servers.password = pw  # type: ignore[attr-defined]  # for the tests' log-ins
     yield servers
     servers.stop()
 

@@ -93,7 +93,7 @@ class Expected:
         self.convs.setdefault(conv, []).append((what, main))
 
     def counts(self) -> dict:
-        c = Counter()
+        c: Counter[str] = Counter()
         for turns in self.convs.values():
             c["conversations"] += 1
             c["messages"] += len(turns)

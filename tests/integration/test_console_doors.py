@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import requests
@@ -205,7 +206,7 @@ def test_argon2_runs_on_its_own_bounded_pool(bot):
 # -- sessions and cookies ----------------------------------------------------------------------
 
 
-def _open_stream(door: Door, bot) -> tuple[threading.Event, list[str]]:
+def _open_stream(door: Door, bot) -> tuple[threading.Event, list[Any]]:
     ended, lines = threading.Event(), []
 
     def read() -> None:
@@ -335,7 +336,7 @@ def test_agent_messages_cursor_and_rate_limit(bot):
     codes = [
         requests.get(
             url,
-            params={"sender": f"poll-{where}", "after": 0},
+            params={"sender": f"poll-{where}", "after": "0"},
             headers={"X-Forwarded-For": where},
             timeout=10,
         ).status_code

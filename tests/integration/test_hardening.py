@@ -23,6 +23,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -202,7 +203,7 @@ def test_every_server_listens_on_loopback_only(stack):
 
 
 def test_action_server_refuses_calls_without_the_token(stack):
-    forged = {
+    forged: dict[str, Any] = {
         "next_action": "action_handoff",
         "sender_id": "victim",
         "tracker": {
@@ -417,7 +418,7 @@ def test_action_server_refusing_rasas_token_is_reported_not_silent(hbot):
 
 
 def test_forged_webhook_call_needs_the_token(hbot, tickets):
-    forged = {
+    forged: dict[str, Any] = {
         "next_action": "action_handoff",
         "sender_id": "forged-" + uuid.uuid4().hex[:6],
         "tracker": {

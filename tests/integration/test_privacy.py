@@ -172,7 +172,7 @@ def test_handoff_ticket_transcript_webhook_and_console_see_masked_text(bot, stor
     assert leaks(str(agent.queue())) == []
     replies = requests.get(
         f"{bot.rasa_url}/webhooks/rest/agent_messages",
-        params={"sender": sender, "after": 0},
+        params={"sender": sender, "after": "0"},
         timeout=10,
     ).json()
     assert any("**** **** **** 0005" in m["text"] for m in replies) and leaks(str(replies)) == []

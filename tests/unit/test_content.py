@@ -282,7 +282,7 @@ def test_glossary_counts(terms):
 
 
 def test_glossary_names_and_aliases_unique(terms):
-    names = Counter()
+    names: Counter[str] = Counter()
     for t in terms:
         names[nfkc(t["term"]).casefold()] += 1
         for a in t["aliases"]:
@@ -513,8 +513,8 @@ def test_nlu_files_parse():
 
 def test_eval_schema_and_counts(cases):
     assert len(cases) >= EVAL_MIN_TOTAL, len(cases)
-    groups = Counter()
-    set_groups = Counter()
+    groups: Counter[str] = Counter()
+    set_groups: Counter[str] = Counter()
     for c in cases:
         assert {"group", "text", "expect"} <= set(c) <= {"group", "text", "expect", "new", "set"}, c
         assert c.get("new", True) is True, c  # `new: true` or absent

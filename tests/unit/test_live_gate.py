@@ -97,7 +97,7 @@ class World:
             await message.output_channel.send_text_message(message.sender_id, "ボットの答え")
 
     async def send(self, text: str, channel: str = "rest") -> Any:
-        output = CollectingOutputChannel() if channel == "rest" else SocketOutput()
+        output: Any = CollectingOutputChannel() if channel == "rest" else SocketOutput()
         message = UserMessage(text, output, SENDER, input_channel=channel)
         await self.live.gate(self.rasa_turn)(message)
         return output

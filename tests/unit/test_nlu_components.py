@@ -73,7 +73,9 @@ def test_lean_loader_keeps_rasas_spacy_version_check(ginza_pair, tmp_path):
     from components.lean_spacy import _load_once, check_spacy_fits
 
     _, lean = ginza_pair
-    assert lean.meta["spacy_version"] == spacy.info("ja_ginza")["spacy_version"]  # Rasa's source
+    info = spacy.info("ja_ginza")
+    assert isinstance(info, dict)
+    assert lean.meta["spacy_version"] == info["spacy_version"]  # Rasa's source
     check_spacy_fits("ja_ginza", lean.meta)
     with pytest.raises(InvalidModelError, match="requires a spaCy runtime version"):
         check_spacy_fits("ja_ginza", lean.meta, runtime="4.0.0")

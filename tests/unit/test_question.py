@@ -42,6 +42,10 @@ DEFINE = [
     ("IVRは何の略称?", [("IVR", "IVR")]),
     ("QAとは何の頭文字", [("QA", None)]),
     ("それってどういう意味?", []),
+    # only question words and words about words before the markers: the sentence's topic
+    ("CXは英語で何という言葉の略?", [("CX", "カスタマーエクスペリエンス")]),
+    ("BPOはどういう単語の略称なの", [("BPO", None)]),
+    ("略称とは", [("略称", None)]),  # asked about itself, it is a word
     # a term used as a verb before an aspect noun is the topic (「〜するタイミング」)
     ("トラッキングするメリットは?", [("トラッキング", "トラッキング")]),
     ("アウトバウンドするときのマナーを教えて", [("アウトバウンド", "アウトバウンド")]),

@@ -388,6 +388,11 @@ ROWS = [
     # --- two questions in one message: the first answered (the later ones in `also`) ----------
     ("ACWとは?あとIVRって何?", "define_term", "definition:アフターコールワーク"),
     ("CXって何?CSとは違うの?", "compare_terms", "comparison:カスタマーエクスペリエンス,顧客満足度"),
+    # --- the classifier's request_human with no person named: no ticket --------------------
+    ("解約率を下げたいんです", "request_human", "fallback"),
+    ("離職を防ぐ方法", "request_human", "out_of_scope"),
+    ("至急つないでください", "request_human", "handoff"),
+    ("人に聞きたい", "request_human", "handoff"),
     # --- nothing to answer: a fallback with "did you mean" candidates -----------------------
     ("昨日の件ってどうなってますかね", "nlu_fallback", "fallback"),
 ]
@@ -530,3 +535,9 @@ def test_one_marker_vocabulary():
     for pattern, meaning in question.MARKERS:
         assert isinstance(meaning, bool) and pattern
     assert not hasattr(question, "_DEFINITION_MARKER")
+
+
+def test_the_selectors_unsure_pick_is_offered_as_a_button():
+    decision = routing.decide(routing_input("在庫の回収で手一杯です", "faq:ntt_procx:0.45"), KB)
+    assert decision.route == Route.FALLBACK
+    assert decision.candidates[0] == ("faq", "ntt_procx")

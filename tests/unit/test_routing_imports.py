@@ -42,3 +42,9 @@ def test_handoff_replies_load_no_database_or_http_library() -> None:
 def test_the_probe_sees_a_heavy_import() -> None:
     # The check can fail: the ticket store does pull in SQLAlchemy.
     assert "sqlalchemy" in _loaded("assistant.handoff.tickets")
+
+
+def test_webhook_formatting_loads_no_http_library() -> None:
+    # What a webhook says (handoff/webhook_format.py) is apart from how it is sent (notify.py).
+    assert "requests" not in _loaded("assistant.handoff.webhook_format")
+    assert "requests" in _loaded("assistant.handoff.notify")

@@ -270,7 +270,7 @@ def test_defaults_match_the_modules_constants():
     """Modules keep their constants (tests and callers use them); they must agree."""
     from assistant import intake, receipts
     from assistant.content import live
-    from assistant.handoff import notify
+    from assistant.handoff import notify, webhook_format
     from rasa_runtime import auth, lockwait
 
     s = Settings()
@@ -278,7 +278,7 @@ def test_defaults_match_the_modules_constants():
     assert s.message_id_ttl_hours == receipts.DEFAULT_TTL_HOURS
     assert s.content_poll_seconds == live.DEFAULT_POLL_SECONDS
     assert s.handoff_webhook_max_attempts == notify.DEFAULT_MAX_ATTEMPTS
-    assert spec_of("handoff_webhook_format").choices == notify.FORMATS
+    assert spec_of("handoff_webhook_format").choices == webhook_format.FORMATS
     assert (s.actions_host, s.actions_port) == (auth.DEFAULT_HOST, auth.DEFAULT_PORT)
     assert s.lock_retry_seconds == lockwait.DEFAULT_RETRY
     assert s.lock_wait_seconds == lockwait.DEFAULT_WAIT

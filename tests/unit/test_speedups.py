@@ -1,12 +1,14 @@
 """rasa_runtime.speedups validates action-server results exactly like Rasa does."""
 
+from typing import Any
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
 from rasa_runtime import speedups
 
-VALID = [
+VALID: list[dict[str, Any]] = [
     {"events": [], "responses": []},
     {
         "events": [{"event": "slot", "name": "term", "value": "ACW", "timestamp": None}],
@@ -17,7 +19,7 @@ VALID = [
         "responses": [],
     },
 ]
-INVALID = [
+INVALID: list[Any] = [
     {"events": [{"event": "slot"}], "responses": []},  # slot event without a name
     {"events": [{"event": "no_such_event"}], "responses": []},
     {"events": "not a list", "responses": []},

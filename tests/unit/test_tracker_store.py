@@ -9,6 +9,7 @@ import asyncio
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -40,8 +41,8 @@ def store(cls, path: Path):
 
 
 def turn(tracker: DialogueStateTracker, text: str, t: float) -> None:
-    parse = {"intent": {"name": "define_term", "confidence": 0.9}, "text": text}
-    tracker.update(UserUttered(text, parse["intent"], parse_data=parse, timestamp=t))
+    parse: dict[str, Any] = {"intent": {"name": "define_term", "confidence": 0.9}, "text": text}
+    tracker.update(UserUttered(text, parse["intent"], parse_data=parse, timestamp=t))  # type: ignore[arg-type]
     tracker.update(ActionExecuted("action_route", timestamp=t + 0.1))
     tracker.update(BotUttered("答え", {"custom": {"kind": "definition"}}, timestamp=t + 0.2))
     tracker.update(SlotSet("failed_turns", 0, timestamp=t + 0.3))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -42,11 +43,11 @@ def test_report_equals_the_formulas_on_raw_records(engine, filled):
     a = Analytics(engine, refresh_seconds=0)
     rep = a.report("2026-12-01", "2026-12-03", now=NOW)
     expected = Summary()
-    by_day = {}
+    by_day: dict[str, list[Any]] = {}
     for r in filled:
         by_day.setdefault(r.day, []).append(r)
     for day, rs in sorted(by_day.items()):
-        nxt = {}
+        nxt: dict[Any, Any] = {}
         for r in by_day.get(
             (datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat(), []
         ):

@@ -15,8 +15,8 @@ CONFIG = REPO / "config" / "business_hours.yml"
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def jst(*args) -> datetime:
-    return datetime(*args, tzinfo=TOKYO)
+def jst(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, tzinfo=TOKYO)
 
 
 @pytest.fixture(scope="module")

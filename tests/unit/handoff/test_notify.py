@@ -10,15 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from assistant.handoff.delivery import DeliveryQueue
-from assistant.handoff.notify import (
-    EVENT_CREATED,
-    WebhookNotifier,
-    backoff_delay,
-    build_payload,
-    deliver,
-)
+from assistant.handoff.notify import WebhookNotifier, backoff_delay, deliver
 from assistant.handoff.settings import HandoffSettings, notifier_from_env
 from assistant.handoff.tickets import TicketStore
+from assistant.handoff.webhook_format import EVENT_CREATED, build_payload
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)

@@ -30,7 +30,12 @@ def request(sender="cust-1", text="人と話したい", reason="explicit", event
 
 def test_open_creates_a_ticket_with_the_real_question_transcript_and_suggestions(store):
     asked = []
-    service = HandoffService(store, suggest=lambda q: asked.append(q) or ["アフターコールワーク"])
+
+    def suggest(question: str) -> list[str]:
+        asked.append(question)
+        return ["アフターコールワーク"]
+
+    service = HandoffService(store, suggest=suggest)
     opened = service.open(request(reason="fallback", term="ACW"))
     assert opened.created
     t = store.get(opened.ticket.id)
@@ -70,7 +75,7 @@ def test_a_webhook_makes_the_ticket_pending_and_is_asked_to_deliver(store):
         def notify_async(self, ticket_id):
             delivered.append(ticket_id)
 
-    service = HandoffService(store, "https://hooks.example/x", notifier=Notifier)
+    service = HandoffService(store, "https://hooks.example/x", notifier=Notifier)  # type: ignore[arg-type]
     opened = service.open(request())
     assert store.get(opened.ticket.id).delivery_status == "pending"
     assert delivered == [opened.ticket.id]

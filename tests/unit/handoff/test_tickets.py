@@ -8,6 +8,7 @@ import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete
@@ -430,7 +431,7 @@ def test_sqlite_folder_is_created(tmp_path):
 def test_in_memory_sqlite_works_across_threads():
     s = TicketStore("sqlite://")
     t = make(s)
-    result = {}
+    result: dict[str, Any] = {}
     th = threading.Thread(target=lambda: result.setdefault("t", s.get(t.id)))
     th.start()
     th.join()

@@ -128,8 +128,8 @@ def test_decisions_are_kept_per_key_and_a_later_answer_resolves(engine, log):
     got = {i.key: (i.status, i.by) for i in store.items()}
     assert got == {"aht": ("resolved", "person"), normalized("xyz?"): ("dismissed", "person")}
     log.write([turn(1, "definition", "AHTとは?", "AHT"), turn(2, "fallback", "xyz?")])
-    got = {i.key: (i.status, i.reopened, i.count) for i in store.items()}
-    assert got == {"aht": ("resolved", False, 1), normalized("xyz?"): ("open", True, 2)}
+    again = {i.key: (i.status, i.reopened, i.count) for i in store.items()}
+    assert again == {"aht": ("resolved", False, 1), normalized("xyz?"): ("open", True, 2)}
     assert store.reopen([normalized("xyz?")]) == 1 and store.reopen(["nothing"]) == 0
     assert store.seen_in("c1") and not store.seen_in("nobody")
 

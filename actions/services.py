@@ -14,7 +14,8 @@ from collections.abc import Callable
 from functools import _lru_cache_wrapper, lru_cache
 from typing import Any, TypeVar
 
-from assistant import routing
+from actions.sudachi_synonyms import synonym_words
+from assistant import routing, synonyms
 from assistant.content.live import LiveContent
 from assistant.content.model import Content
 from assistant.faq import FaqEntry
@@ -47,6 +48,8 @@ def _once(build: Callable[[], T]) -> _lru_cache_wrapper[T]:
 @_once
 def live_content() -> LiveContent:
     """Seeded from data/glossary.yml + data/faq.yml on the first start (docs/content-studio.md)."""
+    # Sudachi's synonym groups for the FAQ retrieval (assistant/synonyms.py, docs/routing.md).
+    synonyms.use(synonym_words)
     return LiveContent(store().engine).start()
 
 

@@ -111,10 +111,12 @@ class FaqRetriever:
         # Synonym groups per entry: group -> {word's normalised form: occurrences}.
         self._synonyms, self._synonym_weight = synonyms, synonym_weight
         self._groups: list[dict[str, Counter[str]]] = []
+        self._forms: set[str] = set()  # every word of the entries that is in a group
         if synonyms is not None:
             for faq_id in self._ids:
                 groups: dict[str, Counter[str]] = {}
                 for form, keys in synonyms(_document(entries[faq_id])):
+                    self._forms.add(form)
                     for key in keys:
                         groups.setdefault(key, Counter())[form] += 1
                 self._groups.append(groups)
@@ -124,7 +126,14 @@ class FaqRetriever:
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every entry id with its score, best first (ties keep data/faq.yml order)."""
         query = set(self._tokens(text))
-        synonym_query = self._synonyms(text) if self._synonyms is not None else ()
+        # Only words the entries never use bridge through their groups (外注 when the FAQ
+        # says 委託): a word the entries use is scored as itself, and its group would lift
+        # every entry of the topic alike (アウトソーシング ~ 外部委託), blurring the lead.
+        synonym_query = (
+            [(f, keys) for f, keys in self._synonyms(text) if f not in self._forms]
+            if self._synonyms is not None
+            else ()
+        )
         scored = []
         for pos, (faq_id, counts, length) in enumerate(
             zip(self._ids, self._counts, self._lengths, strict=True)

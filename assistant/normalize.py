@@ -91,7 +91,13 @@ def blank_controls(text: str) -> str:
     return "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
 
 
-def clean_user_text(text: str, limit: int = 2000) -> str:
+# What the NLU (components/input_limiter.py, config.yml's max_chars) and the router read of
+# one message: a question is short, and GiNZA's cost grows with the text. The door keeps up
+# to CHAT_MAX_MESSAGE_CHARS (assistant/intake.py) for the tracker and the ticket.
+UNDERSTOOD_CHARS = 1000
+
+
+def clean_user_text(text: str, limit: int = UNDERSTOOD_CHARS) -> str:
     """Make arbitrary user input safe to process: blank control chars, cap length.
     Not stripped: offsets into it stay those of the original message."""
     return blank_controls(text[:limit])

@@ -334,10 +334,36 @@ _START = re.compile(
     r"|だしてください|お願いします|お願い|して|したい|やりたい|ください|を?始める|を?はじめる)"
     r"|用語クイズ.*)[。!！]?$"
 )
+# A number of quiz questions: 「5問」「５問」「三問」「十五問」 (not 「一問一答」).
+_KANJI_DIGITS = "一二三四五六七八九"
+_NUMBER = rf"[0-9０-９]{{1,2}}|[{_KANJI_DIGITS}]?十[{_KANJI_DIGITS}]?|[{_KANJI_DIGITS}]"
+_QUESTION_COUNT = re.compile(rf"({_NUMBER})問(?!一答)")
+MAX_QUIZ_QUESTIONS = 50
 # 「クイズを5問出して」: a session of N questions.
 _COUNT_QUIZ = re.compile(
-    r"^(?:用語)?クイズ(?:を)?([0-9０-９]{1,2})問(?:出して|だして|お願い|お願いします|ください)?[。!！]?$"
+    rf"^(?:用語)?クイズ(?:を)?(?:{_NUMBER})問(?:出して|だして|お願い|お願いします|ください)?[。!！]?$"
 )
+
+
+def quiz_count(text: str) -> int | None:
+    """The number of questions a training request asks for (「システムのクイズを2問出して」
+    → 2, 「三問」 → 3), or None: none given, or outside 1..MAX_QUIZ_QUESTIONS (the default)."""
+    found = _QUESTION_COUNT.search(text)
+    if found is None:
+        return None
+    written = unicodedata.normalize("NFKC", found.group(1))
+    if written.isdigit():
+        n = int(written)
+    else:
+        tens, _, ones = written.rpartition("十")
+        if "十" in written:
+            n = (_KANJI_DIGITS.index(tens) + 1 if tens else 1) * 10
+            n += _KANJI_DIGITS.index(ones) + 1 if ones else 0
+        else:
+            n = _KANJI_DIGITS.index(written) + 1
+    return n if 1 <= n <= MAX_QUIZ_QUESTIONS else None
+
+
 # 「システムのクイズ」「拠点のクイズを出して」: a quiz of one category.
 _CATEGORY_QUIZ = re.compile(r"^(.{1,12}?)の(?:用語)?クイズ")
 # Leaving, in training mode only (a customer's 「終了」 changes nothing).
@@ -357,11 +383,12 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
     category = _CATEGORY_QUIZ.match(compact)
     if category and category.group(1) in kb.categories:
         return Decision(
-            Route.START_TRAINING, category=category.group(1), why="a quiz of one category"
+            Route.START_TRAINING,
+            category=category.group(1),
+            questions=quiz_count(compact),
+            why="a quiz of one category",
         )
-    count = _COUNT_QUIZ.match(compact)
-    if count and 1 <= int(unicodedata.normalize("NFKC", count.group(1))) <= 50:
-        n = int(unicodedata.normalize("NFKC", count.group(1)))
+    if _COUNT_QUIZ.match(compact) and (n := quiz_count(compact)) is not None:
         return Decision(Route.START_TRAINING, questions=n, why="a quiz of N questions")
     if _START.match(compact):
         return Decision(Route.START_TRAINING, why="training mode asked for")
@@ -371,6 +398,7 @@ def _training(inp: RoutingInput, kb: Knowledge) -> Decision | None:
         return Decision(
             Route.START_TRAINING,
             category=max(named, key=len) if named else None,
+            questions=quiz_count(compact),
             why="training asked for in a sentence",
         )
     if not inp.training_mode:

@@ -27,7 +27,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant.normalize import blank_controls
+from assistant.normalize import UNDERSTOOD_CHARS, blank_controls
 
 
 def limit_text(text: str, max_chars: int) -> str:
@@ -41,7 +41,7 @@ def limit_text(text: str, max_chars: int) -> str:
 class InputLimiter(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"max_chars": 1000}
+        return {"max_chars": UNDERSTOOD_CHARS}
 
     @classmethod
     def create(

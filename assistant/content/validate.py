@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..normalize import key_form
+from ..normalize import blank_controls, key_form
+from ..routing import without_noise
 
 Problem = dict[str, str]
 
@@ -46,6 +47,40 @@ def _too_long(field: str, label: str, value: str, limit: int) -> list[Problem]:
     )
 
 
+def _shown(name: str) -> str:
+    """A name as quoted in a message: control characters made visible, at most 40 characters."""
+    blanked = blank_controls(name)
+    shown = "".join("□" if a != b or a in "\n\t" else a for a, b in zip(name, blanked, strict=True))
+    return shown if len(shown) <= 40 else shown[:40] + "…"
+
+
+def name_problem(label: str, name: str) -> str | None:
+    """Why `name` (a headword, alias or related term) can never be asked for, or None.
+
+    Mirrors how the chat cleans what customers type: `normalize.clean_user_text` blanks
+    control characters, and the router (`routing.without_noise`) blanks tags, URLs and
+    e-mail addresses before any name is matched — so a name with 「<b>」 in it is never
+    found in a message. Plain angle brackets that make no tag (「A<B」, 「A>B」) are kept by
+    that cleaning, and so are allowed here."""
+    if blank_controls(name) != name or "\n" in name or "\t" in name:
+        return (
+            f"{label}「{_shown(name)}」に改行・タブ・制御文字(□の位置)が含まれています。"
+            "取り除いてください"
+        )
+    cleaned, _ = without_noise(name, ())
+    if cleaned == name:
+        return None
+    if re.search(r"<[^<>]*>", name):
+        return (
+            f"{label}「{_shown(name)}」にはタグのような書き方(<…>)は使えません。"
+            "お客さまの入力からはタグが取り除かれるため、この名前では答えられません"
+        )
+    return (
+        f"{label}「{_shown(name)}」にはURLやメールアドレスは使えません。"
+        "お客さまの入力からは取り除かれるため、この名前では答えられません"
+    )
+
+
 def names_of(record: Mapping[str, Any]) -> list[str]:
     return [record.get("term") or "", *(record.get("aliases") or [])]
 
@@ -75,6 +110,8 @@ def check_term(
     if not term:
         out.append(_p("term", "見出し語を入力してください"))
     out += _too_long("term", "見出し語", term, MAX_NAME)
+    if term and (problem := name_problem("見出し語", term)):
+        out.append(_p("term", problem))
     reading = record.get("reading") or ""
     if not reading:
         out.append(_p("reading", "読みを入力してください(ひらがなかカタカナ)"))
@@ -90,7 +127,9 @@ def check_term(
         out.append(_p("aliases", f"別名は{MAX_ALIASES}個までにしてください"))
     for alias in aliases:
         out += _too_long("aliases", f"別名「{alias[:20]}」", alias, MAX_NAME)
-        if len(key_form(alias)) < 2:
+        if problem := name_problem("別名", alias):
+            out.append(_p("aliases", problem))
+        elif len(key_form(alias)) < 2:
             out.append(
                 _p(
                     "aliases",
@@ -114,7 +153,9 @@ def check_term(
                 break
     known = headwords if isinstance(headwords, set) else set(headwords)
     for rel in record.get("related") or []:
-        if rel == term:
+        if problem := name_problem("関連用語", rel):
+            out.append(_p("related", problem))
+        elif rel == term:
             out.append(_p("related", "関連用語に自分自身は指定できません"))
         elif rel not in known:
             out.append(

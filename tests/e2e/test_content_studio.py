@@ -132,7 +132,10 @@ def test_a_stale_csrf_token_is_read_again_and_the_change_goes_through(studio: Pa
     expect(studio.locator("#error")).to_be_hidden()
 
 
-HOSTILE_TERM = "XSS<b>太字</b>確認"
+HOSTILE_TERM = "XSS<b>太字</b>確認"  # refused: the chat strips tags from what customers type
+# Allowed (a bracket that makes no tag is kept by the chat), and still markup to a parser
+# that would read it as HTML: an unfinished 「<b太字」 tag would vanish from the page.
+PUBLISHED_TERM = "XSS確認<b太字"
 HOSTILE_DEFINITION = "<img src=x onerror=alert(1)>の説明です。"
 
 
@@ -151,26 +154,28 @@ def test_markup_from_editors_and_questions_shows_as_text(studio: Page):
     studio.locator("[data-role=note]").first.fill("<img src=x onerror=alert(4)>社内資料")
     studio.get_by_test_id("preview-questions").fill("<img src=x onerror=alert(2)>とは?")
     studio.get_by_test_id("preview").click()
-    expect(studio.get_by_test_id("problems")).to_contain_text("<img src=x onerror=alert(3)>")
+    problems = studio.get_by_test_id("problems")
+    expect(problems).to_contain_text("<img src=x onerror=alert(3)>")
+    # A headword with a tag could never be answered: refused, the markup quoted as text.
+    expect(problems).to_contain_text(f"見出し語「{HOSTILE_TERM}」にはタグのような書き方")
     studio.get_by_test_id("f-related").fill("")
+    studio.get_by_test_id("f-term").fill(PUBLISHED_TERM)
     studio.get_by_test_id("preview").click()
     report = studio.get_by_test_id("report")
-    # (The chat strips tags from what customers type, so a headword with markup is never
-    # matched: its preview row answers 用語なし. Only how it is shown matters here.)
-    expect(report).to_contain_text(f"{HOSTILE_TERM}とは?", timeout=60_000)
+    expect(report).to_contain_text(f"{PUBLISHED_TERM}とは?", timeout=60_000)
     expect(report).to_contain_text("<img src=x onerror=alert(2)>とは?")
     studio.get_by_test_id("publish").click()
     expect(studio.get_by_test_id("outcome")).to_contain_text("公開しました", timeout=60_000)
 
     studio.get_by_test_id("search").fill("XSS")
-    button = studio.get_by_test_id("items").get_by_role("button", name=HOSTILE_TERM)
-    expect(button).to_have_text(HOSTILE_TERM)
+    button = studio.get_by_test_id("items").get_by_role("button", name=PUBLISHED_TERM)
+    expect(button).to_have_text(PUBLISHED_TERM)
     button.click()
-    expect(studio.get_by_test_id("f-term")).to_have_value(HOSTILE_TERM)
+    expect(studio.get_by_test_id("f-term")).to_have_value(PUBLISHED_TERM)
     expect(studio.get_by_test_id("f-definition").first).to_have_value(HOSTILE_DEFINITION)
     expect(studio.get_by_test_id("history")).to_contain_text("作成")
     studio.get_by_role("tab", name="変更履歴").click()
-    expect(studio.locator("#recent")).to_contain_text(f"「{HOSTILE_TERM}」")
+    expect(studio.locator("#recent")).to_contain_text(f"「{PUBLISHED_TERM}」")
     # Nothing the editor typed became an element, nothing ran.
     expect(studio.locator("main img, body img")).to_have_count(0)
     expect(studio.locator("#items b, #recent b, #report b, #history b")).to_have_count(0)

@@ -215,6 +215,51 @@ def test_bad_terms_are_refused_with_a_clear_message(bot, editor, data, field, wo
     assert any(p["field"] == field and words in p["message"] for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    "data, field, words",
+    [
+        (term("XSS<b>太字</b>", "えっくすえすえす", "x"), "term", "タグのような書き方"),
+        (term("新用語F", "しんようご", "x", aliases=["<img src=x>"]), "aliases", "<img src=x>"),
+        (term("新用語G", "しんようご", "x", aliases=["新用\u200b語G"]), "aliases", "制御文字"),
+        (term("新用語H", "しんようご", "x", related=["<i>ACW</i>"]), "related", "タグ"),
+    ],
+)
+def test_a_name_the_chat_can_never_answer_is_refused(bot, editor, data, field, words):
+    """The chat takes tags and control characters out of what customers type, so a name
+    made with them would always answer 用語なし: refused before anything is saved."""
+    r = publish(editor, [{"kind": "term", "data": data}])
+    assert r.status_code == 400, r.text
+    problems = r.json()["problems"]
+    assert any(p["field"] == field and words in p["message"] for p in problems), problems
+    assert first(bot, f"{data['term']}とは?").get("term") != data["term"]
+
+
+def test_a_name_with_a_bracket_that_makes_no_tag_is_saved_and_answered(bot, editor):
+    """「A<B」 is kept by the chat's cleaning (no tag), so the studio accepts it and the bot
+    answers it; 「<」 in a definition is shown as text."""
+    data = term("比較A<B", "ひかくえーびー", "AがBより小さいこと(A<B)。", aliases=["比較B>A"])
+    r = publish(editor, [{"kind": "term", "data": data}])
+    assert r.status_code == 200, r.text
+    wait_for(bot, "比較A<Bとは?", lambda p: p.get("term") == "比較A<B")
+    assert first(bot, "比較B>Aって何?").get("definitions") == ["AがBより小さいこと(A<B)。"]
+
+
+def test_an_import_with_markup_in_a_name_changes_nothing(bot, editor):
+    data = term_csv(
+        [
+            ["取込良語", "とりこみりょうご", "", "運用", "", "正しい定義です。", "a.csv"],
+            ["取込悪語", "とりこみあくご", "取込<b>悪</b>", "運用", "", "別名にタグ。", "a.csv"],
+        ],
+        "utf-8-sig",
+    )
+    r = import_file(editor, data, apply=True)
+    assert r.status_code == 400
+    errors = r.json()["plan"]["errors"]
+    assert [(e["row"], e["field"]) for e in errors] == [(3, "aliases")], errors
+    assert "タグ" in errors[0]["message"]
+    assert first(bot, "取込良語とは?")["kind"] == "unknown_term"  # all or nothing
+
+
 def test_markup_is_stored_and_answered_as_text(bot, editor):
     evil = '<img src=x onerror="alert(1)">の説明'
     r = publish(

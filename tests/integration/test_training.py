@@ -13,9 +13,13 @@ import uuid
 import pytest
 
 from assistant import contract
+from assistant.glossary import load_glossary
 from devtools.launch import custom_payloads
 
 QUESTIONS = 5
+CATEGORY_TERMS = {
+    c: {t.term for t in load_glossary() if t.category == c} for c in ("システム", "拠点")
+}
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +118,36 @@ def test_a_whole_session_score_and_stored_progress(bot, training_store):
         check=True,
     ).stdout
     assert f"{right}/{total}" in shown
+
+
+@pytest.mark.parametrize(
+    "text, category, total",
+    [
+        ("システムのクイズを2問出して", "システム", 2),
+        ("拠点の用語クイズを三問ください", "拠点", 3),
+        ("クイズを２問出して", None, 2),
+    ],
+)
+def test_a_quiz_of_one_category_asks_the_number_requested(
+    bot, training_store, text, category, total
+):
+    """「<category>のクイズを2問出して」: the count is honoured with a category too (not the
+    default 10), and the session ends after that many answers."""
+    sender = f"trainee-{uuid.uuid4().hex[:8]}"
+    out = say(bot, sender, text)
+    assert kinds(out) == ["training_mode", "quiz_question"]
+    assert (out[0]["category"], out[0]["total"], out[-1]["total"]) == (category, total, total)
+    for n in range(total):
+        q = pending(training_store, sender)
+        if category is not None:
+            assert q["term"] in CATEGORY_TERMS[category], q
+        out = say(bot, sender, str(q["answer"] + 1))
+        assert out[0]["kind"] == "quiz_feedback" and out[0]["correct"]
+        if n + 1 < total:
+            assert out[-1]["kind"] == "quiz_question" and out[-1]["number"] == n + 2
+    assert out[-1]["kind"] == "quiz_summary"
+    assert (out[-1]["score"], out[-1]["total"]) == (total, total)
+    assert training_store.sessions_of(sender)[-1].asked == total
 
 
 def test_stop_leaves_and_unknown_words_are_listed_for_the_glossary(bot, training_store):

@@ -9,6 +9,8 @@ message (`[]` over REST, no tracker event). It must now parse like an empty one.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.spacy_featurizer import SpacyFeaturizer
@@ -18,6 +20,8 @@ from rasa.shared.nlu.training_data.message import Message
 from components.input_limiter import InputLimiter, limit_text
 from components.lean_spacy import LeanSpacyNLP
 from components.tokenizer import NormalizingSpacyTokenizer
+
+REPO = Path(__file__).resolve().parents[2]
 
 CONTROL_ONLY = [
     "\u200b",  # zero-width space
@@ -72,3 +76,22 @@ def test_limit_text():
     assert limit_text("", 1000) == ""
     assert limit_text("あ" * 2000, 1000) == "あ" * 1000
     assert limit_text("A\x00B", 1000) == "A B"
+
+
+def test_nlu_and_router_read_the_same_prefix():
+    """One limit for what is understood: config.yml's InputLimiter, its default and the
+    actions' clean_user_text all read UNDERSTOOD_CHARS; the door keeps more (intake)."""
+    import yaml
+
+    from assistant.intake import DEFAULT_MAX_CHARS
+    from assistant.normalize import UNDERSTOOD_CHARS, clean_user_text
+    from components.input_limiter import InputLimiter
+
+    config = yaml.safe_load((REPO / "config.yml").read_text(encoding="utf-8"))
+    limiter = [c for c in config["pipeline"] if c["name"].endswith("InputLimiter")]
+    assert [c.get("max_chars", UNDERSTOOD_CHARS) for c in limiter] == [UNDERSTOOD_CHARS]
+    assert InputLimiter.get_default_config()["max_chars"] == UNDERSTOOD_CHARS
+    assert DEFAULT_MAX_CHARS > UNDERSTOOD_CHARS
+    text = "あ" * (UNDERSTOOD_CHARS - 3) + "ACWとは?" + "い" * 3000
+    assert clean_user_text(text) == limit_text(text, UNDERSTOOD_CHARS)
+    assert clean_user_text("\x00" + text) == limit_text("\x00" + text, UNDERSTOOD_CHARS)

@@ -189,6 +189,76 @@ def test_a_quiz_of_n_questions():
     assert (d.route, d.questions) == (routing.Route.START_TRAINING, 5)
 
 
+@pytest.mark.parametrize(
+    "text, category, questions",
+    [
+        # plain requests
+        ("クイズを3問出して", None, 3),
+        ("クイズを３問", None, 3),
+        ("用語クイズを12問ください", None, 12),
+        ("クイズを三問出して", None, 3),
+        ("クイズを十問お願いします", None, 10),
+        ("クイズを十五問出して", None, 15),
+        ("クイズを二十問出して", None, 20),
+        ("クイズを50問出して", None, 50),
+        ("クイズを五十問出して", None, 50),
+        ("クイズを3問やりたい", None, 3),
+        ("3問クイズを出してほしい", None, 3),
+        # with a category: the count is honoured, not the default
+        ("システムのクイズを2問出して", "システム", 2),
+        ("システムのクイズ2問", "システム", 2),
+        ("拠点の用語クイズを３問ください", "拠点", 3),
+        ("品質管理のクイズを十問お願い", "品質管理", 10),
+        ("顧客のクイズを 4 問出して", "顧客", 4),
+        ("指標・状態のクイズを二問だして。", "指標・状態", 2),
+        ("システムの用語でクイズを5問やりたい", "システム", 5),
+        ("研修用にチャネルのクイズを七問やりたい", "チャネル", 7),
+        # no count, or one out of bounds (1..50): the default, as on the plain path
+        ("システムのクイズを出して", "システム", None),
+        ("システムのクイズを0問出して", "システム", None),
+        ("システムのクイズを60問出して", "システム", None),
+        ("システムのクイズを五十一問", "システム", None),
+        ("クイズを99問出して", None, None),
+        ("クイズを0問出して", None, None),
+        ("一問一答のクイズをやりたい", None, None),  # a quiz style, not a count
+        ("システムの一問一答クイズをやりたい", "システム", None),
+    ],
+)
+def test_the_count_is_honoured_with_or_without_a_category(text, category, questions):
+    d = routing.decide(routing.RoutingInput(text=text), KB)
+    assert (d.route, d.category, d.questions) == (
+        routing.Route.START_TRAINING,
+        category,
+        questions,
+    ), d.why
+
+
+@pytest.mark.parametrize(
+    "text, count",
+    [
+        ("5問", 5),
+        ("５問", 5),
+        ("05問", 5),
+        ("一問", 1),
+        ("九問", 9),
+        ("十問", 10),
+        ("十一問", 11),
+        ("二十問", 20),
+        ("三十五問", 35),
+        ("五十問", 50),
+        ("五十一問", None),
+        ("51問", None),
+        ("0問", None),
+        ("一問一答", None),
+        ("質問", None),
+        ("問題", None),
+        ("クイズ", None),
+    ],
+)
+def test_quiz_count_parses_digits_full_width_and_kanji(text, count):
+    assert routing.quiz_count(text) == count
+
+
 def test_no_eval_message_enters_training_mode():
     import yaml
 

@@ -264,6 +264,36 @@ def test_import_changed_rows_name_their_fields_and_errors_their_rows(service):
     assert [(e["row"], e["field"]) for e in plan.errors] == [(4, "term"), (5, "reading")]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("term", "XSS<b>太字</b>"),
+        ("aliases", "取込語|<img src=x onerror=alert(1)>"),
+        ("related", "<i>アフターコールワーク</i>"),
+        ("term", "取込\u200b語"),
+    ],
+)
+def test_an_import_with_a_name_the_chat_cannot_answer_is_refused_whole(service, fmt, column, value):
+    """The import goes through the same validator: one row with markup (or a control
+    character) in a name is an error by row, and nothing of the file is written."""
+    good = {"term": "良い取込語", "aliases": "", "related": ""}
+    bad = {"term": "悪い取込語", "aliases": "", "related": "", column: value}
+    rows = [["term", "reading", "category", "aliases", "related", "definition_1", "source_1"]] + [
+        [r["term"], "とりこみご", "運用", r["aliases"], r["related"], "A<Bの定義です。", "a.csv"]
+        for r in (good, bad)
+    ]
+    data = csv_bytes(rows) if fmt == "csv" else transfer.to_xlsx(rows, "term")
+    before = service.store.marker()
+    plan = transfer.plan_import("term", data, fmt, service.snapshot(), check_changes)
+    assert [(e["row"], e["field"]) for e in plan.errors] == [(3, column)], plan.errors
+    assert "<" in plan.errors[0]["message"] or "制御文字" in plan.errors[0]["message"]
+    with pytest.raises(Rejected):  # the write re-checks: the good row is not written alone
+        service.apply(plan.changes, "sato")
+    assert service.store.marker() == before
+    assert service.content().glossary.get("良い取込語") is None
+
+
 @pytest.mark.parametrize(
     "data, fmt, words",
     [

@@ -17,7 +17,7 @@ _CONTENT_POS = {"名詞", "動詞", "形容詞"}
 
 @lru_cache(maxsize=1)
 def _tokenizer() -> Any:
-    from sudachipy import dictionary
+    from sudachipy import dictionary  # type: ignore[import-untyped]
 
     return dictionary.Dictionary().create()
 

@@ -39,6 +39,7 @@ from .normalize import (
     key_form,
     normalize_with_map,
 )
+from .synonyms import Synonyms
 
 # A question naming a glossary term in passing must match an FAQ's text more clearly than
 # one that names none (faq_retrieval.MIN_SCORE 15, margin 3).
@@ -71,7 +72,11 @@ def _script(ch: str) -> str:
 
 class FaqTopics:
     def __init__(
-        self, entries: Mapping[str, FaqEntry], glossary: Glossary, retriever: FaqRetriever
+        self,
+        entries: Mapping[str, FaqEntry],
+        glossary: Glossary,
+        retriever: FaqRetriever,
+        synonyms: Synonyms | None = None,
     ):
         self._retriever = retriever
         self._last_rank: tuple[str | None, list[tuple[str, float]]] = (None, [])
@@ -119,7 +124,7 @@ class FaqTopics:
         for a, b in self._lists:
             items.setdefault(a, set()).add(b)
         self._items = {a: bs for a, bs in items.items() if len(bs) >= MIN_LIST_ITEMS}
-        self._content = FaqRetriever(entries, tokens=content_words)
+        self._content = FaqRetriever(entries, tokens=content_words, synonyms=synonyms)
         # Headword by folded name, for typos.
         self._names: list[tuple[str, str]] = sorted(
             {(key_form(n), t.term) for t in glossary for n in t.names if len(key_form(n)) >= 3}

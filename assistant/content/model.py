@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .. import routing
+from .. import routing, synonyms
 from ..faq import FAQ_PATH, FaqEntry
 from ..faq_retrieval import FaqRetriever
 from ..glossary import Definition, Glossary, Term, glossary_path
@@ -165,7 +165,13 @@ def build(
         glossary=glossary,
         faqs=entries,
         matcher=matcher,
-        knowledge=routing.knowledge(glossary, entries, FaqRetriever(entries), matcher),
+        knowledge=routing.knowledge(
+            glossary,
+            entries,
+            FaqRetriever(entries, synonyms=synonyms.current()),
+            matcher,
+            synonyms.current(),
+        ),
     )
 
 

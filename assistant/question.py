@@ -139,7 +139,10 @@ def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
             continue
         about = not _MEANING_MARKER.match(text, marker.start())
         found = _subjects_in_region(text, region, matches, about=about)
-        subjects.extend(s for s in found if s.term or not is_interrogative(s.query))
+        kept = [s for s in found if s.term or not is_interrogative(s.query)]
+        if not kept and found:
+            kept = _owner_of_word_about_words(text, region, found[-1].query, matches, about)
+        subjects.extend(kept)
     if not subjects and _MEANING_MARKER.search(text):
         # 「CRMは英語で何という言葉の略?」: only question words before the markers.
         topic = _sentence_topic(text, matches)
@@ -148,6 +151,22 @@ def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
         # No marker (「ACW」「ACW?」): every term mentioned is asked about.
         subjects = [Subject(m.text, m.term) for m in matches]
     return _dedupe(subjects)
+
+
+def _owner_of_word_about_words(
+    text: str, region: tuple[int, int], word: str, matches: Sequence[Match], about: bool
+) -> list[Subject]:
+    """「〇〇の用語とは?」「XYZの略語って?」: a word about words after の is asked about
+    what stands before the の."""
+    start, end = region
+    cut = end - len(word) - 1
+    if cut <= start or text[cut : end - len(word)] != "の" or not text.endswith(word, 0, end):
+        return []
+    inner = _trim(text, start, cut)
+    if inner is None:
+        return []
+    found = _subjects_in_region(text, inner, matches, about=about)
+    return [s for s in found if s.term or not is_interrogative(s.query)]
 
 
 def wants_comparison(text: str, matches: Sequence[Match]) -> bool:

@@ -46,6 +46,10 @@ DEFINE = [
     ("CXは英語で何という言葉の略?", [("CX", "カスタマーエクスペリエンス")]),
     ("BPOはどういう単語の略称なの", [("BPO", None)]),
     ("略称とは", [("略称", None)]),  # asked about itself, it is a word
+    # a word about words after の is about what stands before the の
+    ("IVRの略語とは?", [("IVR", "IVR")]),
+    ("ピカチュウの名前って?", [("ピカチュウ", None)]),
+    ("新しい社内の用語とは?", [("社内", None)]),
     # a term used as a verb before an aspect noun is the topic (「〜するタイミング」)
     ("トラッキングするメリットは?", [("トラッキング", "トラッキング")]),
     ("アウトバウンドするときのマナーを教えて", [("アウトバウンド", "アウトバウンド")]),

@@ -38,6 +38,7 @@ _REPO = str(Path(__file__).resolve().parents[2])
 if _REPO not in sys.path:  # locust -f puts only this folder on sys.path
     sys.path.insert(0, _REPO)
 from assistant.settings import get_settings  # noqa: E402
+from scripts.scale.journal import journal_record  # noqa: E402
 
 _S = get_settings()  # SCALE_* (docs/settings.md), set by scripts/scale/run.py
 JOURNAL = _S.scale_journal
@@ -89,24 +90,7 @@ def conversation(rng: random.Random) -> list[tuple]:
 
 
 def new_record(channel: str, sender: str, text: str, step: str) -> dict[str, Any]:
-    tag = uuid.uuid4().hex[:16]
-    rec = {
-        "tag": tag,
-        "channel": channel,
-        "sender": sender,
-        "text": f"{text} #{tag}",
-        "step": step,
-        "attempts": 0,
-        "errors": [],
-        "acked": False,
-        "latency_ms": None,
-        "kinds": [],
-        "ticket": None,
-        "first_sent": None,
-        "interrupted": False,
-        # exactly once: every attempt of this message carries the same id (docs/reliability.md)
-        "message_id": str(uuid.uuid4()),
-    }
+    rec = journal_record(channel, sender, text, step)
     RECORDS.append(rec)
     return rec
 

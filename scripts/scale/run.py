@@ -38,6 +38,7 @@ if __package__ in (None, ""):  # `python scripts/scale/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from scripts.scale.cluster import Cluster, say, start_cluster
+from scripts.scale.journal import journal_record
 from scripts.scale.verify import Report, existing_tickets, load_journal, tracker_counts, verify
 from scripts.scale.widget import WidgetCustomer
 
@@ -142,23 +143,7 @@ def send_like_a_client(base_url: str, sender: str, text: str, step: str, channel
     recorded in the journal's format."""
     import requests
 
-    tag = uuid.uuid4().hex[:16]
-    rec: dict[str, Any] = {
-        "tag": tag,
-        "channel": channel,
-        "sender": sender,
-        "text": f"{text} #{tag}",
-        "step": step,
-        "attempts": 0,
-        "errors": [],
-        "acked": False,
-        "latency_ms": None,
-        "kinds": [],
-        "ticket": None,
-        "first_sent": time.time(),
-        "interrupted": False,
-        "message_id": str(uuid.uuid4()),
-    }
+    rec = journal_record(channel, sender, text, step, first_sent=time.time())
     for attempt in range(6):
         rec["attempts"] += 1
         try:

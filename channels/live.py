@@ -47,6 +47,7 @@ from assistant.livechat.console_auth import AuditLog, ConsoleSessions
 from assistant.livechat.takeover import check_agent_text, wants_bot
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, clip
+from rasa_runtime import memory
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -93,6 +94,8 @@ class LiveChat:
 
     def attach_server(self, app: Any) -> None:
         self.app = app
+        # the open console event streams, written with the memory gauges (scripts/soak.py --sse)
+        memory.add_gauge("console_streams", self.listener_count)
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
@@ -434,6 +437,10 @@ class LiveChat:
 
     def unlisten(self, q: asyncio.Queue) -> None:
         self._listeners.discard(q)
+
+    def listener_count(self) -> int:
+        """Event streams open now (one per console tab)."""
+        return len(self._listeners)
 
     def publish(self, ticket_id: str | None) -> None:
         for q in list(self._listeners):

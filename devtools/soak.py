@@ -5,14 +5,23 @@
   comes from new strings (spaCy's vocab, per-word caches) shows as well as the
   growth per message;
 * `rss_kib`: VmRSS / RssAnon of a process from /proc;
-* `slope`: least-squares growth in KiB per 1,000 messages after warm-up.
+* `read_gauges`: the gauges a server started with MEMTRACE_DIR writes on SIGUSR1
+  (rasa_runtime/memory.py), e.g. the agent console's open event streams;
+* `slope`: least-squares growth in KiB per 1,000 messages after warm-up;
+* `window_bounds` / `window_slopes`: the same slope over sub-windows (e.g. 5k–50k and
+  50k–100k), to tell warm-up that flattens from growth that goes on.
 
 The servers' side (tracemalloc on SIGUSR1, malloc_trim) is rasa_runtime/memory.py.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import random
+import signal
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -119,3 +128,45 @@ def slope(points: Sequence[tuple[float, float]]) -> float:
         return 0.0
     sxy = sum((x - mx) * (y - my) for x, y in points)
     return sxy / sxx * 1000
+
+
+def window_bounds(start: float, end: float, parts: int) -> list[float]:
+    """`parts` + 1 boundaries splitting [start, end] into equal windows."""
+    if parts < 1 or end <= start:
+        return [start, end]
+    return [start + (end - start) * i / parts for i in range(parts + 1)]
+
+
+def window_slopes(
+    points: Sequence[tuple[float, float]], bounds: Sequence[float]
+) -> list[tuple[float, float, int, float, float]]:
+    """The slope of `points` (messages, KiB) within each window between consecutive
+    `bounds`: (from, to, points in it, slope in KiB per 1,000, growth in KiB from its
+    first point to its last). A window's points are those with from <= x <= to (a point
+    on a boundary counts in both windows); fewer than 2 give slope 0.0."""
+    out = []
+    for lo, hi in itertools.pairwise(bounds):
+        inside = [(x, y) for x, y in points if lo <= x <= hi]
+        growth = inside[-1][1] - inside[0][1] if inside else 0.0
+        out.append((lo, hi, len(inside), slope(inside), growth))
+    return out
+
+
+def read_gauges(pid: int, folder: Path, timeout: float = 60) -> dict:
+    """Ask a server started with MEMTRACE_DIR=`folder` for its gauges (SIGUSR1; the first
+    signal only starts the snapshots and leaves an empty marker, then one more is sent)."""
+    for _ in range(2):
+        before = set(folder.glob(f"{pid}-*.snap"))
+        os.kill(pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        new: set[Path] = set()
+        while not new and time.monotonic() < deadline:
+            time.sleep(0.1)
+            new = set(folder.glob(f"{pid}-*.snap")) - before
+        if not new:
+            raise TimeoutError(f"no snapshot from {pid} in {timeout} s")
+        gauges = Path(str(sorted(new)[-1]) + ".json")
+        if gauges.exists():
+            data: dict = json.loads(gauges.read_text())
+            return data
+    raise RuntimeError(f"{pid} wrote no gauges")

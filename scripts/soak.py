@@ -16,6 +16,16 @@ tracemalloc in both, at the end another writes a snapshot; the script prints, by
 traceback, what was allocated since warm-up and is still alive in each process.
 `--env K=V` passes settings to both servers (e.g. MALLOC_ARENA_MAX=2, MALLOC_TRIM_EVERY=10).
 
+`--sse N` adds N agent-console clients to the traffic: each logs in as its own agent
+(created with the staff CLI) and churns the console's event stream (/agent/api/events):
+open it, read `--sse-events` events, drop the connection, again — thousands of streams
+while the messages flow. The RssAnon slope is then also given per 1,000 streams, and
+the Rasa process's count of open streams (its listener table, a gauge read with
+`--trace`/`--gauges-only`, never an endpoint) must be back to 0 at the end.
+
+`--windows` prints the slopes over sub-windows too (default: halves and quarters of
+the messages after warm-up), so warm-up that flattens shows apart from steady growth.
+
 `--in-process` loads the model in this process and parses the texts with
 `agent.parse_message` under tracemalloc (no servers, no HTTP): the traced heap's slope and
 the top growth by traceback; with `--max-slope` it exits 1 above that bound (the short
@@ -40,7 +50,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from devtools.soak import SoakTexts, rss_kib, slope  # noqa: E402
+from devtools.soak import (  # noqa: E402
+    SoakTexts,
+    rss_kib,
+    slope,
+    window_bounds,
+    window_slopes,
+)
 from rasa_runtime.memory import MEMTRACE_ENV  # noqa: E402
 
 
@@ -56,8 +72,18 @@ class Traffic:
         self.errors = 0
         self.statuses: dict[int, int] = {}
         self.sessions = 0  # socket.io sessions opened (--socketio)
+        self.streams = 0  # agent console event streams opened and read (--sse)
+        self.stream_errors = 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
+
+    def finished(self) -> bool:
+        with self.lock:
+            return bool(
+                self.stop.is_set()
+                or (self.total and self.sent >= self.total)
+                or (self.deadline and time.monotonic() > self.deadline)
+            )
 
     def next_text(self) -> str | None:
         with self.lock:
@@ -151,6 +177,44 @@ class Traffic:
                 with contextlib.suppress(Exception):
                     sio.eio.disconnect(abort=True)
 
+    def sse_client(self, base_url: str, username: str, password: str, events: int) -> None:
+        """Agent console churn (issue 21, item 3): log in once, then again and again open
+        the console's event stream, read its first event and `events` more (a queue change
+        or the 5 s ping), and drop the connection as a closed or reloaded tab does, until
+        the message traffic ends."""
+        import requests
+
+        from devtools.console_client import Console
+
+        console = Console(base_url)
+        try:
+            ok = console.login(username, password).status_code == 200
+        except requests.RequestException:
+            ok = False
+        if not ok:
+            with self.lock:
+                self.stream_errors += 1
+            return
+        while not self.finished():
+            try:
+                with console.http.get(
+                    console.base + "/agent/api/events", stream=True, timeout=(10, 15)
+                ) as stream:
+                    if stream.status_code != 200:
+                        raise requests.RequestException(f"status {stream.status_code}")
+                    seen = 0
+                    for line in stream.iter_lines(decode_unicode=True):
+                        if line.startswith("event:") or line.startswith(":"):
+                            seen += 1  # an event, or a ping
+                        if seen > events:
+                            break
+                with self.lock:
+                    self.streams += 1
+            except requests.RequestException:
+                with self.lock:
+                    self.stream_errors += 1
+                time.sleep(1)
+
 
 def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None:
     """SIGUSR1 to a server started with MEMTRACE_DIR: the first starts tracing (an empty
@@ -166,6 +230,8 @@ def signal_snapshot(pid: int, folder: Path, timeout: float = 300) -> Path | None
     return None
 
 
+# counts, not bytes (rasa_runtime/memory.py: gauges, add_gauge)
+COUNTS = ("threads", "console_streams")
 GAUGES = (
     "rss_anon",
     "traced",
@@ -191,14 +257,19 @@ def print_gauges(name: str, got: list[tuple[Path, int]], every_row: bool = False
         rows.append((n, g))
     if not rows:
         return
+    counts = [k for k in COUNTS if any(k in g for _, g in rows)]
     if every_row:
         print(f"\n{name}: gauges at each snapshot (KiB)")
-        print(f"{'messages':>9} " + " ".join(f"{k:>16}" for k in GAUGES) + f" {'threads':>8}")
+        print(
+            f"{'messages':>9} "
+            + " ".join(f"{k:>16}" for k in GAUGES)
+            + "".join(f" {k:>8}" for k in counts)
+        )
     for n, g in rows if every_row else rows[-1:]:
         print(
             f"{'' if every_row else name + ' '}{n:9,} "
             + " ".join(f"{g.get(k, 0) / 1024:16,.0f}" for k in GAUGES)
-            + f" {g.get('threads', 0):8}",
+            + "".join(f" {g.get(k, 0):8}" for k in counts),
             flush=True,
         )
     if every_row and len(rows) >= 2:
@@ -243,6 +314,12 @@ def run_stack(args: argparse.Namespace) -> int:
     trace_dir = None
     env_extra = dict(kv.split("=", 1) for kv in args.env)
     if args.rasa_url:
+        if args.sse:
+            user, _, password = (args.agent or ":").partition(":")
+            if not user or not password:
+                print("--sse with --rasa-url needs --agent USER:PASSWORD", file=sys.stderr)
+                return 2
+            args.agents = [(user, password)] * args.sse
         url = args.rasa_url.rstrip("/") + "/webhooks/rest/webhook"
         pids = {"rasa": args.rasa_pid, "actions": args.actions_pid}
     else:
@@ -256,6 +333,13 @@ def run_stack(args: argparse.Namespace) -> int:
             env_extra[MEMTRACE_ENV] = str(trace_dir)
         print(f"starting servers in {workdir} (env {env_extra or '-'}) …", flush=True)
         servers = start_servers(env_extra=env_extra, workdir=workdir)
+        if args.sse:
+            from devtools.console_client import add_agent
+
+            args.agents = [
+                (f"soak{i}", add_agent(servers.env, f"soak{i}", f"負荷{i}"))
+                for i in range(args.sse)
+            ]
         url = servers.rest_url
         pids = {"rasa": servers.rasa.popen.pid, "actions": servers.actions.process.popen.pid}
     try:
@@ -284,10 +368,17 @@ def _drive(
         threads = [
             threading.Thread(target=traffic.client, daemon=True) for _ in range(args.clients)
         ]
+    base_url = url.removesuffix("/webhooks/rest/webhook")
+    sse_threads = [
+        threading.Thread(
+            target=traffic.sse_client, args=(base_url, user, pw, args.sse_events), daemon=True
+        )
+        for user, pw in getattr(args, "agents", [])[: args.sse]
+    ]
     t0 = time.monotonic()
-    for t in threads:
+    for t in threads + sse_threads:
         t.start()
-    samples: list[tuple[float, int, dict]] = []
+    samples: list[tuple[float, int, dict, int]] = []
     snaps: dict[str, list[tuple[Path, int]]] = {name: [] for name in pids}
     warm_done = False
     next_snap = None
@@ -298,15 +389,16 @@ def _drive(
     print(
         f"{'s':>6} {'messages':>9} "
         + " ".join(f"{n + ' RSS':>12} {n + ' anon':>12}" for n in pids)
+        + (f" {'streams':>9}" if args.sse else "")
         + "  (MiB)",
         flush=True,
     )
     try:
-        while any(t.is_alive() for t in threads):
+        while any(t.is_alive() for t in threads + sse_threads):
             time.sleep(args.every)
             n = traffic.sent
             mem = {name: rss_kib(pid) for name, pid in pids.items() if pid}
-            samples.append((time.monotonic() - t0, n, mem))
+            samples.append((time.monotonic() - t0, n, mem, traffic.streams))
             if trace_dir and not warm_done and n >= args.warmup:
                 warm_done = True
                 next_snap = n + args.snap_every if args.snap_every else None
@@ -325,12 +417,13 @@ def _drive(
                 last_print = time.monotonic()
                 print(
                     f"{samples[-1][0]:6.0f} {n:9,} "
-                    + " ".join(f"{m[0] / 1024:12.1f} {m[1] / 1024:12.1f}" for m in mem.values()),
+                    + " ".join(f"{m[0] / 1024:12.1f} {m[1] / 1024:12.1f}" for m in mem.values())
+                    + (f" {traffic.streams:9,}" if args.sse else ""),
                     flush=True,
                 )
     except KeyboardInterrupt:
         traffic.stop.set()
-    for t in threads:
+    for t in threads + sse_threads:
         t.join(timeout=90)
     time.sleep(args.idle)  # let keep-alive connections and in-flight work end first
     if trace_dir:
@@ -339,13 +432,19 @@ def _drive(
             if snap:
                 snaps[name].append((snap, traffic.sent))
     elapsed = time.monotonic() - t0
-    after = [(n, mem) for _, n, mem in samples if n >= args.warmup]
+    after = [(n, mem) for _, n, mem, _ in samples if n >= args.warmup]
+    after_streams = [(k, mem) for _, n, mem, k in samples if n >= args.warmup]
     unseen_share = texts.unseen_count / max(texts.count, 1)
     print(
         f"\n{traffic.sent:,} messages in {elapsed:.0f} s ({traffic.sent / elapsed:.1f}/s), "
         f"{unseen_share:.0%} with unseen words, errors {traffic.errors} {traffic.statuses}; "
         f"warm-up {args.warmup:,} messages, {len(after)} samples after it"
         + (f"; {traffic.sessions:,} socket.io sessions" if args.socketio else "")
+        + (
+            f"; {traffic.streams:,} console event streams ({traffic.stream_errors} errors)"
+            if args.sse
+            else ""
+        )
     )
     result = {
         "messages": traffic.sent,
@@ -354,7 +453,12 @@ def _drive(
         "warmup": args.warmup,
         "errors": traffic.errors,
         "socketio_sessions": traffic.sessions if args.socketio else None,
+        "console_streams": traffic.streams if args.sse else None,
         "slopes": {},
+        "samples": [
+            {"s": round(t, 1), "messages": n, "streams": k, **{p: list(m) for p, m in mem.items()}}
+            for t, n, mem, k in samples
+        ],
     }
     print(
         f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}"
@@ -377,6 +481,12 @@ def _drive(
             f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}"
             f"{s_rss:12.1f}{s_anon:12.1f}"
         )
+        if args.sse and len(after_streams) >= 2:
+            per_stream = slope([(k, m[name][1]) for k, m in after_streams])
+            result["slopes"][name]["anon_per_1000_streams"] = round(per_stream, 1)
+            print(f"{'':<10}RssAnon slope per 1,000 console event streams: {per_stream:.1f} KiB")
+    if len(after) >= 2:
+        result["windows"] = print_windows(after, pids, args.windows)
     for name, got in snaps.items():
         result.setdefault("gauges", {})[name] = [
             {"messages": n, **json.loads(Path(str(snap) + ".json").read_text())}
@@ -388,13 +498,70 @@ def _drive(
             if last.stat().st_size:  # empty with --gauges-only
                 print_growth(f"{name} (pid {pids[name]})", last, n1 - n0, args.top)
             print_gauges(name, got, every_row=True)
+    failed = False
+    if args.sse:
+        last = (result.get("gauges") or {}).get("rasa") or []
+        left = last[-1].get("console_streams") if last else None
+        result["console_streams_left"] = left
+        if left is None:
+            print("console event streams open at the end: unknown (needs --trace or --gauges-only)")
+        else:
+            print(f"console event streams open at the end (Rasa's listener table): {left}")
+            failed = left != 0
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     bad = [n for n, s in result["slopes"].items() if args.max_slope and s["anon"] > args.max_slope]
     if bad:
         print(f"FAIL: slope above {args.max_slope} KiB per 1,000 messages: {', '.join(bad)}")
         return 1
+    if failed:
+        print("FAIL: console event streams still open after the traffic ended")
+        return 1
     return 0
+
+
+def print_windows(
+    after: list[tuple[int, dict]], pids: dict[str, int], windows: str
+) -> dict[str, list[dict]]:
+    """RssAnon slopes over sub-windows of the messages after warm-up: `windows` is a
+    comma-separated list of message counts (boundaries), or empty for the halves and
+    the quarters of the run after warm-up."""
+    start, end = after[0][0], after[-1][0]
+    if windows:
+        cuts = [float(x) for x in windows.split(",") if x.strip()]
+        sets = [[max(start, c) for c in cuts]]
+    else:
+        sets = [window_bounds(start, end, 2), window_bounds(start, end, 4)]
+    out: dict[str, list[dict]] = {}
+    print("\nRssAnon over sub-windows (KiB per 1,000 messages; growth in MiB first → last sample)")
+    print(
+        f"{'messages':>21} {'samples':>8}"
+        + "".join(f" {n + ' slope':>14} {'growth':>7}" for n in pids if pids[n])
+    )
+    for bounds in sets:
+        rows = {
+            name: window_slopes([(n, m[name][1]) for n, m in after], bounds)
+            for name in pids
+            if pids[name]
+        }
+        for i in range(len(bounds) - 1):
+            any_rows = next(iter(rows.values()))
+            lo, hi, count = any_rows[i][0], any_rows[i][1], any_rows[i][2]
+            print(
+                f"{lo:10,.0f}–{hi:10,.0f} {count:8}"
+                + "".join(f" {r[i][3]:14.1f} {r[i][4] / 1024:+7.1f}" for r in rows.values())
+            )
+            for name, r in rows.items():
+                out.setdefault(name, []).append(
+                    {
+                        "from": round(lo),
+                        "to": round(hi),
+                        "slope": round(r[i][3], 1),
+                        "growth_kib": r[i][4],
+                        "samples": count,
+                    }
+                )
+    return out
 
 
 # --- in-process -------------------------------------------------------------------------
@@ -513,6 +680,23 @@ def main() -> int:
         choices=["rasa", "actions"],
         default=[],
         help="with --trace: trace only this server (tracing Rasa slows the soak)",
+    )
+    p.add_argument(
+        "--sse",
+        type=int,
+        default=0,
+        help="agent console clients churning the event stream (open, read, drop, again) "
+        "beside the message traffic",
+    )
+    p.add_argument(
+        "--sse-events", type=int, default=2, help="events read per stream after the first"
+    )
+    p.add_argument("--agent", help="USER:PASSWORD for --sse with --rasa-url")
+    p.add_argument(
+        "--windows",
+        default="",
+        help="message counts bounding sub-windows for the slopes (default: halves and "
+        "quarters after warm-up), e.g. 5000,50000,100000",
     )
     p.add_argument("--env", action="append", default=[], help="K=V for both servers")
     p.add_argument("--rasa-url")

@@ -44,11 +44,16 @@ def bot(tmp_path_factory, receiver):
     if not MODEL.exists():
         unavailable("no trained model (make train)")
     workdir = tmp_path_factory.mktemp("bot")
+    memtrace = workdir / "memtrace"
+    memtrace.mkdir()
     servers = start_servers(
         workdir=workdir,
         env_extra={
             "HANDOFF_HOURS_FILE": str(hours_file(workdir / "open.yml", True)),
             "HANDOFF_WEBHOOK_URL": receiver.url,
+            # gauges on SIGUSR1 (devtools.soak.read_gauges), no tracing
+            "MEMTRACE_DIR": str(memtrace),
+            "MEMTRACE_FRAMES": "0",
         },
     )
     yield servers

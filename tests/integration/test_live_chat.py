@@ -13,6 +13,7 @@ import requests
 
 from devtools.console_client import Console, add_agent
 from devtools.launch import custom_payloads
+from devtools.soak import read_gauges
 from tests.support.tracker import events
 from tests.support.widget_client import Customer
 
@@ -285,6 +286,36 @@ def test_queue_events_stream_tells_the_console_about_a_new_ticket(bot, store, sa
                 and store.open_for_sender(sender) is not None
             ):
                 break
+
+
+def test_event_streams_that_come_and_go_leave_no_listener_behind(bot, sato):
+    # Console tabs opened, reloaded and closed (issue 21, item 3): every stream dropped
+    # by its client leaves the server's listener table. Read in the Rasa process
+    # through its memory gauges (SIGUSR1, MEMTRACE_DIR; no endpoint).
+    pid, folder = bot.rasa.popen.pid, bot.workdir / "memtrace"
+
+    def open_streams() -> int:
+        return int(read_gauges(pid, folder)["console_streams"])
+
+    def first_event(stream: requests.Response) -> None:
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(lines) == "retry: 2000" and next(lines) == "event: changed"
+
+    held = [
+        sato.http.get(bot.rasa_url + "/agent/api/events", stream=True, timeout=10) for _ in range(5)
+    ]
+    for stream in held:
+        first_event(stream)
+    assert open_streams() >= 5  # the count sees open streams
+    for stream in held:
+        stream.close()
+    for _ in range(60):  # opened, one event read, dropped
+        with sato.http.get(bot.rasa_url + "/agent/api/events", stream=True, timeout=10) as s:
+            first_event(s)
+    deadline = time.monotonic() + 15
+    while (left := open_streams()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == 0
 
 
 # -- a socket.io customer -----------------------------------------------------------------

@@ -5,7 +5,9 @@
   with unseen words (katakana names, numbers, typos), also across vocabulary renewals —
   without a MorphAnalysis per token, and its vocabulary stays bounded while spaCy's grows.
 * The soak helpers: the text stream really has the share of unseen words it claims,
-  the slope is a least-squares slope.
+  the slope is a least-squares slope, also over sub-windows (warm-up that flattens
+  vs growth that goes on); counts registered with `add_gauge` (the console's open
+  event streams) are written with the gauges.
 The short in-process soak with the real model is `make soak-short` (part of `make test`).
 """
 
@@ -20,7 +22,7 @@ import spacy
 
 from components.lean_spacy import GINZA_UNUSED, LeanSpacyNLP
 from components.lean_tokenizer import LeanJapaneseTokenizer, install, reading, view
-from devtools.soak import SoakTexts, eval_texts, slope
+from devtools.soak import SoakTexts, eval_texts, slope, window_bounds, window_slopes
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +97,48 @@ def test_soak_texts_have_the_share_of_unseen_words():
 def test_slope_is_kib_per_thousand_messages():
     assert slope([(0, 100.0), (1000, 110.0), (2000, 120.0)]) == pytest.approx(10.0)
     assert slope([(0, 5.0), (500, 5.0)]) == 0.0
+
+
+def test_window_bounds_split_the_run_after_warm_up_evenly():
+    assert window_bounds(5000, 105_000, 2) == [5000, 55_000, 105_000]
+    assert window_bounds(5000, 105_000, 4) == [5000, 30_000, 55_000, 80_000, 105_000]
+    assert window_bounds(10, 10, 4) == [10, 10]  # nothing after warm-up: one empty window
+
+
+def test_window_slopes_tell_warm_up_from_steady_growth():
+    # 1 MiB of warm-up growth over the first 20,000 messages, flat to 50,000, then a
+    # real leak of 10 KiB per 1,000: one slope over it all hides both.
+    points = [
+        (x, 100_000.0 + min(x, 20_000) / 20 + max(0, x - 50_000) / 100)
+        for x in range(0, 100_001, 1000)
+    ]
+    (a_lo, a_hi, a_n, a_slope, a_growth), (b_lo, b_hi, b_n, b_slope, b_growth) = window_slopes(
+        points, [0, 50_000, 100_000]
+    )
+    assert (a_lo, a_hi, b_lo, b_hi) == (0, 50_000, 50_000, 100_000)
+    assert a_n == b_n == 51  # the point on the boundary counts in both
+    assert b_slope == pytest.approx(10.0) and b_growth == pytest.approx(500.0)
+    assert a_growth == pytest.approx(1000.0) and 10 < a_slope < 50
+    flat_then = window_slopes(points, [20_000, 50_000])[0]
+    assert flat_then[3] == pytest.approx(0.0, abs=1e-9) and flat_then[4] == 0.0
+    empty = window_slopes(points, [100_500, 200_000])[0]
+    assert empty == (100_500, 200_000, 0, 0.0, 0.0)
+
+
+def test_registered_counts_are_written_with_the_gauges():
+    from rasa_runtime import memory
+
+    open_streams = {"n": 3}
+    memory.add_gauge("test_streams", lambda: open_streams["n"])
+    memory.add_gauge("test_broken", lambda: 1 // 0)  # a failing count is left out
+    try:
+        assert memory.gauges()["test_streams"] == 3
+        open_streams["n"] = 0
+        got = memory.gauges()
+        assert got["test_streams"] == 0 and "test_broken" not in got
+    finally:
+        memory._EXTRA_GAUGES.pop("test_streams")
+        memory._EXTRA_GAUGES.pop("test_broken")
 
 
 def test_servers_memory_hooks_trace_on_signal_and_trim(tmp_path):

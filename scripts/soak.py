@@ -263,13 +263,13 @@ def print_gauges(name: str, got: list[tuple[Path, int]], every_row: bool = False
         print(
             f"{'messages':>9} "
             + " ".join(f"{k:>16}" for k in GAUGES)
-            + "".join(f" {k:>8}" for k in counts)
+            + "".join(f" {k:>{max(8, len(k))}}" for k in counts)
         )
     for n, g in rows if every_row else rows[-1:]:
         print(
             f"{'' if every_row else name + ' '}{n:9,} "
             + " ".join(f"{g.get(k, 0) / 1024:16,.0f}" for k in GAUGES)
-            + "".join(f" {g.get(k, 0):8}" for k in counts),
+            + "".join(f" {g.get(k, 0):{max(8, len(k))}}" for k in counts),
             flush=True,
         )
     if every_row and len(rows) >= 2:

@@ -36,6 +36,7 @@ from rasa.shared.core.events import (
 
 from assistant import replies as replies_main
 from assistant.conversation import HANDOFF_FORM, RESET_AFTER_HANDOFF
+from assistant.gauges import add_gauge
 from assistant.handoff import replies
 from assistant.handoff.replies import Reply
 from assistant.handoff.service import HandoffService
@@ -47,7 +48,6 @@ from assistant.livechat.console_auth import AuditLog, ConsoleSessions
 from assistant.livechat.takeover import check_agent_text, wants_bot
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, clip
-from rasa_runtime import memory
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,7 +95,7 @@ class LiveChat:
     def attach_server(self, app: Any) -> None:
         self.app = app
         # the open console event streams, written with the memory gauges (scripts/soak.py --sse)
-        memory.add_gauge("console_streams", self.listener_count)
+        add_gauge("console_streams", self.listener_count)
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
 

@@ -7,7 +7,7 @@
   there — used only by `scripts/soak.py --trace`. Beside each snapshot a `.json`
   holds the gauges tracemalloc cannot see (`gauges()`: glibc's heap in use and free,
   SQLite's own allocations, threads, RssAnon), so growth in C shows too, and the
-  counts other modules register with `add_gauge` (the agent console's open event
+  counts other modules register in `assistant.gauges` (the agent console's open event
   streams: channels/live.py) — read only through this signal, never an endpoint.
 """
 
@@ -16,21 +16,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant.gauges import read_counts
 from assistant.settings import get_settings
 
 MEMTRACE_ENV = "MEMTRACE_DIR"
 MALLOC_TRIM_ENV = "MALLOC_TRIM_EVERY"
-_EXTRA_GAUGES: dict[str, Callable[[], int]] = {}
-
-
-def add_gauge(name: str, read: Callable[[], int]) -> None:
-    """A count written with the other gauges (e.g. open event streams); the latest
-    `read` for a name wins."""
-    _EXTRA_GAUGES[name] = read
 
 
 def install_memory_hooks() -> None:
@@ -147,11 +140,7 @@ def gauges() -> dict[str, Any]:
     except (OSError, AttributeError):
         pass
     out.update(pymalloc_stats())
-    for name, read in list(_EXTRA_GAUGES.items()):
-        try:
-            out[name] = read()
-        except Exception:  # noqa: BLE001 — a diagnosis must not fail the server
-            continue
+    out.update(read_counts())  # registered counts (assistant/gauges.py)
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("RssAnon:"):

@@ -204,7 +204,7 @@ class Traffic:
                         raise requests.RequestException(f"status {stream.status_code}")
                     seen = 0
                     for line in stream.iter_lines(decode_unicode=True):
-                        if line.startswith("event:") or line.startswith(":"):
+                        if str(line).startswith(("event:", ":")):
                             seen += 1  # an event, or a ping
                         if seen > events:
                             break
@@ -500,8 +500,8 @@ def _drive(
             print_gauges(name, got, every_row=True)
     failed = False
     if args.sse:
-        last = (result.get("gauges") or {}).get("rasa") or []
-        left = last[-1].get("console_streams") if last else None
+        rows = (result.get("gauges") or {}).get("rasa") or []
+        left = rows[-1].get("console_streams") if rows else None
         result["console_streams_left"] = left
         if left is None:
             print("console event streams open at the end: unknown (needs --trace or --gauges-only)")

@@ -7,7 +7,7 @@
 * The soak helpers: the text stream really has the share of unseen words it claims,
   the slope is a least-squares slope, also over sub-windows (warm-up that flattens
   vs growth that goes on); counts registered with `add_gauge` (the console's open
-  event streams) are written with the gauges.
+  event streams, assistant/gauges.py) are written with the gauges.
 The short in-process soak with the real model is `make soak-short` (part of `make test`).
 """
 
@@ -126,19 +126,20 @@ def test_window_slopes_tell_warm_up_from_steady_growth():
 
 
 def test_registered_counts_are_written_with_the_gauges():
-    from rasa_runtime import memory
+    from assistant.gauges import add_gauge, remove_gauge
+    from rasa_runtime.memory import gauges
 
     open_streams = {"n": 3}
-    memory.add_gauge("test_streams", lambda: open_streams["n"])
-    memory.add_gauge("test_broken", lambda: 1 // 0)  # a failing count is left out
+    add_gauge("test_streams", lambda: open_streams["n"])
+    add_gauge("test_broken", lambda: 1 // 0)  # a failing count is left out
     try:
-        assert memory.gauges()["test_streams"] == 3
+        assert gauges()["test_streams"] == 3
         open_streams["n"] = 0
-        got = memory.gauges()
+        got = gauges()
         assert got["test_streams"] == 0 and "test_broken" not in got
     finally:
-        memory._EXTRA_GAUGES.pop("test_streams")
-        memory._EXTRA_GAUGES.pop("test_broken")
+        remove_gauge("test_streams")
+        remove_gauge("test_broken")
 
 
 def test_servers_memory_hooks_trace_on_signal_and_trim(tmp_path):

@@ -55,9 +55,12 @@ def install_snapshot_handler() -> None:
     def on_signal(signum: int, frame: Any) -> None:
         import gc
 
-        path = Path(folder) / f"{os.getpid()}-{counter[0]}.snap"
+        # numbered before the file appears: the caller sends the next signal as soon as
+        # it sees the file, and that one may run before this handler has returned
+        n, counter[0] = counter[0], counter[0] + 1
+        path = Path(folder) / f"{os.getpid()}-{n}.snap"
         gc.collect()
-        if counter[0] == 0:
+        if n == 0:
             if frames > 0:
                 tracemalloc.start(frames)
             path.write_bytes(b"")
@@ -68,7 +71,6 @@ def install_snapshot_handler() -> None:
                 Path(str(path) + ".tmp").write_bytes(b"")  # gauges only
             Path(str(path) + ".json").write_text(json.dumps(gauges()))
             os.replace(str(path) + ".tmp", path)
-        counter[0] += 1
 
     signal.signal(signal.SIGUSR1, on_signal)
 

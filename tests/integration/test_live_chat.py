@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -297,18 +298,20 @@ def test_event_streams_that_come_and_go_leave_no_listener_behind(bot, sato):
     def open_streams() -> int:
         return int(read_gauges(pid, folder)["console_streams"])
 
-    def first_event(stream: requests.Response) -> None:
-        lines = stream.iter_lines(decode_unicode=True)
+    def first_event(stream: requests.Response) -> Iterator[str | bytes]:
+        # the caller keeps the iterator: dropping it closes the connection (urllib3)
+        lines: Iterator[str | bytes] = stream.iter_lines(decode_unicode=True)
         assert next(lines) == "retry: 2000" and next(lines) == "event: changed"
+        return lines
 
     held = [
         sato.http.get(bot.rasa_url + "/agent/api/events", stream=True, timeout=10) for _ in range(5)
     ]
-    for stream in held:
-        first_event(stream)
+    reading = [first_event(stream) for stream in held]
     assert open_streams() >= 5  # the count sees open streams
     for stream in held:
         stream.close()
+    del reading
     for _ in range(60):  # opened, one event read, dropped
         with sato.http.get(bot.rasa_url + "/agent/api/events", stream=True, timeout=10) as s:
             first_event(s)

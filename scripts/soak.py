@@ -355,11 +355,13 @@ def _drive(
         "errors": traffic.errors,
         "socketio_sessions": traffic.sessions if args.socketio else None,
         "slopes": {},
+        # every sample after warm-up: messages, {process: [VmRSS, RssAnon] KiB}
+        "samples": [[n, mem] for n, mem in after],
     }
     print(
         f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}"
-        f"{'RSS slope':>12}{'anon slope':>12}"
-        "   (MiB; slopes KiB per 1,000 messages)"
+        f"{'RSS slope':>12}{'anon slope':>12}{'2nd half':>10}"
+        "   (MiB; slopes KiB per 1,000 messages; 2nd half: anon over the later half)"
     )
     for name in pids:
         if not pids[name] or len(after) < 2:
@@ -367,15 +369,20 @@ def _drive(
         rss = [(n, m[name][0]) for n, m in after]
         anon = [(n, m[name][1]) for n, m in after]
         s_rss, s_anon = slope(rss), slope(anon)
+        # A bounded cache filling up and a leak both give a slope; a leak keeps it later.
+        middle = (anon[0][0] + anon[-1][0]) / 2
+        late = [(n, a) for n, a in anon if n >= middle]
+        s_late = slope(late) if len(late) >= 2 else float("nan")
         result["slopes"][name] = {
             "rss": round(s_rss, 1),
             "anon": round(s_anon, 1),
+            "anon_second_half": round(s_late, 1),
             "rss_start_mib": round(rss[0][1] / 1024, 1),
             "rss_end_mib": round(rss[-1][1] / 1024, 1),
         }
         print(
             f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}"
-            f"{s_rss:12.1f}{s_anon:12.1f}"
+            f"{s_rss:12.1f}{s_anon:12.1f}{s_late:10.1f}"
         )
     for name, got in snaps.items():
         result.setdefault("gauges", {})[name] = [

@@ -29,6 +29,9 @@ Decisions, in the order they are tried:
 7b. an FAQ's title or subject named (「楽天カードのコンタクトセンターとは?」「TMJのアップセル
    研修とは」) → `faq` (of several about that subject, the selector's confident pick, else the
    closest by text; assistant/faq_topics.py);
+7c. a term named (not its meaning asked) and an FAQ titled 「<term>の<aspect>」 whose aspect
+   the text asks (「…について簡単にまとめて」 → のまとめ; a beginner's 初めて / 初心者 → の基本)
+   → `faq`;
 8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
    when the intent is surely an FAQ and the pick leads the runner-up twofold: sibling FAQs
    share the selector's confidence); a term named only in passing (not the topic) and an FAQ
@@ -160,6 +163,8 @@ class Knowledge:
     candidates: Callable[[str], tuple[tuple[str, str], ...]] = lambda text: ()  # did you mean
     # an item of a list FAQ picked → the sibling the question's content words point to
     faq_item: Callable[[str, str], str | None] = lambda faq_id, text: None
+    # the FAQ 「<term>の<aspect>」 whose aspect the text asks of a named term (基本: a beginner)
+    faq_aspect: Callable[[str, Collection[str]], str | None] = lambda text, terms: None
 
 
 @dataclass(frozen=True)
@@ -635,6 +640,11 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             "a term's meaning",
             kb,
         )
+    aspect = kb.faq_aspect(text, known_terms) if known_terms and not meaning else None
+    if aspect is not None:
+        # 「コンタクトセンターを初めて知りました。どんなものか教えて」: a beginner asks for the
+        # basics FAQ of the term; 「…について簡単にまとめて」 for its まとめ.
+        return Decision(Route.FAQ, faq_id=aspect, why="an FAQ on the aspect of the term asked")
     picked = intent == "faq" and inp.faq_id is not None
     faq_ok = picked and inp.faq_confidence >= MIN_FAQ_CONFIDENCE
     leads_siblings = (
@@ -794,6 +804,7 @@ def knowledge(
         faq_lists=topics.lists,
         candidates=lambda text: topics.candidates(text, terms.suggest),
         faq_item=topics.item,
+        faq_aspect=topics.aspect,
     )
 
 

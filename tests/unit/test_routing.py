@@ -287,7 +287,7 @@ ROWS = [
     (
         "コンタクトセンターについて簡単にまとめてもらえますか",
         "faq:contact_center_basics:0.47:0.44",
-        "definition:コンタクトセンター",
+        "faq:contact_center_summary",  # まとめ is the aspect of the FAQ 「…のまとめ」
     ),
     (
         "コンタクトセンターについて教えて",
@@ -395,6 +395,25 @@ ROWS = [
     ("人に聞きたい", "request_human", "handoff"),
     # --- nothing to answer: a fallback with "did you mean" candidates -----------------------
     ("昨日の件ってどうなってますかね", "nlu_fallback", "fallback"),
+    # --- an FAQ titled 「<term>の<aspect>」 asked for that aspect; a beginner → the basics FAQ --
+    (
+        "入社したばかりの初心者です。コンタクトセンターがよく分からなくて",
+        "faq:contact_center_role:0.2",
+        "faq:contact_center_basics",
+    ),
+    (
+        "コンタクトセンターの話をざっくりまとめてくれない?",
+        "nlu_fallback",
+        "faq:contact_center_summary",
+    ),
+    ("コンタクトセンターを一から教えてほしい", "define_term", "faq:contact_center_basics"),
+    # … but a meaning asked stays the definition, and a term without such an FAQ too
+    (
+        "初心者なのですが、コンタクトセンターとは何ですか",
+        "faq:contact_center_basics:0.4",
+        "definition:コンタクトセンター",
+    ),
+    ("初めて聞いたんですけど、IVRってどんなもの?", "define_term", "definition:IVR"),
 ]
 
 

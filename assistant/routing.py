@@ -38,7 +38,9 @@ Decisions, in the order they are tried:
    whose text clearly holds the situation → `faq`;
 9. a glossary question (a term named and asked about, or asked what a word means, also with a
    clause between: 「ACWが長いってどういうこと?」) → `definition` (subjects, known or unknown;
-   one character off a glossary name is that term; all unknown → `unknown_term`);
+   one character off a glossary name is that term; all unknown → `unknown_term`; of two terms,
+   the predicate's argument before a term in a modifier position: 「SVにエスカレーションすべき
+   なのは…」「顧客満足度を上げるためにCRMを使う意味は?」, question.is_modifier);
 10. by intent: FAQ (`faq`, the ResponseSelector's choice ≥ 0.5, or the lexical retriever
     when unsure), small talk (`small_talk`: greet / thanks / goodbye / feedback_thanks /
     ack), negative feedback (`offer_human`), person request (`handoff`), off-topic

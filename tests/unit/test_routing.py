@@ -414,6 +414,28 @@ ROWS = [
         "definition:コンタクトセンター",
     ),
     ("初めて聞いたんですけど、IVRってどんなもの?", "define_term", "definition:IVR"),
+    # --- two terms: the predicate's argument is asked, not a term in a modifier position ----
+    # (an oblique particle に / へ / から / で …, or a subordinate clause ために / ので …)
+    (
+        "コンタクトセンターでのデータ分析はどんなことをするの?",
+        "define_term",
+        "definition:データ分析",
+    ),
+    (
+        "オペレーターへのフィードバックはどのタイミングで?",
+        "define_term",
+        "definition:フィードバック",
+    ),
+    ("ヘルプデスクでもスクリプトは使う?", "define_term", "definition:スクリプト"),
+    ("CRMでクロスセルを提案する意味は?", "define_term", "definition:クロスセル"),
+    ("応答率を上げるためにIVRを入れるのは効果ある?", "define_term", "definition:IVR"),
+    ("オムニチャネルのためにCRMはいる?", "define_term", "definition:CRM"),
+    # 「〜について」 marks the topic, not a modifier
+    (
+        "SVについて、エスカレーションとの関係を知りたい",
+        "define_term",
+        "definition:スーパーバイザー",
+    ),
 ]
 
 

@@ -19,6 +19,8 @@ FAQ edited or added at run time is understood without retraining:
   (「…について簡単にまとめて」 → のまとめ), or, for a basics FAQ (基本 / 基礎 / 入門), a
   beginner's marker (初めて / 初心者 / 入門 / わかりやすく): 「コンタクトセンターを初めて知り
   ました。どんなものか教えて」 wants the beginners' FAQ, not the one-line definition.
+* `fullest_list(faq_id)` — of the list FAQs sharing items, the one that is most the list
+  (「どこに頼めば…」 asks for organisations: the list, not a guide that names them).
 * `item(faq_id, text)` — the items of a list FAQ (one whose answer names several other FAQs:
   おすすめのアウトソーシング先 → トランスコスモス, TMJ, NTT…): of an item picked, the sibling whose
   own text holds the question's content words clearly more (「ECの解約を減らしたい」 → TMJ),
@@ -135,6 +137,12 @@ class FaqTopics:
         for a, b in self._lists:
             items.setdefault(a, set()).add(b)
         self._items = {a: bs for a, bs in items.items() if len(bs) >= MIN_LIST_ITEMS}
+        # How much of a list's answer its items' names are (a list, not a guide naming them).
+        self._density = {
+            a: sum(len(key_form(entries[b].title)) for b in bs)
+            / max(1, len(key_form(entries[a].answer)))
+            for a, bs in self._items.items()
+        }
         self._content = FaqRetriever(entries, tokens=content_words, synonyms=synonyms)
         # (headword, aspect key, basics?, id) of the titles 「<term>の<aspect>」.
         by_name = {key_form(n): t.term for t in glossary for n in t.names if len(key_form(n)) >= 2}
@@ -194,6 +202,16 @@ class FaqTopics:
     def lists(self, list_id: str, item_id: str) -> bool:
         """The FAQ `list_id`'s answer names the FAQ `item_id` (a list and one of its items)."""
         return (list_id, item_id) in self._lists
+
+    def fullest_list(self, faq_id: str) -> str | None:
+        """Of the list FAQs that share items with `faq_id` (itself a list), the one whose
+        answer is most the list (the most of its text the items' names): 「おすすめの
+        アウトソーシング先」, not the guide 「アウトソーシング先の選び方」 that ends with the
+        same names. None when `faq_id` is no list."""
+        if faq_id not in self._items:
+            return None
+        lists = [a for a, items in self._items.items() if items & self._items[faq_id]]
+        return max(lists, key=lambda a: (self._density[a], a == faq_id))
 
     def ranked(self, text: str) -> list[tuple[str, float]]:
         """BM25 ranking, with an item moved before the list that names it when the two are

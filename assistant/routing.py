@@ -29,6 +29,9 @@ Decisions, in the order they are tried:
 7b. an FAQ's title or subject named (「楽天カードのコンタクトセンターとは?」「TMJのアップセル
    研修とは」) → `faq` (of several about that subject, the selector's confident pick, else the
    closest by text; assistant/faq_topics.py);
+7b'. どこ asking for an organisation, every term only in a background clause (「…を外注するの
+   ですが、どこに頼めば」「…を任せるならどこ?」), the selector unsure of a guide that names
+   organisations → `faq`, the FAQ that is the list of them (`FaqTopics.fullest_list`);
 7c. a term named (not its meaning asked) and an FAQ titled 「<term>の<aspect>」 whose aspect
    the text asks (「…について簡単にまとめて」 → のまとめ; a beginner's 初めて / 初心者 → の基本)
    → `faq`;
@@ -165,6 +168,8 @@ class Knowledge:
     candidates: Callable[[str], tuple[tuple[str, str], ...]] = lambda text: ()  # did you mean
     # an item of a list FAQ picked → the sibling the question's content words point to
     faq_item: Callable[[str, str], str | None] = lambda faq_id, text: None
+    # of the list FAQs sharing items with a list FAQ, the one that is most the list
+    faq_fullest_list: Callable[[str], str | None] = lambda faq_id: None
     # the FAQ 「<term>の<aspect>」 whose aspect the text asks of a named term (基本: a beginner)
     faq_aspect: Callable[[str, Collection[str]], str | None] = lambda text, terms: None
 
@@ -656,6 +661,18 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         and inp.faq_confidence >= SIBLING_LEAD * inp.faq_runner_up
         and not meaning  # 「コンタクトセンターってどういう意味?」 wants the glossary
     )
+    if (
+        picked
+        and not faq_ok
+        and structure.asks_organisation(text)
+        and all(structure.in_background(text, m) for m in matches)
+    ):
+        # 「初めてコールセンターを外注するのですが、どこに頼めば…」: どこ asks for an
+        # organisation (the term only sets the scene): an unsure pick of a guide that names
+        # organisations gives way to the FAQ that is the list of them.
+        fullest = kb.faq_fullest_list(inp.faq_id or "")
+        if fullest is not None and fullest != inp.faq_id:
+            return Decision(Route.FAQ, faq_id=fullest, why="where: the list of organisations")
     words = known_terms | {s.query for s in subjects if not s.term}
     if (faq_ok or leads_siblings) and any(kb.faq_mentions(inp.faq_id or "", w) for w in words):
         # 「コンタクトセンターの役割とは?」「TMJって何してる会社?」 name the FAQ's topic.
@@ -807,6 +824,7 @@ def knowledge(
         candidates=lambda text: topics.candidates(text, terms.suggest),
         faq_item=topics.item,
         faq_aspect=topics.aspect,
+        faq_fullest_list=topics.fullest_list,
     )
 
 

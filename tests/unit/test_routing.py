@@ -430,6 +430,35 @@ ROWS = [
     ("CRMでクロスセルを提案する意味は?", "define_term", "definition:クロスセル"),
     ("応答率を上げるためにIVRを入れるのは効果ある?", "define_term", "definition:IVR"),
     ("オムニチャネルのためにCRMはいる?", "define_term", "definition:CRM"),
+    # --- どこ asks for an organisation; a term in a background clause only sets the scene: ---
+    # an unsure pick of a guide naming organisations gives way to the list of them
+    (
+        "電話応対を外に出したいんだけど、どこに相談すればいい?",
+        "faq:outsourcing_how_to_choose:0.3",
+        "faq:outsourcing_companies",
+    ),
+    (
+        "アウトソーシングを検討中ですが、どの会社が候補になりますか",
+        "faq:outsourcing_how_to_choose:0.35",
+        "faq:outsourcing_companies",
+    ),
+    (
+        "コールセンターを任せるならどこ?",
+        "faq:outsourcing_how_to_choose:0.45",
+        "faq:outsourcing_companies",
+    ),
+    # … not どこを (which point), not a term asked in the question's own clause, not a sure pick
+    (
+        "委託先はどこを見て選べばいい?",
+        "faq:outsourcing_how_to_choose:0.4",
+        "faq:outsourcing_how_to_choose",
+    ),
+    ("音声認識はどこに使われている?", "faq:outsourcing_how_to_choose:0.3", "definition:音声認識"),
+    (
+        "外注するならどこが安心?",
+        "faq:outsourcing_how_to_choose:0.8",
+        "faq:outsourcing_how_to_choose",
+    ),
     # 「〜について」 marks the topic, not a modifier
     (
         "SVについて、エスカレーションとの関係を知りたい",

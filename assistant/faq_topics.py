@@ -46,7 +46,6 @@ from .normalize import (
     key_form,
     normalize_with_map,
 )
-from .synonyms import Synonyms
 
 # A question naming a glossary term in passing must match an FAQ's text more clearly than
 # one that names none (faq_retrieval.MIN_SCORE 15, margin 3).
@@ -89,7 +88,6 @@ class FaqTopics:
         entries: Mapping[str, FaqEntry],
         glossary: Glossary,
         retriever: FaqRetriever,
-        synonyms: Synonyms | None = None,
     ):
         self._retriever = retriever
         self._last_rank: tuple[str | None, list[tuple[str, float]]] = (None, [])
@@ -143,7 +141,7 @@ class FaqTopics:
             / max(1, len(key_form(entries[a].answer)))
             for a, bs in self._items.items()
         }
-        self._content = FaqRetriever(entries, tokens=content_words, synonyms=synonyms)
+        self._content = FaqRetriever(entries, tokens=content_words)
         # (headword, aspect key, basics?, id) of the titles 「<term>の<aspect>」.
         by_name = {key_form(n): t.term for t in glossary for n in t.names if len(key_form(n)) >= 2}
         self._aspects: list[tuple[str, str, bool, str]] = []

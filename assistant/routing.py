@@ -80,7 +80,6 @@ from .faq_topics import FaqTopics
 from .glossary import Glossary
 from .matcher import Match, TermMatcher
 from .normalize import is_hiragana, is_katakana
-from .synonyms import Synonyms
 from .triggers import after_turn
 
 MIN_FAQ_CONFIDENCE = 0.5  # the FAQ selector's own score (FallbackClassifier ignores it)
@@ -785,14 +784,13 @@ def knowledge(
     faq_entries: Mapping[str, FaqEntry],
     retriever: FaqRetriever,
     matcher: TermMatcher | None = None,
-    synonyms: Synonyms | None = None,
 ) -> Knowledge:
     """Knowledge from the loaded glossary, FAQ entries and lexical FAQ retriever (and the
     term matcher over the same glossary; built here when not given)."""
     from .normalize import key_form
 
     terms = matcher if matcher is not None else TermMatcher(glossary)
-    topics = FaqTopics(faq_entries, glossary, retriever, synonyms)
+    topics = FaqTopics(faq_entries, glossary, retriever)
 
     topic_keys = {
         faq_id: key_form(" ".join((entry.title, *entry.questions)))

@@ -19,6 +19,8 @@ FAQ edited or added at run time is understood without retraining:
   (「…について簡単にまとめて」 → のまとめ), or, for a basics FAQ (基本 / 基礎 / 入門), a
   beginner's marker (初めて / 初心者 / 入門 / わかりやすく): 「コンタクトセンターを初めて知り
   ました。どんなものか教えて」 wants the beginners' FAQ, not the one-line definition.
+* `is_method(faq_id)` — the FAQ's title names a method (…への連絡方法, …の選び方): it answers
+  how, not where (「どこに相談すれば」 wants the contact center, not how to reach it).
 * `fullest_list(faq_id)` — of the list FAQs sharing items, the one that is most the list
   (「どこに頼めば…」 asks for organisations: the list, not a guide that names them).
 * `item(faq_id, text)` — the items of a list FAQ (one whose answer names several other FAQs:
@@ -64,6 +66,8 @@ MAX_CANDIDATES = 3
 _SEGMENTS = re.compile(r"への|の|で|[()（）\s]")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
 _NOUN_RUN = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ffA-Za-z0-9ー]{2,}")
+# A title naming a method: 「…への連絡方法」「…の選び方」「…の手順」.
+_METHOD_TITLE = re.compile(r"(?:方法|仕方|やり方|手順|[ぁ-ん]方)$")
 # A basics FAQ's aspect (「コンタクトセンターの基本」), and how a beginner asks for it.
 _BASICS_ASPECT = re.compile(r"^(?:基本|基礎|入門|初級|初歩|超入門|初心者向け|はじめて|初めて)")
 _BEGINNER = re.compile(
@@ -135,6 +139,7 @@ class FaqTopics:
         for a, b in self._lists:
             items.setdefault(a, set()).add(b)
         self._items = {a: bs for a, bs in items.items() if len(bs) >= MIN_LIST_ITEMS}
+        self._methods = {i for i, e in entries.items() if _METHOD_TITLE.search(e.title.strip())}
         # How much of a list's answer its items' names are (a list, not a guide naming them).
         self._density = {
             a: sum(len(key_form(entries[b].title)) for b in bs)
@@ -200,6 +205,10 @@ class FaqTopics:
     def lists(self, list_id: str, item_id: str) -> bool:
         """The FAQ `list_id`'s answer names the FAQ `item_id` (a list and one of its items)."""
         return (list_id, item_id) in self._lists
+
+    def is_method(self, faq_id: str) -> bool:
+        """The FAQ's title names a method (how), not a thing or a place."""
+        return faq_id in self._methods
 
     def fullest_list(self, faq_id: str) -> str | None:
         """Of the list FAQs that share items with `faq_id` (itself a list), the one whose

@@ -28,7 +28,8 @@ Decisions, in the order they are tried:
 7. two glossary terms and a comparison cue → `comparison`;
 7b. an FAQ's title or subject named (「楽天カードのコンタクトセンターとは?」「TMJのアップセル
    研修とは」) → `faq` (of several about that subject, the selector's confident pick, else the
-   closest by text; assistant/faq_topics.py);
+   closest by text — for どこ not one titled as a method: 「…どこに相談すれば」 is not
+   「…への連絡方法」; assistant/faq_topics.py);
 7b'. どこ asking for an organisation, every term only in a background clause (「…を外注するの
    ですが、どこに頼めば」「…を任せるならどこ?」), the selector unsure of a guide that names
    organisations → `faq`, the FAQ that is the list of them (`FaqTopics.fullest_list`);
@@ -167,6 +168,8 @@ class Knowledge:
     candidates: Callable[[str], tuple[tuple[str, str], ...]] = lambda text: ()  # did you mean
     # an item of a list FAQ picked → the sibling the question's content words point to
     faq_item: Callable[[str, str], str | None] = lambda faq_id, text: None
+    # the FAQ's title names a method (…への連絡方法): it answers how, not where
+    faq_is_method: Callable[[str], bool] = lambda faq_id: False
     # of the list FAQs sharing items with a list FAQ, the one that is most the list
     faq_fullest_list: Callable[[str], str | None] = lambda faq_id: None
     # the FAQ 「<term>の<aspect>」 whose aspect the text asks of a named term (基本: a beginner)
@@ -636,6 +639,10 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             and (inp.faq_confidence >= MIN_FAQ_CONFIDENCE)
             else named[0]
         )
+        if structure.asks_organisation(text) and kb.faq_is_method(pick):
+            # 「楽天カードを落としてしまったのですが、どこに相談すれば…」: どこ asks for the
+            # place, not for a method (「…への連絡方法」): the FAQ about the subject that is none.
+            pick = next((i for i in named if not kb.faq_is_method(i)), pick)
         return Decision(Route.FAQ, faq_id=pick, why="an FAQ's title or subject named")
     subjects = question.definition_subjects(text, matches) if (marker or matches) else []
     known = [s for s in subjects if s.term]
@@ -823,6 +830,7 @@ def knowledge(
         faq_item=topics.item,
         faq_aspect=topics.aspect,
         faq_fullest_list=topics.fullest_list,
+        faq_is_method=topics.is_method,
     )
 
 

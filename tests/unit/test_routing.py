@@ -459,6 +459,17 @@ ROWS = [
         "faq:outsourcing_how_to_choose:0.8",
         "faq:outsourcing_how_to_choose",
     ),
+    # どこ asks for the place, not a method: the FAQ about the subject whose title is no method
+    (
+        "楽天カードの請求でわからないことがあるんだけど、どこに聞けばいい?",
+        "faq:rakuten_card_how_to_contact:0.45",
+        "faq:rakuten_card_contact_center",
+    ),
+    (
+        "楽天カードのコンタクトセンターにはどうやって連絡するの?",
+        "faq:rakuten_card_how_to_contact:0.8",
+        "faq:rakuten_card_how_to_contact",
+    ),
     # 「〜について」 marks the topic, not a modifier
     (
         "SVについて、エスカレーションとの関係を知りたい",

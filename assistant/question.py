@@ -288,6 +288,11 @@ _ASPECT_NOUN = re.compile(
     r"(?:タイミング|メリット|デメリット|ポイント|コツ|ルール|ケース|シーン|パターン|フロー|プロセス"
     r"|ステップ|マナー|イメージ|レベル|ゴール|リスク|メリデメ)$"
 )
+# Kanji nouns that name an aspect of what a clause is about: 「エスカレーションしてもらえる条件って
+# 何?」 asks for the conditions of an escalation, not what the word 条件 means.
+_ASPECT_KANJI = re.compile(
+    r"条件|基準|理由|目的|方法|手順|目安|効果|役割|流れ|注意点|ポイント|タイミング|メリット|デメリット"
+)
 # Bound nouns that do not make a new word of a term (「スクリプト通りに話せ」「ACW中」).
 _BOUND_SUFFIX = re.compile(r"(?:通り|どおり|型|的|化|中|上|用|系|側|時|後|前|内|外)(?![一-龥])")
 # Hiragana adverbs and fillers a clause may start with.
@@ -318,9 +323,9 @@ def _clause_topic(
         or (text[k - 1] == "っ" and k - 1 > i and is_noun_char(text[k - 2]))  # 真っ赤
     ):
         k -= 1
-    common_noun = about and (
-        all(is_kanji(c) for c in text[k:end]) or bool(_ASPECT_NOUN.search(text[k:end]))
-    )
+    common_noun = (
+        about and (all(is_kanji(c) for c in text[k:end]) or bool(_ASPECT_NOUN.search(text[k:end])))
+    ) or bool(_ASPECT_KANJI.fullmatch(text[k:end]))
     if k < end and (k == i or text[k - 1] not in "がはも") and not common_noun:
         # The marker follows a noun that is not a predicate (「…で使うKPIとは」): that
         # noun is asked about, as usual. Asked *about* (not its meaning), a common noun

@@ -41,7 +41,8 @@ Decisions, in the order they are tried:
    share the selector's confidence); a term named only in passing (not the topic) and an FAQ
    whose text clearly holds the situation → `faq`;
 9. a glossary question (a term named and asked about, or asked what a word means, also with a
-   clause between: 「ACWが長いってどういうこと?」) → `definition` (subjects, known or unknown;
+   clause between: 「ACWが長いってどういうこと?」, or an aspect noun after the clause:
+   「エスカレーションしてもらえる条件って何?」) → `definition` (subjects, known or unknown;
    one character off a glossary name is that term; all unknown → `unknown_term`; of two terms,
    the predicate's argument before a term in a modifier position: 「SVにエスカレーションすべき
    なのは…」「顧客満足度を上げるためにCRMを使う意味は?」, question.is_modifier);

@@ -470,6 +470,11 @@ ROWS = [
         "faq:rakuten_card_how_to_contact:0.8",
         "faq:rakuten_card_how_to_contact",
     ),
+    # --- an aspect noun after a clause (条件 / 理由 / 目的…): the clause's term is asked -------
+    ("クロスセルを勧めてよい条件って何?", "define_term", "definition:クロスセル"),
+    ("あふれ呼が増える理由とは?", "define_term", "definition:あふれ呼"),
+    ("ダッシュボードを使う目的って何", "define_term", "definition:ダッシュボード"),
+    ("条件って何?", "define_term", "unknown"),
     # 「〜について」 marks the topic, not a modifier
     (
         "SVについて、エスカレーションとの関係を知りたい",

@@ -33,7 +33,7 @@ Decisions, in the order they are tried:
 7b'. どこ asking for an organisation, every term only in a background clause (「…を外注するの
    ですが、どこに頼めば」「…を任せるならどこ?」), the selector unsure of a guide that names
    organisations → `faq`, the FAQ that is the list of them (`FaqTopics.fullest_list`);
-7c. a term named (not its meaning asked) and an FAQ titled 「<term>の<aspect>」 whose aspect
+7c. one term named (not its meaning asked) and an FAQ titled 「<term>の<aspect>」 whose aspect
    the text asks (「…について簡単にまとめて」 → のまとめ; a beginner's 初めて / 初心者 → の基本)
    → `faq`;
 8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
@@ -654,7 +654,8 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             "a term's meaning",
             kb,
         )
-    aspect = kb.faq_aspect(text, known_terms) if known_terms and not meaning else None
+    # one term asked about (「ACWとコンタクトセンターをまとめて説明して」 asks for both)
+    aspect = kb.faq_aspect(text, known_terms) if len(known_terms) == 1 and not meaning else None
     if aspect is not None:
         # 「コンタクトセンターを初めて知りました。どんなものか教えて」: a beginner asks for the
         # basics FAQ of the term; 「…について簡単にまとめて」 for its まとめ.

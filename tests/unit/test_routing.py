@@ -414,6 +414,7 @@ ROWS = [
         "definition:コンタクトセンター",
     ),
     ("初めて聞いたんですけど、IVRってどんなもの?", "define_term", "definition:IVR"),
+    ("ACWとコンタクトセンターをまとめて説明して", "define_term", "definition:アフターコールワーク"),
     # --- two terms: the predicate's argument is asked, not a term in a modifier position ----
     # (an oblique particle に / へ / から / で …, or a subordinate clause ために / ので …)
     (

@@ -640,7 +640,7 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             and (inp.faq_confidence >= MIN_FAQ_CONFIDENCE)
             else named[0]
         )
-        if structure.asks_organisation(text) and kb.faq_is_method(pick):
+        if pick is not None and structure.asks_organisation(text) and kb.faq_is_method(pick):
             # 「楽天カードを落としてしまったのですが、どこに相談すれば…」: どこ asks for the
             # place, not for a method (「…への連絡方法」): the FAQ about the subject that is none.
             pick = next((i for i in named if not kb.faq_is_method(i)), pick)

@@ -47,9 +47,6 @@ def _once(build: Callable[[], T]) -> _lru_cache_wrapper[T]:
 @_once
 def live_content() -> LiveContent:
     """Seeded from data/glossary.yml + data/faq.yml on the first start (docs/content-studio.md)."""
-    # Sudachi's synonym groups for the FAQ retrieval are off: measured neutral on every eval
-    # set, +0.1 ms p95 a message (docs/routing.md, "Synonym groups"). To turn them on:
-    # synonyms.use(actions.sudachi_synonyms.synonym_words) here.
     return LiveContent(store().engine).start()
 
 

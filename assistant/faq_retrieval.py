@@ -26,17 +26,13 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .faq import FaqEntry
 from .normalize import key_form
-from .synonyms import Synonyms
 
 MIN_SCORE = 15.0
-# A question word that matches an FAQ word only through a synonym group (外注 ~ 委託) counts
-# this much of an exact word of the same rarity.
-SYNONYM_WEIGHT = 0.5
 MIN_MARGIN = 3.0
 # Bigrams never span these: punctuation, brackets, digits (「3,000社」 and 「84%」 add nothing
 # a number-free bigram does not) and the list/label marks of data/faq.yml.
@@ -94,8 +90,6 @@ class FaqRetriever:
         k1: float = 1.5,
         b: float = 0.75,
         tokens: Callable[[str], list[str]] = words,
-        synonyms: Synonyms | None = None,
-        synonym_weight: float = SYNONYM_WEIGHT,
     ):
         if not entries:
             raise ValueError("no FAQ entries")
@@ -108,32 +102,10 @@ class FaqRetriever:
         n = len(self._ids)
         df = Counter(w for c in self._counts for w in c)
         self._idf = {w: math.log((n - k + 0.5) / (k + 0.5) + 1) for w, k in df.items()}
-        # Synonym groups per entry: group -> {word's normalised form: occurrences}.
-        self._synonyms, self._synonym_weight = synonyms, synonym_weight
-        self._groups: list[dict[str, Counter[str]]] = []
-        self._forms: set[str] = set()  # every word of the entries that is in a group
-        if synonyms is not None:
-            for faq_id in self._ids:
-                groups: dict[str, Counter[str]] = {}
-                for form, keys in synonyms(_document(entries[faq_id])):
-                    self._forms.add(form)
-                    for key in keys:
-                        groups.setdefault(key, Counter())[form] += 1
-                self._groups.append(groups)
-            gdf = Counter(g for groups in self._groups for g in groups)
-            self._group_idf = {g: math.log((n - k + 0.5) / (k + 0.5) + 1) for g, k in gdf.items()}
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every entry id with its score, best first (ties keep data/faq.yml order)."""
         query = set(self._tokens(text))
-        # Only words the entries never use bridge through their groups (外注 when the FAQ
-        # says 委託): a word the entries use is scored as itself, and its group would lift
-        # every entry of the topic alike (アウトソーシング ~ 外部委託), blurring the lead.
-        synonym_query = (
-            [(f, keys) for f, keys in self._synonyms(text) if f not in self._forms]
-            if self._synonyms is not None
-            else ()
-        )
         scored = []
         for pos, (faq_id, counts, length) in enumerate(
             zip(self._ids, self._counts, self._lengths, strict=True)
@@ -144,29 +116,8 @@ class FaqRetriever:
                 for w in query
                 if w in counts
             )
-            if synonym_query:
-                score += self._synonym_score(synonym_query, self._groups[pos], norm)
             scored.append((-score, pos, faq_id))
         return [(faq_id, -neg) for neg, _, faq_id in sorted(scored)]
-
-    def _synonym_score(
-        self,
-        query: Sequence[tuple[str, tuple[str, ...]]],
-        groups: Mapping[str, Counter[str]],
-        norm: float,
-    ) -> float:
-        """BM25 over synonym groups, counting only the entry's *other* words of a group (the
-        same word already scored as itself), a query word's best group once."""
-        total = 0.0
-        for form, keys in query:
-            best = 0.0
-            for key in keys:
-                tf = sum(n for f, n in groups.get(key, {}).items() if f != form)
-                if tf:
-                    idf = self._group_idf[key]
-                    best = max(best, idf * tf * (self._k1 + 1) / (tf + norm))
-            total += best
-        return self._synonym_weight * total
 
     def best(
         self, text: str, min_score: float = MIN_SCORE, min_margin: float = MIN_MARGIN

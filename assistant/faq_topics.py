@@ -14,6 +14,15 @@ FAQ edited or added at run time is understood without retraining:
 * `candidates(text)` — "did you mean": the closest FAQs and terms for a message nothing
   answered, as buttons.
 * `spelled_like(word)` — a glossary name one character off (「アフターコールワーフ」).
+* `aspect(text, terms)` — an FAQ titled 「<glossary term>の<aspect>」 (コンタクトセンターの基本 /
+  役割 / まとめ) when the question names the term and asks that aspect: the aspect's word
+  (「…について簡単にまとめて」 → のまとめ), or, for a basics FAQ (基本 / 基礎 / 入門), a
+  beginner's marker (初めて / 初心者 / 入門 / わかりやすく): 「コンタクトセンターを初めて知り
+  ました。どんなものか教えて」 wants the beginners' FAQ, not the one-line definition.
+* `is_method(faq_id)` — the FAQ's title names a method (…への連絡方法, …の選び方): it answers
+  how, not where (「どこに相談すれば」 wants the contact center, not how to reach it).
+* `fullest_list(faq_id)` — of the list FAQs sharing items, the one that is most the list
+  (「どこに頼めば…」 asks for organisations: the list, not a guide that names them).
 * `item(faq_id, text)` — the items of a list FAQ (one whose answer names several other FAQs:
   おすすめのアウトソーシング先 → トランスコスモス, TMJ, NTT…): of an item picked, the sibling whose
   own text holds the question's content words clearly more (「ECの解約を減らしたい」 → TMJ),
@@ -24,7 +33,7 @@ FAQ edited or added at run time is understood without retraining:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
@@ -39,7 +48,6 @@ from .normalize import (
     key_form,
     normalize_with_map,
 )
-from .synonyms import Synonyms
 
 # A question naming a glossary term in passing must match an FAQ's text more clearly than
 # one that names none (faq_retrieval.MIN_SCORE 15, margin 3).
@@ -58,6 +66,14 @@ MAX_CANDIDATES = 3
 _SEGMENTS = re.compile(r"への|の|で|[()（）\s]")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
 _NOUN_RUN = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ffA-Za-z0-9ー]{2,}")
+# A title naming a method: 「…への連絡方法」「…の選び方」「…の手順」.
+_METHOD_TITLE = re.compile(r"(?:方法|仕方|やり方|手順|[ぁ-ん]方)$")
+# A basics FAQ's aspect (「コンタクトセンターの基本」), and how a beginner asks for it.
+_BASICS_ASPECT = re.compile(r"^(?:基本|基礎|入門|初級|初歩|超入門|初心者向け|はじめて|初めて)")
+_BEGINNER = re.compile(
+    r"初めて|はじめて|初心者|初級|初歩|入門|素人|しろうと|ビギナー|基本|基礎|一から|いちから|ゼロから"
+    r"|わかりやすく|分かりやすく|わかりやすい|分かりやすい|よく知らない|全然知らない|何も知らない"
+)
 
 
 def _script(ch: str) -> str:
@@ -76,7 +92,6 @@ class FaqTopics:
         entries: Mapping[str, FaqEntry],
         glossary: Glossary,
         retriever: FaqRetriever,
-        synonyms: Synonyms | None = None,
     ):
         self._retriever = retriever
         self._last_rank: tuple[str | None, list[tuple[str, float]]] = (None, [])
@@ -124,7 +139,22 @@ class FaqTopics:
         for a, b in self._lists:
             items.setdefault(a, set()).add(b)
         self._items = {a: bs for a, bs in items.items() if len(bs) >= MIN_LIST_ITEMS}
-        self._content = FaqRetriever(entries, tokens=content_words, synonyms=synonyms)
+        self._methods = {i for i, e in entries.items() if _METHOD_TITLE.search(e.title.strip())}
+        # How much of a list's answer its items' names are (a list, not a guide naming them).
+        self._density = {
+            a: sum(len(key_form(entries[b].title)) for b in bs)
+            / max(1, len(key_form(entries[a].answer)))
+            for a, bs in self._items.items()
+        }
+        self._content = FaqRetriever(entries, tokens=content_words)
+        # (headword, aspect key, basics?, id) of the titles 「<term>の<aspect>」.
+        by_name = {key_form(n): t.term for t in glossary for n in t.names if len(key_form(n)) >= 2}
+        self._aspects: list[tuple[str, str, bool, str]] = []
+        for faq_id, entry in entries.items():
+            head, sep, aspect = entry.title.partition("の")
+            if sep and aspect and key_form(head) in by_name and len(key_form(aspect)) >= 2:
+                basics = bool(_BASICS_ASPECT.match(aspect))
+                self._aspects.append((by_name[key_form(head)], key_form(aspect), basics, faq_id))
         # Headword by folded name, for typos.
         self._names: list[tuple[str, str]] = sorted(
             {(key_form(n), t.term) for t in glossary for n in t.names if len(key_form(n)) >= 3}
@@ -158,10 +188,37 @@ class FaqTopics:
         ranked = [i for i, _ in self.ranked(text) if i in ids]
         return tuple(ranked)
 
+    # -- an aspect of a term ---------------------------------------------------------
+    def aspect(self, text: str, terms: Collection[str]) -> str | None:
+        """The FAQ 「<term>の<aspect>」 whose aspect the text asks of one of `terms` (its
+        word, or a beginner's marker for a basics FAQ); None when none or several do."""
+        key = key_form(text)
+        beginner = bool(_BEGINNER.search(text))
+        found = {
+            faq_id
+            for term, aspect, basics, faq_id in self._aspects
+            if term in terms and (aspect in key or (basics and beginner))
+        }
+        return found.pop() if len(found) == 1 else None
+
     # -- an FAQ by its facts ------------------------------------------------------------
     def lists(self, list_id: str, item_id: str) -> bool:
         """The FAQ `list_id`'s answer names the FAQ `item_id` (a list and one of its items)."""
         return (list_id, item_id) in self._lists
+
+    def is_method(self, faq_id: str) -> bool:
+        """The FAQ's title names a method (how), not a thing or a place."""
+        return faq_id in self._methods
+
+    def fullest_list(self, faq_id: str) -> str | None:
+        """Of the list FAQs that share items with `faq_id` (itself a list), the one whose
+        answer is most the list (the most of its text the items' names): 「おすすめの
+        アウトソーシング先」, not the guide 「アウトソーシング先の選び方」 that ends with the
+        same names. None when `faq_id` is no list."""
+        if faq_id not in self._items:
+            return None
+        lists = [a for a, items in self._items.items() if items & self._items[faq_id]]
+        return max(lists, key=lambda a: (self._density[a], a == faq_id))
 
     def ranked(self, text: str) -> list[tuple[str, float]]:
         """BM25 ranking, with an item moved before the list that names it when the two are

@@ -122,6 +122,47 @@ def _sentence_topic(text: str, matches: Sequence[Match]) -> Subject | None:
     return None
 
 
+# --- a term in a modifier position ---------------------------------------------------
+# 「SVにエスカレーションすべきなのは…」「オペレーターからのエスカレーションは…」「コールセンターで
+# クロスセルを提案するコツ」: a term marked by an oblique particle (に / へ / から / で / より /
+# まで, also with の or は) modifies the predicate of a later term, which is what is asked
+# (its argument: topic, object, or the verb noun itself). 「〜について」「〜に関して」 mark
+# the topic, not a modifier.
+_OBLIQUE_AFTER = re.compile(
+    r"\s*(?:さん|様|さま)?\s*(?:に(?!\s*(?:つい|関し|関す|かんし))(?:は|も|対して|対する)?"
+    r"|へ(?:の|は)?|から(?:の|は)?|で(?:は|の|も)?|より|まで(?:の|は)?)"
+)
+# 「顧客満足度を上げるためにCRMを使う意味は?」: a term inside a subordinate clause (purpose,
+# reason, concession, condition, a て-form joined by a comma) is background to the main
+# clause's term.
+_SUBORDINATE = re.compile(
+    r"ため(?:に|の)|ように|ので|のに|けど|けれど|たら|れば|ながら|ですが|んだが|のだが|[てで][、,]"
+)
+_SAME_SENTENCE = re.compile(r"[。!?！？\n]")
+
+
+def is_modifier(text: str, match: Match, matches: Sequence[Match]) -> bool:
+    """The term modifies what a later term of the same sentence is asked about: it is
+    marked by an oblique particle in the same clause, or it sits in a subordinate clause."""
+    later = [m for m in matches if m.start >= match.end and m.term != match.term]
+    if not later:
+        return False
+    between = text[match.end : later[0].start]
+    if _SAME_SENTENCE.search(between):
+        return False
+    if _OBLIQUE_AFTER.match(text, match.end) and not re.search(r"[、,]", between):
+        return True
+    return bool(_SUBORDINATE.search(between))
+
+
+def _argument_first(text: str, subjects: list[Subject], matches: Sequence[Match]) -> list[Subject]:
+    """Subjects with the terms in a modifier position moved after the others."""
+    if sum(1 for s in subjects if s.term) < 2:
+        return subjects
+    modifiers = {m.term for m in matches if is_modifier(text, m, matches)}
+    return sorted(subjects, key=lambda s: s.term in modifiers if s.term else False)
+
+
 @dataclass(frozen=True)
 class Subject:
     query: str  # the words as the user wrote them
@@ -150,7 +191,7 @@ def definition_subjects(text: str, matches: Sequence[Match]) -> list[Subject]:
     if not subjects:
         # No marker (「ACW」「ACW?」): every term mentioned is asked about.
         subjects = [Subject(m.text, m.term) for m in matches]
-    return _dedupe(subjects)
+    return _argument_first(text, _dedupe(subjects), matches)
 
 
 def _owner_of_word_about_words(
@@ -247,6 +288,11 @@ _ASPECT_NOUN = re.compile(
     r"(?:タイミング|メリット|デメリット|ポイント|コツ|ルール|ケース|シーン|パターン|フロー|プロセス"
     r"|ステップ|マナー|イメージ|レベル|ゴール|リスク|メリデメ)$"
 )
+# Kanji nouns that name an aspect of what a clause is about: 「エスカレーションしてもらえる条件って
+# 何?」 asks for the conditions of an escalation, not what the word 条件 means.
+_ASPECT_KANJI = re.compile(
+    r"条件|基準|理由|目的|方法|手順|目安|効果|役割|流れ|注意点|ポイント|タイミング|メリット|デメリット"
+)
 # Bound nouns that do not make a new word of a term (「スクリプト通りに話せ」「ACW中」).
 _BOUND_SUFFIX = re.compile(r"(?:通り|どおり|型|的|化|中|上|用|系|側|時|後|前|内|外)(?![一-龥])")
 # Hiragana adverbs and fillers a clause may start with.
@@ -277,15 +323,20 @@ def _clause_topic(
         or (text[k - 1] == "っ" and k - 1 > i and is_noun_char(text[k - 2]))  # 真っ赤
     ):
         k -= 1
-    common_noun = about and (
-        all(is_kanji(c) for c in text[k:end]) or bool(_ASPECT_NOUN.search(text[k:end]))
-    )
+    common_noun = (
+        about and (all(is_kanji(c) for c in text[k:end]) or bool(_ASPECT_NOUN.search(text[k:end])))
+    ) or bool(_ASPECT_KANJI.fullmatch(text[k:end]))
     if k < end and (k == i or text[k - 1] not in "がはも") and not common_noun:
         # The marker follows a noun that is not a predicate (「…で使うKPIとは」): that
         # noun is asked about, as usual. Asked *about* (not its meaning), a common noun
         # (「SVに代わるべき場面ってどんなとき?」) leaves the clause's term as the topic.
         return None
     head = next((m for m in inside if m.start == i), None)
+    if head is not None and is_modifier(text, head, inside):
+        # 「顧客満足度を上げるためにCRMを使う意味は?」: the main clause's term is asked.
+        head = next(
+            (m for m in inside if m.start > head.start and not is_modifier(text, m, inside)), None
+        )
     if head is not None:
         pos = head.end
         suffix = _BOUND_SUFFIX.match(text, pos)

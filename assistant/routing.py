@@ -28,14 +28,24 @@ Decisions, in the order they are tried:
 7. two glossary terms and a comparison cue → `comparison`;
 7b. an FAQ's title or subject named (「楽天カードのコンタクトセンターとは?」「TMJのアップセル
    研修とは」) → `faq` (of several about that subject, the selector's confident pick, else the
-   closest by text; assistant/faq_topics.py);
+   closest by text — for どこ not one titled as a method: 「…どこに相談すれば」 is not
+   「…への連絡方法」; assistant/faq_topics.py);
+7b'. どこ asking for an organisation, every term only in a background clause (「…を外注するの
+   ですが、どこに頼めば」「…を任せるならどこ?」), the selector unsure of a guide that names
+   organisations → `faq`, the FAQ that is the list of them (`FaqTopics.fullest_list`);
+7c. one term named (not its meaning asked) and an FAQ titled 「<term>の<aspect>」 whose aspect
+   the text asks (「…について簡単にまとめて」 → のまとめ; a beginner's 初めて / 初心者 → の基本)
+   → `faq`;
 8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
    when the intent is surely an FAQ and the pick leads the runner-up twofold: sibling FAQs
    share the selector's confidence); a term named only in passing (not the topic) and an FAQ
    whose text clearly holds the situation → `faq`;
 9. a glossary question (a term named and asked about, or asked what a word means, also with a
-   clause between: 「ACWが長いってどういうこと?」) → `definition` (subjects, known or unknown;
-   one character off a glossary name is that term; all unknown → `unknown_term`);
+   clause between: 「ACWが長いってどういうこと?」, or an aspect noun after the clause:
+   「エスカレーションしてもらえる条件って何?」) → `definition` (subjects, known or unknown;
+   one character off a glossary name is that term; all unknown → `unknown_term`; of two terms,
+   the predicate's argument before a term in a modifier position: 「SVにエスカレーションすべき
+   なのは…」「顧客満足度を上げるためにCRMを使う意味は?」, question.is_modifier);
 10. by intent: FAQ (`faq`, the ResponseSelector's choice ≥ 0.5, or the lexical retriever
     when unsure), small talk (`small_talk`: greet / thanks / goodbye / feedback_thanks /
     ack), negative feedback (`offer_human`), person request (`handoff`), off-topic
@@ -72,7 +82,6 @@ from .faq_topics import FaqTopics
 from .glossary import Glossary
 from .matcher import Match, TermMatcher
 from .normalize import is_hiragana, is_katakana
-from .synonyms import Synonyms
 from .triggers import after_turn
 
 MIN_FAQ_CONFIDENCE = 0.5  # the FAQ selector's own score (FallbackClassifier ignores it)
@@ -160,6 +169,12 @@ class Knowledge:
     candidates: Callable[[str], tuple[tuple[str, str], ...]] = lambda text: ()  # did you mean
     # an item of a list FAQ picked → the sibling the question's content words point to
     faq_item: Callable[[str, str], str | None] = lambda faq_id, text: None
+    # the FAQ's title names a method (…への連絡方法): it answers how, not where
+    faq_is_method: Callable[[str], bool] = lambda faq_id: False
+    # of the list FAQs sharing items with a list FAQ, the one that is most the list
+    faq_fullest_list: Callable[[str], str | None] = lambda faq_id: None
+    # the FAQ 「<term>の<aspect>」 whose aspect the text asks of a named term (基本: a beginner)
+    faq_aspect: Callable[[str, Collection[str]], str | None] = lambda text, terms: None
 
 
 @dataclass(frozen=True)
@@ -625,6 +640,10 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             and (inp.faq_confidence >= MIN_FAQ_CONFIDENCE)
             else named[0]
         )
+        if pick is not None and structure.asks_organisation(text) and kb.faq_is_method(pick):
+            # 「楽天カードを落としてしまったのですが、どこに相談すれば…」: どこ asks for the
+            # place, not for a method (「…への連絡方法」): the FAQ about the subject that is none.
+            pick = next((i for i in named if not kb.faq_is_method(i)), pick)
         return Decision(Route.FAQ, faq_id=pick, why="an FAQ's title or subject named")
     subjects = question.definition_subjects(text, matches) if (marker or matches) else []
     known = [s for s in subjects if s.term]
@@ -635,6 +654,12 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             "a term's meaning",
             kb,
         )
+    # one term asked about (「ACWとコンタクトセンターをまとめて説明して」 asks for both)
+    aspect = kb.faq_aspect(text, known_terms) if len(known_terms) == 1 and not meaning else None
+    if aspect is not None:
+        # 「コンタクトセンターを初めて知りました。どんなものか教えて」: a beginner asks for the
+        # basics FAQ of the term; 「…について簡単にまとめて」 for its まとめ.
+        return Decision(Route.FAQ, faq_id=aspect, why="an FAQ on the aspect of the term asked")
     picked = intent == "faq" and inp.faq_id is not None
     faq_ok = picked and inp.faq_confidence >= MIN_FAQ_CONFIDENCE
     leads_siblings = (
@@ -644,6 +669,18 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         and inp.faq_confidence >= SIBLING_LEAD * inp.faq_runner_up
         and not meaning  # 「コンタクトセンターってどういう意味?」 wants the glossary
     )
+    if (
+        picked
+        and not faq_ok
+        and structure.asks_organisation(text)
+        and all(structure.in_background(text, m) for m in matches)
+    ):
+        # 「初めてコールセンターを外注するのですが、どこに頼めば…」: どこ asks for an
+        # organisation (the term only sets the scene): an unsure pick of a guide that names
+        # organisations gives way to the FAQ that is the list of them.
+        fullest = kb.faq_fullest_list(inp.faq_id or "")
+        if fullest is not None and fullest != inp.faq_id:
+            return Decision(Route.FAQ, faq_id=fullest, why="where: the list of organisations")
     words = known_terms | {s.query for s in subjects if not s.term}
     if (faq_ok or leads_siblings) and any(kb.faq_mentions(inp.faq_id or "", w) for w in words):
         # 「コンタクトセンターの役割とは?」「TMJって何してる会社?」 name the FAQ's topic.
@@ -756,14 +793,13 @@ def knowledge(
     faq_entries: Mapping[str, FaqEntry],
     retriever: FaqRetriever,
     matcher: TermMatcher | None = None,
-    synonyms: Synonyms | None = None,
 ) -> Knowledge:
     """Knowledge from the loaded glossary, FAQ entries and lexical FAQ retriever (and the
     term matcher over the same glossary; built here when not given)."""
     from .normalize import key_form
 
     terms = matcher if matcher is not None else TermMatcher(glossary)
-    topics = FaqTopics(faq_entries, glossary, retriever, synonyms)
+    topics = FaqTopics(faq_entries, glossary, retriever)
 
     topic_keys = {
         faq_id: key_form(" ".join((entry.title, *entry.questions)))
@@ -794,6 +830,9 @@ def knowledge(
         faq_lists=topics.lists,
         candidates=lambda text: topics.candidates(text, terms.suggest),
         faq_item=topics.item,
+        faq_aspect=topics.aspect,
+        faq_fullest_list=topics.fullest_list,
+        faq_is_method=topics.is_method,
     )
 
 

@@ -541,6 +541,23 @@ class Settings:
         low=1,
         high=65535,
     )
+    action_connection_reuse: bool = setting(
+        True,
+        "bool",
+        "Rasa keeps its connections to the action server open (off: one per call, as stock)",
+        (RASA,),
+        _SERVERS,
+    )
+    action_keepalive_seconds: float = setting(
+        3.0,
+        "float",
+        "seconds Rasa keeps an idle action-server connection (below the server's 5 s)",
+        (RASA,),
+        _SERVERS,
+        low=0,
+        above=True,
+        high=4.5,
+    )
     rasa_host: str = setting("127.0.0.1", "str", "address Rasa binds", (RUN_SH,), _SERVERS)
     rasa_port: int = setting(
         5005,

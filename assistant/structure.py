@@ -109,6 +109,37 @@ def term_is_topic(text: str, match: Match) -> bool:
     return at_start and bool(_CLAUSE_START_AFTER.match(text, match.end))
 
 
+# --- background and the question's own clause -------------------------------------------
+# 「初めてコールセンターを外注するのですが、どこに頼めば…」: a clause ended by a background
+# connective and a comma (のですが、 / けど、 / ので、), or a condition (なら / たら / れば), sets
+# the scene; the question is asked in the clause after it.
+_BACKGROUND_END = re.compile(
+    r"(?:のですが|んですが|のだけど|んだけど|のですけど|んですけど|ですが|けど|けれど(?:も)?|ので|から)"
+    r"\s*[、,]"
+    r"|(?:なら|たら|れば)(?!ない|なく|ず|れ)\s*[、,]?"  # a condition: 「…を任せるならどこ?」
+)
+_SENTENCE_END = re.compile(r"[。!?！？\n]")
+
+
+def in_background(text: str, match: Match) -> bool:
+    """The term sits in a clause that only sets the scene for the question after it."""
+    found = _BACKGROUND_END.search(text, match.end)
+    stop = _SENTENCE_END.search(text, match.end)
+    return found is not None and (stop is None or found.end() <= stop.start())
+
+
+# どこ asking for an organisation (「どこに頼めば」「どこがいい?」「どこの会社」), not for a place
+# or a point (「どこで使われる」「どこを見て選ぶ」).
+_ORGANISATION = re.compile(
+    r"どこ(?!\s*(?:で|を|から|まで))|どちらの(?:会社|企業)|どの(?:会社|企業|業者|委託先|外注先)"
+)
+
+
+def asks_organisation(text: str) -> bool:
+    """The question asks which organisation (「どこに頼めばいい?」「どの会社が候補?」)."""
+    return bool(_ORGANISATION.search(text))
+
+
 # --- training ------------------------------------------------------------------------
 _TRAINING_NOUN = r"(?:クイズ|くいず|研修モード|けんしゅうモード|用語テスト|確認テスト|練習問題)"
 _TRAINING_WANT = (
@@ -192,8 +223,10 @@ def romaji_to_kana(
 __all__ = [
     "asks_for_training",
     "asks_information",
+    "asks_organisation",
     "asks_to_leave_training",
     "embedded_request",
+    "in_background",
     "negated",
     "romaji_to_kana",
     "term_is_topic",

@@ -9,7 +9,6 @@ read the daily roll-ups (assistant/outcomes/rollup.py) in a worker thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -20,10 +19,9 @@ from sanic.response import HTTPResponse
 from assistant.outcomes.export import CSV_TABLES, csv_table, to_csv
 from assistant.outcomes.rollup import Analytics, BadRange
 
-from .live import LiveChat
+from .console_deps import SUPERVISOR, ConsoleDeps
 
 logger = logging.getLogger(__name__)
-SUPERVISOR = ("supervisor",)
 MAX_CHANNEL = 32
 
 
@@ -32,15 +30,9 @@ def analytics_for(engine: Any) -> Analytics:
     return Analytics(engine)
 
 
-def register(
-    bp: Blueprint,
-    live: LiveChat,
-    login_required: Callable[..., Any],
-    json: Callable[..., HTTPResponse],
-    error: Callable[..., HTTPResponse],
-    page: Callable[[str], HTTPResponse],
-) -> None:
+def register(bp: Blueprint, deps: ConsoleDeps) -> None:
     """Add the analytics page and API to the console's blueprint."""
+    live, json, error, page = deps.live, deps.json, deps.error, deps.page
 
     def params(request: Request) -> tuple[str, str, str | None]:
         channel = request.args.get("channel") or None
@@ -68,12 +60,12 @@ def register(
         threading.Thread(target=run, name="analytics-prebuild", daemon=True).start()
 
     @bp.route("/analytics", methods=["GET"])
-    @login_required(api=False, roles=SUPERVISOR)
+    @deps.requires(SUPERVISOR, api=False)
     async def analytics_page(request: Request) -> HTTPResponse:
         return page("analytics.html")
 
     @bp.route("/api/analytics", methods=["GET"])
-    @login_required(roles=SUPERVISOR)
+    @deps.requires(SUPERVISOR)
     async def analytics_api(request: Request) -> HTTPResponse:
         try:
             return json(await build(request))
@@ -81,7 +73,7 @@ def register(
             return error("bad_range", 400, reason=str(exc))
 
     @bp.route("/api/analytics/export.csv", methods=["GET"])
-    @login_required(roles=SUPERVISOR)
+    @deps.requires(SUPERVISOR)
     async def analytics_csv(request: Request) -> HTTPResponse:
         table = request.args.get("table") or "kpis"
         if table not in CSV_TABLES:

@@ -10,7 +10,6 @@ applied without a person. Rendered by web/agent/inbox.js with textContent only.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,7 +32,7 @@ from assistant.inbox.items import (
 from assistant.inbox.store import DEFAULT_DAYS, MAX_DAYS, InboxStore
 from assistant.transcript import transcript_from_events
 
-from .live import LiveChat
+from .console_deps import EDITORS, ConsoleDeps, Guard
 
 MAX_TEXT = 200
 MAX_LISTED = 500
@@ -44,16 +43,9 @@ def _text(value: Any) -> str:
     return " ".join(str(value or "").split())[:MAX_TEXT] if isinstance(value, (str, int)) else ""
 
 
-def register(
-    bp: Blueprint,
-    live: LiveChat,
-    staff_required: Callable[..., Callable[..., Any]],
-    json: Callable[..., HTTPResponse],
-    error: Callable[..., HTTPResponse],
-    body_of: Callable[[Request], dict[str, Any]],
-    client_of: Callable[[Request], str],
-    page: Callable[[str], HTTPResponse],
-) -> None:
+def register(bp: Blueprint, deps: ConsoleDeps) -> None:
+    live, json, error, page = deps.live, deps.json, deps.error, deps.page
+    body_of, client_of = deps.body_of, deps.client_of
     holder: dict[str, InboxStore] = {}
 
     async def store() -> InboxStore:
@@ -64,8 +56,8 @@ def register(
     async def studio() -> live_content.LiveContent:
         return await live.db(live_content.install, live.store.engine)
 
-    def editor(csrf: bool = False, api: bool = True) -> Callable[..., Any]:
-        return staff_required(live, ("editor", "supervisor"), api=api, csrf=csrf)
+    def editor(csrf: bool = False, api: bool = True) -> Guard:
+        return deps.requires(EDITORS, api=api, csrf=csrf)
 
     def suggestions(lc: live_content.LiveContent, item: Item) -> dict[str, Any]:
         """Pre-filled choices: もしかして headwords, a new headword, the FAQ the retriever picks."""

@@ -46,6 +46,7 @@ from assistant.intake import is_reset_command
 from assistant.livechat.agents import Agent, AgentDirectory
 from assistant.livechat.console_auth import AuditLog, ConsoleSessions
 from assistant.livechat.takeover import check_agent_text, wants_bot
+from assistant.outcomes.csat import CsatClaims
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, clip
 
@@ -74,6 +75,7 @@ class LiveChat:
         self.sessions = ConsoleSessions(store.engine)
         self.audit = AuditLog(store.engine)
         self.outcomes = OutcomeLog(store.engine)  # analytics: queued, written by a thread
+        self.csat = CsatClaims(store.engine)  # CSAT once per conversation, across servers
         self.app: Any = None  # the Rasa Sanic app, set at server start
         self.sio: Any = None  # socketio.AsyncServer of the customer channel
         self.sio_namespace: str | None = None
@@ -83,7 +85,6 @@ class LiveChat:
         self.pushers: dict[str, Callable[[Ticket, Reply], Awaitable[str | None]]] = {}
         self.channel_statuses: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {}
         self._listeners: set[asyncio.Queue] = set()
-        self._csat_seen: set[tuple] = set()
         self._watcher: asyncio.Task | None = None
 
     @staticmethod
@@ -335,28 +336,30 @@ class LiveChat:
 
     # -- plumbing --------------------------------------------------------------
 
-    def record_csat(self, sender_id: str, channel: str, score: int | None) -> bool:
+    async def record_csat(self, sender_id: str, channel: str, score: int | None) -> bool:
         """The widget's 1-5 satisfaction question (off by default): asked (score None) or
-        answered. Once of each per conversation and process (a replayed event counts once)."""
-        key = (sender_id, score is None)
-        if key in self._csat_seen:
+        answered. Once of each per conversation on every server together: claimed in the
+        handoff database first (assistant/outcomes/csat.py), a replayed event is refused."""
+        if not self.outcomes.enabled:
             return False
-        if len(self._csat_seen) > 50_000:
-            self._csat_seen.clear()
-        self._csat_seen.add(key)
+        decision = "asked" if score is None else "answered"
+        at = _now()
         try:
+            if not await self.db(self.csat.claim, sender_id, decision, at):
+                return False
             self.outcomes.record(
                 Outcome(
-                    at=_now(),
+                    at=at,
                     kind="csat",
                     conversation=sender_id,
                     channel=channel,
-                    decision="asked" if score is None else "answered",
+                    decision=decision,
                     value=None if score is None else float(score),
                 )
             )
         except Exception:  # the log must never fail a message
             logger.exception("outcome log")
+            return False
         return True
 
     def _outcome(self, kind: str, ticket: Ticket, decision: str, **fields: Any) -> None:

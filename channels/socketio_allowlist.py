@@ -293,9 +293,9 @@ class SocketIOAllowlistInput(SocketIOInput):
                 return
             score = data.get("score")
             if data.get("asked") is True:
-                live.record_csat(session_id, self.name(), None)
+                await live.record_csat(session_id, self.name(), None)
             elif isinstance(score, int) and not isinstance(score, bool) and 1 <= score <= 5:
-                live.record_csat(session_id, self.name(), score)
+                await live.record_csat(session_id, self.name(), score)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: Any) -> None:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,15 +244,18 @@ def start_servers(
     credentials: Path | None = None,
     tracker_store: str | None = None,
     enable_api: bool = False,
+    actions_via: Callable[[ActionServer], str] | None = None,
 ) -> BotServers:
-    """Start both servers; the caller must call .stop()."""
+    """Start both servers; the caller must call .stop(). `actions_via(actions)` gives
+    the URL Rasa calls instead of the action server's (a proxy in front of it)."""
     if not model.exists():
         raise FileNotFoundError(f"{model} missing: run `make train` first")
     workdir = workdir or Path(tempfile.mkdtemp(prefix="cc-bot-"))
     workdir.mkdir(parents=True, exist_ok=True)
     env = base_env({"HANDOFF_DB_URL": f"sqlite:///{workdir / 'handoff.db'}", **(env_extra or {})})
     actions = start_action_server(workdir, env)
-    endpoints = write_endpoints(workdir, actions.url, tracker_store)
+    action_url = actions_via(actions) if actions_via else actions.url
+    endpoints = write_endpoints(workdir, action_url, tracker_store)
     port = free_port()
     args = [
         *RASA_CLI,

@@ -7,6 +7,8 @@ runtime fixes applied first:
 * `speedups`: the action-response validator built once;
 * `unavailable`: a failed action call still answers the user and records a
   handoff request or follow-up on the ticket.
+* `action_pool`: one keep-alive connection pool per event loop for the action
+  server instead of a new connection per call (ACTION_CONNECTION_REUSE).
 * `graph_runner`: the prediction graph run in order, without dask's bookkeeping;
 * `lockwait`: conversation locks without Rasa's 1-second sleep between looks,
   atomic on Redis, renewed while held (a dead server's lock ends after
@@ -38,6 +40,9 @@ def main() -> None:
     speedups.apply()
     graph_runner.apply()
     unavailable.apply()
+    from rasa_runtime import action_pool
+
+    action_pool.apply()
     from rasa_runtime import lockwait
 
     lockwait.apply()

@@ -21,6 +21,11 @@ from rasa_runtime.quiet import quiet_third_party_warnings
 
 logger = logging.getLogger("rasa_runtime.actions")
 
+# Sanic closes a connection idle this long (its default, set here so the pair is in
+# one place): Rasa's pool (rasa_runtime/action_pool.py) lets its idle connections go
+# earlier, after ACTION_KEEPALIVE_SECONDS (≤ 4.5), so it never sends into one being closed.
+KEEP_ALIVE_TIMEOUT = 5
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from rasa_sdk.endpoint import create_argument_parser
@@ -69,6 +74,8 @@ def create_app(
     from rasa_sdk.plugin import plugin_manager
 
     app = sdk_create_app(actions, cors_origins=cors or "", auto_reload=auto_reload)
+    app.config.KEEP_ALIVE = True
+    app.config.KEEP_ALIVE_TIMEOUT = KEEP_ALIVE_TIMEOUT
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     add_token_check(app, auth.check_token(token))
     start_services_with(app, actions)

@@ -1,6 +1,6 @@
 """The Rasa versions this project's patches of Rasa were written for, in one place.
 
-`speedups`, `graph_runner`, `unavailable`, `lockwait`, `quiet.apply_to_rasa` and
+`speedups`, `graph_runner`, `unavailable`, `action_pool`, `lockwait`, `quiet.apply_to_rasa` and
 `FastSQLTrackerStore` replace or wrap Rasa internals (private methods, module
 globals, the SQL store's table and queries). Each was measured and tested against
 Rasa's own behaviour for the versions below; on any other Rasa they refuse to apply

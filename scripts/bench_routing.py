@@ -21,7 +21,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from actions.sudachi_synonyms import synonym_words  # noqa: E402
 from assistant import routing  # noqa: E402
 from assistant.faq import load_faq  # noqa: E402
 from assistant.faq_retrieval import FaqRetriever  # noqa: E402
@@ -34,17 +33,11 @@ CASES = REPO / "tests" / "eval" / "cases.yml"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument(
-        "--synonyms",
-        action="store_true",
-        help="with Sudachi's synonym groups in the FAQ retrieval (off in the action server)",
-    )
     args = parser.parse_args()
-    syn = synonym_words if args.synonyms else None
     glossary = load_glossary()
     entries = load_faq()
     matcher = TermMatcher(glossary)
-    kb = routing.knowledge(glossary, entries, FaqRetriever(entries, synonyms=syn), matcher, syn)
+    kb = routing.knowledge(glossary, entries, FaqRetriever(entries), matcher)
     texts = [c["text"] for c in yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"]]
     inputs = [routing.RoutingInput(text=t, matches=tuple(matcher.find(t))) for t in texts]
     for inp in inputs:  # warm-up (lazy indexes)
@@ -52,13 +45,11 @@ def main() -> int:
     times: list[float] = []
     for _ in range(args.rounds):
         for inp in inputs:
-            synonym_words.cache_clear()  # each message new to the lookup's cache, as in use
             start = time.perf_counter()
             routing.decide(inp, kb)
             times.append((time.perf_counter() - start) * 1000)
     times.sort()
     p95 = times[int(0.95 * (len(times) - 1))]
-    print(f"synonyms: {'off' if syn is None else 'Sudachi'}")
     print(f"router (decide) over {len(inputs)} eval texts x {args.rounds}:")
     print(
         f"  mean {statistics.mean(times):.3f} ms   median {statistics.median(times):.3f} ms"

@@ -455,15 +455,18 @@ def _drive(
         "socketio_sessions": traffic.sessions if args.socketio else None,
         "console_streams": traffic.streams if args.sse else None,
         "slopes": {},
-        "samples": [
+        # every sample after warm-up: messages, {process: [VmRSS, RssAnon] KiB}
+        "samples": [[n, mem] for n, mem in after],
+        # every sample from the start, with the time and the console streams (--sse)
+        "timeline": [
             {"s": round(t, 1), "messages": n, "streams": k, **{p: list(m) for p, m in mem.items()}}
             for t, n, mem, k in samples
         ],
     }
     print(
         f"{'process':<10}{'RSS at warm-up':>16}{'RSS at end':>12}"
-        f"{'RSS slope':>12}{'anon slope':>12}"
-        "   (MiB; slopes KiB per 1,000 messages)"
+        f"{'RSS slope':>12}{'anon slope':>12}{'2nd half':>10}"
+        "   (MiB; slopes KiB per 1,000 messages; 2nd half: anon over the later half)"
     )
     for name in pids:
         if not pids[name] or len(after) < 2:
@@ -471,15 +474,20 @@ def _drive(
         rss = [(n, m[name][0]) for n, m in after]
         anon = [(n, m[name][1]) for n, m in after]
         s_rss, s_anon = slope(rss), slope(anon)
+        # A bounded cache filling up and a leak both give a slope; a leak keeps it later.
+        middle = (anon[0][0] + anon[-1][0]) / 2
+        late = [(n, a) for n, a in anon if n >= middle]
+        s_late = slope(late) if len(late) >= 2 else float("nan")
         result["slopes"][name] = {
             "rss": round(s_rss, 1),
             "anon": round(s_anon, 1),
+            "anon_second_half": round(s_late, 1),
             "rss_start_mib": round(rss[0][1] / 1024, 1),
             "rss_end_mib": round(rss[-1][1] / 1024, 1),
         }
         print(
             f"{name:<10}{rss[0][1] / 1024:16.1f}{rss[-1][1] / 1024:12.1f}"
-            f"{s_rss:12.1f}{s_anon:12.1f}"
+            f"{s_rss:12.1f}{s_anon:12.1f}{s_late:10.1f}"
         )
         if args.sse and len(after_streams) >= 2:
             per_stream = slope([(k, m[name][1]) for k, m in after_streams])

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .. import routing, synonyms
+from .. import routing
 from ..faq import FAQ_PATH, FaqEntry
 from ..faq_retrieval import FaqRetriever
 from ..glossary import Definition, Glossary, Term, glossary_path
@@ -165,13 +165,7 @@ def build(
         glossary=glossary,
         faqs=entries,
         matcher=matcher,
-        knowledge=routing.knowledge(
-            glossary,
-            entries,
-            FaqRetriever(entries, synonyms=synonyms.current()),
-            matcher,
-            synonyms.current(),
-        ),
+        knowledge=routing.knowledge(glossary, entries, FaqRetriever(entries), matcher),
     )
 
 

@@ -21,6 +21,7 @@ HANDOFF_TABLE_MODULES = (
     "assistant.handoff.schema",
     "assistant.inbox.store",
     "assistant.line.store",
+    "assistant.outcomes.csat",
     "assistant.outcomes.log",
     "assistant.outcomes.rollup",
     "assistant.training.store",

@@ -34,6 +34,7 @@ from ..inbox.store import inbox_table
 from ..line import events as line_events
 from ..line import store as line_store
 from ..outcomes import rollup
+from ..outcomes.csat import csat_claims_table
 from ..outcomes.log import outcomes_table
 from ..training import store as training
 from .settings import RetentionSettings
@@ -227,6 +228,9 @@ def _purge_analytics(
     day = cut.astimezone(JST).date().isoformat()  # roll-up days are Japan dates
     r = rollup.rollup_table.c
     with engine.begin() as conn:
+        c = csat_claims_table
+        n = conn.execute(delete(c).where(c.c.at < cut)).rowcount
+        counts.add(c.name, n or 0)
         # the inbox's decisions about misses that are gone from the log (key = their text)
         n = conn.execute(delete(inbox_table).where(inbox_table.c.at < cut)).rowcount
         counts.add(inbox_table.name, n or 0)
@@ -416,6 +420,9 @@ def _forget_analytics(
     ).all()
     n = conn.execute(delete(outcomes_table).where(theirs)).rowcount
     counts.add(outcomes_table.name, n or 0)
+    c = csat_claims_table
+    n = conn.execute(delete(c).where(c.c.conversation.in_(senders))).rowcount
+    counts.add(c.name, n or 0)
     _forget_inbox(conn, rows, counts)
     r = rollup.rollup_table.c
     if days:

@@ -177,6 +177,17 @@ REGISTRY: tuple[StoredData, ...] = (
     ),
     StoredData(
         HANDOFF,
+        "analytics_csat_once",
+        "which conversations were asked / answered the CSAT question (conversation id, time; "
+        "no score): once per conversation across servers",
+        True,
+        "outcomes_days",
+        "delete",
+        "conversation (= sender id)",
+        "deleted with the outcome rows of the same age",
+    ),
+    StoredData(
+        HANDOFF,
         "analytics_rollup",
         "per day and channel: counts by dimension (decisions, hours, terms, agents, …); "
         "the dimension `misses` is keyed by a normalised customer question, with an example "

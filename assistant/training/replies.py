@@ -85,7 +85,10 @@ def withdrawn(q: Question, total: int, category: str | None) -> Reply:
 
 
 def summary(score: int, total: int, weak: list[str]) -> Reply:
-    text = f"おつかれさまでした。{total}問中{score}問正解です。"
+    if total:
+        text = f"おつかれさまでした。{total}問中{score}問正解です。"
+    else:  # its only question was withdrawn (the term left the glossary) before an answer
+        text = "おつかれさまでした。採点できる問題はありませんでした。"
     if weak:
         text += "\n苦手な用語: " + "、".join(weak)
     text += "\nもう一度は「クイズを出して」、終わるときは「終了」。"

@@ -31,7 +31,8 @@ class Trainer:
     content revision (actions/services.trainer), so a term added, fixed or disabled in
     the content studio is asked (or no longer asked) from the next turn, without a
     restart. The store keeps the progress across revisions: a pending question whose term
-    was disabled meanwhile is withdrawn, and weak-term lists name enabled terms only."""
+    was disabled meanwhile is withdrawn (not graded, not counted in the total), and
+    weak-term lists name enabled terms only."""
 
     def __init__(self, store: TrainingStore, glossary: Glossary, total: int = DEFAULT_QUESTIONS):
         self.store = store
@@ -80,10 +81,12 @@ class Trainer:
         # Only the terms of this revision (a disabled term is not in the glossary).
         terms = [t.term for t in self.glossary if s.category in (None, t.category)]
         if s.asked >= s.total or not terms:  # done, or nothing left to ask (all disabled)
-            self.store.finish_session(session_id)
+            # The total is what was asked and graded: withdrawn questions are not asked
+            # (answer()), and a quiz whose terms all left ends with fewer.
+            self.store.finish_session(session_id, total=s.asked if s.asked < s.total else None)
             self.store.set_state(sender, pending=None)
             weak = self._enabled(self.store.weak_terms(trainee))
-            return [replies.summary(s.correct, s.total, weak)]
+            return [replies.summary(s.correct, s.asked, weak)]
         number = s.asked + 1
         rng = _rng(s.seed, number)
         # No term twice in a session while others remain (terms asked, then disabled, do
@@ -95,7 +98,7 @@ class Trainer:
         term = self.glossary.get(headword)
         assert term is not None
         q = make_question(self.glossary, headword, pick_kind(term, self.glossary, rng), rng)
-        qid = f"{session_id}-{number}"
+        qid = f"{session_id}-{len(s.asked_terms) + 1}"  # unique: a withdrawn number is reused
         self.store.mark_asked(session_id, headword)
         self.store.set_state(sender, pending={"id": qid, "number": number, **q.to_dict()})
         return [replies.question(q, number, s.total, qid, s.category)]
@@ -109,7 +112,9 @@ class Trainer:
         assert s is not None
         if self.glossary.get(q.term) is None:
             # Its term was disabled in the content studio after it was asked: not graded
-            # (its definition is no longer what the bot teaches); on to the next question.
+            # (its definition is no longer what the bot teaches) and not counted: another
+            # question takes its number, the quiz still has its total of answerable ones.
+            self.store.withdraw(s.id)
             return [replies.withdrawn(q, s.total, s.category), *self._next(sender, s.id)]
         chosen = match_answer(q, text, self.glossary)
         correct = chosen == q.answer

@@ -186,11 +186,24 @@ class TrainingStore:
                 .values(asked=s.asked + 1, asked_terms=[*s.asked_terms, term])
             )
 
-    def finish_session(self, session_id: int) -> None:
+    def withdraw(self, session_id: int) -> None:
+        """The pending question's term left the glossary before it was answered: it no
+        longer counts as asked (the term stays in ``asked_terms``: it was shown)."""
         with self.engine.begin() as conn:
             conn.execute(
-                update(sessions).where(sessions.c.id == session_id).values(finished=now_utc())
+                update(sessions)
+                .where(sessions.c.id == session_id, sessions.c.asked > 0)
+                .values(asked=sessions.c.asked - 1)
             )
+
+    def finish_session(self, session_id: int, total: int | None = None) -> None:
+        """Mark the session finished; ``total`` = the questions it really had, when it
+        ended before the planned number (its category lost every term)."""
+        values: dict[str, Any] = {"finished": now_utc()}
+        if total is not None:
+            values["total"] = total
+        with self.engine.begin() as conn:
+            conn.execute(update(sessions).where(sessions.c.id == session_id).values(**values))
 
     def sessions_of(self, trainee: str) -> list[Session]:
         with reading(self.engine) as conn:

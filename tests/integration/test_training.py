@@ -273,6 +273,9 @@ def test_a_quiz_follows_the_published_content_without_restart(bot, training_stor
     out = say(bot, sender, "1")
     assert kinds(out) == ["training_mode", "quiz_summary"], out  # withdrawn; nothing left
     assert f"「{NEW_TERM}」は用語集から外れた" in out[0]["text"]
+    assert (
+        out[1]["total"] == 0 and "採点できる問題はありませんでした" in out[1]["text"]
+    )  # not counted
     assert training_store.answers_of(sender) == []
     # A whole-glossary quiz never asks it again.
     sender = f"trainee-{uuid.uuid4().hex[:8]}"

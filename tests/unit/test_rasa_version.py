@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from rasa_runtime import graph_runner, lockwait, quiet, rasa_version, speedups, unavailable
+from rasa_runtime import (
+    action_pool,
+    graph_runner,
+    lockwait,
+    quiet,
+    rasa_version,
+    speedups,
+    unavailable,
+)
 from rasa_runtime.rasa_version import UnsupportedRasaVersion
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,9 +39,11 @@ def test_another_rasa_is_refused_with_a_clear_message():
 
 def _patched_attributes():
     import rasa.core.processor
+    import rasa.core.run
     import rasa.utils.common
     from rasa.core.actions.action import RemoteAction
     from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import EndpointConfig
 
     return {
         "RemoteAction.run": RemoteAction.run,
@@ -42,12 +52,21 @@ def _patched_attributes():
         "LockStore.lock": LockStore.lock,
         "LockStore.issue_ticket": LockStore.issue_ticket,
         "common._filter_warnings": rasa.utils.common._filter_warnings,
+        "EndpointConfig.request": EndpointConfig.request,
+        "run.close_resources": rasa.core.run.close_resources,
     }
 
 
 @pytest.mark.parametrize(
     "apply",
-    [speedups.apply, graph_runner.apply, unavailable.apply, lockwait.apply, quiet.apply_to_rasa],
+    [
+        speedups.apply,
+        graph_runner.apply,
+        unavailable.apply,
+        action_pool.apply,
+        lockwait.apply,
+        quiet.apply_to_rasa,
+    ],
     ids=lambda f: f.__module__,
 )
 def test_each_patch_refuses_a_rasa_it_was_not_written_for(apply, monkeypatch):

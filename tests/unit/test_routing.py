@@ -287,7 +287,7 @@ ROWS = [
     (
         "コンタクトセンターについて簡単にまとめてもらえますか",
         "faq:contact_center_basics:0.47:0.44",
-        "definition:コンタクトセンター",
+        "faq:contact_center_summary",  # まとめ is the aspect of the FAQ 「…のまとめ」
     ),
     (
         "コンタクトセンターについて教えて",
@@ -395,6 +395,93 @@ ROWS = [
     ("人に聞きたい", "request_human", "handoff"),
     # --- nothing to answer: a fallback with "did you mean" candidates -----------------------
     ("昨日の件ってどうなってますかね", "nlu_fallback", "fallback"),
+    # --- an FAQ titled 「<term>の<aspect>」 asked for that aspect; a beginner → the basics FAQ --
+    (
+        "入社したばかりの初心者です。コンタクトセンターがよく分からなくて",
+        "faq:contact_center_role:0.2",
+        "faq:contact_center_basics",
+    ),
+    (
+        "コンタクトセンターの話をざっくりまとめてくれない?",
+        "nlu_fallback",
+        "faq:contact_center_summary",
+    ),
+    ("コンタクトセンターを一から教えてほしい", "define_term", "faq:contact_center_basics"),
+    # … but a meaning asked stays the definition, and a term without such an FAQ too
+    (
+        "初心者なのですが、コンタクトセンターとは何ですか",
+        "faq:contact_center_basics:0.4",
+        "definition:コンタクトセンター",
+    ),
+    ("初めて聞いたんですけど、IVRってどんなもの?", "define_term", "definition:IVR"),
+    ("ACWとコンタクトセンターをまとめて説明して", "define_term", "definition:アフターコールワーク"),
+    # --- two terms: the predicate's argument is asked, not a term in a modifier position ----
+    # (an oblique particle に / へ / から / で …, or a subordinate clause ために / ので …)
+    (
+        "コンタクトセンターでのデータ分析はどんなことをするの?",
+        "define_term",
+        "definition:データ分析",
+    ),
+    (
+        "オペレーターへのフィードバックはどのタイミングで?",
+        "define_term",
+        "definition:フィードバック",
+    ),
+    ("ヘルプデスクでもスクリプトは使う?", "define_term", "definition:スクリプト"),
+    ("CRMでクロスセルを提案する意味は?", "define_term", "definition:クロスセル"),
+    ("応答率を上げるためにIVRを入れるのは効果ある?", "define_term", "definition:IVR"),
+    ("オムニチャネルのためにCRMはいる?", "define_term", "definition:CRM"),
+    # --- どこ asks for an organisation; a term in a background clause only sets the scene: ---
+    # an unsure pick of a guide naming organisations gives way to the list of them
+    (
+        "電話応対を外に出したいんだけど、どこに相談すればいい?",
+        "faq:outsourcing_how_to_choose:0.3",
+        "faq:outsourcing_companies",
+    ),
+    (
+        "アウトソーシングを検討中ですが、どの会社が候補になりますか",
+        "faq:outsourcing_how_to_choose:0.35",
+        "faq:outsourcing_companies",
+    ),
+    (
+        "コールセンターを任せるならどこ?",
+        "faq:outsourcing_how_to_choose:0.45",
+        "faq:outsourcing_companies",
+    ),
+    # … not どこを (which point), not a term asked in the question's own clause, not a sure pick
+    (
+        "委託先はどこを見て選べばいい?",
+        "faq:outsourcing_how_to_choose:0.4",
+        "faq:outsourcing_how_to_choose",
+    ),
+    ("音声認識はどこに使われている?", "faq:outsourcing_how_to_choose:0.3", "definition:音声認識"),
+    (
+        "外注するならどこが安心?",
+        "faq:outsourcing_how_to_choose:0.8",
+        "faq:outsourcing_how_to_choose",
+    ),
+    # どこ asks for the place, not a method: the FAQ about the subject whose title is no method
+    (
+        "楽天カードの請求でわからないことがあるんだけど、どこに聞けばいい?",
+        "faq:rakuten_card_how_to_contact:0.45",
+        "faq:rakuten_card_contact_center",
+    ),
+    (
+        "楽天カードのコンタクトセンターにはどうやって連絡するの?",
+        "faq:rakuten_card_how_to_contact:0.8",
+        "faq:rakuten_card_how_to_contact",
+    ),
+    # --- an aspect noun after a clause (条件 / 理由 / 目的…): the clause's term is asked -------
+    ("クロスセルを勧めてよい条件って何?", "define_term", "definition:クロスセル"),
+    ("あふれ呼が増える理由とは?", "define_term", "definition:あふれ呼"),
+    ("ダッシュボードを使う目的って何", "define_term", "definition:ダッシュボード"),
+    ("条件って何?", "define_term", "unknown"),
+    # 「〜について」 marks the topic, not a modifier
+    (
+        "SVについて、エスカレーションとの関係を知りたい",
+        "define_term",
+        "definition:スーパーバイザー",
+    ),
 ]
 
 

@@ -159,6 +159,7 @@ def test_the_doc_is_generated_from_the_object():
 
 NOT_OURS = {
     "GRACEFUL_SHUTDOWN_TIMEOUT": "Sanic's config key (docs/memory.md)",
+    "KEEP_ALIVE_TIMEOUT": "Sanic's config key (docs/memory.md, rasa_runtime/actions.py)",
     "TF_INTRA_OP_PARALLELISM_THREADS": "TensorFlow's (docs/measurements.md)",
 }
 

@@ -406,6 +406,73 @@ def test_a_disabled_term_is_never_asked_and_a_pending_one_is_withdrawn():
     ] == []
 
 
+def _quiz_with_withdrawals(
+    total: int, withdraw_at: set[int], glossary: Glossary = G, category: str | None = None
+) -> tuple[list[dict], TrainingStore]:
+    """Run a quiz answering "1", except that the pending question's term is disabled
+    (the next turn's revision lacks it) at the given question shown (1-based)."""
+    store = TrainingStore("sqlite://")
+    removed: set[str] = set()
+
+    def revision() -> Trainer:
+        return Trainer(store, Glossary(tuple(t for t in glossary if t.term not in removed)), total)
+
+    out = _payloads(revision().start("w", category))
+    shown = 1
+    while out[-1]["kind"] == "quiz_question":
+        if shown in withdraw_at:
+            removed.add(store.state("w").pending["term"])
+        step = _payloads(revision().answer("w", "1"))
+        out += step
+        shown += 1
+    return out, store
+
+
+@pytest.mark.parametrize(
+    "total, withdraw_at, numbers, graded",
+    [
+        (4, set(), [1, 2, 3, 4], 4),
+        (4, {1}, [1, 1, 2, 3, 4], 4),  # another question takes the withdrawn one's number
+        (4, {2, 3}, [1, 2, 2, 2, 3, 4], 4),
+        (4, {4}, [1, 2, 3, 4, 4], 4),  # the last one withdrawn: one more, not a shorter quiz
+        (1, {1, 2}, [1, 1, 1], 1),
+    ],
+)
+def test_withdrawn_questions_do_not_count_in_the_total(total, withdraw_at, numbers, graded):
+    out, store = _quiz_with_withdrawals(total, withdraw_at)
+    questions = [p for p in out if p["kind"] == "quiz_question"]
+    assert [q["number"] for q in questions] == numbers
+    assert all(q["total"] == total for q in questions)
+    assert len({q["id"] for q in questions}) == len(questions)  # ids stay unique
+    withdrawn = [p for p in out if p["kind"] == "training_mode" and "採点しません" in p["text"]]
+    assert len(withdrawn) == len(withdraw_at)
+    summary = out[-1]
+    assert summary["kind"] == "quiz_summary" and summary["total"] == graded
+    assert f"{graded}問中" in summary["text"]
+    assert len(store.answers_of("w")) == graded
+    session = store.sessions_of("w")[0]
+    assert (session.asked, session.total, session.finished is not None) == (graded, total, True)
+
+
+@pytest.mark.parametrize(
+    "withdraw_at, graded",
+    [
+        (set(), 3),  # the only term asked three times
+        ({1}, 0),  # withdrawn before any answer: nothing was asked
+        ({2}, 1),  # answered once, then withdrawn: a quiz of one question
+        ({3}, 2),
+    ],
+)
+def test_a_quiz_whose_terms_all_left_counts_what_was_asked(withdraw_at, graded):
+    out, store = _quiz_with_withdrawals(3, withdraw_at, Glossary((*G.terms, AHT)), "新しい指標")
+    summary = out[-1]
+    assert summary["kind"] == "quiz_summary" and summary["total"] == graded
+    assert (f"{graded}問中" if graded else "採点できる問題はありませんでした") in summary["text"]
+    assert len(store.answers_of("w")) == graded
+    session = store.sessions_of("w")[0]
+    assert (session.asked, session.total) == (graded, 3 if not withdraw_at else graded)
+
+
 def test_an_added_term_is_asked_and_a_category_left_empty_ends_the_session():
     store = TrainingStore("sqlite://")
     with_aht = Trainer(store, Glossary((*G.terms, AHT)), total=3)

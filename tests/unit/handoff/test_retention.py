@@ -21,6 +21,7 @@ from assistant.inbox.items import State
 from assistant.inbox.store import InboxStore
 from assistant.line.store import LineStore
 from assistant.livechat.console_auth import AuditLog
+from assistant.outcomes.csat import CsatClaims
 from assistant.outcomes.log import OutcomeLog
 from assistant.outcomes.records import Outcome, jst_day, normalized
 from assistant.outcomes.rollup import Analytics, uid
@@ -144,6 +145,9 @@ def world(db_url):
             turn("bob-19c", "みんなの質問ZZ1", RECENT),
         ]
     )
+    csat = CsatClaims(engine)  # CSAT once per conversation: keyed by the sender
+    csat.claim("alice-7f3", "answered", RECENT)
+    csat.claim("bob-19c", "answered", ANCIENT)
     inbox = InboxStore(engine)  # an editor's decisions: keyed by the customers' questions
     for question, at in (
         ("アリスの新しい質問QX2 カード", RECENT),
@@ -178,6 +182,7 @@ def test_forget_a_sender_leaves_nothing_of_them(world):
     assert result.counts.rows["handoff_tickets"] == 1
     assert result.counts.rows["message_receipts"] == 1
     assert result.counts.rows["analytics_outcomes"] == 4
+    assert result.counts.rows["analytics_csat_once"] == 1
     assert result.counts.rows["content_inbox"] == 1  # the question only alice asked
     for secret in (
         *secrets("alice-7f3", "アリス", "QX", "qx"),
@@ -277,6 +282,7 @@ def test_purge_deletes_and_anonymises_only_what_is_old(world):
     assert where("client-key-bob", url) == [] and where("client-key-alice", url)
     # the outcome log keeps 400 days: the 500-day-old questions go, from the roll-ups too
     assert counts.rows["analytics_outcomes"] == 2 and counts.rows["content_inbox"] == 1
+    assert counts.rows["analytics_csat_once"] == 1  # bob's ancient one
     for secret in secrets("アリスの大昔の質問QX8", "ボブの大昔の未回答BX6"):
         assert where(secret, url) == [], secret
     assert where("アリスの新しい質問QX2 カード", url) and where("ボブの未回答BX5", url)

@@ -220,6 +220,19 @@ class FaqTopics:
         lists = [a for a, items in self._items.items() if items & self._items[faq_id]]
         return max(lists, key=lambda a: (self._density[a], a == faq_id))
 
+    def method_list(self, faq_id: str) -> str | None:
+        """Of the list FAQs that share items with `faq_id` (itself a list), the one whose
+        title names a method (「アウトソーシング先の選び方」 for 「おすすめのアウトソーシング
+        先」); None when `faq_id` is no list or no such guide exists."""
+        if faq_id not in self._items:
+            return None
+        guides = [
+            a
+            for a, items in self._items.items()
+            if a in self._methods and items & self._items[faq_id]
+        ]
+        return guides[0] if len(guides) == 1 else None
+
     def ranked(self, text: str) -> list[tuple[str, float]]:
         """BM25 ranking, with an item moved before the list that names it when the two are
         close (「在宅勤務やDXに強いアウトソーシング先」: トランスコスモス, not the list)."""

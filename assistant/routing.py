@@ -58,7 +58,10 @@ Decisions, in the order they are tried:
     FAQ its content words point to, the closest FAQs and terms).
 11. an FAQ answer that is an item of a list (トランスコスモス, TMJ, NTT… of おすすめの
     アウトソーシング先) gives way to the sibling item the question's content words clearly point
-    to (「ECサイトの解約を減らしたい…良い委託先は?」 → TMJ), unless an FAQ is named.
+    to (「ECサイトの解約を減らしたい…良い委託先は?」 → TMJ), unless an FAQ is named;
+11b. an FAQ that is a list of organisations, asked how (何を見れば / どうやって決める /
+   ポイント / 基準, not どこ / どの会社: `structure.asks_method`) → the guide titled as a method
+   over the same names (`FaqTopics.method_list`: 「…の選び方」), unless an FAQ is named.
 
 Two questions in one message (「ACWとは?あとSVって何?」): each sentence is decided alone; the
 first answer leads and the others follow (`Decision.also`).
@@ -171,6 +174,8 @@ class Knowledge:
     faq_item: Callable[[str, str], str | None] = lambda faq_id, text: None
     # the FAQ's title names a method (…への連絡方法): it answers how, not where
     faq_is_method: Callable[[str], bool] = lambda faq_id: False
+    # of the list FAQs sharing items with a list FAQ, the one titled as a method (選び方)
+    faq_method_list: Callable[[str], str | None] = lambda faq_id: None
     # of the list FAQs sharing items with a list FAQ, the one that is most the list
     faq_fullest_list: Callable[[str], str | None] = lambda faq_id: None
     # the FAQ 「<term>の<aspect>」 whose aspect the text asks of a named term (基本: a beginner)
@@ -528,6 +533,17 @@ def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             decision = replace(
                 decision, faq_id=item, why=decision.why + "; the item the content words name"
             )
+    if (
+        decision.route == Route.FAQ
+        and decision.faq_id
+        and structure.asks_method(inp.text)
+        and not kb.faq_named(inp.text)
+    ):
+        # 「委託先を比べるときは何を見ればいい?」: how to choose, not which one — the list of
+        # organisations gives way to the guide over the same names (…の選び方).
+        guide = kb.faq_method_list(decision.faq_id)
+        if guide is not None and guide != decision.faq_id:
+            decision = replace(decision, faq_id=guide, why=decision.why + "; how: the guide")
     if decision.route in (Route.FOLLOWUP, Route.BACK_TO_BOT, Route.HANDOFF, Route.DECLINE_OFFER):
         return decision
     if decision.route in TRAINING_ROUTES:
@@ -833,6 +849,7 @@ def knowledge(
         faq_aspect=topics.aspect,
         faq_fullest_list=topics.fullest_list,
         faq_is_method=topics.is_method,
+        faq_method_list=topics.method_list,
     )
 
 

@@ -140,6 +140,21 @@ def asks_organisation(text: str) -> bool:
     return bool(_ORGANISATION.search(text))
 
 
+# A question asking how (to choose, to decide, what to look at), not which one:
+# 「何を見て比べればいい?」「どうやって決める?」「選ぶポイントは?」.
+_HOW = re.compile(
+    r"どう(?:やって|すれば|したら|[ぁ-ん一-龥]{1,5}?(?:ば|たら)(?:いい|良い|よい))"
+    r"|(?:何|なに)(?:を|で)[ぁ-ん一-龥]{1,6}?(?:ば|たら)(?:いい|良い|よい)"
+    r"|ポイント|コツ|基準|注意点|気を(?:つけ|付け)|決め手|(?:選び|決め|比べ|見極め|探し)方"
+)
+
+
+def asks_method(text: str) -> bool:
+    """The question asks how (「何を見て比べればいい?」「選ぶポイントは?」), not which
+    organisation (「どこがいい?」「どの会社を選べば?」 ask for one)."""
+    return bool(_HOW.search(text)) and not asks_organisation(text)
+
+
 # --- training ------------------------------------------------------------------------
 _TRAINING_NOUN = r"(?:クイズ|くいず|研修モード|けんしゅうモード|用語テスト|確認テスト|練習問題)"
 _TRAINING_WANT = (
@@ -223,6 +238,7 @@ def romaji_to_kana(
 __all__ = [
     "asks_for_training",
     "asks_information",
+    "asks_method",
     "asks_organisation",
     "asks_to_leave_training",
     "embedded_request",

@@ -471,6 +471,25 @@ ROWS = [
         "faq:rakuten_card_how_to_contact:0.8",
         "faq:rakuten_card_how_to_contact",
     ),
+    # --- how, not which: a list of organisations gives way to the guide over the same names --
+    (
+        "外注先を比較するときの注意点を教えて",
+        "faq:outsourcing_companies:0.7",
+        "faq:outsourcing_how_to_choose",
+    ),
+    (
+        "委託先はどうやって決めたらいい?",
+        "faq:outsourcing_companies:0.6",
+        "faq:outsourcing_how_to_choose",
+    ),
+    # … but which one (どこ / どの会社) stays the list, and an FAQ named stays that FAQ
+    ("おすすめの委託先はどこ?", "faq:outsourcing_companies:0.6", "faq:outsourcing_companies"),
+    (
+        "どの会社に任せればいいか迷ってる",
+        "faq:outsourcing_companies:0.6",
+        "faq:outsourcing_companies",
+    ),
+    ("TMJとトランスコスモスはどう選べばいい?", "faq:outsourcing_companies:0.6", "faq:tmj"),
     # --- an aspect noun after a clause (条件 / 理由 / 目的…): the clause's term is asked -------
     ("クロスセルを勧めてよい条件って何?", "define_term", "definition:クロスセル"),
     ("あふれ呼が増える理由とは?", "define_term", "definition:あふれ呼"),

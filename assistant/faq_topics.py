@@ -60,6 +60,10 @@ ITEM_RATIO = 0.75  # an item within 75 % of its list's score comes first
 # 教えて」) reach at most ~4 with a lead under 3 over the next item (tests/eval, not the holdout).
 ITEM_MIN_SCORE = 6.0
 ITEM_MIN_LEAD = 3.5
+# An organisation asked for (どこ / 「…してくれる会社」): the item the content words rank first
+# of all FAQs (above the list and the guides), at this score and this many times the next item.
+ASKED_ITEM_MIN_SCORE = 4.0
+ASKED_ITEM_RATIO = 1.5
 MIN_LIST_ITEMS = 2  # an answer naming this many other FAQs is a list of them
 _DROPPED_MARKS = "ーｰ-‐・･"
 MAX_CANDIDATES = 3
@@ -262,6 +266,25 @@ class FaqTopics:
         if score >= ITEM_MIN_SCORE and score - runner_up >= ITEM_MIN_LEAD and top != faq_id:
             return top
         return None
+
+    def asked_item(self, text: str) -> str | None:
+        """The question asks for an organisation: the item of a list (one organisation's FAQ)
+        its content words rank first of every FAQ — above the lists and guides, which a
+        question for "a good company" in general ranks first — and clearly above the next
+        item (「解約を防いでくれる会社」 → TMJ). None otherwise."""
+        items = set().union(*self._items.values()) if self._items else set()
+        ranked = self._content.rank(text)
+        if not ranked or ranked[0][0] not in items:
+            return None
+        top, score = ranked[0]
+        runner_up = next((x for i, x in ranked[1:] if i in items), 0.0)
+        if score >= ASKED_ITEM_MIN_SCORE and score >= ASKED_ITEM_RATIO * runner_up:
+            return top
+        return None
+
+    def is_item(self, faq_id: str) -> bool:
+        """The FAQ is an item of a list (one organisation of 「おすすめの…」)."""
+        return any(faq_id in items for items in self._items.values())
 
     def clear_winner(self, text: str, min_score: float, min_margin: float) -> str | None:
         ranked = self.ranked(text)

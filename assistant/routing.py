@@ -59,6 +59,10 @@ Decisions, in the order they are tried:
 11. an FAQ answer that is an item of a list (トランスコスモス, TMJ, NTT… of おすすめの
     アウトソーシング先) gives way to the sibling item the question's content words clearly point
     to (「ECサイトの解約を減らしたい…良い委託先は?」 → TMJ), unless an FAQ is named;
+11a. an organisation asked for (どこ / どの会社 / 「…してくれる会社が知りたい」, not how:
+   `structure.asks_for_organisation`), the answer a fallback or an FAQ that is no organisation's
+   → the organisation's FAQ the content words rank first of every FAQ (above the list and the
+   guides) at ≥ 1.5 × the next one (`FaqTopics.asked_item`: 「解約を防いでくれる会社」 → TMJ);
 11b. an FAQ that is a list of organisations, asked how (何を見れば / どうやって決める /
    ポイント / 基準, not どこ / どの会社: `structure.asks_method`) → the guide titled as a method
    over the same names (`FaqTopics.method_list`: 「…の選び方」), unless an FAQ is named.
@@ -176,6 +180,9 @@ class Knowledge:
     faq_is_method: Callable[[str], bool] = lambda faq_id: False
     # of the list FAQs sharing items with a list FAQ, the one titled as a method (選び方)
     faq_method_list: Callable[[str], str | None] = lambda faq_id: None
+    # an organisation asked for: the item the content words rank first of every FAQ
+    faq_asked_item: Callable[[str], str | None] = lambda text: None
+    faq_is_item: Callable[[str], bool] = lambda faq_id: False
     # of the list FAQs sharing items with a list FAQ, the one that is most the list
     faq_fullest_list: Callable[[str], str | None] = lambda faq_id: None
     # the FAQ 「<term>の<aspect>」 whose aspect the text asks of a named term (基本: a beginner)
@@ -534,6 +541,26 @@ def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
                 decision, faq_id=item, why=decision.why + "; the item the content words name"
             )
     if (
+        (decision.route == Route.FALLBACK or (decision.route == Route.FAQ and not decision.also))
+        and not kb.faq_is_item(decision.faq_id or "")
+        and structure.asks_for_organisation(inp.text)
+        and not structure.asks_method(inp.text)
+        and not kb.faq_named(inp.text)
+    ):
+        # 「解約を防いでくれる会社が知りたい」: an organisation asked for, and the content words
+        # point first to one (above the list and the guides) → that one, not the list or a
+        # dead end.
+        item = kb.faq_asked_item(inp.text)
+        if item is not None:
+            decision = replace(
+                decision,
+                route=Route.FAQ,
+                faq_id=item,
+                failed=False,
+                candidates=(),
+                why=decision.why + "; the organisation the content words name",
+            )
+    if (
         decision.route == Route.FAQ
         and decision.faq_id
         and structure.asks_method(inp.text)
@@ -850,6 +877,8 @@ def knowledge(
         faq_fullest_list=topics.fullest_list,
         faq_is_method=topics.is_method,
         faq_method_list=topics.method_list,
+        faq_asked_item=topics.asked_item,
+        faq_is_item=topics.is_item,
     )
 
 

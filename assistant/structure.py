@@ -131,13 +131,26 @@ def in_background(text: str, match: Match) -> bool:
 # どこ asking for an organisation (「どこに頼めば」「どこがいい?」「どこの会社」), not for a place
 # or a point (「どこで使われる」「どこを見て選ぶ」).
 _ORGANISATION = re.compile(
-    r"どこ(?!\s*(?:で|を|から|まで))|どちらの(?:会社|企業)|どの(?:会社|企業|業者|委託先|外注先)"
+    r"どこ(?!\s*(?:で(?!す)|を|から|まで))|どちらの(?:会社|企業)|どの(?:会社|企業|業者|委託先|外注先)"
 )
 
 
 def asks_organisation(text: str) -> bool:
     """The question asks which organisation (「どこに頼めばいい?」「どの会社が候補?」)."""
     return bool(_ORGANISATION.search(text))
+
+
+# An organisation as what is asked: 「…してくれる会社が知りたい」「…に強い委託先は?」.
+_ORGANISATION_ASKED = re.compile(
+    r"(?:会社|企業|業者|委託先|外注先|サービス)\s*(?:(?:が|を|は)\s*)?"
+    r"(?:知りたい|教えて|ある|あります|[?？]|$)"
+)
+
+
+def asks_for_organisation(text: str) -> bool:
+    """The question asks for an organisation: which one (どこ / どの会社) or one as the
+    object of the question (「解約を防いでくれる会社が知りたい」)."""
+    return asks_organisation(text) or bool(_ORGANISATION_ASKED.search(text.strip()))
 
 
 # A question asking how (to choose, to decide, what to look at), not which one:
@@ -236,6 +249,7 @@ def romaji_to_kana(
 
 
 __all__ = [
+    "asks_for_organisation",
     "asks_for_training",
     "asks_information",
     "asks_method",

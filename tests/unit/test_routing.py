@@ -490,6 +490,30 @@ ROWS = [
         "faq:outsourcing_companies",
     ),
     ("TMJとトランスコスモスはどう選べばいい?", "faq:outsourcing_companies:0.6", "faq:tmj"),
+    # --- an organisation asked for (どこ / 「…してくれる会社」): the one the content words rank
+    # first of every FAQ, clearly above the next, not the list, the guide or a dead end -------
+    (
+        "顧客単価を上げる手伝いをしてくれる会社が知りたい",
+        "faq:outsourcing_benefits:0.3",
+        "faq:tmj",
+    ),
+    (
+        "感動体験のあとも継続したいと答えた顧客が多いのはどこ?",
+        "nlu_fallback",
+        "faq:transcosmos",
+    ),
+    # … but a company in general (the list or the guide ranks first) stays as it was
+    (
+        "信頼できる会社はどこですか",
+        "faq:outsourcing_companies:0.6",
+        "faq:outsourcing_companies",
+    ),
+    # どこですか asks where, like どこ (not どこで, where something happens)
+    (
+        "楽天カードの相談窓口はどこですか",
+        "faq:rakuten_card_how_to_contact:0.45",
+        "faq:rakuten_card_contact_center",
+    ),
     # --- an aspect noun after a clause (条件 / 理由 / 目的…): the clause's term is asked -------
     ("クロスセルを勧めてよい条件って何?", "define_term", "definition:クロスセル"),
     ("あふれ呼が増える理由とは?", "define_term", "definition:あふれ呼"),

@@ -34,8 +34,8 @@ Decisions, in the order they are tried:
    ですが、どこに頼めば」「…を任せるならどこ?」), the selector unsure of a guide that names
    organisations → `faq`, the FAQ that is the list of them (`FaqTopics.fullest_list`);
 7c. one term named (not its meaning asked) and an FAQ titled 「<term>の<aspect>」 whose aspect
-   the text asks (「…について簡単にまとめて」 → のまとめ; a beginner's 初めて / 初心者 → の基本)
-   → `faq`;
+   the text asks (「…について簡単にまとめて」 → のまとめ; a beginner's 初めて / 初心者 → の基本;
+   「Xって何をするところ?」 asks what X does, not its meaning) → `faq`;
 8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
    when the intent is surely an FAQ and the pick leads the runner-up twofold: sibling FAQs
    share the selector's confidence); a term named only in passing (not the topic) and an FAQ

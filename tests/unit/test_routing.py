@@ -407,6 +407,15 @@ ROWS = [
         "faq:contact_center_summary",
     ),
     ("コンタクトセンターを一から教えてほしい", "define_term", "faq:contact_center_basics"),
+    # 「Xって何をするところ?」 asks what X does, not what the word means: a beginner's marker
+    # still gets the basics FAQ; without one, a term without such an FAQ stays the definition
+    (
+        "初めてです。コンタクトセンターって何をするところ?",
+        "define_term",
+        "faq:contact_center_basics",
+    ),
+    ("CRMって何をするもの?", "define_term", "definition:CRM"),
+    ("SVって何をする人?", "request_human", "definition:スーパーバイザー"),
     # … but a meaning asked stays the definition, and a term without such an FAQ too
     (
         "初心者なのですが、コンタクトセンターとは何ですか",

@@ -39,7 +39,9 @@ Decisions, in the order they are tried:
 8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
    when the intent is surely an FAQ and the pick leads the runner-up twofold: sibling FAQs
    share the selector's confidence); a term named only in passing (not the topic) and an FAQ
-   whose text clearly holds the situation → `faq`;
+   whose text clearly holds the situation → `faq`; one term named, its meaning not asked, and
+   an unsure pick (≥ 0.3) about that term that the lexical retriever's clear winner agrees with
+   (「コンタクトセンターって電話以外でも対応してるの?」 → の特徴) → `faq`;
 9. a glossary question (a term named and asked about, or asked what a word means, also with a
    clause between: 「ACWが長いってどういうこと?」, or an aspect noun after the clause:
    「エスカレーションしてもらえる条件って何?」) → `definition` (subjects, known or unknown;
@@ -740,6 +742,18 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         topics = {m.term for m in matches if structure.term_is_topic(text, m)}
         if hit is not None and all(kb.faq_mentions(hit, t) for t in topics):
             return Decision(Route.FAQ, faq_id=hit, why="FAQ found by its facts, a term named")
+    if (
+        picked
+        and not meaning
+        and len(known_terms) == 1
+        and inp.faq_confidence >= MIN_SIBLING_FAQ
+        and kb.faq_mentions(inp.faq_id or "", next(iter(known_terms)))
+        and kb.faq_winner(text, MIN_SCORE, MIN_MARGIN) == inp.faq_id
+    ):
+        # 「コンタクトセンターって電話以外でも対応してるの?」: something asked of the term, not
+        # its meaning; the selector's unsure pick about that term is the FAQ whose text clearly
+        # holds the question — the two agree.
+        return Decision(Route.FAQ, faq_id=inp.faq_id, why="selector and FAQ text agree on the term")
     if known and marker:
         return _define(subjects, "a glossary term asked about", kb)
     if subjects and meaning:

@@ -523,6 +523,23 @@ ROWS = [
         "faq:rakuten_card_how_to_contact:0.45",
         "faq:rakuten_card_contact_center",
     ),
+    # --- something asked of a term (not its meaning): an unsure pick about the term that the
+    # FAQ text clearly agrees with is the answer; a pick the text does not back is not ---------
+    (
+        "コンタクトセンターってSNSでの接客にも対応してる?",
+        "faq:contact_center_features:0.35:0.25",
+        "faq:contact_center_features",
+    ),
+    (
+        "コンタクトセンターってSNSでの接客にも対応してる?",
+        "faq:contact_center_role:0.35:0.25",
+        "definition:コンタクトセンター",
+    ),
+    (
+        "コンタクトセンターってどういう意味?",
+        "faq:contact_center_features:0.35:0.25",
+        "definition:コンタクトセンター",
+    ),
     # --- an aspect noun after a clause (条件 / 理由 / 目的…): the clause's term is asked -------
     ("クロスセルを勧めてよい条件って何?", "define_term", "definition:クロスセル"),
     ("あふれ呼が増える理由とは?", "define_term", "definition:あふれ呼"),

@@ -83,6 +83,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from itertools import pairwise
 
 from . import question, structure
 from .faq import FaqEntry
@@ -531,9 +532,51 @@ def _questions(inp: RoutingInput, kb: Knowledge, whole: Decision) -> Decision:
     return replace(first, also=tuple(also), why=first.why + " (one of several questions)")
 
 
+# 「ACWって何か、あとIVRも教えて」「…のか、それから選び方も知りたい」: a comma, then a
+# connective that opens a further question (not あとで / あとに / あとの: "after").
+_CONNECTIVE_BREAK = re.compile(
+    r"[、,]\s*(?=(?:それから|それと|あと(?![でにのはから])|ついでに|加えて|あわせて))"
+)
+
+
+def _part(inp: RoutingInput, a: int, b: int) -> RoutingInput:
+    matches = tuple(
+        replace(m, start=m.start - a, end=m.end - a)
+        for m in inp.matches
+        if m.start >= a and m.end <= b
+    )
+    return RoutingInput(text=inp.text[a:b], matches=matches, failed_turns=inp.failed_turns)
+
+
+def _joined_questions(inp: RoutingInput, kb: Knowledge, whole: Decision) -> Decision:
+    """Two questions in one sentence, joined by a comma and a connective (それから / それと /
+    あと / ついでに): when the clause before it, decided alone, gives the whole message's
+    answer, the clauses after it that are answers of their own come with it (`also`). The
+    first answer is never changed here (the classifier saw the whole text)."""
+    if whole.route not in ANSWERS or whole.also:
+        return whole
+    cuts = [m.end() for m in _CONNECTIVE_BREAK.finditer(inp.text)]
+    if not cuts:
+        return whole
+    bounds = [0, *cuts, len(inp.text)]
+    parts = [_decide(_part(inp, a, b), kb) for a, b in pairwise(bounds)]
+    key = (whole.route, whole.faq_id, tuple(whole.known_terms))
+    if (parts[0].route, parts[0].faq_id, tuple(parts[0].known_terms)) != key:
+        return whole
+    seen, also = {key}, []
+    for d in parts[1:]:
+        k = (d.route, d.faq_id, tuple(d.known_terms))
+        if d.route in ANSWERS and k not in seen:
+            seen.add(k)
+            also.append(d)
+    if not also:
+        return whole
+    return replace(whole, also=tuple(also), why=whole.why + " (one of several questions)")
+
+
 def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     """What to do with this message. Pure: same input, same decision."""
-    decision = _questions(inp, kb, _decide(inp, kb))
+    decision = _joined_questions(inp, kb, _questions(inp, kb, _decide(inp, kb)))
     if decision.route == Route.FAQ and decision.faq_id and not decision.also:
         # 「ECサイトの解約を減らしたいのですが良い委託先は?」: of the items of a list (おすすめの
         # 委託先), the one whose own text holds what is asked — unless an FAQ is named.

@@ -154,10 +154,13 @@ def asks_for_organisation(text: str) -> bool:
 
 
 # A question asking how (to choose, to decide, what to look at), not which one:
-# 「何を見て比べればいい?」「どうやって決める?」「選ぶポイントは?」.
+# 「何を見て比べればいい?」「どうやって決める?」「選ぶポイントは?」「どこを見ればいい?」.
 _HOW = re.compile(
     r"どう(?:やって|すれば|したら|[ぁ-ん一-龥]{1,5}?(?:ば|たら)(?:いい|良い|よい))"
     r"|(?:何|なに)(?:を|で)[ぁ-ん一-龥]{1,6}?(?:ば|たら)(?:いい|良い|よい)"
+    # どこを + a verb of looking or weighing: which points, not which organisation
+    # (「どこを見ればいい?」「どこをチェックすべき?」; どこに / どこが ask for one)
+    r"|どこを\s*[ぁ-ん一-龥ァ-ヶー]{1,8}?(?:ば|たら|べき)"
     r"|ポイント|コツ|基準|注意点|気を(?:つけ|付け)|決め手|(?:選び|決め|比べ|見極め|探し)方"
 )
 

@@ -491,7 +491,23 @@ ROWS = [
         "faq:outsourcing_companies:0.6",
         "faq:outsourcing_how_to_choose",
     ),
+    # どこを + a verb of looking asks which points (how), not which organisation
+    (
+        "アウトソーシング先を選ぶとき、どこをチェックしておくべき?",
+        "faq:outsourcing_companies:0.8",
+        "faq:outsourcing_how_to_choose",
+    ),
+    (
+        "今の外注先から乗り換えたい。比較するならどこを重視すればいいですか",
+        "faq:outsourcing_companies:0.5",
+        "faq:outsourcing_how_to_choose",
+    ),
     # … but which one (どこ / どの会社) stays the list, and an FAQ named stays that FAQ
+    (
+        "乗り換えるならどこに任せるのがいい?",
+        "faq:outsourcing_companies:0.6",
+        "faq:outsourcing_companies",
+    ),
     ("おすすめの委託先はどこ?", "faq:outsourcing_companies:0.6", "faq:outsourcing_companies"),
     (
         "どの会社に任せればいいか迷ってる",
@@ -609,6 +625,14 @@ def test_two_questions_answer_both():
         ["アフターコールワーク"],
         ["IVR"],
     ]
+
+
+def test_two_questions_in_one_sentence_joined_by_a_connective():
+    decision = routing.decide(routing_input("CRMって何か、それとIVRも知りたい", "define_term"), KB)
+    assert [d.known_terms for d in (decision, *decision.also)] == [["CRM"], ["IVR"]]
+    # あとで / あとに is "after", not a further question
+    decision = routing.decide(routing_input("通話のあと、あとでやる作業がACW?", "define_term"), KB)
+    assert decision.known_terms == ["アフターコールワーク"] and decision.also == ()
 
 
 def test_an_unsure_turn_offers_candidates_not_a_dead_end():

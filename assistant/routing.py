@@ -66,11 +66,14 @@ Decisions, in the order they are tried:
    → the organisation's FAQ the content words rank first of every FAQ (above the list and the
    guides) at ≥ 1.5 × the next one (`FaqTopics.asked_item`: 「解約を防いでくれる会社」 → TMJ);
 11b. an FAQ that is a list of organisations, asked how (何を見れば / どうやって決める /
-   ポイント / 基準, not どこ / どの会社: `structure.asks_method`) → the guide titled as a method
-   over the same names (`FaqTopics.method_list`: 「…の選び方」), unless an FAQ is named.
+   ポイント / 基準 / どこを見れば, not どこ / どの会社: `structure.asks_method`) → the guide
+   titled as a method over the same names (`FaqTopics.method_list`: 「…の選び方」),
+   unless an FAQ is named.
 
 Two questions in one message (「ACWとは?あとSVって何?」): each sentence is decided alone; the
-first answer leads and the others follow (`Decision.also`).
+first answer leads and the others follow (`Decision.also`). Two in one sentence, joined by a
+comma and a connective (「ACWって何か、あとIVRも教えて」: 、それから / それと / あと / ついでに):
+when the clause before it gives the whole message's answer, the later clauses' answers follow.
 
 A failed turn (fallback, unknown term) counts towards offering a person: the decision
 carries the new count and whether to offer now (assistant/triggers.py).

@@ -60,6 +60,10 @@ ITEM_RATIO = 0.75  # an item within 75 % of its list's score comes first
 # 教えて」) reach at most ~4 with a lead under 3 over the next item (tests/eval, not the holdout).
 ITEM_MIN_SCORE = 6.0
 ITEM_MIN_LEAD = 3.5
+# An organisation asked for (どこ / 「…してくれる会社」): the item the content words rank first
+# of all FAQs (above the list and the guides), at this score and this many times the next item.
+ASKED_ITEM_MIN_SCORE = 4.0
+ASKED_ITEM_RATIO = 1.5
 MIN_LIST_ITEMS = 2  # an answer naming this many other FAQs is a list of them
 _DROPPED_MARKS = "ーｰ-‐・･"
 MAX_CANDIDATES = 3
@@ -220,6 +224,19 @@ class FaqTopics:
         lists = [a for a, items in self._items.items() if items & self._items[faq_id]]
         return max(lists, key=lambda a: (self._density[a], a == faq_id))
 
+    def method_list(self, faq_id: str) -> str | None:
+        """Of the list FAQs that share items with `faq_id` (itself a list), the one whose
+        title names a method (「アウトソーシング先の選び方」 for 「おすすめのアウトソーシング
+        先」); None when `faq_id` is no list or no such guide exists."""
+        if faq_id not in self._items:
+            return None
+        guides = [
+            a
+            for a, items in self._items.items()
+            if a in self._methods and items & self._items[faq_id]
+        ]
+        return guides[0] if len(guides) == 1 else None
+
     def ranked(self, text: str) -> list[tuple[str, float]]:
         """BM25 ranking, with an item moved before the list that names it when the two are
         close (「在宅勤務やDXに強いアウトソーシング先」: トランスコスモス, not the list)."""
@@ -249,6 +266,25 @@ class FaqTopics:
         if score >= ITEM_MIN_SCORE and score - runner_up >= ITEM_MIN_LEAD and top != faq_id:
             return top
         return None
+
+    def asked_item(self, text: str) -> str | None:
+        """The question asks for an organisation: the item of a list (one organisation's FAQ)
+        its content words rank first of every FAQ — above the lists and guides, which a
+        question for "a good company" in general ranks first — and clearly above the next
+        item (「解約を防いでくれる会社」 → TMJ). None otherwise."""
+        items = set().union(*self._items.values()) if self._items else set()
+        ranked = self._content.rank(text)
+        if not ranked or ranked[0][0] not in items:
+            return None
+        top, score = ranked[0]
+        runner_up = next((x for i, x in ranked[1:] if i in items), 0.0)
+        if score >= ASKED_ITEM_MIN_SCORE and score >= ASKED_ITEM_RATIO * runner_up:
+            return top
+        return None
+
+    def is_item(self, faq_id: str) -> bool:
+        """The FAQ is an item of a list (one organisation of 「おすすめの…」)."""
+        return any(faq_id in items for items in self._items.values())
 
     def clear_winner(self, text: str, min_score: float, min_margin: float) -> str | None:
         ranked = self.ranked(text)

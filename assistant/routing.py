@@ -34,12 +34,14 @@ Decisions, in the order they are tried:
    ですが、どこに頼めば」「…を任せるならどこ?」), the selector unsure of a guide that names
    organisations → `faq`, the FAQ that is the list of them (`FaqTopics.fullest_list`);
 7c. one term named (not its meaning asked) and an FAQ titled 「<term>の<aspect>」 whose aspect
-   the text asks (「…について簡単にまとめて」 → のまとめ; a beginner's 初めて / 初心者 → の基本)
-   → `faq`;
+   the text asks (「…について簡単にまとめて」 → のまとめ; a beginner's 初めて / 初心者 → の基本;
+   「Xって何をするところ?」 asks what X does, not its meaning) → `faq`;
 8. a confident FAQ whose topic names the term asked about → `faq` (a pick under 0.5 will do
    when the intent is surely an FAQ and the pick leads the runner-up twofold: sibling FAQs
    share the selector's confidence); a term named only in passing (not the topic) and an FAQ
-   whose text clearly holds the situation → `faq`;
+   whose text clearly holds the situation → `faq`; one term named, its meaning not asked, and
+   an unsure pick (≥ 0.3) about that term that the lexical retriever's clear winner agrees with
+   (「コンタクトセンターって電話以外でも対応してるの?」 → の特徴) → `faq`;
 9. a glossary question (a term named and asked about, or asked what a word means, also with a
    clause between: 「ACWが長いってどういうこと?」, or an aspect noun after the clause:
    「エスカレーションしてもらえる条件って何?」) → `definition` (subjects, known or unknown;
@@ -58,10 +60,20 @@ Decisions, in the order they are tried:
     FAQ its content words point to, the closest FAQs and terms).
 11. an FAQ answer that is an item of a list (トランスコスモス, TMJ, NTT… of おすすめの
     アウトソーシング先) gives way to the sibling item the question's content words clearly point
-    to (「ECサイトの解約を減らしたい…良い委託先は?」 → TMJ), unless an FAQ is named.
+    to (「ECサイトの解約を減らしたい…良い委託先は?」 → TMJ), unless an FAQ is named;
+11a. an organisation asked for (どこ / どの会社 / 「…してくれる会社が知りたい」, not how:
+   `structure.asks_for_organisation`), the answer a fallback or an FAQ that is no organisation's
+   → the organisation's FAQ the content words rank first of every FAQ (above the list and the
+   guides) at ≥ 1.5 × the next one (`FaqTopics.asked_item`: 「解約を防いでくれる会社」 → TMJ);
+11b. an FAQ that is a list of organisations, asked how (何を見れば / どうやって決める /
+   ポイント / 基準 / どこを見れば, not どこ / どの会社: `structure.asks_method`) → the guide
+   titled as a method over the same names (`FaqTopics.method_list`: 「…の選び方」),
+   unless an FAQ is named.
 
 Two questions in one message (「ACWとは?あとSVって何?」): each sentence is decided alone; the
-first answer leads and the others follow (`Decision.also`).
+first answer leads and the others follow (`Decision.also`). Two in one sentence, joined by a
+comma and a connective (「ACWって何か、あとIVRも教えて」: 、それから / それと / あと / ついでに):
+when the clause before it gives the whole message's answer, the later clauses' answers follow.
 
 A failed turn (fallback, unknown term) counts towards offering a person: the decision
 carries the new count and whether to offer now (assistant/triggers.py).
@@ -74,6 +86,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from itertools import pairwise
 
 from . import question, structure
 from .faq import FaqEntry
@@ -171,6 +184,11 @@ class Knowledge:
     faq_item: Callable[[str, str], str | None] = lambda faq_id, text: None
     # the FAQ's title names a method (…への連絡方法): it answers how, not where
     faq_is_method: Callable[[str], bool] = lambda faq_id: False
+    # of the list FAQs sharing items with a list FAQ, the one titled as a method (選び方)
+    faq_method_list: Callable[[str], str | None] = lambda faq_id: None
+    # an organisation asked for: the item the content words rank first of every FAQ
+    faq_asked_item: Callable[[str], str | None] = lambda text: None
+    faq_is_item: Callable[[str], bool] = lambda faq_id: False
     # of the list FAQs sharing items with a list FAQ, the one that is most the list
     faq_fullest_list: Callable[[str], str | None] = lambda faq_id: None
     # the FAQ 「<term>の<aspect>」 whose aspect the text asks of a named term (基本: a beginner)
@@ -517,9 +535,51 @@ def _questions(inp: RoutingInput, kb: Knowledge, whole: Decision) -> Decision:
     return replace(first, also=tuple(also), why=first.why + " (one of several questions)")
 
 
+# 「ACWって何か、あとIVRも教えて」「…のか、それから選び方も知りたい」: a comma, then a
+# connective that opens a further question (not あとで / あとに / あとの: "after").
+_CONNECTIVE_BREAK = re.compile(
+    r"[、,]\s*(?=(?:それから|それと|あと(?![でにのはから])|ついでに|加えて|あわせて))"
+)
+
+
+def _part(inp: RoutingInput, a: int, b: int) -> RoutingInput:
+    matches = tuple(
+        replace(m, start=m.start - a, end=m.end - a)
+        for m in inp.matches
+        if m.start >= a and m.end <= b
+    )
+    return RoutingInput(text=inp.text[a:b], matches=matches, failed_turns=inp.failed_turns)
+
+
+def _joined_questions(inp: RoutingInput, kb: Knowledge, whole: Decision) -> Decision:
+    """Two questions in one sentence, joined by a comma and a connective (それから / それと /
+    あと / ついでに): when the clause before it, decided alone, gives the whole message's
+    answer, the clauses after it that are answers of their own come with it (`also`). The
+    first answer is never changed here (the classifier saw the whole text)."""
+    if whole.route not in ANSWERS or whole.also:
+        return whole
+    cuts = [m.end() for m in _CONNECTIVE_BREAK.finditer(inp.text)]
+    if not cuts:
+        return whole
+    bounds = [0, *cuts, len(inp.text)]
+    parts = [_decide(_part(inp, a, b), kb) for a, b in pairwise(bounds)]
+    key = (whole.route, whole.faq_id, tuple(whole.known_terms))
+    if (parts[0].route, parts[0].faq_id, tuple(parts[0].known_terms)) != key:
+        return whole
+    seen, also = {key}, []
+    for d in parts[1:]:
+        k = (d.route, d.faq_id, tuple(d.known_terms))
+        if d.route in ANSWERS and k not in seen:
+            seen.add(k)
+            also.append(d)
+    if not also:
+        return whole
+    return replace(whole, also=tuple(also), why=whole.why + " (one of several questions)")
+
+
 def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
     """What to do with this message. Pure: same input, same decision."""
-    decision = _questions(inp, kb, _decide(inp, kb))
+    decision = _joined_questions(inp, kb, _questions(inp, kb, _decide(inp, kb)))
     if decision.route == Route.FAQ and decision.faq_id and not decision.also:
         # 「ECサイトの解約を減らしたいのですが良い委託先は?」: of the items of a list (おすすめの
         # 委託先), the one whose own text holds what is asked — unless an FAQ is named.
@@ -528,6 +588,37 @@ def decide(inp: RoutingInput, kb: Knowledge) -> Decision:
             decision = replace(
                 decision, faq_id=item, why=decision.why + "; the item the content words name"
             )
+    if (
+        (decision.route == Route.FALLBACK or (decision.route == Route.FAQ and not decision.also))
+        and not kb.faq_is_item(decision.faq_id or "")
+        and structure.asks_for_organisation(inp.text)
+        and not structure.asks_method(inp.text)
+        and not kb.faq_named(inp.text)
+    ):
+        # 「解約を防いでくれる会社が知りたい」: an organisation asked for, and the content words
+        # point first to one (above the list and the guides) → that one, not the list or a
+        # dead end.
+        item = kb.faq_asked_item(inp.text)
+        if item is not None:
+            decision = replace(
+                decision,
+                route=Route.FAQ,
+                faq_id=item,
+                failed=False,
+                candidates=(),
+                why=decision.why + "; the organisation the content words name",
+            )
+    if (
+        decision.route == Route.FAQ
+        and decision.faq_id
+        and structure.asks_method(inp.text)
+        and not kb.faq_named(inp.text)
+    ):
+        # 「委託先を比べるときは何を見ればいい?」: how to choose, not which one — the list of
+        # organisations gives way to the guide over the same names (…の選び方).
+        guide = kb.faq_method_list(decision.faq_id)
+        if guide is not None and guide != decision.faq_id:
+            decision = replace(decision, faq_id=guide, why=decision.why + "; how: the guide")
     if decision.route in (Route.FOLLOWUP, Route.BACK_TO_BOT, Route.HANDOFF, Route.DECLINE_OFFER):
         return decision
     if decision.route in TRAINING_ROUTES:
@@ -697,6 +788,18 @@ def _decide(inp: RoutingInput, kb: Knowledge) -> Decision:
         topics = {m.term for m in matches if structure.term_is_topic(text, m)}
         if hit is not None and all(kb.faq_mentions(hit, t) for t in topics):
             return Decision(Route.FAQ, faq_id=hit, why="FAQ found by its facts, a term named")
+    if (
+        picked
+        and not meaning
+        and len(known_terms) == 1
+        and inp.faq_confidence >= MIN_SIBLING_FAQ
+        and kb.faq_mentions(inp.faq_id or "", next(iter(known_terms)))
+        and kb.faq_winner(text, MIN_SCORE, MIN_MARGIN) == inp.faq_id
+    ):
+        # 「コンタクトセンターって電話以外でも対応してるの?」: something asked of the term, not
+        # its meaning; the selector's unsure pick about that term is the FAQ whose text clearly
+        # holds the question — the two agree.
+        return Decision(Route.FAQ, faq_id=inp.faq_id, why="selector and FAQ text agree on the term")
     if known and marker:
         return _define(subjects, "a glossary term asked about", kb)
     if subjects and meaning:
@@ -833,6 +936,9 @@ def knowledge(
         faq_aspect=topics.aspect,
         faq_fullest_list=topics.fullest_list,
         faq_is_method=topics.is_method,
+        faq_method_list=topics.method_list,
+        faq_asked_item=topics.asked_item,
+        faq_is_item=topics.is_item,
     )
 
 

@@ -131,13 +131,44 @@ def in_background(text: str, match: Match) -> bool:
 # どこ asking for an organisation (「どこに頼めば」「どこがいい?」「どこの会社」), not for a place
 # or a point (「どこで使われる」「どこを見て選ぶ」).
 _ORGANISATION = re.compile(
-    r"どこ(?!\s*(?:で|を|から|まで))|どちらの(?:会社|企業)|どの(?:会社|企業|業者|委託先|外注先)"
+    r"どこ(?!\s*(?:で(?!す)|を|から|まで))|どちらの(?:会社|企業)|どの(?:会社|企業|業者|委託先|外注先)"
 )
 
 
 def asks_organisation(text: str) -> bool:
     """The question asks which organisation (「どこに頼めばいい?」「どの会社が候補?」)."""
     return bool(_ORGANISATION.search(text))
+
+
+# An organisation as what is asked: 「…してくれる会社が知りたい」「…に強い委託先は?」.
+_ORGANISATION_ASKED = re.compile(
+    r"(?:会社|企業|業者|委託先|外注先|サービス)\s*(?:(?:が|を|は)\s*)?"
+    r"(?:知りたい|教えて|ある|あります|[?？]|$)"
+)
+
+
+def asks_for_organisation(text: str) -> bool:
+    """The question asks for an organisation: which one (どこ / どの会社) or one as the
+    object of the question (「解約を防いでくれる会社が知りたい」)."""
+    return asks_organisation(text) or bool(_ORGANISATION_ASKED.search(text.strip()))
+
+
+# A question asking how (to choose, to decide, what to look at), not which one:
+# 「何を見て比べればいい?」「どうやって決める?」「選ぶポイントは?」「どこを見ればいい?」.
+_HOW = re.compile(
+    r"どう(?:やって|すれば|したら|[ぁ-ん一-龥]{1,5}?(?:ば|たら)(?:いい|良い|よい))"
+    r"|(?:何|なに)(?:を|で)[ぁ-ん一-龥]{1,6}?(?:ば|たら)(?:いい|良い|よい)"
+    # どこを + a verb of looking or weighing: which points, not which organisation
+    # (「どこを見ればいい?」「どこをチェックすべき?」; どこに / どこが ask for one)
+    r"|どこを\s*[ぁ-ん一-龥ァ-ヶー]{1,8}?(?:ば|たら|べき)"
+    r"|ポイント|コツ|基準|注意点|気を(?:つけ|付け)|決め手|(?:選び|決め|比べ|見極め|探し)方"
+)
+
+
+def asks_method(text: str) -> bool:
+    """The question asks how (「何を見て比べればいい?」「選ぶポイントは?」), not which
+    organisation (「どこがいい?」「どの会社を選べば?」 ask for one)."""
+    return bool(_HOW.search(text)) and not asks_organisation(text)
 
 
 # --- training ------------------------------------------------------------------------
@@ -221,8 +252,10 @@ def romaji_to_kana(
 
 
 __all__ = [
+    "asks_for_organisation",
     "asks_for_training",
     "asks_information",
+    "asks_method",
     "asks_organisation",
     "asks_to_leave_training",
     "embedded_request",

@@ -79,3 +79,22 @@ def fresh_pg_database(server_url: str):
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """Each test on SQLite (a temp file) and on PostgreSQL (a fresh database)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'handoff.db'}"
+        return
+    yield from fresh_pg_database(request.getfixturevalue("pg_server_url"))
+
+
+@pytest.fixture
+def store(db_url):
+    """The handoff database's ticket store on ``db_url``."""
+    from assistant.handoff.tickets import TicketStore
+
+    s = TicketStore(db_url)
+    yield s
+    s.dispose()

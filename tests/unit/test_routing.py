@@ -407,6 +407,15 @@ ROWS = [
         "faq:contact_center_summary",
     ),
     ("コンタクトセンターを一から教えてほしい", "define_term", "faq:contact_center_basics"),
+    # 「Xって何をするところ?」 asks what X does, not what the word means: a beginner's marker
+    # still gets the basics FAQ; without one, a term without such an FAQ stays the definition
+    (
+        "初めてです。コンタクトセンターって何をするところ?",
+        "define_term",
+        "faq:contact_center_basics",
+    ),
+    ("CRMって何をするもの?", "define_term", "definition:CRM"),
+    ("SVって何をする人?", "request_human", "definition:スーパーバイザー"),
     # … but a meaning asked stays the definition, and a term without such an FAQ too
     (
         "初心者なのですが、コンタクトセンターとは何ですか",
@@ -470,6 +479,82 @@ ROWS = [
         "楽天カードのコンタクトセンターにはどうやって連絡するの?",
         "faq:rakuten_card_how_to_contact:0.8",
         "faq:rakuten_card_how_to_contact",
+    ),
+    # --- how, not which: a list of organisations gives way to the guide over the same names --
+    (
+        "外注先を比較するときの注意点を教えて",
+        "faq:outsourcing_companies:0.7",
+        "faq:outsourcing_how_to_choose",
+    ),
+    (
+        "委託先はどうやって決めたらいい?",
+        "faq:outsourcing_companies:0.6",
+        "faq:outsourcing_how_to_choose",
+    ),
+    # どこを + a verb of looking asks which points (how), not which organisation
+    (
+        "アウトソーシング先を選ぶとき、どこをチェックしておくべき?",
+        "faq:outsourcing_companies:0.8",
+        "faq:outsourcing_how_to_choose",
+    ),
+    (
+        "今の外注先から乗り換えたい。比較するならどこを重視すればいいですか",
+        "faq:outsourcing_companies:0.5",
+        "faq:outsourcing_how_to_choose",
+    ),
+    # … but which one (どこ / どの会社) stays the list, and an FAQ named stays that FAQ
+    (
+        "乗り換えるならどこに任せるのがいい?",
+        "faq:outsourcing_companies:0.6",
+        "faq:outsourcing_companies",
+    ),
+    ("おすすめの委託先はどこ?", "faq:outsourcing_companies:0.6", "faq:outsourcing_companies"),
+    (
+        "どの会社に任せればいいか迷ってる",
+        "faq:outsourcing_companies:0.6",
+        "faq:outsourcing_companies",
+    ),
+    ("TMJとトランスコスモスはどう選べばいい?", "faq:outsourcing_companies:0.6", "faq:tmj"),
+    # --- an organisation asked for (どこ / 「…してくれる会社」): the one the content words rank
+    # first of every FAQ, clearly above the next, not the list, the guide or a dead end -------
+    (
+        "顧客単価を上げる手伝いをしてくれる会社が知りたい",
+        "faq:outsourcing_benefits:0.3",
+        "faq:tmj",
+    ),
+    (
+        "感動体験のあとも継続したいと答えた顧客が多いのはどこ?",
+        "nlu_fallback",
+        "faq:transcosmos",
+    ),
+    # … but a company in general (the list or the guide ranks first) stays as it was
+    (
+        "信頼できる会社はどこですか",
+        "faq:outsourcing_companies:0.6",
+        "faq:outsourcing_companies",
+    ),
+    # どこですか asks where, like どこ (not どこで, where something happens)
+    (
+        "楽天カードの相談窓口はどこですか",
+        "faq:rakuten_card_how_to_contact:0.45",
+        "faq:rakuten_card_contact_center",
+    ),
+    # --- something asked of a term (not its meaning): an unsure pick about the term that the
+    # FAQ text clearly agrees with is the answer; a pick the text does not back is not ---------
+    (
+        "コンタクトセンターってSNSでの接客にも対応してる?",
+        "faq:contact_center_features:0.35:0.25",
+        "faq:contact_center_features",
+    ),
+    (
+        "コンタクトセンターってSNSでの接客にも対応してる?",
+        "faq:contact_center_role:0.35:0.25",
+        "definition:コンタクトセンター",
+    ),
+    (
+        "コンタクトセンターってどういう意味?",
+        "faq:contact_center_features:0.35:0.25",
+        "definition:コンタクトセンター",
     ),
     # --- an aspect noun after a clause (条件 / 理由 / 目的…): the clause's term is asked -------
     ("クロスセルを勧めてよい条件って何?", "define_term", "definition:クロスセル"),
@@ -540,6 +625,14 @@ def test_two_questions_answer_both():
         ["アフターコールワーク"],
         ["IVR"],
     ]
+
+
+def test_two_questions_in_one_sentence_joined_by_a_connective():
+    decision = routing.decide(routing_input("CRMって何か、それとIVRも知りたい", "define_term"), KB)
+    assert [d.known_terms for d in (decision, *decision.also)] == [["CRM"], ["IVR"]]
+    # あとで / あとに is "after", not a further question
+    decision = routing.decide(routing_input("通話のあと、あとでやる作業がACW?", "define_term"), KB)
+    assert decision.known_terms == ["アフターコールワーク"] and decision.also == ()
 
 
 def test_an_unsure_turn_offers_candidates_not_a_dead_end():

@@ -8,29 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from assistant.handoff.replies import staff_reply
 from assistant.handoff.tickets import AlreadyClaimed, TicketClosed, TicketNotFound, TicketStore
-
-T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
-
-
-def make(store: TicketStore, sender: str = "cust-1", minutes: int = 0):
-    return store.create(
-        sender,
-        "socketio",
-        "explicit",
-        "ACWとは",
-        None,
-        [],
-        [],
-        now=T0 + timedelta(minutes=minutes),
-        notify=False,
-    )
-
+from tests.support.tickets import T0, make
 
 # -- ownership ----------------------------------------------------------------
 

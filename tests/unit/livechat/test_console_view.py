@@ -3,26 +3,10 @@ waiting, mine and others, a ticket's detail. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from assistant.handoff.tickets import TicketStore
 from assistant.livechat.console_view import queue_view, ticket_detail
-
-T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
-
-
-def make(store: TicketStore, sender: str = "cust-1", minutes: int = 0):
-    return store.create(
-        sender,
-        "socketio",
-        "explicit",
-        "ACWとは",
-        None,
-        [],
-        [],
-        now=T0 + timedelta(minutes=minutes),
-        notify=False,
-    )
+from tests.support.tickets import T0, make
 
 
 def test_queue_view_splits_waiting_mine_and_others(store):
